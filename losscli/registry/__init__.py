@@ -1,0 +1,208 @@
+"""The loss registry: one ``LossSpec`` per loss and task family.
+
+Specs live beside each other by family (``registry/regression.py`` …); this module
+collects them and answers look-ups. Nothing here imports NumPy.
+
+Where does a new loss go? Its kernel in ``losscli/losses/<family>.py``, its spec in
+``losscli/registry/<family>.py``, its tests in ``tests/losses/``.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import Any
+
+from losscli.errors import UsageError, did_you_mean, unknown_name
+from losscli.registry._base import TASKS, Domain, LossSpec, ParamSpec
+
+__all__ = [
+    "TASKS",
+    "Domain",
+    "LossSpec",
+    "ParamSpec",
+    "all_specs",
+    "canonical_name",
+    "get_spec",
+    "loss_names",
+    "parse_param_value",
+    "resolve_params",
+    "specs_for_task",
+]
+
+_FAMILIES = (
+    "regression",
+    "classification",
+    "distribution",
+    "segmentation",
+    "detection",
+    "embedding",
+    "generative",
+)
+
+
+@cache
+def all_specs() -> tuple[LossSpec, ...]:
+    """Every registered spec, in catalogue order."""
+    import importlib
+
+    specs: list[LossSpec] = []
+    for fam in _FAMILIES:
+        specs.extend(importlib.import_module(f"losscli.registry.{fam}").SPECS)
+    return tuple(specs)
+
+
+@cache
+def _aliases() -> dict[str, str]:
+    out: dict[str, str] = {}
+    for s in all_specs():
+        out[s.name] = s.name
+        for a in s.aliases:
+            out[a] = s.name
+    return out
+
+
+def loss_names() -> list[str]:
+    """Canonical names, unique, in catalogue order."""
+    seen: dict[str, None] = {}
+    for s in all_specs():
+        seen.setdefault(s.name, None)
+    return list(seen)
+
+
+def canonical_name(name: str) -> str:
+    """Map a name or alias to its canonical name; unknown names raise a usage error."""
+    key = name.strip().lower().replace("-", "_")
+    try:
+        return _aliases()[key]
+    except KeyError:
+        raise unknown_name("loss", name, _aliases().keys()) from None
+
+
+def specs_named(name: str) -> list[LossSpec]:
+    canon = canonical_name(name)
+    return [s for s in all_specs() if s.name == canon]
+
+
+def get_spec(name: str, task: str | None = None) -> LossSpec:
+    """The spec of loss ``name`` for ``task`` (the first one when task is None)."""
+    specs = specs_named(name)
+    if task is None:
+        return specs[0]
+    for s in specs:
+        if task in s.tasks:
+            return s
+    tasks = sorted({t for s in specs for t in s.tasks})
+    raise UsageError(
+        f"loss '{specs[0].name}' does not apply to task '{task}'",
+        hint=f"'{specs[0].name}' applies to: {', '.join(tasks)}; "
+        f"see `losscli losses --task {task}` for the losses of this task",
+    )
+
+
+def specs_for_task(task: str, *, only_default: bool = False) -> list[LossSpec]:
+    """Specs applicable to ``task`` in catalogue order."""
+    if task not in TASKS:
+        raise unknown_name("task", task, TASKS)
+    return [s for s in all_specs() if task in s.tasks and (s.default or not only_default)]
+
+
+# --------------------------------------------------------------------------- params
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def parse_param_value(spec: LossSpec, p: ParamSpec, raw: Any) -> Any:
+    """Turn a raw value (a string from the command line, or a YAML scalar/list) into a
+    validated parameter value. Raises UsageError naming the loss, the key and the range."""
+    where = f"{spec.name}.{p.name}"
+    text = raw.strip() if isinstance(raw, str) else raw
+    if isinstance(text, str) and text.lower() in p.words:
+        return text.lower()
+    if p.kind == "bool":
+        if isinstance(text, bool):
+            return text
+        if isinstance(text, str) and text.lower() in _TRUE | _FALSE:
+            return text.lower() in _TRUE
+        raise _bad(where, raw, p)
+    if p.kind == "choice":
+        if isinstance(text, str) and text.lower() in p.choices:
+            return text.lower()
+        hint = did_you_mean(str(text), p.choices) if isinstance(text, str) else None
+        raise UsageError(
+            f"invalid value '{raw}' for {where}",
+            hint=(hint + " " if hint else "") + f"allowed: {p.range_text()}",
+        )
+    if p.kind == "floats":
+        if isinstance(text, (list, tuple)):
+            items = list(text)
+        elif isinstance(text, str) and "," in text:
+            items = [t for t in text.split(",") if t.strip()]
+        else:
+            value = _number(where, text, p)
+            _check_range(where, value, p)
+            return value
+        values = [_number(where, t, p) for t in items]
+        for v in values:
+            _check_range(where, v, p)
+        return tuple(values)
+    value = _number(where, text, p)
+    if p.kind == "int":
+        if not float(value).is_integer():
+            raise _bad(where, raw, p)
+        value = int(value)
+    _check_range(where, value, p)
+    return value
+
+
+def _number(where: str, text: Any, p: ParamSpec) -> float:
+    if isinstance(text, bool):
+        raise _bad(where, text, p)
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise _bad(where, text, p) from None
+    if math.isnan(value):
+        raise _bad(where, text, p)
+    return value
+
+
+def _check_range(where: str, v: float, p: ParamSpec) -> None:
+    if v in p.specials:
+        return
+    bad = False
+    if p.low is not None:
+        bad |= v <= p.low if p.low_open else v < p.low
+    if p.high is not None:
+        bad |= v >= p.high if p.high_open else v > p.high
+    if bad:
+        raise UsageError(
+            f"value {v:g} is out of range for {where}", hint=f"allowed: {p.range_text()}"
+        )
+
+
+def _bad(where: str, raw: Any, p: ParamSpec) -> UsageError:
+    return UsageError(f"invalid value '{raw}' for {where}", hint=f"allowed: {p.range_text()}")
+
+
+def resolve_params(spec: LossSpec, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults of ``spec`` updated with validated ``overrides`` (raw strings or values)."""
+    params = spec.defaults()
+    for key, raw in (overrides or {}).items():
+        p = spec.param(key)
+        if p is None:
+            names = [q.name for q in spec.params]
+            if not names:
+                raise UsageError(
+                    f"loss '{spec.name}' has no parameter '{key}'",
+                    hint=f"'{spec.name}' takes no parameters",
+                )
+            hint = did_you_mean(key, names)
+            raise UsageError(
+                f"loss '{spec.name}' has no parameter '{key}'",
+                hint=(hint + " " if hint else "") + f"parameters: {', '.join(names)}",
+            )
+        params[key] = parse_param_value(spec, p, raw)
+    return params
+

@@ -1,0 +1,183 @@
+"""Data types of the loss registry: what a loss is, what it takes, where it is defined.
+
+Registry entries are plain data. ``LossSpec.fn`` names the kernel as
+``"module:function"`` (resolved on first use) so listing the catalogue never imports
+NumPy or the math modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+#: Tasks known to losscli (SPEC §4 ``--task``).
+TASKS: tuple[str, ...] = (
+    "regression",
+    "binary",
+    "multiclass",
+    "multilabel",
+    "segmentation",
+    "detection",
+    "embedding",
+    "distribution",
+    "vae",
+    "gan",
+)
+
+ParamKind = Literal["float", "int", "bool", "choice", "floats"]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One settable parameter of a loss.
+
+    ``kind``: ``float``/``int``/``bool``; ``choice`` (one of ``choices``); ``floats`` (a
+    comma-separated list of numbers, or one of ``words``). ``words`` are extra literal
+    values accepted besides numbers (``none``, ``balanced``). Bounds are inclusive unless
+    ``low_open``/``high_open``.
+    """
+
+    name: str
+    default: Any
+    kind: ParamKind = "float"
+    help: str = ""
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    #: Exceptional numeric values allowed outside the range (e.g. focal alpha=-1 disables).
+    specials: tuple[float, ...] = ()
+
+    def range_text(self) -> str:
+        """Human description of the allowed values."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        parts: list[str] = []
+        if self.low is not None or self.high is not None:
+            lo = "(" if self.low_open else "["
+            hi = ")" if self.high_open else "]"
+            lo_v = "-inf" if self.low is None else _fmt(self.low)
+            hi_v = "inf" if self.high is None else _fmt(self.high)
+            lo = "(" if self.low is None else lo
+            hi = ")" if self.high is None else hi
+            parts.append(f"{lo}{lo_v}, {hi_v}{hi}")
+        else:
+            parts.append("any number")
+        if self.kind == "int":
+            parts[0] = "integer in " + parts[0]
+        if self.kind == "floats":
+            parts[0] = "number or comma-separated list of numbers in " + parts[0]
+        for s in self.specials:
+            parts.append(_fmt(s))
+        for w in self.words:
+            parts.append(w)
+        return " or ".join(parts)
+
+
+def _fmt(x: float) -> str:
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return repr(x)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """A constraint on an input array, checked before the kernel runs (SPEC §5 Domains).
+
+    ``input`` is ``"pred"`` or ``"target"``. ``when`` restricts the check to one input
+    kind (``"probabilities"`` or ``"logits"``); ``None`` means always.
+    """
+
+    input: Literal["pred", "target"]
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    when: str | None = None
+    why: str = ""
+
+    def describe(self) -> str:
+        lo = "(" if (self.low_open or self.low is None) else "["
+        hi = ")" if (self.high_open or self.high is None) else "]"
+        lo_v = "-inf" if self.low is None else _fmt(self.low)
+        hi_v = "inf" if self.high is None else _fmt(self.high)
+        name = "predictions" if self.input == "pred" else "targets"
+        when = f" (when {self.when})" if self.when else ""
+        return f"{name} in {lo}{lo_v}, {hi_v}{hi}{when}"
+
+    def contains(self, lo_val: float, hi_val: float) -> bool:
+        """Whether the observed range [lo_val, hi_val] lies inside the domain."""
+        if self.low is not None and (lo_val <= self.low if self.low_open else lo_val < self.low):
+            return False
+        return not (
+            self.high is not None and (hi_val >= self.high if self.high_open else hi_val > self.high)
+        )
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """Everything losscli knows about one loss on one family of tasks.
+
+    A name may have several specs for different tasks (``focal`` binary vs multiclass);
+    their ``tasks`` never overlap.
+    """
+
+    name: str
+    tasks: tuple[str, ...]
+    fn: str
+    summary: str
+    formula: str
+    when_to_use: str
+    references: tuple[str, ...]
+    inputs: str
+    params: tuple[ParamSpec, ...] = ()
+    domains: tuple[Domain, ...] = ()
+    aliases: tuple[str, ...] = ()
+    #: Context keywords the kernel accepts besides params (``from_logits``, ``layout``,
+    #: ``mu``, ``logvar``, ``scores``, ``labels``) — filled by compute, not by the user.
+    context: tuple[str, ...] = ()
+    #: True when the loss is a (weighted) mean of per-row terms that can be computed
+    #: block by block and merged. False for losses that need every row at once
+    #: (all-pairs contrastive, batch-hard triplet).
+    decomposable: bool = True
+    #: Transform applied to the reduced mean (``"sqrt"`` for rmse), or None.
+    finalize: str | None = None
+    #: Reference implementation the oracle fixture compares with, or why there is none.
+    oracle: str = ""
+    #: Whether the default "every applicable loss" run includes it.
+    default: bool = True
+    #: Lower is better for every loss; kept explicit for machine consumers.
+    higher_is_better: bool = False
+
+    _fn_cache: dict[str, Callable[..., Any]] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
+
+    def kernel(self) -> Callable[..., Any]:
+        """Import and return the kernel function."""
+        fn = self._fn_cache.get("fn")
+        if fn is None:
+            module, _, attr = self.fn.partition(":")
+            fn = getattr(importlib.import_module(module), attr)
+            self._fn_cache["fn"] = fn
+        return fn
+
+    def param(self, name: str) -> ParamSpec | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+
+def finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None
