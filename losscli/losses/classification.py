@@ -1,0 +1,626 @@
+"""Classification losses: binary, multilabel (elementwise) and multiclass (per row).
+
+Conventions (SPEC §6), each chosen to match a reference implementation in float64:
+
+* Probabilities: every log is clamped below at −100 (PyTorch ``BCELoss`` / ``NLLLoss`` on
+  log-probabilities), so p = 0 or 1 costs at most 100 per element. ``bce`` takes
+  ``eps`` to clip p to [eps, 1−eps] instead (scikit-learn ``log_loss`` / Keras).
+* Logits: the stable softplus form of ``BCEWithLogitsLoss`` and a max-shifted log-softmax;
+  logits of ±1000 give exact, finite values (never sigmoid-then-log).
+* Binary label smoothing y(1−ε) + ε/2 (Keras); categorical (1−ε)·onehot + ε/C (PyTorch,
+  with PyTorch's class-weight convention, pytorch/pytorch#104776).
+* Focal: torchvision ``sigmoid_focal_loss`` (α_t = α for y = 1, 1−α for y = 0; α = −1
+  disables it); multiclass focal follows Keras ``CategoricalFocalCrossentropy`` (a scalar
+  α scales every class, a list is per class).
+* Hinge: 0/1 targets become t = 2y − 1; probability scores become s = 2p − 1. Multiclass
+  hinge is Crammer–Singer (scikit-learn ``hinge_loss``).
+
+Binary inputs are ``(n,)`` (multilabel ``(n, L)``, loss per element); multiclass inputs
+are ``pred (n, C)`` and integer ``target (n,)``. Kernels assume the inputs already passed
+the domain checks of their registry spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from losscli.losses._numerics import (
+    LOG_CLAMP,
+    as_float,
+    clip_probabilities,
+    log_sigmoid,
+    sigmoid,
+    softmax,
+)
+from losscli.losses._reduce import Terms
+
+CLAMP_NOTE = "log-probabilities below -100 were clamped at -100 (PyTorch BCELoss convention)"
+#: Same text as the distribution family's note, so the two merge in one report.
+NLL_CLAMP_NOTE = (
+    "log-probabilities below -100 were clamped at -100 (PyTorch convention for "
+    "cross-entropy on probabilities)"
+)
+EPS_NOTE = "probabilities were clipped to [eps, 1-eps] before taking logs (scikit-learn convention)"
+HINGE_LABEL_NOTE = "hinge: 0/1 targets were mapped to -1/+1 (t = 2y - 1)"
+HINGE_SCORE_NOTE = "hinge: probabilities were mapped to scores s = 2p - 1"
+SIGMOID_NOTE = "brier: logits were turned into probabilities with the sigmoid"
+SOFTMAX_NOTE = "brier: logits were turned into probabilities with the softmax"
+ZERO_CLASS_WEIGHT_NOTE = (
+    "label smoothing: rows whose class weight is 0 were left out entirely "
+    "(PyTorch still adds their smoothing term; pytorch/pytorch#104776)"
+)
+ABSENT_CLASS_NOTE = (
+    "weight=balanced: classes absent from the targets got weight 0, "
+    "which removes them from the label-smoothing term"
+)
+
+#: Rows × classes per internal block of the non-decomposable multiclass kernel.
+_BLOCK_ELEMENTS = 65536
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _labels_like(target: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Binary targets in the floating dtype of the predictions."""
+    return np.asarray(target, dtype=dtype)
+
+
+def _add(notes: list[str], note: str) -> None:
+    if note not in notes:
+        notes.append(note)
+
+
+def _eps_or_none(eps: float | str | None) -> float | None:
+    if eps is None or (isinstance(eps, str) and eps.lower() == "none"):
+        return None
+    return float(eps)
+
+
+def _torch_sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^−x) evaluated as PyTorch's CPU kernel does (e^−x may overflow to
+    inf, giving exactly 0), so (1 − p_t) in the focal factor rounds as in torchvision."""
+    with np.errstate(over="ignore"):
+        out = np.exp(-x)
+    out += 1.0
+    np.reciprocal(out, out=out)
+    return out
+
+
+# --------------------------------------------------------------------------- BCE
+
+
+def _bce_logits(x: np.ndarray, y: np.ndarray, pos_weight: float) -> np.ndarray:
+    """(1−y)·x − (1 + (pw−1)·y)·log σ(x)  (torch ``binary_cross_entropy_with_logits``)."""
+    neg_log_sig = log_sigmoid(x)
+    np.negative(neg_log_sig, out=neg_log_sig)  # softplus(−x), never overflows
+    if pos_weight != 1.0:
+        neg_log_sig *= (pos_weight - 1.0) * y + 1.0
+    out = 1.0 - y
+    out *= x
+    out += neg_log_sig
+    return out
+
+
+def _bce_clamped(p: np.ndarray, y: np.ndarray, pos_weight: float) -> tuple[np.ndarray, bool]:
+    """−[pw·y·max(log p, −100) + (1−y)·max(log(1−p), −100)]  (torch ``BCELoss``)."""
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
+        log_q = np.log1p(-p)
+    one_minus_y = 1.0 - y
+    clamped = False
+    if log_p.size:
+        hit_p = log_p < LOG_CLAMP
+        hit_q = log_q < LOG_CLAMP
+        if hit_p.any() or hit_q.any():
+            clamped = bool(np.any(hit_p & (y != 0)) or np.any(hit_q & (one_minus_y != 0)))
+            np.maximum(log_p, LOG_CLAMP, out=log_p)
+            np.maximum(log_q, LOG_CLAMP, out=log_q)
+    log_p *= y if pos_weight == 1.0 else pos_weight * y
+    log_q *= one_minus_y
+    log_p += log_q
+    np.negative(log_p, out=log_p)
+    return log_p, clamped
+
+
+def _bce_clipped(
+    p: np.ndarray, y: np.ndarray, pos_weight: float, eps: float
+) -> tuple[np.ndarray, bool]:
+    """−[pw·y·log p̃ + (1−y)·log(1−p̃)], p̃ = clip(p, eps, 1−eps)  (scikit-learn ``log_loss``)."""
+    clipped = bool(p.size) and bool(np.any((p < eps) | (p > 1.0 - eps)))
+    pc = clip_probabilities(p, eps)
+    log_p = np.log(pc)
+    log_q = np.log(1.0 - pc)
+    log_p *= y if pos_weight == 1.0 else pos_weight * y
+    log_q *= 1.0 - y
+    log_p += log_q
+    np.negative(log_p, out=log_p)
+    return log_p, clipped
+
+
+def bce_elementwise(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    pos_weight: float = 1.0,
+    label_smoothing: float = 0.0,
+    eps: float | str | None = None,
+    from_logits: bool = False,
+) -> tuple[np.ndarray, list[str]]:
+    """Elementwise binary cross-entropy of any shape, plus convention notes.
+
+    l = −[w_p·y·log p + (1−y)·log(1−p)],  w_p = ``pos_weight``, and with label smoothing
+    y ← y(1−ε) + ε/2 (Keras binary convention).
+
+    * probabilities, ``eps=None``: each log clamped at −100 (torch ``F.binary_cross_entropy``;
+      p = 0 with y = 1 costs exactly 100);
+    * probabilities, ``eps`` a number: p clipped to [eps, 1−eps] (scikit-learn ``log_loss``
+      with eps = 2.22e-16, Keras with 1e-7);
+    * logits: l = (1−y)·x + (1 + (w_p−1)·y)·softplus(−x)  (torch
+      ``F.binary_cross_entropy_with_logits(pos_weight=w_p)``), finite and exact for any x.
+
+    Soft labels in [0, 1] are allowed everywhere. The probability path keeps torch's
+    log1p(−p) for the negative term, so tiny p with y = 0 stays exact (a single log of
+    p_t = 1 − p would lose all relative accuracy there).
+
+    References: PyTorch ``torch.nn.BCELoss`` / ``BCEWithLogitsLoss`` documentation;
+    scikit-learn ``sklearn.metrics.log_loss``.
+    """
+    x = as_float(pred)
+    y = _labels_like(target, x.dtype)
+    notes: list[str] = []
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    pw = float(pos_weight)
+    if from_logits:
+        return _bce_logits(x, y, pw), notes
+    eps_value = _eps_or_none(eps)
+    if eps_value is not None:
+        loss, clipped = _bce_clipped(x, y, pw, eps_value)
+        if clipped:
+            _add(notes, EPS_NOTE)
+        return loss, notes
+    loss, clamped = _bce_clamped(x, y, pw)
+    if clamped:
+        _add(notes, CLAMP_NOTE)
+    return loss, notes
+
+
+def bce(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    pos_weight: float = 1.0,
+    label_smoothing: float = 0.0,
+    eps: float | str | None = "none",
+    from_logits: bool = False,
+) -> Terms:
+    """Binary cross-entropy −[w_p·y·log p + (1−y)·log(1−p)]; loss shape = pred shape.
+
+    Conventions as :func:`bce_elementwise`: logs clamped at −100 (torch ``BCELoss``),
+    ``eps`` clipping (scikit-learn), stable logits (torch ``BCEWithLogitsLoss`` with
+    ``pos_weight``), label smoothing y(1−ε) + ε/2 (Keras). Multilabel ``(n, L)`` rows
+    average their L labels, so the mean over rows equals torch's mean over all elements.
+
+    Reference: PyTorch ``torch.nn.BCELoss`` / ``BCEWithLogitsLoss`` documentation.
+    """
+    loss, notes = bce_elementwise(
+        pred,
+        target,
+        pos_weight=pos_weight,
+        label_smoothing=label_smoothing,
+        eps=eps,
+        from_logits=from_logits,
+    )
+    return Terms(loss, notes=notes)
+
+
+# --------------------------------------------------------------------------- focal
+
+
+def focal_elementwise(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+) -> tuple[np.ndarray, list[str]]:
+    """Elementwise sigmoid focal loss of any shape, plus convention notes.
+
+    FL = α_t·(1−p_t)^γ·ce,  ce = BCE(p, y),  p_t = p·y + (1−p)(1−y),
+    α_t = α·y + (1−α)(1−y) when α ≥ 0 (α = −1 disables it).
+
+    Logits follow torchvision ``ops.sigmoid_focal_loss`` step by step (ce from
+    ``binary_cross_entropy_with_logits``, p = σ(x)); probabilities use the −100-clamped
+    BCE of :func:`bce_elementwise`. γ = 0 and α = −1 give exactly BCE.
+
+    Reference: Lin, Goyal, Girshick, He & Dollár (2017), "Focal Loss for Dense Object
+    Detection", ICCV; torchvision ``torchvision/ops/focal_loss.py``.
+    """
+    x = as_float(pred)
+    y = _labels_like(target, x.dtype)
+    if from_logits:
+        ce = _bce_logits(x, y, 1.0)
+        p = _torch_sigmoid(x)
+        notes: list[str] = []
+    else:
+        ce, notes = bce_elementwise(x, y)
+        p = x
+    p_t = p * y
+    p_t += (1.0 - p) * (1.0 - y)
+    one_minus = 1.0 - p_t
+    loss = ce * one_minus**gamma
+    if alpha >= 0:
+        alpha_t = alpha * y + (1.0 - alpha) * (1.0 - y)
+        loss = alpha_t * loss
+    return loss, notes
+
+
+def focal(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+) -> Terms:
+    """Binary / multilabel focal loss −α_t·(1−p_t)^γ·log p_t; loss shape = pred shape.
+
+    torchvision ``sigmoid_focal_loss`` semantics (α_t = α for y = 1 and 1−α for y = 0;
+    α = −1 disables the weighting); see :func:`focal_elementwise`.
+
+    Reference: Lin et al. (2017), "Focal Loss for Dense Object Detection", ICCV.
+    """
+    loss, notes = focal_elementwise(pred, target, alpha=alpha, gamma=gamma, from_logits=from_logits)
+    return Terms(loss, notes=notes)
+
+
+# --------------------------------------------------------------------------- hinge, brier
+
+
+def _margin_inputs(
+    pred: np.ndarray, target: np.ndarray, from_logits: bool
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Scores s and ±1 targets t for the binary hinge losses, with their notes."""
+    s = as_float(pred)
+    y = _labels_like(target, s.dtype)
+    notes: list[str] = []
+    t = 2.0 * y - 1.0
+    if y.size and not bool(np.all(y == 1)):
+        notes.append(HINGE_LABEL_NOTE)
+    if not from_logits:
+        s = 2.0 * s - 1.0
+        if s.size:
+            notes.append(HINGE_SCORE_NOTE)
+    return s, t, notes
+
+
+def hinge(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    margin: float = 1.0,
+    from_logits: bool = False,
+) -> Terms:
+    """Binary hinge max(0, m − t·s), t = 2y − 1, s = logit or 2p − 1.
+
+    For m = 1 this is scikit-learn ``hinge_loss(y, s)`` (labels {0, 1} → {−1, +1});
+    m·hinge(s/m) gives any other margin. Notes state the label and score mappings.
+
+    Reference: Cortes & Vapnik (1995), "Support-vector networks", Machine Learning 20;
+    scikit-learn ``sklearn.metrics.hinge_loss``.
+    """
+    s, t, notes = _margin_inputs(pred, target, from_logits)
+    ts = t * s
+    loss = margin - ts
+    np.maximum(loss, 0.0, out=loss)
+    return Terms(loss, notes=notes)
+
+
+def squared_hinge(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:
+    """Squared hinge max(0, 1 − t·s)², t = 2y − 1, s = logit or 2p − 1.
+
+    Same label and score mappings as :func:`hinge` (Keras ``squared_hinge`` maps 0/1 labels
+    the same way).
+
+    Reference: Keras ``keras.losses.squared_hinge``; Lee & Lin (2013), "A study on L2-loss
+    (squared hinge-loss) multiclass SVM", Neural Computation 25.
+    """
+    s, t, notes = _margin_inputs(pred, target, from_logits)
+    loss = 1.0 - t * s
+    np.maximum(loss, 0.0, out=loss)
+    loss *= loss
+    return Terms(loss, notes=notes)
+
+
+def brier(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:
+    """Binary Brier score (p − y)² per element; logits go through the sigmoid first.
+
+    Equals scikit-learn ``brier_score_loss(y, p)`` (binary, its default halving of the
+    two-column sum leaves the plain mean of (p − y)²).
+
+    Reference: Brier (1950), "Verification of forecasts expressed in terms of
+    probability", Monthly Weather Review 78.
+    """
+    p = as_float(pred)
+    y = _labels_like(target, p.dtype)
+    notes: list[str] = []
+    if from_logits:
+        p = sigmoid(p)
+        if p.size:
+            notes.append(SIGMOID_NOTE)
+    d = p - y
+    d *= d
+    return Terms(d, notes=notes)
+
+
+# --------------------------------------------------------------------------- multiclass
+
+
+def _class_index(target: np.ndarray) -> np.ndarray:
+    return np.asarray(target).astype(np.int64, copy=False).reshape(-1)
+
+
+def _row_blocks(n: int, c: int) -> Iterator[slice]:
+    step = max(1, _BLOCK_ELEMENTS // max(c, 1))
+    for start in range(0, n, step):
+        yield slice(start, min(start + step, n))
+
+
+def _log_prob_matrix(block: np.ndarray, from_logits: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(log-probabilities, raw-log-below-clamp mask or empty) of a (rows, C) block."""
+    if from_logits:
+        m = np.max(block, axis=1, keepdims=True)
+        out = block - m
+        lse = np.log(np.sum(np.exp(out), axis=1, keepdims=True))
+        out -= lse
+        return out, np.zeros((0,), dtype=bool)
+    with np.errstate(divide="ignore"):
+        out = np.log(block)
+    hit = out < LOG_CLAMP
+    np.maximum(out, LOG_CLAMP, out=out)
+    return out, hit
+
+
+def _log_prob_true(
+    pred: np.ndarray, y: np.ndarray, from_logits: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(log p_y, p_y, mask of rows whose log the −100 clamp changed or None) of a (n, C)
+    block; log p_y = (z_y − max z) − log Σ_c e^(z_c − max z) for logits (torch's
+    log_softmax order), else log P_y clamped at −100."""
+    rows = np.arange(y.shape[0])
+    if from_logits:
+        m = np.max(pred, axis=1)
+        shifted = pred - m[:, None]
+        lse = np.log(np.sum(np.exp(shifted), axis=1))
+        log_py = shifted[rows, y] - lse
+        return log_py, np.exp(log_py), None
+    p_y = pred[rows, y]
+    with np.errstate(divide="ignore"):
+        log_py = np.log(p_y)
+    hit = None
+    if log_py.size and float(log_py.min()) < LOG_CLAMP:
+        hit = log_py < LOG_CLAMP
+        np.maximum(log_py, LOG_CLAMP, out=log_py)
+    return log_py, p_y, hit
+
+
+def balanced_class_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """w_c = n / (C · count_c) over the given labels (scikit-learn
+    ``compute_class_weight('balanced')``); classes with no label get weight 0."""
+    counts = np.bincount(labels, minlength=n_classes)[:n_classes].astype(np.float64)
+    n = float(labels.shape[0])
+    w = np.zeros(n_classes, dtype=np.float64)
+    present = counts > 0
+    w[present] = n / (n_classes * counts[present])
+    return w
+
+
+def _resolve_class_weight(
+    weight: float | tuple[float, ...] | str | None, labels: np.ndarray, n_classes: int
+) -> np.ndarray | None:
+    if weight is None or (isinstance(weight, str) and weight.lower() == "none"):
+        return None
+    if isinstance(weight, str):
+        if weight.lower() != "balanced":
+            raise ValueError(f"cross_entropy.weight: unknown value '{weight}'")
+        return balanced_class_weights(labels, n_classes)
+    if isinstance(weight, (int, float)):
+        return np.full(n_classes, float(weight))
+    w = np.asarray(weight, dtype=np.float64).reshape(-1)
+    if w.shape[0] != n_classes:
+        raise ValueError(
+            f"cross_entropy.weight has {w.shape[0]} values but the predictions have "
+            f"{n_classes} classes"
+        )
+    return w
+
+
+def cross_entropy(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    label_smoothing: float = 0.0,
+    weight: float | tuple[float, ...] | str | None = "none",
+    ignore_index: int | str | None = "none",
+    from_logits: bool = False,
+) -> Terms:
+    """Categorical cross-entropy −log p_y with PyTorch's smoothing and weighting rules.
+
+    log p = log_softmax(z) for logits, or log P clamped at −100 for probabilities. With
+    label smoothing ε and class weights w (1 when none), row i carries
+
+        w_{y_i}·l_i = (1−ε)·w_{y_i}·(−log p_{i,y_i}) + (ε/C)·Σ_c w_c·(−log p_{i,c})
+
+    and the mean divides by Σ_i w_{y_i}: exactly ``F.cross_entropy(z, y, weight=w,
+    label_smoothing=ε, ignore_index=k)`` (pytorch/pytorch#104776 describes this
+    convention). ``weight='balanced'`` uses n/(C·count_c) over the non-ignored targets
+    passed in; rows whose target equals ``ignore_index`` get weight 0 and drop out of both
+    terms (all rows ignored → NaN, as torch).
+
+    References: PyTorch ``torch.nn.CrossEntropyLoss`` documentation; Szegedy et al.
+    (2016), "Rethinking the Inception Architecture for Computer Vision", CVPR (label
+    smoothing).
+    """
+    z = as_float(pred)
+    y = _class_index(target)
+    n, c = (int(z.shape[0]), int(z.shape[1])) if z.ndim == 2 else (int(z.shape[0]), 1)
+    notes: list[str] = []
+    ignoring = ignore_index is not None and not isinstance(ignore_index, str)
+    valid = (y != int(ignore_index)) if ignoring else None  # type: ignore[arg-type]
+    if valid is not None and bool(valid.all()):
+        valid = None
+    y_safe = np.where(valid, y, 0) if valid is not None else y
+    w_class = _resolve_class_weight(weight, y if valid is None else y[valid], c)
+    eps = float(label_smoothing)
+    nll = np.empty(n, dtype=np.float64)
+    smooth = np.empty(n, dtype=np.float64) if eps else None
+    clamped = False
+    for sl in _row_blocks(n, c):
+        yb = y_safe[sl]
+        if smooth is not None:
+            logp, hit = _log_prob_matrix(z[sl], from_logits)
+            nll[sl] = -logp[np.arange(yb.shape[0]), yb]
+            smooth[sl] = -(logp @ w_class if w_class is not None else logp.sum(axis=1))
+            if hit.size and hit.any():
+                if w_class is not None:
+                    hit &= (w_class != 0)[None, :]
+                if valid is not None:
+                    hit &= valid[sl][:, None]
+                clamped = clamped or bool(hit.any())
+        else:
+            log_py, _, hit_rows = _log_prob_true(z[sl], yb, from_logits)
+            nll[sl] = -log_py
+            if hit_rows is not None:
+                if valid is not None:
+                    hit_rows &= valid[sl]
+                clamped = clamped or bool(hit_rows.any())
+    if clamped:
+        _add(notes, NLL_CLAMP_NOTE)
+
+    if w_class is None:
+        loss = nll if smooth is None else (1.0 - eps) * nll + (eps / c) * smooth
+        row_w = None if valid is None else valid.astype(np.float64)
+    else:
+        row_w = w_class[y_safe]
+        if valid is not None:
+            row_w = np.where(valid, row_w, 0.0)
+        if smooth is None:
+            loss = nll
+        else:
+            nonzero = row_w != 0
+            safe_w = np.where(nonzero, row_w, 1.0)
+            loss = (1.0 - eps) * nll + (eps / c) * smooth / safe_w
+            dropped = ~nonzero if valid is None else (~nonzero & valid)
+            if np.any(dropped & (smooth != 0)):
+                _add(notes, ZERO_CLASS_WEIGHT_NOTE)
+            if isinstance(weight, str) and np.any(w_class == 0):
+                _add(notes, ABSENT_CLASS_NOTE)
+    if valid is not None:
+        loss = np.where(valid, loss, 0.0)
+    return Terms(loss, weight=row_w, notes=notes)
+
+
+def _per_class_alpha(alpha: float | tuple[float, ...], n_classes: int) -> np.ndarray | float:
+    if isinstance(alpha, (int, float)):
+        return float(alpha)
+    a = np.asarray(alpha, dtype=np.float64).reshape(-1)
+    if a.shape[0] != n_classes:
+        raise ValueError(
+            f"focal.alpha has {a.shape[0]} values but the predictions have {n_classes} classes"
+        )
+    return a
+
+
+def focal_multiclass(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    alpha: float | tuple[float, ...] = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+) -> Terms:
+    """Softmax focal loss −α_y·(1 − p_y)^γ·log p_y per row.
+
+    p from the softmax of logits, or the given probabilities (log clamped at −100). A scalar
+    α scales every class (Keras ``categorical_focal_crossentropy``); a list gives α per
+    class, applied by the true class. γ = 0, α = 1 is cross-entropy.
+
+    Reference: Lin et al. (2017), "Focal Loss for Dense Object Detection", ICCV; Keras
+    ``keras.losses.CategoricalFocalCrossentropy``.
+    """
+    z = as_float(pred)
+    y = _class_index(target)
+    log_py, p_y, hit = _log_prob_true(z, y, from_logits)
+    clamped = hit is not None and bool(hit.any())
+    a = _per_class_alpha(alpha, int(z.shape[1]))
+    loss = (1.0 - p_y) ** gamma
+    loss *= log_py
+    np.negative(loss, out=loss)
+    loss *= a[y] if isinstance(a, np.ndarray) else a
+    return Terms(loss, notes=[NLL_CLAMP_NOTE] if clamped else [])
+
+
+def multi_hinge(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:
+    """Crammer–Singer multiclass hinge max(0, 1 + max_{j≠y} s_j − s_y) per row.
+
+    Scores are used as given (logits or probabilities); equals scikit-learn
+    ``hinge_loss(y, S, labels=range(C))`` and optax ``multiclass_hinge_loss``. (torch
+    ``multi_margin_loss`` is the different Weston–Watkins sum.)
+
+    Reference: Crammer & Singer (2001), "On the Algorithmic Implementation of Multiclass
+    Kernel-based Vector Machines", JMLR 2.
+    """
+    del from_logits  # scores are used as they are either way
+    s = as_float(pred)
+    y = _class_index(target)
+    rows = np.arange(y.shape[0])
+    s_y = s[rows, y]
+    others = s.copy()
+    others[rows, y] = -np.inf
+    margin = s_y - np.max(others, axis=1) if s.shape[1] > 1 else np.full_like(s_y, np.inf)
+    loss = 1.0 - margin
+    np.maximum(loss, 0.0, out=loss)
+    return Terms(loss)
+
+
+def brier_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:
+    """Multiclass Brier score Σ_c (p_c − onehot_c)² per row (range [0, 2]).
+
+    Probabilities as given, or the softmax of logits. Equals scikit-learn
+    ``brier_score_loss(y, P, labels=range(C), scale_by_half=False)``.
+
+    Reference: Brier (1950), Monthly Weather Review 78.
+    """
+    p = as_float(pred)
+    y = _class_index(target)
+    notes: list[str] = []
+    if from_logits:
+        p = softmax(p, axis=1)
+        if p.size:
+            notes.append(SOFTMAX_NOTE)
+    d = np.array(p, dtype=p.dtype, copy=True)
+    d[np.arange(y.shape[0]), y] -= 1.0
+    d *= d
+    return Terms(d.sum(axis=1), notes=notes)
+
+
+def kl_div_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:
+    """KL(onehot_y ‖ Q) = −log q_y per row (0·log 0 = 0 for the other classes).
+
+    log q from the log-softmax of logits, or log Q clamped at −100 for probabilities.
+    Equals ``F.kl_div(log Q, onehot, reduction='batchmean')``; with one-hot targets it
+    coincides with cross-entropy.
+
+    Reference: Kullback & Leibler (1951), "On Information and Sufficiency", Annals of
+    Mathematical Statistics 22; PyTorch ``torch.nn.KLDivLoss`` documentation.
+    """
+    z = as_float(pred)
+    y = _class_index(target)
+    log_qy, _, hit = _log_prob_true(z, y, from_logits)
+    clamped = hit is not None and bool(hit.any())
+    np.negative(log_qy, out=log_qy)
+    return Terms(log_qy, notes=[NLL_CLAMP_NOTE] if clamped else [])
