@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.errors import DataError
+from losscli.errors import DataError, UsageError
 from losscli.losses._reduce import Partial, Reduction, Terms
 from losscli.registry import LossSpec, resolve_params
 
@@ -33,6 +33,8 @@ class LossResult:
     notes: list[str] = field(default_factory=list)
     reason: str | None = None
     per_row: np.ndarray | None = None
+    #: Per-row weights (kernel weight × sample weight) when kept; None means all 1.
+    per_row_weight: np.ndarray | None = None
     per_class: dict[str, float] | None = None
     partial: Partial | None = None
 
@@ -115,6 +117,8 @@ def compute(
     n = int(pred.shape[0])
     partial = Partial()
     rows_out: list[np.ndarray] = []
+    weights_out: list[np.ndarray] = []
+    weighted = sample_weight is not None
     if spec.decomposable and n > 0:
         per_row_elems = max(1, int(np.prod(pred.shape[1:])) if pred.ndim > 1 else 1)
         step = max(1, BLOCK_ELEMENTS // per_row_elems)
@@ -126,12 +130,22 @@ def compute(
         block_ctx = {k: _slice(v, sl, n) for k, v in ctx.items()}
         t = target[sl] if target is not None else None
         sw = sample_weight[sl] if sample_weight is not None else None
-        terms: Terms = fn(pred[sl], t, **resolved, **block_ctx) if t is not None else fn(
-            pred[sl], **resolved, **block_ctx
-        )
+        try:
+            terms: Terms = (
+                fn(pred[sl], t, **resolved, **block_ctx)
+                if t is not None
+                else fn(pred[sl], **resolved, **block_ctx)
+            )
+        except ValueError as exc:
+            # kernels raise ValueError when a parameter does not fit the data
+            # (a class-weight list of the wrong length, …): a usage error
+            raise UsageError(f"{spec.name}: {exc}", hint=_param_hint(spec)) from None
         partial.update(terms, sw)
         if keep_per_row:
             rows_out.append(terms.per_row())
+            weighted |= terms.weight is not None
+            w = np.ones(terms.n) if terms.weight is None else terms.weight
+            weights_out.append(w if sw is None else w * sw)
         if n == 0:
             break
     value = partial.value(reduction)
@@ -155,6 +169,7 @@ def compute(
         resolved,
         notes=notes,
         per_row=np.concatenate(rows_out) if keep_per_row and rows_out else None,
+        per_row_weight=np.concatenate(weights_out) if weighted and weights_out else None,
         per_class=per_class,
         partial=partial,
     )
@@ -164,3 +179,8 @@ def _slice(v: Any, sl: slice, n: int) -> Any:
     if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n:
         return v[sl]
     return v
+
+
+def _param_hint(spec: LossSpec) -> str:
+    names = ", ".join(f"{p.name} ({p.range_text()})" for p in spec.params)
+    return f"check --param values for {spec.name}: {names}" if names else "check the inputs"

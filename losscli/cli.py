@@ -1,0 +1,652 @@
+"""The command line: parse flags, call the API, render, map errors to exit codes.
+
+Nothing else happens here. NumPy, pandas and the math are imported inside the commands
+that need them, so ``losscli --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from losscli import __version__
+from losscli.errors import ExitCode, LossCliError, UsageError
+
+EPILOG = (
+    "Exit codes: 0 ok · 1 a gate failed · 2 usage or config error · "
+    "3 input data error · 4 internal error (please report)."
+)
+
+app = typer.Typer(
+    name="losscli",
+    help="Choose a loss function for your task, and measure every applicable loss "
+    "on your prediction files.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+losses_app = typer.Typer(
+    epilog=EPILOG,
+    invoke_without_command=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(losses_app, name="losses")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class Framework(str, Enum):
+    pytorch = "pytorch"
+    keras = "keras"
+    all = "all"
+
+
+# ------------------------------------------------------------------ shared plumbing
+
+
+def _consoles() -> tuple[Any, Any]:
+    """Consoles are built per call: colour and terminal detection happen at construction,
+    so NO_COLOR/COLUMNS set by the caller are honoured."""
+    from rich.console import Console
+
+    width = None
+    if not sys.stdout.isatty():
+        width = int(os.environ.get("COLUMNS", "120") or 120)
+    out = Console(width=width, soft_wrap=False)
+    err = Console(stderr=True)
+    return out, err
+
+
+def _fail(err: Any, exc: LossCliError) -> None:
+    err.print(f"Error: {exc.message}", markup=False, highlight=False, soft_wrap=True)
+    if exc.hint:
+        err.print(f"hint: {exc.hint}", markup=False, highlight=False, soft_wrap=True)
+
+
+def run_command(debug: bool, body: Callable[[Any, Any], int]) -> None:
+    """Run a command body, mapping every failure to its exit code (SPEC §2).
+
+    Errors become one or two lines on stderr; a traceback only with ``--debug``.
+    """
+    out, err = _consoles()
+    try:
+        code = body(out, err)
+    except typer.Exit:
+        raise
+    except LossCliError as exc:
+        if debug:
+            traceback.print_exc()
+        _fail(err, exc)
+        raise typer.Exit(int(exc.exit_code)) from None
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(141) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as exc:  # a bug: say so in one line
+        if debug:
+            traceback.print_exc()
+        err.print(
+            f"Error: internal error ({type(exc).__name__}: {exc})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        err.print(
+            "hint: this is a bug in losscli; re-run with --debug and report the output",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from None
+    raise typer.Exit(code)
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _resolve_format(fmt: Format | None, as_json: bool) -> str:
+    if as_json and fmt not in (None, Format.json):
+        raise UsageError(
+            f"--json conflicts with --format {fmt.value}",
+            hint="use one of them",
+        )
+    if as_json:
+        return "json"
+    return (fmt or Format.table).value
+
+
+def emit(
+    doc: dict[str, Any],
+    *,
+    out: Any,
+    fmt: str,
+    outputs: list[Path] | None,
+    precision: int,
+) -> None:
+    """Write ``-o`` files (atomically, all rendered before any is written) and print the
+    chosen format on stdout."""
+    from losscli.report import write_files
+
+    if precision < 1:
+        raise UsageError(f"--precision must be at least 1, got {precision}")
+
+    def render(kind: str) -> str:
+        if kind == "json":
+            from losscli.report.json import dumps
+
+            return dumps(doc)
+        if kind == "csv":
+            from losscli.report.csv import render as csv_render
+
+            return csv_render(doc)
+        if kind == "markdown":
+            if doc.get("command") == "recommend":
+                from losscli.report.recommend_view import render_markdown
+
+                return render_markdown(doc)
+            from losscli.report.markdown import render as md_render
+
+            return md_render(doc, precision)
+        if kind == "html":
+            from losscli.report.table import to_html
+
+            return to_html(doc, precision)
+        from losscli.report.table import to_text
+
+        return to_text(doc, precision)
+
+    write_files([str(p) for p in outputs or []], render)
+    if fmt == "table":
+        from losscli.report.table import render as table_render
+
+        table_render(doc, out, precision)
+    else:
+        sys.stdout.write(render(fmt))
+        sys.stdout.flush()
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        import platform
+
+        import numpy
+        import pandas
+
+        typer.echo(
+            f"losscli {__version__} (Python {platform.python_version()}, "
+            f"numpy {numpy.__version__}, pandas {pandas.__version__})"
+        )
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Show losscli, Python, numpy and pandas versions and exit.",
+            callback=_version_callback,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Choose a loss function for your task, and measure every applicable loss on your
+    prediction files."""
+
+
+# ------------------------------------------------------------------ options used twice
+
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option("--format", "-f", help="Output on stdout: table, json, csv or markdown."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+OutputOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Also write a file; its format follows the extension (.json .csv .md .html .txt). "
+        "Repeatable. Written atomically.",
+    ),
+]
+PrecisionOpt = Annotated[
+    int, typer.Option("--precision", help="Significant digits in table and markdown output.")
+]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No notes or warnings on stderr; results only.")
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+
+
+# ------------------------------------------------------------------ losses
+
+
+@losses_app.callback()
+def losses_list(
+    ctx: typer.Context,
+    task: Annotated[
+        str | None, typer.Option("--task", help="Only the losses of this task.")
+    ] = None,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+    output: OutputOpt = None,
+    precision: PrecisionOpt = 4,
+    debug: DebugOpt = False,
+) -> None:
+    """The loss catalogue: every loss with its tasks, parameters and defaults;
+    `losses show NAME` for formula, domain, when to use it and references.
+
+    Example: losscli losses --task binary
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+
+    def body(out: Any, err: Any) -> int:
+        from losscli.catalogue import list_losses
+
+        doc = list_losses(task)
+        emit(doc, out=out, fmt=_resolve_format(fmt, as_json), outputs=output,
+             precision=precision)
+        return 0
+
+    run_command(debug, body)
+
+
+@losses_app.command("show")
+def losses_show(
+    name: Annotated[str, typer.Argument(help="Loss name or alias, e.g. focal.")],
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+    output: OutputOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Formula, parameters, domain, when to use it and references of one loss.
+
+    Example: losscli losses show huber
+    """
+
+    def body(out: Any, err: Any) -> int:
+        from losscli.catalogue import describe_loss
+
+        doc = describe_loss(name)
+        emit(doc, out=out, fmt=_resolve_format(fmt, as_json), outputs=output, precision=4)
+        return 0
+
+    run_command(debug, body)
+
+
+# ------------------------------------------------------------------ evaluate
+
+
+def _data_notes(err: Any, doc: dict[str, Any], quiet: bool) -> None:
+    if quiet:
+        return
+    task = doc["task"]
+    how = "inferred" if task.get("inferred") else "given"
+    kind = ""
+    if task.get("input"):
+        kind_how = "inferred" if task.get("input_inferred") else "given"
+        kind = f"; predictions are {task['input']} ({kind_how})"
+    err.print(f"task: {task['name']} ({how}){kind}; {doc['n_samples']} samples",
+              markup=False, highlight=False, soft_wrap=True)
+    for line in doc.get("evidence", []):
+        err.print(f"  because {line}", markup=False, highlight=False, soft_wrap=True)
+    for w in doc.get("warnings", []):
+        err.print(f"note: {w}", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command(epilog=EPILOG)
+def evaluate(
+    preds: Annotated[str, typer.Argument(help="Predictions file (csv, tsv, parquet, npy, npz, "
+                                              "compressed csv, a directory or glob; - for stdin).")],
+    targets: Annotated[
+        str | None, typer.Argument(help="Targets file (omit when PREDS holds both).")
+    ] = None,
+    task: Annotated[
+        str, typer.Option("--task", help="auto (default) or one of: " + ", ".join(
+            ("regression", "binary", "multiclass", "multilabel", "segmentation", "detection",
+             "embedding", "distribution", "vae", "gan")))
+    ] = "auto",
+    loss: Annotated[
+        list[str] | None,
+        typer.Option("--loss", help="Loss to compute (repeatable); default: every loss of the task."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="LOSS.KEY=VALUE, e.g. huber.delta=2 (repeatable)."),
+    ] = None,
+    logits: Annotated[bool, typer.Option("--logits", help="Predictions are logits.")] = False,
+    probs: Annotated[bool, typer.Option("--probs", help="Predictions are probabilities.")] = False,
+    pred_col: Annotated[
+        list[str] | None, typer.Option("--pred-col", help="Prediction column (repeatable).")
+    ] = None,
+    target_col: Annotated[
+        list[str] | None, typer.Option("--target-col", help="Target column (repeatable).")
+    ] = None,
+    id_col: Annotated[
+        str | None, typer.Option("--id-col", help="Join the files on this id column.")
+    ] = None,
+    group_col: Annotated[
+        str | None, typer.Option("--group-col", help="Image id column (segmentation, long form).")
+    ] = None,
+    weight_col: Annotated[
+        str | None, typer.Option("--weight-col", help="Sample weight column (weighted mean).")
+    ] = None,
+    max_: Annotated[
+        list[str] | None,
+        typer.Option("--max", help="Gate LOSS=V: exit 1 if LOSS > V (repeatable)."),
+    ] = None,
+    worst: Annotated[
+        int | None, typer.Option("--worst", min=1, help="Show the K rows with the largest loss.")
+    ] = None,
+    per_sample: Annotated[
+        Path | None, typer.Option("--per-sample", help="Write one loss value per row to this CSV.")
+    ] = None,
+    per_class: Annotated[
+        bool, typer.Option("--per-class", help="Per-class breakdown (multiclass, multilabel, "
+                                               "segmentation).")
+    ] = False,
+    drop_invalid: Annotated[
+        bool, typer.Option("--drop-invalid", help="Drop rows with NaN/empty/inf cells and count "
+                                                  "them in warnings.")
+    ] = False,
+    reduction: Annotated[
+        str, typer.Option("--reduction", help="mean (default) or sum.")
+    ] = "mean",
+    config: Annotated[
+        str | None, typer.Option("--config", help="YAML file with the same settings; flags win.")
+    ] = None,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+    output: OutputOpt = None,
+    precision: PrecisionOpt = 4,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Compute every loss that applies to the task of PREDS vs TARGETS.
+
+    Example: losscli evaluate sample_data/binary_probs.csv sample_data/binary_targets.csv --max bce=0.4
+    """
+
+    def body(out: Any, err: Any) -> int:
+        from losscli.api import evaluate as api_evaluate
+        from losscli.api import parse_gate_flags, parse_param_flags
+
+        if logits and probs:
+            raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
+        fmt_name = _resolve_format(fmt, as_json)
+        report = api_evaluate(
+            preds,
+            targets,
+            task=task,
+            losses=loss,
+            params=parse_param_flags(param or []),
+            gates=parse_gate_flags(max_ or []),
+            logits=True if logits else (False if probs else None),
+            pred_cols=pred_col or (),
+            target_cols=target_col or (),
+            id_col=id_col,
+            group_col=group_col,
+            weight_col=weight_col,
+            drop_invalid=drop_invalid,
+            reduction=reduction,
+            worst=worst,
+            per_sample=per_sample is not None,
+            per_class=per_class,
+            config=config,
+        )
+        doc = report.data
+        _data_notes(err, doc, quiet)
+        if per_sample is not None:
+            from losscli.report import write_atomic
+            from losscli.report.csv import render_per_sample
+
+            ds = report.dataset
+            write_atomic(per_sample, render_per_sample(ds.row_numbers, ds.row_ids,
+                                                       report.per_sample))
+        emit(doc, out=out, fmt=fmt_name, outputs=output, precision=precision)
+        failed = [g for g in doc["gates"] if not g["passed"]]
+        if failed and not quiet:
+            for g in failed:
+                err.print(f"gate failed: {g['loss']} = {g['value']} > {g['limit']}"
+                          if g["value"] is not None else
+                          f"gate failed: {g['loss']} has no finite value (fail closed)",
+                          markup=False, highlight=False)
+        return int(ExitCode.GATE_FAILED) if failed else 0
+
+    run_command(debug, body)
+
+
+@app.command(epilog=EPILOG)
+def compare(
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="PREDS [PREDS...] TARGETS: one predictions file per model, then "
+                            "the targets file."),
+    ],
+    names: Annotated[
+        str | None, typer.Option("--names", help="Model names, comma-separated (default: file "
+                                                 "names).")
+    ] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=0, help="Paired bootstrap replicates for 95% "
+                                                     "intervals (e.g. 1000).")
+    ] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
+    sort_by: Annotated[
+        str | None, typer.Option("--sort-by", help="Order models by this loss.")
+    ] = None,
+    task: Annotated[str, typer.Option("--task", help="auto (default) or a task name.")] = "auto",
+    loss: Annotated[
+        list[str] | None,
+        typer.Option("--loss", help="Loss to compute (repeatable); default: every loss of the task."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="LOSS.KEY=VALUE, e.g. huber.delta=2 (repeatable)."),
+    ] = None,
+    logits: Annotated[bool, typer.Option("--logits", help="Predictions are logits.")] = False,
+    probs: Annotated[bool, typer.Option("--probs", help="Predictions are probabilities.")] = False,
+    pred_col: Annotated[
+        list[str] | None, typer.Option("--pred-col", help="Prediction column (repeatable).")
+    ] = None,
+    target_col: Annotated[
+        list[str] | None, typer.Option("--target-col", help="Target column (repeatable).")
+    ] = None,
+    id_col: Annotated[
+        str | None, typer.Option("--id-col", help="Join the files on this id column.")
+    ] = None,
+    group_col: Annotated[
+        str | None, typer.Option("--group-col", help="Image id column (segmentation, long form).")
+    ] = None,
+    weight_col: Annotated[
+        str | None, typer.Option("--weight-col", help="Sample weight column (weighted mean).")
+    ] = None,
+    max_: Annotated[
+        list[str] | None,
+        typer.Option("--max", help="Gate LOSS=V for every model: exit 1 if LOSS > V."),
+    ] = None,
+    drop_invalid: Annotated[
+        bool, typer.Option("--drop-invalid", help="Drop rows with NaN/empty/inf cells.")
+    ] = False,
+    config: Annotated[
+        str | None, typer.Option("--config", help="YAML file with the same settings; flags win.")
+    ] = None,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+    output: OutputOpt = None,
+    precision: PrecisionOpt = 4,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Several models side by side under every applicable loss, with who wins and whether
+    the difference is real.
+
+    Example: losscli compare model_a.csv model_b.csv targets.csv --bootstrap 1000
+    """
+
+    def body(out: Any, err: Any) -> int:
+        from losscli.api import parse_gate_flags, parse_param_flags
+        from losscli.comparison import compare as api_compare
+
+        if logits and probs:
+            raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
+        fmt_name = _resolve_format(fmt, as_json)
+        preds, targets = (paths[:-1], paths[-1]) if len(paths) >= 2 else (paths, None)
+        report = api_compare(
+            preds,
+            targets,
+            names=[n.strip() for n in names.split(",")] if names else None,
+            task=task,
+            losses=loss,
+            params=parse_param_flags(param or []),
+            gates=parse_gate_flags(max_ or []),
+            logits=True if logits else (False if probs else None),
+            pred_cols=pred_col or (),
+            target_cols=target_col or (),
+            id_col=id_col,
+            group_col=group_col,
+            weight_col=weight_col,
+            drop_invalid=drop_invalid,
+            bootstrap=bootstrap,
+            seed=seed,
+            sort_by=sort_by,
+            config=config,
+        )
+        doc = report.data
+        _data_notes(err, doc, quiet)
+        emit(doc, out=out, fmt=fmt_name, outputs=output, precision=precision)
+        failed = [g for g in doc["gates"] if not g["passed"]]
+        if failed and not quiet:
+            for g in failed:
+                err.print(f"gate failed: {g['model']}: {g['loss']} = {g['value']} > {g['limit']}",
+                          markup=False, highlight=False)
+        return int(ExitCode.GATE_FAILED) if failed else 0
+
+    run_command(debug, body)
+
+
+# ------------------------------------------------------------------ recommend
+
+_CONDITIONS = ("outliers", "imbalanced", "noisy_labels", "overconfident", "sparse_features",
+               "overfitting", "interpretable", "large_scale", "margin")
+
+
+@app.command(epilog=EPILOG)
+def recommend(
+    task: Annotated[
+        str | None,
+        typer.Option("--task", help="regression, binary, multiclass, multilabel, segmentation, "
+                                    "detection, embedding, distribution, vae, gan "
+                                    "(or classification)."),
+    ] = None,
+    outliers: Annotated[bool, typer.Option("--outliers", help="Targets have outliers.")] = False,
+    imbalanced: Annotated[bool, typer.Option("--imbalanced", help="Classes are imbalanced.")] = False,
+    noisy_labels: Annotated[bool, typer.Option("--noisy-labels", help="Labels are noisy.")] = False,
+    overconfident: Annotated[
+        bool, typer.Option("--overconfident", help="The model is overconfident.")
+    ] = False,
+    sparse_features: Annotated[
+        bool, typer.Option("--sparse-features", help="Inputs are sparse / want sparse weights.")
+    ] = False,
+    overfitting: Annotated[bool, typer.Option("--overfitting", help="The model overfits.")] = False,
+    interpretable: Annotated[
+        bool, typer.Option("--interpretable", help="The loss must read in target units.")
+    ] = False,
+    large_scale: Annotated[
+        bool, typer.Option("--large-scale", help="Compute-constrained / very large data.")
+    ] = False,
+    margin: Annotated[bool, typer.Option("--margin", help="Want a max-margin classifier.")] = False,
+    from_data: Annotated[
+        str | None, typer.Option("--from-data", help="Measure task, imbalance and outliers "
+                                                     "from this targets file.")
+    ] = None,
+    predictions: Annotated[
+        str | None, typer.Option("--predictions", help="With --from-data: predictions, to "
+                                                       "measure residual outliers.")
+    ] = None,
+    rules: Annotated[
+        str | None, typer.Option("--rules", help="Use this rules YAML instead of the built-in guide.")
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show which rules fired and why others did not.")
+    ] = False,
+    framework: Annotated[
+        Framework, typer.Option("--framework", help="Code snippets for pytorch, keras or all.")
+    ] = Framework.all,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Rank losses for a task from the selection guide, with the reason and code.
+
+    Example: losscli recommend --task segmentation --imbalanced
+    """
+    flags = {
+        "outliers": outliers, "imbalanced": imbalanced, "noisy_labels": noisy_labels,
+        "overconfident": overconfident, "sparse_features": sparse_features,
+        "overfitting": overfitting, "interpretable": interpretable, "large_scale": large_scale,
+        "margin": margin,
+    }
+
+    def body(out: Any, err: Any) -> int:
+        from losscli.rules import recommend as api_recommend
+
+        fmt_name = _resolve_format(fmt, as_json)
+        if predictions is not None and from_data is None:
+            raise UsageError("--predictions needs --from-data", hint="add --from-data TARGETS")
+        conditions = {k for k, v in flags.items() if v}
+        chosen_task = task
+        evidence = None
+        if from_data is not None:
+            from losscli.api import measure_conditions
+
+            chosen_task, measured, evidence = measure_conditions(
+                from_data, predictions, task=task, rules_path=rules
+            )
+            conditions |= measured
+            if not quiet:
+                for ev in evidence:
+                    err.print(f"evidence: {ev['sentence']}", markup=False, highlight=False,
+                              soft_wrap=True)
+        doc = api_recommend(chosen_task, sorted(conditions), rules_path=rules,
+                            framework=framework.value, explain=explain, evidence=evidence)
+        emit(doc, out=out, fmt=fmt_name, outputs=output, precision=4)
+        return 0
+
+    run_command(debug, body)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,349 @@
+"""``compare``: several models under every applicable loss — who wins under which loss,
+and whether the gap is bigger than noise (paired bootstrap). With one model: how much
+of each loss comes from the worst rows (outlier sensitivity).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from losscli.api import (
+    TASK_CHOICES,
+    Report,
+    compute_all,
+    merge_params,
+    select_specs,
+)
+from losscli.errors import DataError, UsageError, unknown_name
+from losscli.registry import canonical_name, get_spec
+
+#: Shares of rows whose contribution the one-model view reports.
+TOP_SHARES = (0.01, 0.05)
+
+
+def model_names(paths: Sequence[str], names: Sequence[str] | None) -> list[str]:
+    """Names from ``--names`` or from the file stems (made unique)."""
+    if names:
+        if len(names) != len(paths):
+            raise UsageError(
+                f"--names gives {len(names)} names for {len(paths)} prediction files",
+                hint="give one name per predictions file, e.g. --names a,b",
+            )
+        if len(set(names)) != len(names):
+            raise UsageError("--names repeats a name", hint="model names must be unique")
+        return list(names)
+    out: list[str] = []
+    for p in paths:
+        stem = Path(p).name.split(".")[0] if p != "-" else "stdin"
+        name, i = stem, 2
+        while name in out:
+            name, i = f"{stem}_{i}", i + 1
+        out.append(name)
+    return out
+
+
+def _share_of_top(per_row: Any, weight: Any, share: float) -> float:
+    """Fraction of Σ w·l carried by the ``share`` rows with the largest w·l."""
+    import numpy as np
+
+    contrib = per_row if weight is None else per_row * weight
+    contrib = contrib[np.isfinite(contrib)]
+    total = float(contrib.sum())
+    if contrib.size == 0 or total <= 0:
+        return math.nan
+    k = max(1, int(math.ceil(share * contrib.size)))
+    top = np.partition(contrib, contrib.size - k)[contrib.size - k :]
+    return float(top.sum()) / total
+
+
+def compare(
+    predictions: Sequence[str],
+    targets: str | None,
+    *,
+    names: Sequence[str] | None = None,
+    task: str = "auto",
+    losses: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    gates: Mapping[str, float] | None = None,
+    logits: bool | None = None,
+    pred_cols: Sequence[str] = (),
+    target_cols: Sequence[str] = (),
+    id_col: str | None = None,
+    group_col: str | None = None,
+    weight_col: str | None = None,
+    drop_invalid: bool = False,
+    bootstrap: int = 0,
+    seed: int = 0,
+    sort_by: str | None = None,
+    config: str | None = None,
+) -> Report:
+    """Evaluate each predictions file against the same targets; SPEC §3.2's JSON."""
+    from losscli.data import load_dataset
+
+    if not predictions:
+        raise UsageError("compare needs at least one predictions file")
+    if bootstrap < 0:
+        raise UsageError(f"--bootstrap must be ≥ 0, got {bootstrap}")
+    cfg: dict[str, Any] = {}
+    if config is not None:
+        from losscli.config import load_config
+
+        cfg = load_config(config)
+    cols = cfg.get("columns", {})
+    if task == "auto" and cfg.get("task"):
+        task = cfg["task"]
+    if task not in TASK_CHOICES:
+        raise unknown_name("task", task, TASK_CHOICES)
+    if logits is None and cfg.get("input"):
+        logits = cfg["input"] == "logits"
+    losses = list(losses) if losses else list(cfg.get("losses", [])) or None
+    all_params = merge_params(cfg.get("params"), params)
+    all_gates = {**{canonical_name(k): v for k, v in cfg.get("gates", {}).get("max", {}).items()},
+                 **(gates or {})}
+    models = model_names(predictions, names)
+
+    datasets = []
+    for path in predictions:
+        ds = load_dataset(
+            path,
+            targets,
+            task=task if not datasets else datasets[0].task,
+            pred_cols=tuple(pred_cols) or tuple(cols.get("pred", ())),
+            target_cols=tuple(target_cols) or tuple(cols.get("target", ())),
+            id_col=id_col or cols.get("id"),
+            group_col=group_col or cols.get("group"),
+            weight_col=weight_col or cols.get("weight"),
+            logits=logits,
+            drop_invalid=drop_invalid or bool(cfg.get("drop_invalid", False)),
+        )
+        datasets.append(ds)
+    first = datasets[0]
+    _check_aligned(models, predictions, datasets)
+
+    specs, explicit = select_specs(first.task, losses)
+    for loss in all_gates:
+        if all(s.name != loss for s in specs):
+            specs.append(get_spec(loss, first.task))
+    for loss in all_params:
+        if all(s.name != loss for s in specs):
+            raise UsageError(f"--param names loss '{loss}', which is not computed here",
+                             hint="computed: " + ", ".join(s.name for s in specs))
+    if sort_by is not None:
+        sort_by = canonical_name(sort_by)
+        if all(s.name != sort_by for s in specs):
+            raise UsageError(f"--sort-by names loss '{sort_by}', which is not computed here",
+                             hint="computed: " + ", ".join(s.name for s in specs))
+
+    keep = bootstrap > 0 or len(models) == 1
+    results = {
+        m: compute_all(ds, specs, explicit=explicit, params=all_params, keep_per_row=keep)
+        for m, ds in zip(models, datasets)
+    }
+    warnings: list[str] = []
+    for m, ds in zip(models, datasets):
+        warnings += [f"{m}: {w}" for w in ds.warnings]
+        for r in results[m]:
+            warnings += [f"{m}: {r.name}: {n}" for n in r.notes]
+
+    entries: list[dict[str, Any]] = []
+    for i, spec in enumerate(specs):
+        values = {m: results[m][i].to_dict()["value"] for m in models}
+        finite = [(v, m) for m, v in values.items() if v is not None]
+        best = min(finite, key=lambda t: t[0])[1] if finite else None
+        entry: dict[str, Any] = {
+            "name": spec.name,
+            "params": results[models[0]][i].to_dict()["params"],
+            "values": values,
+            "best": best,
+            "status": {m: results[m][i].status for m in models},
+        }
+        reasons = {m: results[m][i].reason for m in models if results[m][i].reason}
+        if reasons:
+            entry["reasons"] = reasons
+        entries.append(entry)
+
+    if bootstrap > 0:
+        _add_bootstrap(entries, specs, results, models, n_boot=bootstrap, seed=seed,
+                       warnings=warnings)
+
+    if sort_by is not None:
+        key_entry = next(e for e in entries if e["name"] == sort_by)
+        models = sorted(models, key=lambda m: (key_entry["values"][m] is None,
+                                               key_entry["values"][m] or 0.0))
+    gate_rows = []
+    for loss, limit in all_gates.items():
+        e = next(x for x in entries if x["name"] == loss)
+        for m in models:
+            v = e["values"][m]
+            gate_rows.append({"loss": loss, "model": m, "op": "<=", "limit": limit, "value": v,
+                              "passed": v is not None and v <= limit})
+    doc: dict[str, Any] = {
+        "schema_version": 1,
+        "command": "compare",
+        "ok": all(g["passed"] for g in gate_rows),
+        "task": {"name": first.task, "inferred": first.task_inferred},
+        "n_samples": first.n_samples,
+        "models": models,
+        "inputs": {m: ds.inputs for m, ds in zip(models, datasets)},
+        "losses": entries,
+        "gates": gate_rows,
+        "summary": _summary(entries, models, specs, results),
+        "warnings": warnings,
+        "evidence": list(first.evidence),
+    }
+    if bootstrap > 0:
+        doc["bootstrap"] = {"replicates": bootstrap, "seed": seed, "method": "poisson",
+                            "level": 0.95}
+    if len(models) == 1:
+        doc["sensitivity"] = _sensitivity(specs, results[models[0]])
+        doc["summary"] += _sensitivity_sentences(doc["sensitivity"], first.task)
+    return Report(doc, dataset=first)
+
+
+def _check_aligned(models: list[str], paths: Sequence[str], datasets: list[Any]) -> None:
+    import numpy as np
+
+    base = datasets[0]
+    for m, p, ds in zip(models[1:], paths[1:], datasets[1:]):
+        if ds.n_samples != base.n_samples:
+            raise DataError(
+                f"model '{m}' ({p}) has {ds.n_samples} rows, model '{models[0]}' has "
+                f"{base.n_samples}",
+                hint="every predictions file must cover the same rows as the targets",
+            )
+        if (base.row_ids is None) != (ds.row_ids is None) or (
+            base.row_ids is not None and not np.array_equal(base.row_ids, ds.row_ids)
+        ):
+            raise DataError(
+                f"model '{m}' ({p}) is not aligned with model '{models[0]}' row by row",
+                hint="give every file the same id column (--id-col) or the same row order",
+            )
+        if ds.pred.shape[1:] != base.pred.shape[1:]:
+            raise DataError(
+                f"model '{m}' ({p}) has predictions of shape {ds.pred.shape[1:]}, model "
+                f"'{models[0]}' has {base.pred.shape[1:]}",
+                hint="compare models that predict the same outputs",
+            )
+
+
+def _add_bootstrap(entries: list[dict[str, Any]], specs: Sequence[Any],
+                   results: Mapping[str, list[Any]], models: list[str], *, n_boot: int,
+                   seed: int, warnings: list[str]) -> None:
+    import numpy as np
+
+    from losscli.bootstrap import percentile_interval, replicate_means
+
+    cols, weights, where = [], [], []
+    for i, spec in enumerate(specs):
+        rs = [results[m][i] for m in models]
+        if not spec.decomposable:
+            warnings.append(f"{spec.name}: no bootstrap interval (the loss is not a mean of "
+                            "per-row terms)")
+            continue
+        if any(r.per_row is None or r.status != "ok" for r in rs):
+            continue
+        for j, r in enumerate(rs):
+            cols.append(r.per_row)
+            weights.append(r.per_row_weight if r.per_row_weight is not None
+                           else np.ones_like(r.per_row))
+            where.append((i, j))
+    if not cols:
+        return
+    L = np.stack(cols, axis=1)
+    W = np.stack(weights, axis=1)
+    reps = replicate_means(L, W, n_boot=n_boot, seed=seed)
+    for c, (i, _j) in enumerate(where):
+        if specs[i].finalize == "sqrt":
+            reps[:, c] = np.sqrt(reps[:, c])
+    by_entry: dict[int, dict[int, Any]] = {}
+    for c, (i, j) in enumerate(where):
+        by_entry.setdefault(i, {})[j] = reps[:, c]
+    for i, cols_j in by_entry.items():
+        e = entries[i]
+        ci = {}
+        for j, rep in cols_j.items():
+            lo, hi = percentile_interval(rep[:, None])[:, 0]
+            ci[models[j]] = [float(lo), float(hi)]
+        e["ci"] = ci
+        best = e["best"]
+        if best is None or len(models) < 2:
+            continue
+        b = models.index(best)
+        vs = {}
+        for j, rep in cols_j.items():
+            if j == b:
+                continue
+            diff = rep - cols_j[b]
+            lo, hi = percentile_interval(diff[:, None])[:, 0]
+            vs[models[j]] = {
+                "vs": best,
+                "difference": e["values"][models[j]] - e["values"][best],
+                "ci": [float(lo), float(hi)],
+                "excludes_zero": bool(lo > 0 or hi < 0),
+            }
+        e["vs_best"] = vs
+
+
+def _summary(entries: list[dict[str, Any]], models: list[str], specs: Sequence[Any],
+             results: Mapping[str, list[Any]]) -> list[str]:
+    if len(models) < 2:
+        return []
+    out: list[str] = []
+    bests = {e["name"]: e["best"] for e in entries if e["best"] is not None}
+    winners = sorted(set(bests.values()))
+    if len(winners) == 1:
+        out.append(f"{winners[0]} is best under every computed loss.")
+    else:
+        parts = [f"{loss} prefers {m}" for loss, m in bests.items()]
+        out.append("The losses disagree: " + ", ".join(parts) + ".")
+        if "mse" in bests and "mae" in bests and bests["mse"] != bests["mae"]:
+            loser = bests["mae"]  # best on mae but not on mse: a few big errors
+            i = next(k for k, s in enumerate(specs) if s.name == "mse")
+            r = results[loser][i]
+            if r.per_row is not None:
+                share = _share_of_top(r.per_row, r.per_row_weight, 0.01)
+                out.append(
+                    f"{loser} has a few very large errors: 1% of its rows carry "
+                    f"{share:.0%} of its squared error."
+                )
+            else:
+                out.append(f"{loser} wins on absolute error but loses on squared error: "
+                           "it makes a few large errors.")
+    for e in entries:
+        for m, cmp in (e.get("vs_best") or {}).items():
+            verdict = "a real difference" if cmp["excludes_zero"] else "within noise"
+            out.append(f"{e['name']}: {m} vs {cmp['vs']}: {cmp['difference']:+.4g} "
+                       f"(95% CI {cmp['ci'][0]:+.3g} … {cmp['ci'][1]:+.3g}) — {verdict}.")
+    return out
+
+
+def _sensitivity(specs: Sequence[Any], results: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for spec, r in zip(specs, results):
+        item: dict[str, Any] = {"loss": spec.name, "value": r.to_dict()["value"]}
+        if r.per_row is not None and r.status == "ok" and spec.decomposable:
+            for s in TOP_SHARES:
+                v = _share_of_top(r.per_row, r.per_row_weight, s)
+                item[f"top_{round(s * 100)}pct_share"] = v if math.isfinite(v) else None
+        out.append(item)
+    return out
+
+
+def _sensitivity_sentences(sens: list[dict[str, Any]], task: str) -> list[str]:
+    out = []
+    for item in sens:
+        share = item.get("top_1pct_share")
+        if share is None:
+            continue
+        out.append(f"{item['loss']}: the worst 1% of rows carry {share:.0%} of it, the worst 5% "
+                   f"{item.get('top_5pct_share') or 0:.0%}.")
+    by = {i["loss"]: i.get("top_1pct_share") for i in sens}
+    if task == "regression" and (by.get("mse") or 0) > 0.2:
+        out.append(
+            "A few rows dominate mse: prefer a robust loss such as huber or mae "
+            "(losscli recommend --task regression --outliers)."
+        )
+    return out

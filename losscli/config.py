@@ -1,0 +1,110 @@
+"""``--config FILE.yaml`` for evaluate/compare: the same settings as the flags.
+
+Schema (every key optional; unknown keys are rejected with a breadcrumb)::
+
+    task: binary
+    losses: [bce, focal]
+    params: {focal: {gamma: 1.0}}
+    gates: {max: {bce: 0.35}}
+    columns: {pred: [p], target: [y], id: id, group: image, weight: w}
+    input: probabilities          # or logits
+    reduction: mean               # or sum
+    drop_invalid: false
+    worst: 10
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from losscli.errors import ConfigError, did_you_mean
+
+_TOP = {"task", "losses", "params", "gates", "columns", "input", "reduction", "drop_invalid",
+        "worst", "per_class"}
+_COLUMNS = {"pred", "target", "id", "group", "weight"}
+_GATES = {"max"}
+
+
+def _err(path: str, crumbs: list[str], msg: str, hint: str | None = None) -> ConfigError:
+    return ConfigError(" › ".join([path, *crumbs]) + f": {msg}", hint=hint)
+
+
+def _check_keys(path: str, crumbs: list[str], data: dict[str, Any], allowed: set[str]) -> None:
+    for key in data:
+        if key not in allowed:
+            hint = did_you_mean(str(key), sorted(allowed))
+            raise _err(path, [*crumbs, str(key)], "unknown key",
+                       (hint + " " if hint else "") + "allowed: " + ", ".join(sorted(allowed)))
+
+
+def load_config(path: str) -> dict[str, Any]:
+    """Read and validate a config file; returns a dict with the keys above."""
+    import yaml
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"config file '{path}' does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file '{path}': {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise _err(path, [], "the file must hold a mapping of settings")
+    _check_keys(path, [], data, _TOP)
+    out: dict[str, Any] = dict(data)
+    if "losses" in data:
+        losses = data["losses"]
+        if isinstance(losses, str):
+            losses = [s.strip() for s in losses.split(",") if s.strip()]
+        if not isinstance(losses, list) or not all(isinstance(x, str) for x in losses):
+            raise _err(path, ["losses"], "must be a list of loss names")
+        out["losses"] = losses
+    if "params" in data:
+        params = data["params"]
+        if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
+            raise _err(path, ["params"], "must map loss names to {parameter: value}",
+                       "e.g. params: {huber: {delta: 2.0}}")
+        out["params"] = {str(k): dict(v) for k, v in params.items()}
+    if "gates" in data:
+        gates = data["gates"]
+        if not isinstance(gates, dict):
+            raise _err(path, ["gates"], "must be a mapping like {max: {mse: 0.5}}")
+        _check_keys(path, ["gates"], gates, _GATES)
+        mx = gates.get("max") or {}
+        if not isinstance(mx, dict):
+            raise _err(path, ["gates", "max"], "must map loss names to limits")
+        for k, v in mx.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise _err(path, ["gates", "max", str(k)], f"limit must be a number, got {v!r}")
+        out["gates"] = {"max": {str(k): float(v) for k, v in mx.items()}}
+    if "columns" in data:
+        cols = data["columns"]
+        if not isinstance(cols, dict):
+            raise _err(path, ["columns"], "must be a mapping")
+        _check_keys(path, ["columns"], cols, _COLUMNS)
+        norm: dict[str, Any] = {}
+        for k, v in cols.items():
+            if k in ("pred", "target"):
+                norm[k] = [str(x) for x in (v if isinstance(v, list) else [v])]
+            else:
+                norm[k] = str(v)
+        out["columns"] = norm
+    if "input" in data and data["input"] not in ("probabilities", "logits"):
+        raise _err(path, ["input"], f"unknown value {data['input']!r}",
+                   "allowed: probabilities, logits")
+    if "reduction" in data and data["reduction"] not in ("mean", "sum"):
+        raise _err(path, ["reduction"], f"unknown value {data['reduction']!r}",
+                   "allowed: mean, sum")
+    if "worst" in data and (isinstance(data["worst"], bool) or not isinstance(data["worst"], int)
+                            or data["worst"] < 1):
+        raise _err(path, ["worst"], "must be a positive integer")
+    return out

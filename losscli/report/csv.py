@@ -1,0 +1,75 @@
+"""Tidy CSV views of result documents (one observation per line)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+
+def _params(p: dict[str, Any]) -> str:
+    return json.dumps(p, sort_keys=True, allow_nan=False) if p else ""
+
+
+def _num(v: Any) -> str:
+    return "" if v is None else repr(v) if isinstance(v, float) else str(v)
+
+
+def render(doc: dict[str, Any]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    cmd = doc.get("command")
+    if cmd == "evaluate":
+        w.writerow(["loss", "value", "status", "params", "reason"])
+        for item in doc["losses"]:
+            w.writerow(
+                [item["name"], _num(item["value"]), item["status"], _params(item["params"]),
+                 item.get("reason", "")]
+            )
+    elif cmd == "compare":
+        w.writerow(["model", "loss", "value", "best", "ci_low", "ci_high", "params"])
+        for item in doc["losses"]:
+            for model in doc["models"]:
+                ci = (item.get("ci") or {}).get(model) or [None, None]
+                w.writerow(
+                    [model, item["name"], _num(item["values"].get(model)),
+                     str(item.get("best") == model).lower(), _num(ci[0]), _num(ci[1]),
+                     _params(item["params"])]
+                )
+    elif cmd == "losses":
+        w.writerow(["name", "tasks", "params", "aliases", "summary"])
+        for item in doc["losses"]:
+            w.writerow(
+                [item["name"], " ".join(item["tasks"]), _params(item["params"]),
+                 " ".join(item["aliases"]), item["summary"]]
+            )
+    elif cmd == "losses show":
+        w.writerow(["name", "task", "param", "default", "allowed", "help"])
+        for v in doc["variants"]:
+            for p in v["params"] or [{"name": "", "default": None, "allowed": "", "help": ""}]:
+                w.writerow([doc["name"], " ".join(v["tasks"]), p["name"], _num(p["default"]),
+                            p["allowed"], p["help"]])
+    elif cmd == "recommend":
+        w.writerow(["rank", "name", "losses", "params", "why"])
+        for r in doc["recommendations"]:
+            w.writerow([r["rank"], r["name"], " ".join(r["losses"]), _params(r["params"]), r["why"]])
+    else:  # pragma: no cover - every command has a view above
+        raise ValueError(f"no CSV view for command {cmd!r}")
+    return buf.getvalue()
+
+
+def render_per_sample(
+    row_numbers: Any, row_ids: Any, per_rows: dict[str, Any]
+) -> str:
+    """One line per input row: its row number, id (when known) and each loss's value."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    names = list(per_rows)
+    w.writerow(["row", *(["id"] if row_ids is not None else []), *names])
+    cols = [per_rows[n] for n in names]
+    for i, row in enumerate(row_numbers):
+        rid = [row_ids[i].item() if hasattr(row_ids[i], "item") else row_ids[i]] if (
+            row_ids is not None) else []
+        w.writerow([int(row), *rid, *(_num(float(c[i])) for c in cols)])
+    return buf.getvalue()
