@@ -115,7 +115,7 @@ def compute_all(
 ) -> list[Any]:
     """Compute each spec on ``dataset``; in the default run a loss whose domain the data
     leaves is ``not_applicable`` instead of an error (SPEC §5 Domains)."""
-    from losscli.compute import LossResult, compute
+    from losscli.compute import KernelInputError, LossResult, compute
 
     results: list[LossResult] = []
     for spec in specs:
@@ -132,8 +132,8 @@ def compute_all(
                 strict=explicit,
                 class_names=dataset.class_names,
             )
-        except DataError as exc:
-            if explicit:
+        except (DataError, KernelInputError) as exc:
+            if explicit or (isinstance(exc, KernelInputError) and params.get(spec.name)):
                 raise
             from losscli.registry import resolve_params
 
@@ -308,7 +308,7 @@ def evaluate(
             if pc is not None:
                 item["per_class"] = {k: (v if math.isfinite(v) else None) for k, v in pc.items()}
         for n in res.notes:
-            notes.append(f"{spec.name}: {n}")
+            notes.append(n if n.startswith(f"{spec.name}:") else f"{spec.name}: {n}")
         items.append(item)
         if res.per_row is not None:
             per_rows[spec.name] = res.per_row

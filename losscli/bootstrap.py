@@ -9,8 +9,8 @@ of one matrix product per row block: counts (B × m) @ per-row terms (m × K).
 Counts are drawn from 16-bit random integers by comparing them with the inverse-CDF
 edges of Poisson(1) quantised to 2⁻¹⁶ (count = number of edges ≤ the draw), which is
 several times faster than ``Generator.poisson``; counts above 8 (probability ≈ 1e-6) are
-not produced. Block products run in float32 (counts are small integers) and are summed
-across blocks in float64; memory stays bounded by the block size.
+not produced. Products run in float64 (paired differences between close models can be
+far below float32 resolution); memory stays bounded by the block size.
 """
 
 from __future__ import annotations
@@ -40,13 +40,13 @@ _EDGES = _poisson_edges()
 
 
 def poisson_counts(draws: np.ndarray) -> np.ndarray:
-    """Map uniform uint16 draws to Poisson(1) counts (float32)."""
+    """Map uniform uint16 draws to Poisson(1) counts (float64)."""
     counts = np.zeros(draws.shape, dtype=np.uint8)
     mask = np.empty(draws.shape, dtype=bool)
     for edge in _EDGES:
         np.greater_equal(draws, edge, out=mask)
         counts += mask
-    return counts.astype(np.float32)
+    return counts.astype(np.float64)
 
 
 def replicate_means(
@@ -68,12 +68,12 @@ def replicate_means(
     rng = np.random.default_rng(seed)
     # one matrix holds numerators and denominators: [w·l | w] (or [l | 1] unweighted)
     if weights is None:
-        cols = np.empty((n, k + 1), dtype=np.float32)
+        cols = np.empty((n, k + 1), dtype=np.float64)
         cols[:, :k] = losses
         cols[:, k] = 1.0
     else:
         w = np.broadcast_to(np.asarray(weights, dtype=np.float64), (n, k))
-        cols = np.concatenate([losses * w, w], axis=1).astype(np.float32)
+        cols = np.concatenate([losses * w, w], axis=1)
     acc = np.zeros((n_boot, cols.shape[1]))
     step = max(1, BLOCK_ELEMENTS // max(n_boot, 1))
     for start in range(0, n, step):

@@ -146,7 +146,8 @@ def compare(
     for m, ds in zip(models, datasets):
         warnings += [f"{m}: {w}" for w in ds.warnings]
         for r in results[m]:
-            warnings += [f"{m}: {r.name}: {n}" for n in r.notes]
+            warnings += [f"{m}: {n}" if n.startswith(f"{r.name}:") else f"{m}: {r.name}: {n}"
+                         for n in r.notes]
 
     entries: list[dict[str, Any]] = []
     for i, spec in enumerate(specs):
@@ -314,7 +315,13 @@ def _summary(entries: list[dict[str, Any]], models: list[str], specs: Sequence[A
                            "it makes a few large errors.")
     for e in entries:
         for m, cmp in (e.get("vs_best") or {}).items():
-            verdict = "a real difference" if cmp["excludes_zero"] else "within noise"
+            best_v = abs(e["values"][cmp["vs"]] or 0.0)
+            if not cmp["excludes_zero"]:
+                verdict = "within noise"
+            elif abs(cmp["difference"]) <= 1e-4 * best_v:
+                verdict = "consistent but negligible (under 0.01%)"
+            else:
+                verdict = "a real difference"
             out.append(f"{e['name']}: {m} vs {cmp['vs']}: {cmp['difference']:+.4g} "
                        f"(95% CI {cmp['ci'][0]:+.3g} … {cmp['ci'][1]:+.3g}) — {verdict}.")
     return out

@@ -22,6 +22,12 @@ from losscli.registry import LossSpec, resolve_params
 BLOCK_ELEMENTS = 65536
 
 
+class KernelInputError(UsageError):
+    """A kernel refused its inputs or parameters (a list of the wrong length, a layout the
+    loss does not take). A usage error when the loss was asked for; in the default
+    "every applicable loss" run the loss is listed as not applicable instead."""
+
+
 @dataclass
 class LossResult:
     """One computed loss."""
@@ -139,7 +145,7 @@ def compute(
         except ValueError as exc:
             # kernels raise ValueError when a parameter does not fit the data
             # (a class-weight list of the wrong length, …): a usage error
-            raise UsageError(f"{spec.name}: {exc}", hint=_param_hint(spec)) from None
+            raise KernelInputError(f"{spec.name}: {exc}", hint=_param_hint(spec)) from None
         partial.update(terms, sw)
         if keep_per_row:
             rows_out.append(terms.per_row())

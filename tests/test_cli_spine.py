@@ -155,12 +155,13 @@ def _modules_after(args: list[str]) -> set[str]:
         f"    app({args!r})\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print(' '.join(sorted(sys.modules)))\n"
+        "sys.stderr.write('MODULES: ' + ' '.join(sorted(sys.modules)) + '\\n')\n"
     )
     env = dict(os.environ, NO_COLOR="1")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True, timeout=120)
-    return set(out.stdout.split()[-1000000:])
+    line = next(x for x in out.stderr.splitlines() if x.startswith("MODULES: "))
+    return set(line.split()[1:])
 
 
 @pytest.mark.parametrize(
