@@ -625,13 +625,13 @@ def recommend(
         chosen_task = task
         evidence = None
         if from_data is not None:
-            from losscli.api import measure_conditions
+            from losscli.advice import measure_conditions
 
             chosen_task, measured, evidence = measure_conditions(
                 from_data, predictions, task=task, rules_path=rules
             )
             conditions |= measured
-            if not quiet:
+            if not quiet and fmt_name != "table":  # the table view shows the evidence
                 for ev in evidence:
                     err.print(f"evidence: {ev['sentence']}", markup=False, highlight=False,
                               soft_wrap=True)
