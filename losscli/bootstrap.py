@@ -85,6 +85,7 @@ def replicate_means(
     with np.errstate(invalid="ignore", divide="ignore"):
         return num / den
 
+
 def percentile_interval(reps: np.ndarray, level: float = 0.95) -> np.ndarray:
     """(2, K) lower/upper percentile bounds of replicate columns, ignoring NaN."""
     a = (1.0 - level) / 2.0

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from losscli.registry import TASKS, LossSpec, all_specs, specs_named
 from losscli.errors import unknown_name
+from losscli.registry import TASKS, LossSpec, all_specs, specs_named
 
 
 def _variant(spec: LossSpec) -> dict[str, Any]:
@@ -20,8 +20,12 @@ def _variant(spec: LossSpec) -> dict[str, Any]:
         "domains": [d.describe() for d in spec.domains],
         "when_to_use": spec.when_to_use,
         "params": [
-            {"name": p.name, "default": list(p.default) if isinstance(p.default, tuple)
-             else p.default, "allowed": p.range_text(), "help": p.help}
+            {
+                "name": p.name,
+                "default": list(p.default) if isinstance(p.default, tuple) else p.default,
+                "allowed": p.range_text(),
+                "help": p.help,
+            }
             for p in spec.params
         ],
         "aliases": list(spec.aliases),
@@ -42,20 +46,29 @@ def list_losses(task: str | None = None) -> dict[str, Any]:
             continue
         entry = merged.setdefault(
             spec.name,
-            {"name": spec.name, "tasks": [], "params": {}, "aliases": [], "summary": spec.summary,
-             "higher_is_better": spec.higher_is_better},
+            {
+                "name": spec.name,
+                "tasks": [],
+                "params": {},
+                "aliases": [],
+                "summary": spec.summary,
+                "higher_is_better": spec.higher_is_better,
+            },
         )
         entry["tasks"] += [t for t in spec.tasks if t not in entry["tasks"]]
         for p in spec.params:
             default = list(p.default) if isinstance(p.default, tuple) else p.default
             entry["params"].setdefault(p.name, default)
         entry["aliases"] += [a for a in spec.aliases if a not in entry["aliases"]]
-    return {"schema_version": 1, "command": "losses", "task": task,
-            "losses": list(merged.values())}
+    return {"schema_version": 1, "command": "losses", "task": task, "losses": list(merged.values())}
 
 
 def describe_loss(name: str) -> dict[str, Any]:
     """Full documentation of one loss, every task variant."""
     specs = specs_named(name)
-    return {"schema_version": 1, "command": "losses show", "name": specs[0].name,
-            "variants": [_variant(s) for s in specs]}
+    return {
+        "schema_version": 1,
+        "command": "losses show",
+        "name": specs[0].name,
+        "variants": [_variant(s) for s in specs],
+    }

@@ -20,8 +20,18 @@ from typing import Any
 
 from losscli.errors import ConfigError, did_you_mean
 
-_TOP = {"task", "losses", "params", "gates", "columns", "input", "reduction", "drop_invalid",
-        "worst", "per_class"}
+_TOP = {
+    "task",
+    "losses",
+    "params",
+    "gates",
+    "columns",
+    "input",
+    "reduction",
+    "drop_invalid",
+    "worst",
+    "per_class",
+}
 _COLUMNS = {"pred", "target", "id", "group", "weight"}
 _GATES = {"max"}
 
@@ -34,8 +44,12 @@ def _check_keys(path: str, crumbs: list[str], data: dict[str, Any], allowed: set
     for key in data:
         if key not in allowed:
             hint = did_you_mean(str(key), sorted(allowed))
-            raise _err(path, [*crumbs, str(key)], "unknown key",
-                       (hint + " " if hint else "") + "allowed: " + ", ".join(sorted(allowed)))
+            raise _err(
+                path,
+                [*crumbs, str(key)],
+                "unknown key",
+                (hint + " " if hint else "") + "allowed: " + ", ".join(sorted(allowed)),
+            )
 
 
 def load_config(path: str) -> dict[str, Any]:
@@ -71,8 +85,12 @@ def load_config(path: str) -> dict[str, Any]:
     if "params" in data:
         params = data["params"]
         if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
-            raise _err(path, ["params"], "must map loss names to {parameter: value}",
-                       "e.g. params: {huber: {delta: 2.0}}")
+            raise _err(
+                path,
+                ["params"],
+                "must map loss names to {parameter: value}",
+                "e.g. params: {huber: {delta: 2.0}}",
+            )
         out["params"] = {str(k): dict(v) for k, v in params.items()}
     if "gates" in data:
         gates = data["gates"]
@@ -99,12 +117,15 @@ def load_config(path: str) -> dict[str, Any]:
                 norm[k] = str(v)
         out["columns"] = norm
     if "input" in data and data["input"] not in ("probabilities", "logits"):
-        raise _err(path, ["input"], f"unknown value {data['input']!r}",
-                   "allowed: probabilities, logits")
+        raise _err(
+            path, ["input"], f"unknown value {data['input']!r}", "allowed: probabilities, logits"
+        )
     if "reduction" in data and data["reduction"] not in ("mean", "sum"):
-        raise _err(path, ["reduction"], f"unknown value {data['reduction']!r}",
-                   "allowed: mean, sum")
-    if "worst" in data and (isinstance(data["worst"], bool) or not isinstance(data["worst"], int)
-                            or data["worst"] < 1):
+        raise _err(
+            path, ["reduction"], f"unknown value {data['reduction']!r}", "allowed: mean, sum"
+        )
+    if "worst" in data and (
+        isinstance(data["worst"], bool) or not isinstance(data["worst"], int) or data["worst"] < 1
+    ):
         raise _err(path, ["worst"], "must be a positive integer")
     return out

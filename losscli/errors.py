@@ -82,8 +82,5 @@ def unknown_name(kind: str, word: str, choices: Iterable[str]) -> UsageError:
     choices = sorted(set(choices))
     hint = did_you_mean(word, choices)
     allowed = ", ".join(choices) if len(choices) <= 12 else ", ".join(choices[:12]) + ", …"
-    if hint is None:
-        hint = f"allowed: {allowed}"
-    else:
-        hint = f"{hint} (allowed: {allowed})"
+    hint = f"allowed: {allowed}" if hint is None else f"{hint} (allowed: {allowed})"
     return UsageError(f"unknown {kind} '{word}'", hint=hint)

@@ -158,8 +158,14 @@ def _modules_after(args: list[str]) -> set[str]:
         "sys.stderr.write('MODULES: ' + ' '.join(sorted(sys.modules)) + '\\n')\n"
     )
     env = dict(os.environ, NO_COLOR="1")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=120,
+    )
     line = next(x for x in out.stderr.splitlines() if x.startswith("MODULES: "))
     return set(line.split()[1:])
 

@@ -17,8 +17,18 @@ IDS = [f"{s.name}[{'/'.join(s.tasks)}]" for s in SPECS]
 
 #: SPEC §6 canonical names, by task.
 SPEC_NAMES = {
-    "regression": {"mse", "rmse", "mae", "huber", "smooth_l1", "log_cosh", "pinball", "msle",
-                   "mape", "poisson_nll"},
+    "regression": {
+        "mse",
+        "rmse",
+        "mae",
+        "huber",
+        "smooth_l1",
+        "log_cosh",
+        "pinball",
+        "msle",
+        "mape",
+        "poisson_nll",
+    },
     "binary": {"bce", "focal", "hinge", "squared_hinge", "brier"},
     "multilabel": {"bce", "focal"},
     "multiclass": {"cross_entropy", "focal", "multi_hinge", "brier", "kl_div"},

@@ -55,7 +55,7 @@ class Partial:
     notes: list[str] = field(default_factory=list)
 
     def update(self, terms: Terms, sample_weight: np.ndarray | None = None) -> Partial:
-        l = terms.loss
+        loss = terms.loss
         w = _combined_weight(terms, sample_weight)
         row = terms.per_row()
         if w is None:
@@ -64,11 +64,13 @@ class Partial:
         else:
             self.num += float(np.dot(w.astype(np.float64), row.astype(np.float64)))
             self.den += float(np.sum(w, dtype=np.float64))
-        if l.ndim > 1:
-            flat = l.reshape(l.shape[0], -1).astype(np.float64)
+        if loss.ndim > 1:
+            flat = loss.reshape(loss.shape[0], -1).astype(np.float64)
             cn = flat.sum(axis=0) if w is None else w.astype(np.float64) @ flat
-            cd = np.full(flat.shape[1], float(terms.n)) if w is None else np.full(
-                flat.shape[1], float(np.sum(w, dtype=np.float64))
+            cd = (
+                np.full(flat.shape[1], float(terms.n))
+                if w is None
+                else np.full(flat.shape[1], float(np.sum(w, dtype=np.float64)))
             )
             self.col_num = cn if self.col_num is None else self.col_num + cn
             self.col_den = cd if self.col_den is None else self.col_den + cd

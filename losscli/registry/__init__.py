@@ -205,4 +205,3 @@ def resolve_params(spec: LossSpec, overrides: dict[str, Any] | None = None) -> d
             )
         params[key] = parse_param_value(spec, p, raw)
     return params
-

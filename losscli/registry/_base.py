@@ -117,7 +117,8 @@ class Domain:
         if self.low is not None and (lo_val <= self.low if self.low_open else lo_val < self.low):
             return False
         return not (
-            self.high is not None and (hi_val >= self.high if self.high_open else hi_val > self.high)
+            self.high is not None
+            and (hi_val >= self.high if self.high_open else hi_val > self.high)
         )
 
 

@@ -7,6 +7,7 @@ writes ``-o`` outputs atomically.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Iterable
@@ -78,16 +79,12 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
             fh.write(text)
         os.replace(tmp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 
-def write_files(
-    paths: Iterable[str], render: Callable[[str], str]
-) -> list[tuple[str, str]]:
+def write_files(paths: Iterable[str], render: Callable[[str], str]) -> list[tuple[str, str]]:
     """Render every ``-o`` file first (so a rendering error writes nothing), then write
     each atomically. ``render(fmt)`` returns the text for a format."""
     rendered = [(str(p), render(format_for_path(p))) for p in paths]

@@ -24,8 +24,13 @@ def render(doc: dict[str, Any]) -> str:
         w.writerow(["loss", "value", "status", "params", "reason"])
         for item in doc["losses"]:
             w.writerow(
-                [item["name"], _num(item["value"]), item["status"], _params(item["params"]),
-                 item.get("reason", "")]
+                [
+                    item["name"],
+                    _num(item["value"]),
+                    item["status"],
+                    _params(item["params"]),
+                    item.get("reason", ""),
+                ]
             )
     elif cmd == "compare":
         w.writerow(["model", "loss", "value", "best", "ci_low", "ci_high", "params"])
@@ -33,35 +38,54 @@ def render(doc: dict[str, Any]) -> str:
             for model in doc["models"]:
                 ci = (item.get("ci") or {}).get(model) or [None, None]
                 w.writerow(
-                    [model, item["name"], _num(item["values"].get(model)),
-                     str(item.get("best") == model).lower(), _num(ci[0]), _num(ci[1]),
-                     _params(item["params"])]
+                    [
+                        model,
+                        item["name"],
+                        _num(item["values"].get(model)),
+                        str(item.get("best") == model).lower(),
+                        _num(ci[0]),
+                        _num(ci[1]),
+                        _params(item["params"]),
+                    ]
                 )
     elif cmd == "losses":
         w.writerow(["name", "tasks", "params", "aliases", "summary"])
         for item in doc["losses"]:
             w.writerow(
-                [item["name"], " ".join(item["tasks"]), _params(item["params"]),
-                 " ".join(item["aliases"]), item["summary"]]
+                [
+                    item["name"],
+                    " ".join(item["tasks"]),
+                    _params(item["params"]),
+                    " ".join(item["aliases"]),
+                    item["summary"],
+                ]
             )
     elif cmd == "losses show":
         w.writerow(["name", "task", "param", "default", "allowed", "help"])
         for v in doc["variants"]:
             for p in v["params"] or [{"name": "", "default": None, "allowed": "", "help": ""}]:
-                w.writerow([doc["name"], " ".join(v["tasks"]), p["name"], _num(p["default"]),
-                            p["allowed"], p["help"]])
+                w.writerow(
+                    [
+                        doc["name"],
+                        " ".join(v["tasks"]),
+                        p["name"],
+                        _num(p["default"]),
+                        p["allowed"],
+                        p["help"],
+                    ]
+                )
     elif cmd == "recommend":
         w.writerow(["rank", "name", "losses", "params", "why"])
         for r in doc["recommendations"]:
-            w.writerow([r["rank"], r["name"], " ".join(r["losses"]), _params(r["params"]), r["why"]])
+            w.writerow(
+                [r["rank"], r["name"], " ".join(r["losses"]), _params(r["params"]), r["why"]]
+            )
     else:  # pragma: no cover - every command has a view above
         raise ValueError(f"no CSV view for command {cmd!r}")
     return buf.getvalue()
 
 
-def render_per_sample(
-    row_numbers: Any, row_ids: Any, per_rows: dict[str, Any]
-) -> str:
+def render_per_sample(row_numbers: Any, row_ids: Any, per_rows: dict[str, Any]) -> str:
     """One line per input row: its row number, id (when known) and each loss's value."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -69,7 +93,10 @@ def render_per_sample(
     w.writerow(["row", *(["id"] if row_ids is not None else []), *names])
     cols = [per_rows[n] for n in names]
     for i, row in enumerate(row_numbers):
-        rid = [row_ids[i].item() if hasattr(row_ids[i], "item") else row_ids[i]] if (
-            row_ids is not None) else []
+        rid = (
+            [row_ids[i].item() if hasattr(row_ids[i], "item") else row_ids[i]]
+            if (row_ids is not None)
+            else []
+        )
         w.writerow([int(row), *rid, *(_num(float(c[i])) for c in cols)])
     return buf.getvalue()

@@ -25,8 +25,13 @@ def render(doc: dict[str, Any], precision: int = 4) -> str:
         lines.append(f"## losscli evaluate — {task['name']} ({doc['n_samples']} samples)")
         lines.append("")
         rows = [
-            [f"`{it['name']}`", fmt_number(it["value"], precision), it["status"],
-             fmt_params(it["params"], precision), it.get("reason", "")]
+            [
+                f"`{it['name']}`",
+                fmt_number(it["value"], precision),
+                it["status"],
+                fmt_params(it["params"], precision),
+                it.get("reason", ""),
+            ]
             for it in doc["losses"]
         ]
         lines += _table(["loss", "value", "status", "params", "note"], rows)
@@ -34,16 +39,30 @@ def render(doc: dict[str, Any], precision: int = 4) -> str:
             lines += ["", "### Gates", ""]
             lines += _table(
                 ["loss", "limit", "value", "result"],
-                [[g["loss"], f"{g['op']} {fmt_number(g['limit'], precision)}",
-                  fmt_number(g["value"], precision), "pass" if g["passed"] else "**FAIL**"]
-                 for g in doc["gates"]],
+                [
+                    [
+                        g["loss"],
+                        f"{g['op']} {fmt_number(g['limit'], precision)}",
+                        fmt_number(g["value"], precision),
+                        "pass" if g["passed"] else "**FAIL**",
+                    ]
+                    for g in doc["gates"]
+                ],
             )
         if doc.get("worst"):
             lines += ["", f"### Worst rows ({doc['worst_loss']})", ""]
             lines += _table(
                 ["row", "id", "prediction", "target", "loss"],
-                [[w["row"], w.get("id", ""), _esc(w["prediction"]), _esc(w["target"]),
-                  fmt_number(w["loss"], precision)] for w in doc["worst"]],
+                [
+                    [
+                        w["row"],
+                        w.get("id", ""),
+                        _esc(w["prediction"]),
+                        _esc(w["target"]),
+                        fmt_number(w["loss"], precision),
+                    ]
+                    for w in doc["worst"]
+                ],
             )
     elif cmd == "compare":
         models = doc["models"]
@@ -63,18 +82,33 @@ def render(doc: dict[str, Any], precision: int = 4) -> str:
     elif cmd == "losses":
         lines += _table(
             ["loss", "tasks", "params", "summary"],
-            [[f"`{it['name']}`", ", ".join(it["tasks"]), fmt_params(it["params"], precision),
-              it["summary"]] for it in doc["losses"]],
+            [
+                [
+                    f"`{it['name']}`",
+                    ", ".join(it["tasks"]),
+                    fmt_params(it["params"], precision),
+                    it["summary"],
+                ]
+                for it in doc["losses"]
+            ],
         )
     elif cmd == "losses show":
         lines.append(f"## `{doc['name']}`")
         for v in doc["variants"]:
-            lines += ["", f"**{', '.join(v['tasks'])}** — {v['summary']}", "",
-                      f"    {v['formula']}", "", v["when_to_use"], ""]
+            lines += [
+                "",
+                f"**{', '.join(v['tasks'])}** — {v['summary']}",
+                "",
+                f"    {v['formula']}",
+                "",
+                v["when_to_use"],
+                "",
+            ]
             if v["params"]:
-                lines += _table(["param", "default", "allowed", "meaning"],
-                                [[p["name"], p["default"], p["allowed"], p["help"]]
-                                 for p in v["params"]])
+                lines += _table(
+                    ["param", "default", "allowed", "meaning"],
+                    [[p["name"], p["default"], p["allowed"], p["help"]] for p in v["params"]],
+                )
             lines += ["", "References: " + "; ".join(v["references"])]
     else:  # pragma: no cover
         raise ValueError(f"no Markdown view for command {cmd!r}")

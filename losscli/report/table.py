@@ -35,16 +35,18 @@ def render(doc: dict[str, Any], console: Console, precision: int = 4) -> None:
 
 def to_text(doc: dict[str, Any], precision: int = 4, width: int = 100) -> str:
     """The table view as plain text (for ``-o report.txt``)."""
-    console = Console(record=True, width=width, color_system=None, force_terminal=False,
-                      file=_Null())
+    console = Console(
+        record=True, width=width, color_system=None, force_terminal=False, file=_Null()
+    )
     render(doc, console, precision)
     return console.export_text()
 
 
 def to_html(doc: dict[str, Any], precision: int = 4, width: int = 110) -> str:
     """The table view as one self-contained HTML page (inline styles, no network)."""
-    console = Console(record=True, width=width, force_terminal=True, color_system="truecolor",
-                      file=_Null())
+    console = Console(
+        record=True, width=width, force_terminal=True, color_system="truecolor", file=_Null()
+    )
     render(doc, console, precision)
     return console.export_html(inline_styles=True)
 
@@ -94,17 +96,27 @@ def _evaluate(doc: dict[str, Any], console: Console, precision: int) -> None:
             gt.add_column(col)
         for g in doc["gates"]:
             res = Text("pass", style="green") if g["passed"] else Text("FAIL", style="bold red")
-            gt.add_row(g["loss"], f"{g['op']} {fmt_number(g['limit'], precision)}",
-                       fmt_number(g["value"], precision), res)
+            gt.add_row(
+                g["loss"],
+                f"{g['op']} {fmt_number(g['limit'], precision)}",
+                fmt_number(g["value"], precision),
+                res,
+            )
         console.print(gt)
     if doc.get("worst"):
         wt = Table(title=f"worst rows by {doc['worst_loss']}", title_justify="left")
         for col in ("row", "id", "prediction", "target", "loss"):
-            wt.add_column(col, justify="right" if col in ("row", "loss") else "left",
-                          overflow="fold")
+            wt.add_column(
+                col, justify="right" if col in ("row", "loss") else "left", overflow="fold"
+            )
         for w in doc["worst"]:
-            wt.add_row(str(w["row"]), str(w.get("id", "")), _cell(w["prediction"], precision),
-                       _cell(w["target"], precision), fmt_number(w["loss"], precision))
+            wt.add_row(
+                str(w["row"]),
+                str(w.get("id", "")),
+                _cell(w["prediction"], precision),
+                _cell(w["target"], precision),
+                fmt_number(w["loss"], precision),
+            )
         console.print(wt)
 
 
@@ -120,8 +132,9 @@ def _cell(v: Any, precision: int) -> str:
 def _compare(doc: dict[str, Any], console: Console, precision: int) -> None:
     models = doc["models"]
     task = doc["task"]
-    table = Table(title=f"{task['name']} · {doc['n_samples']} samples · lower is better",
-                  title_justify="left")
+    table = Table(
+        title=f"{task['name']} · {doc['n_samples']} samples · lower is better", title_justify="left"
+    )
     table.add_column("loss", style="bold")
     for m in models:
         table.add_column(m, justify="right")
@@ -148,8 +161,9 @@ def _losses(doc: dict[str, Any], console: Console, precision: int) -> None:
     table.add_column("params", overflow="fold")
     table.add_column("summary", overflow="fold", ratio=1)
     for it in doc["losses"]:
-        table.add_row(it["name"], ", ".join(it["tasks"]), fmt_params(it["params"], precision),
-                      it["summary"])
+        table.add_row(
+            it["name"], ", ".join(it["tasks"]), fmt_params(it["params"], precision), it["summary"]
+        )
     console.print(table)
 
 
@@ -178,6 +192,9 @@ def _show(doc: dict[str, Any], console: Console) -> None:
         body += [Text(f"• {r}") for r in v["references"]]
         if v.get("oracle"):
             body.append(Text("checked against  ", style="dim") + Text(v["oracle"]))
-        parts.append(Panel(Group(*body), title=f"{doc['name']} · {', '.join(v['tasks'])}",
-                           title_align="left"))
+        parts.append(
+            Panel(
+                Group(*body), title=f"{doc['name']} · {', '.join(v['tasks'])}", title_align="left"
+            )
+        )
     console.print(Group(*parts))
