@@ -45,8 +45,7 @@ def render_rich(result: dict[str, Any], console: Any) -> None:
                 escape(str(row.get("verdict", ""))),
             )
         console.print(table)
-        for row in result["evidence"]:
-            console.print(Text("  • " + str(row.get("sentence", ""))))
+        console.print(_bullets([str(row.get("sentence", "")) for row in result["evidence"]]))
         console.print()
 
     recs = result["recommendations"]
@@ -109,8 +108,7 @@ def render_rich(result: dict[str, Any], console: Any) -> None:
 
     if result.get("notes"):
         console.print(Text("Notes", style="bold"))
-        for note in result["notes"]:
-            console.print(Text("  • " + note))
+        console.print(_bullets(result["notes"]))
 
     if result.get("explain"):
         shown, hidden = _relevant_trace(result)
@@ -128,6 +126,19 @@ def render_rich(result: dict[str, Any], console: Any) -> None:
             console.print(
                 Text(f"  {hidden} rules for other tasks did not fire (see --format json).")
             )
+
+
+def _bullets(lines: list[str]) -> Any:
+    """A bullet list whose wrapped lines stay indented under their text."""
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, justify="right")
+    grid.add_column(overflow="fold", ratio=1)
+    for line in lines:
+        grid.add_row("•", Text(line))
+    return grid
 
 
 def _headline(result: dict[str, Any]) -> str:
@@ -180,7 +191,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         facts.append(f"- rules: {', '.join(f'`{r}`' for r in rec['rules'])}")
         if rec.get("sources"):
             facts.append("- sources: " + "; ".join(rec["sources"]))
-        lines += facts + [""]
+        lines += [*facts, ""]
         lines += _md_code(rec["code"])
 
     if result.get("addons"):
