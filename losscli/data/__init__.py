@@ -1,0 +1,12 @@
+"""Files → arrays: the only part of losscli that uses pandas and pyarrow.
+
+``load_dataset(preds, targets, ...)`` reads prediction and target files, aligns their
+rows, checks every used cell, infers the task and whether scores are probabilities or
+logits, and returns a :class:`Dataset` in the layout the loss kernels take.
+"""
+
+from __future__ import annotations
+
+from losscli.data.dataset import Dataset, load_dataset
+
+__all__ = ["Dataset", "load_dataset"]

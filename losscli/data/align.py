@@ -1,0 +1,536 @@
+"""Column roles, row alignment and label encoding.
+
+* Roles: which columns are predictions, targets, ids, sample weights and image groups.
+  By default every numeric column other than the id/group/weight columns (SPEC §5).
+* Alignment: rows join on an id column (``--id-col``, or an ``id`` column present in
+  both files) or align by order, in which case the row counts must match exactly.
+  Nothing is ever dropped or reordered silently: missing and duplicate ids are errors.
+* Label encoding: class indices, class names matching the prediction columns, one-hot
+  target columns → int64 class indices; long-form segmentation rows → images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from losscli.data.readers import Table, match_columns
+from losscli.errors import DataError, UsageError, did_you_mean
+
+#: Column names that hold the targets when one file holds both (case-insensitive).
+TARGET_NAMES = ("target", "targets", "y", "y_true", "label", "labels")
+#: Column name joined on automatically when both files have it (case-insensitive).
+ID_NAME = "id"
+
+
+@dataclass
+class RowRef:
+    """Maps positions of aligned arrays back to the source rows of one table."""
+
+    table: Table
+    pos: np.ndarray | None = None
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    def source(self, idx: np.ndarray | Sequence[int]) -> np.ndarray:
+        idx = np.asarray(idx, dtype=np.int64)
+        return idx if self.pos is None else self.pos[idx]
+
+    def phrase(
+        self, idx: np.ndarray | Sequence[int], *, total: int | None = None, noun: str = "row"
+    ) -> str:
+        return self.table.rows_phrase(self.source(idx), total=total, noun=noun)
+
+    def rows(self, n: int) -> np.ndarray:
+        """1-based source row numbers of the n aligned rows."""
+        if self.pos is None:
+            return self.table.row_numbers[:n].copy()
+        return self.table.row_numbers[self.pos]
+
+    def take(self, arr: np.ndarray) -> np.ndarray:
+        """``arr`` (one entry per table row) in aligned order."""
+        return arr if self.pos is None else arr[self.pos]
+
+    def keep(self, mask: np.ndarray) -> RowRef:
+        """The same reference restricted to the aligned rows where ``mask`` holds."""
+        base = np.arange(self.table.n_rows) if self.pos is None else self.pos
+        return RowRef(self.table, base[mask])
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def find_column(table: Table, name: str) -> str | None:
+    """``name`` in ``table``: exact, else case-insensitive; None when absent."""
+    if name in table.all_columns:
+        return name
+    low = name.lower()
+    hits = [c for c in table.all_columns if c.lower() == low]
+    return hits[0] if len(hits) == 1 else None
+
+
+def unknown_column(name: str, tables: Sequence[Table], flag: str) -> UsageError:
+    """UsageError for a column a flag names but no file has, with did-you-mean."""
+    names: list[str] = []
+    for t in tables:
+        names.extend(c for c in t.all_columns if c not in names)
+    hint = did_you_mean(name, names)
+    shown = ", ".join(names[:15]) + (", …" if len(names) > 15 else "")
+    where = " or ".join(t.name for t in tables)
+    return UsageError(
+        f"{flag} '{name}': no such column in {where}",
+        hint=(hint + " — " if hint else "") + f"columns: {shown}",
+    )
+
+
+def resolve_columns(requested: Sequence[str], table: Table, flag: str) -> list[str]:
+    """Expand names and globs (``p_*``) against ``table``; unknown names are usage errors."""
+    out: list[str] = []
+    for req in requested:
+        for part in (p.strip() for p in req.split(",")):
+            if not part:
+                continue
+            if any(ch in part for ch in "*?["):
+                hits = match_columns([part], table.all_columns)
+                if not hits:
+                    raise UsageError(
+                        f"{flag} '{part}' matches no column of {table.name}",
+                        hint="columns: " + ", ".join(table.all_columns[:15]),
+                    )
+            else:
+                col = find_column(table, part)
+                if col is None:
+                    raise unknown_column(part, [table], flag)
+                hits = [col]
+            out.extend(h for h in hits if h not in out)
+    return out
+
+
+def default_columns(table: Table, exclude: set[str], *, allow_text: bool) -> list[str]:
+    """Every numeric (or numeric-with-bad-cells) column not in ``exclude``.
+
+    With ``allow_text`` and no numeric column left, the text columns instead (class names).
+    """
+    cols = [c for c in table.columns if c not in exclude]
+    numeric = [c for c in cols if c not in table.text]
+    if numeric or not allow_text:
+        return numeric
+    return [c for c in cols if c in table.text]
+
+
+@dataclass
+class Roles:
+    """Columns with a fixed role, located in the predictions (``"pred"``) or targets table."""
+
+    id_pred: str | None = None
+    id_target: str | None = None
+    weight: tuple[str, str] | None = None  # (which table, column)
+    group: tuple[str, str] | None = None
+    evidence: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def excluded(self, which: str) -> set[str]:
+        """Role columns of one table, never used as predictions or targets by default."""
+        out = set()
+        if which == "pred" and self.id_pred:
+            out.add(self.id_pred)
+        if which == "target" and self.id_target:
+            out.add(self.id_target)
+        for role in (self.weight, self.group):
+            if role is not None and role[0] == which:
+                out.add(role[1])
+        return out
+
+    @property
+    def joined(self) -> bool:
+        return self.id_pred is not None and self.id_target is not None
+
+
+def _locate(name: str, ptab: Table, ttab: Table | None, flag: str) -> tuple[str, str]:
+    col = find_column(ptab, name)
+    if col is not None:
+        return "pred", col
+    if ttab is not None and ttab is not ptab:
+        col = find_column(ttab, name)
+        if col is not None:
+            return "target", col
+    raise unknown_column(
+        name, [ptab] + ([ttab] if ttab is not None and ttab is not ptab else []), flag
+    )
+
+
+def resolve_roles(
+    ptab: Table,
+    ttab: Table | None,
+    *,
+    id_col: str | None,
+    weight_col: str | None,
+    group_col: str | None,
+) -> Roles:
+    """Locate the id, weight and group columns (``ttab is ptab`` in one-file mode)."""
+    roles = Roles()
+    two_files = ttab is not None and ttab is not ptab
+    if id_col is not None:
+        pc = find_column(ptab, id_col)
+        if pc is None:
+            raise unknown_column(id_col, [ptab], "--id-col")
+        roles.id_pred = pc
+        if two_files:
+            assert ttab is not None
+            tc = find_column(ttab, id_col)
+            if tc is None:
+                raise unknown_column(id_col, [ttab], "--id-col")
+            roles.id_target = tc
+            roles.evidence.append(f"rows are joined on the id column '{pc}' (--id-col)")
+    else:
+        pc = find_column(ptab, ID_NAME)
+        tc = find_column(ttab, ID_NAME) if two_files and ttab is not None else None
+        if pc is not None and tc is not None:
+            roles.id_pred, roles.id_target = pc, tc
+            roles.evidence.append(
+                f"both files have an '{pc}' column, so rows are joined on it instead of by order"
+            )
+        elif pc is not None:
+            roles.id_pred = pc
+            if two_files:
+                assert ttab is not None
+                roles.warnings.append(
+                    f"{ptab.name} has an '{pc}' column but {ttab.name} has none: "
+                    "rows align by order"
+                )
+        elif tc is not None and ttab is not None:
+            roles.id_target = tc
+            roles.warnings.append(
+                f"{ttab.name} has an '{tc}' column but {ptab.name} has none: rows align by order"
+            )
+    if weight_col is not None:
+        roles.weight = _locate(weight_col, ptab, ttab, "--weight-col")
+    if group_col is not None:
+        roles.group = _locate(group_col, ptab, ttab, "--group-col")
+    return roles
+
+
+def one_file_targets(table: Table, exclude: set[str]) -> list[str]:
+    """Target columns of a file that also holds the predictions: one named target/y/label."""
+    hits = []
+    for name in TARGET_NAMES:
+        col = find_column(table, name)
+        if col is not None and col not in exclude and col not in hits:
+            hits.append(col)
+    return hits[:1]
+
+
+# --------------------------------------------------------------------------- rows
+
+
+@dataclass
+class Alignment:
+    """Positions in each table of the aligned rows (None = identity), and the ids used."""
+
+    pred: RowRef
+    target: RowRef | None
+    row_ids: np.ndarray | None = None
+
+
+def align_rows(ptab: Table, ttab: Table | None, roles: Roles) -> Alignment:
+    """Join on ids when both tables have one, else align by order (equal row counts)."""
+    if ttab is None or ttab is ptab:
+        ids = id_values(ptab, roles.id_pred) if roles.id_pred else None
+        if ids is not None:
+            _check_missing_ids(ptab, roles.id_pred or "", ids)
+        return Alignment(RowRef(ptab), RowRef(ptab) if ttab is not None else None, ids)
+    if roles.joined:
+        assert roles.id_pred is not None and roles.id_target is not None
+        return join_on_ids(ptab, ttab, roles.id_pred, roles.id_target)
+    if ptab.n_rows != ttab.n_rows:
+        raise DataError(
+            f"row counts differ: {ptab.name} has {ptab.n_rows} rows, {ttab.name} has {ttab.n_rows}",
+            hint="rows align by order; add an id column to both files (or pass --id-col) "
+            "to join on it",
+        )
+    ids = id_values(ptab, roles.id_pred) if roles.id_pred else None
+    return Alignment(RowRef(ptab), RowRef(ttab), ids)
+
+
+def id_values(table: Table, col: str | None) -> np.ndarray | None:
+    """Id column values: int64 for integral numbers, float64 for other numbers, else str."""
+    if col is None:
+        return None
+    arr = table.columns[col]
+    if arr.dtype == np.float64:
+        finite = arr[np.isfinite(arr)]
+        if (
+            finite.size == arr.size
+            and np.all(finite == np.round(finite))
+            and (finite.size == 0 or np.abs(finite).max() < 2**53)
+        ):
+            return arr.astype(np.int64)
+        return arr
+    if arr.dtype == object:
+        out = np.empty(arr.shape[0], dtype=object)
+        for i, v in enumerate(arr):
+            out[i] = None if v is None else str(v).strip()
+        return out
+    return arr
+
+
+def _missing_mask(ids: np.ndarray) -> np.ndarray:
+    if ids.dtype == object:
+        return np.fromiter((v is None or v == "" for v in ids), dtype=bool, count=ids.shape[0])
+    if ids.dtype.kind == "f":
+        return ~np.isfinite(ids)
+    return np.zeros(ids.shape[0], dtype=bool)
+
+
+def _check_missing_ids(table: Table, col: str, ids: np.ndarray) -> None:
+    miss = np.flatnonzero(_missing_mask(ids))
+    if miss.size:
+        raise DataError(
+            f"{table.name}: id column '{col}' is empty at {table.rows_phrase(miss[:5], total=miss.size)}",
+            hint="every row needs an id to be joined; fill in the ids or remove those rows",
+        )
+
+
+def _comparable(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ids of both files in one type (numbers compare as numbers, else as text)."""
+    if a.dtype != object and b.dtype != object:
+        if a.dtype.kind == "f" or b.dtype.kind == "f":
+            return a.astype(np.float64), b.astype(np.float64)
+        return a, b
+
+    def as_text(x: np.ndarray) -> np.ndarray:
+        if x.dtype == object:
+            return x
+        return np.array([str(v) for v in x.tolist()], dtype=object)
+
+    return as_text(a), as_text(b)
+
+
+def _fmt_ids(values: Sequence[object]) -> str:
+    return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
+
+
+def join_on_ids(ptab: Table, ttab: Table, pcol: str, tcol: str) -> Alignment:
+    """Targets reordered to the prediction rows by id; every id must match exactly once."""
+    import pandas as pd
+
+    pid_raw = id_values(ptab, pcol)
+    tid_raw = id_values(ttab, tcol)
+    assert pid_raw is not None and tid_raw is not None
+    _check_missing_ids(ptab, pcol, pid_raw)
+    _check_missing_ids(ttab, tcol, tid_raw)
+    pid, tid = _comparable(pid_raw, tid_raw)
+    for table, col, ids in ((ptab, pcol, pid), (ttab, tcol, tid)):
+        index = pd.Index(ids)
+        if not index.is_unique:
+            dup_mask = index.duplicated(keep=False)
+            dups = pd.unique(ids[dup_mask])[:3]
+            parts = []
+            for d in dups:
+                rows = np.flatnonzero(ids == d)
+                parts.append(f"{_fmt_ids([d])} at {table.rows_phrase(rows[:4], total=rows.size)}")
+            n_dup = int(pd.unique(ids[dup_mask]).size)
+            raise DataError(
+                f"{table.name}: {n_dup} duplicate id{'s' if n_dup > 1 else ''} in column "
+                f"'{col}': " + "; ".join(parts),
+                hint="ids must be unique to join the files; remove the repeated rows",
+            )
+    tindex = pd.Index(tid)
+    target_pos = tindex.get_indexer(pid)
+    lost = np.flatnonzero(target_pos < 0)
+    extra = np.flatnonzero(pd.Index(pid).get_indexer(tid) < 0)
+    if lost.size or extra.size:
+        parts = []
+        if lost.size:
+            parts.append(
+                f"{lost.size} id{'s' if lost.size > 1 else ''} of {ptab.name} "
+                f"{'are' if lost.size > 1 else 'is'} missing from {ttab.name} "
+                f"(e.g. {_fmt_ids(pid_raw[lost[:5]].tolist())})"
+            )
+        if extra.size:
+            parts.append(
+                f"{extra.size} id{'s' if extra.size > 1 else ''} of {ttab.name} "
+                f"{'are' if extra.size > 1 else 'is'} missing from {ptab.name} "
+                f"(e.g. {_fmt_ids(tid_raw[extra[:5]].tolist())})"
+            )
+        raise DataError(
+            "ids do not match: " + "; ".join(parts),
+            hint="both files must hold the same ids; check that they come from the same split",
+        )
+    same_order = bool(np.array_equal(target_pos, np.arange(target_pos.size)))
+    return Alignment(
+        RowRef(ptab),
+        RowRef(ttab, None if same_order else target_pos.astype(np.int64)),
+        pid_raw,
+    )
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def class_indices(
+    labels: np.ndarray, class_names: Sequence[str], ref: RowRef, column: str
+) -> tuple[np.ndarray, str]:
+    """Target labels → int64 class indices in ``0..C-1``, and how they were read.
+
+    ``labels`` holds numbers (class indices, or integer class names when every
+    prediction column is named by an integer) or text (class names, which must match
+    the prediction column names).
+    """
+    names = [str(c) for c in class_names]
+    k = len(names)
+    if labels.dtype == object:
+        lookup = {n: i for i, n in enumerate(names)}
+        lookup_ci = {n.lower(): i for i, n in enumerate(names)}
+        out = np.empty(labels.shape[0], dtype=np.int64)
+        bad: list[int] = []
+        for i, v in enumerate(labels):
+            key = "" if v is None else str(v).strip()
+            j = lookup.get(key)
+            if j is None:
+                j = lookup_ci.get(key.lower())
+            if j is None:
+                j = _integer_name(key, lookup)
+            if j is None:
+                bad.append(i)
+                out[i] = -1
+            else:
+                out[i] = j
+        if bad:
+            first = str(labels[bad[0]])
+            unknown = list(dict.fromkeys(str(labels[b]) for b in bad))
+            hint = did_you_mean(first, names)
+            raise DataError(
+                f"{ref.name}: column '{column}': unknown class name"
+                f"{'s' if len(unknown) > 1 else ''} {_fmt_ids(unknown[:5])} at "
+                f"{ref.phrase(bad[:5], total=len(bad))}",
+                hint=(hint + " " if hint else "")
+                + "class names must match the prediction columns: "
+                + ", ".join(names[:20]),
+            )
+        return out, "class names matching the prediction columns"
+    vals = labels.astype(np.float64, copy=False)
+    integral = vals == np.round(vals)
+    bad_idx = np.flatnonzero(~integral)
+    if bad_idx.size:
+        raise DataError(
+            f"{ref.name}: column '{column}': label {vals[bad_idx[0]]:g} at "
+            f"{ref.phrase(bad_idx[:5], total=bad_idx.size)} is not a whole number",
+            hint=f"multiclass targets are class indices 0..{k - 1}, class names, or one-hot columns",
+        )
+    if all(_is_int_text(n) for n in names) and [int(n) for n in names] != list(range(k)):
+        lookup = {int(n): i for i, n in enumerate(names)}
+        ints = vals.astype(np.int64)
+        out = np.fromiter((lookup.get(int(v), -1) for v in ints), dtype=np.int64, count=ints.size)
+        bad_idx = np.flatnonzero(out < 0)
+        if bad_idx.size:
+            raise DataError(
+                f"{ref.name}: column '{column}': label {ints[bad_idx[0]]} at "
+                f"{ref.phrase(bad_idx[:5], total=bad_idx.size)} is not one of the classes",
+                hint="the prediction columns name the classes: " + ", ".join(names[:20]),
+            )
+        return out, "integer labels matching the prediction column names"
+    ints = vals.astype(np.int64)
+    bad_idx = np.flatnonzero((ints < 0) | (ints >= k))
+    if bad_idx.size:
+        raise DataError(
+            f"{ref.name}: column '{column}': class index {ints[bad_idx[0]]} at "
+            f"{ref.phrase(bad_idx[:5], total=bad_idx.size)} is outside 0..{k - 1} "
+            f"({k} prediction columns)",
+            hint="class indices count from 0 and there must be one prediction column per class",
+        )
+    return ints, "class indices"
+
+
+def _is_int_text(s: str) -> bool:
+    try:
+        int(s)
+    except ValueError:
+        return False
+    return True
+
+
+def _integer_name(key: str, lookup: dict[str, int]) -> int | None:
+    """'1.0' matches a class column named '1'."""
+    try:
+        f = float(key)
+    except ValueError:
+        return None
+    if f.is_integer():
+        return lookup.get(str(int(f)))
+    return None
+
+
+def one_hot_indices(target: np.ndarray, ref: RowRef, columns: Sequence[str]) -> np.ndarray:
+    """One-hot target rows (exactly one 1 per row) → int64 class indices."""
+    ones = target == 1.0
+    zeros = target == 0.0
+    ok = (ones | zeros).all(axis=1) & (ones.sum(axis=1) == 1)
+    bad = np.flatnonzero(~ok)
+    if bad.size:
+        row = target[bad[0]]
+        raise DataError(
+            f"{ref.name}: one-hot target columns ({', '.join(columns[:8])}) need exactly one 1 "
+            f"per row; {ref.phrase(bad[:5], total=bad.size)} "
+            f"{'does' if bad.size == 1 else 'do'} not (first: {_fmt_row(row)})",
+            hint="use one column of class indices or names instead, or --task multilabel",
+        )
+    return np.argmax(target, axis=1).astype(np.int64)
+
+
+def _fmt_row(row: np.ndarray) -> str:
+    return "[" + ", ".join(f"{v:g}" for v in row[:8]) + (", …]" if row.size > 8 else "]")
+
+
+def encode_names(labels: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Text labels → int64 codes in order of first appearance, and the names."""
+    seen: dict[str, int] = {}
+    out = np.empty(labels.shape[0], dtype=np.int64)
+    for i, v in enumerate(labels):
+        out[i] = seen.setdefault(str(v), len(seen))
+    return out, list(seen)
+
+
+# --------------------------------------------------------------------------- images
+
+
+@dataclass
+class Groups:
+    """Long-form segmentation: row order that puts each image's pixels together."""
+
+    order: np.ndarray  # row positions, image by image, pixels in file order
+    n_images: int
+    pixels: int
+    first: np.ndarray  # aligned position of each image's first pixel row
+    ids: np.ndarray  # group value of each image
+
+
+def group_rows(groups: np.ndarray, ref: RowRef, column: str) -> Groups:
+    """Images in order of first appearance; every image must have the same pixel count."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(groups, sort=False)
+    if (codes < 0).any():
+        bad = np.flatnonzero(codes < 0)
+        raise DataError(
+            f"{ref.name}: group column '{column}' is empty at {ref.phrase(bad[:5], total=bad.size)}",
+            hint="every pixel row needs the id of its image",
+        )
+    counts = np.bincount(codes)
+    if counts.min() != counts.max():
+        common = int(np.bincount(counts).argmax())
+        odd = np.flatnonzero(counts != common)[:4]
+        detail = ", ".join(f"{_fmt_ids([uniques[i]])} has {counts[i]}" for i in odd)
+        raise DataError(
+            f"images differ in pixel count (group column '{column}'): most have {common} "
+            f"rows, but {detail}",
+            hint="long-form segmentation needs one row per pixel and the same image size "
+            "for every image",
+        )
+    order = np.argsort(codes, kind="stable")
+    firsts = order[:: int(counts[0])]
+    return Groups(order, int(counts.size), int(counts[0]), firsts, np.asarray(uniques))

@@ -1,0 +1,856 @@
+"""Prediction and target files → a :class:`Dataset` of aligned NumPy arrays.
+
+``load_dataset`` runs the data layer in one direction:
+read (:mod:`~losscli.data.readers`) → roles and layout (:mod:`~losscli.data.align`,
+:func:`~losscli.data.infer.choose_layout`) → row alignment → missing/non-finite cells
+(:mod:`~losscli.data.validate`) → task and input-kind inference
+(:mod:`~losscli.data.infer`) → arrays in the layout the loss kernels take.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from losscli.data.align import (
+    ID_NAME,
+    TARGET_NAMES,
+    RowRef,
+    class_indices,
+    encode_names,
+    group_rows,
+    one_hot_indices,
+    resolve_roles,
+)
+from losscli.data.infer import (
+    SUM_TOL_ROUNDED,
+    Layout,
+    choose_layout,
+    infer_input_kind,
+    infer_task,
+)
+from losscli.data.readers import Selector, Table, read_table
+from losscli.data.validate import (
+    Checked,
+    check_binary_targets,
+    check_probabilities,
+    check_unit_interval,
+    check_weights,
+    check_zero_one,
+    drop_warning,
+    invalid_error,
+    scan_invalid,
+)
+from losscli.errors import DataError, UsageError, unknown_name
+from losscli.registry._base import TASKS
+
+#: Tasks whose predictions are scores (probabilities or logits).
+SCORE_TASKS = ("binary", "multilabel", "multiclass", "segmentation", "detection")
+
+
+@dataclass
+class Dataset:
+    """Aligned, validated arrays of one evaluation, plus what was inferred and why."""
+
+    task: str
+    task_inferred: bool
+    input_kind: str | None
+    input_kind_inferred: bool
+    pred: np.ndarray
+    target: np.ndarray | None
+    context: dict[str, Any] = field(default_factory=dict)
+    sample_weight: np.ndarray | None = None
+    row_ids: np.ndarray | None = None
+    row_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    class_names: list[str] | None = None
+    pred_columns: list[str] = field(default_factory=list)
+    target_columns: list[str] = field(default_factory=list)
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    evidence: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.pred.shape[0])
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def _selector(patterns: Sequence[str]) -> Selector:
+    pats = [p.strip().lower() for raw in patterns for p in raw.split(",") if p.strip()]
+
+    def select(names: Sequence[str]) -> list[str]:
+        return [n for n in names if any(fnmatch.fnmatchcase(n.lower(), p) for p in pats)]
+
+    return select
+
+
+_SIDE_COLUMNS = ("score", "mu_*", "mu[0-9]*", "logvar_*", "logvar[0-9]*", ID_NAME)
+
+
+def _selectors(
+    one_file: bool,
+    pred_cols: Sequence[str],
+    target_cols: Sequence[str],
+    roles: Sequence[str],
+) -> tuple[Selector | None, Selector | None]:
+    """Read only the needed columns when the flags name them (memory: usecols)."""
+    sel_p = None
+    if pred_cols:
+        pats = [*pred_cols, *roles, *_SIDE_COLUMNS]
+        if one_file:
+            pats += list(target_cols) if target_cols else list(TARGET_NAMES)
+        sel_p = _selector(pats)
+    sel_t = _selector([*target_cols, *roles, ID_NAME, "label"]) if target_cols else None
+    return sel_p, sel_t
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def load_dataset(
+    preds: str,
+    targets: str | None = None,
+    *,
+    task: str = "auto",
+    pred_cols: Sequence[str] = (),
+    target_cols: Sequence[str] = (),
+    id_col: str | None = None,
+    group_col: str | None = None,
+    weight_col: str | None = None,
+    logits: bool | None = None,
+    drop_invalid: bool = False,
+) -> Dataset:
+    """Load prediction (and target) files into a :class:`Dataset`.
+
+    ``targets`` None: the predictions file holds the targets too (``--target-col``, or a
+    column named target/y/label; an ``.npz`` with pred and target arrays), or the task
+    has none (gan, embedding triplets). ``logits`` True/False forces the input kind;
+    None infers it. ``drop_invalid`` drops rows with missing or non-finite cells from
+    both sides (and says so in ``warnings``) instead of failing.
+    """
+    task = (task or "auto").strip().lower()
+    if task != "auto" and task not in TASKS:
+        raise unknown_name("task", task, ("auto", *TASKS))
+    if preds == "-" and targets == "-":
+        raise UsageError(
+            "at most one input may be '-' (standard input)",
+            hint="save one of them to a file",
+        )
+    pred_cols = (pred_cols,) if isinstance(pred_cols, str) else tuple(pred_cols)
+    target_cols = (target_cols,) if isinstance(target_cols, str) else tuple(target_cols)
+    role_names = [c for c in (id_col, group_col, weight_col) if c]
+    sel_p, sel_t = _selectors(targets is None, pred_cols, target_cols, role_names)
+
+    ptab = read_table(preds, select=sel_p, role="predictions")
+    ttab: Table | None = None
+    if targets is not None:
+        ttab = read_table(targets, select=sel_t, role="targets")
+    elif ptab.companion is not None:
+        ttab = ptab.companion
+    evidence = list(ptab.notes) + (list(ttab.notes) if ttab is not None else [])
+    warnings = list(ptab.warnings) + (list(ttab.warnings) if ttab is not None else [])
+
+    if ptab.tensor is not None or (ttab is not None and ttab.tensor is not None):
+        return _from_tensors(ptab, ttab, task, logits, drop_invalid, evidence, warnings)
+    return _from_tables(
+        ptab,
+        ttab,
+        task=task,
+        pred_cols=pred_cols,
+        target_cols=target_cols,
+        id_col=id_col,
+        group_col=group_col,
+        weight_col=weight_col,
+        logits=logits,
+        drop_invalid=drop_invalid,
+        evidence=evidence,
+        warnings=warnings,
+    )
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass
+class _Arrays:
+    """Aligned arrays before the task layout is applied."""
+
+    pref: RowRef
+    tref: RowRef | None
+    pred: np.ndarray  # (n, k)
+    target: np.ndarray | None  # (n, m) float64 or (n,) object
+    score: np.ndarray | None = None
+    label: np.ndarray | None = None
+    mu: np.ndarray | None = None
+    logvar: np.ndarray | None = None
+    weight: np.ndarray | None = None
+    groups: np.ndarray | None = None
+    row_ids: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return int(self.pred.shape[0])
+
+    def keep(self, mask: np.ndarray) -> None:
+        for name in (
+            "pred",
+            "target",
+            "score",
+            "label",
+            "mu",
+            "logvar",
+            "weight",
+            "groups",
+            "row_ids",
+        ):
+            v = getattr(self, name)
+            if v is not None:
+                setattr(self, name, v[mask])
+        self.pref = self.pref.keep(mask)
+        if self.tref is not None:
+            self.tref = self.tref.keep(mask)
+
+
+def _from_tables(
+    ptab: Table,
+    ttab: Table | None,
+    *,
+    task: str,
+    pred_cols: Sequence[str],
+    target_cols: Sequence[str],
+    id_col: str | None,
+    group_col: str | None,
+    weight_col: str | None,
+    logits: bool | None,
+    drop_invalid: bool,
+    evidence: list[str],
+    warnings: list[str],
+) -> Dataset:
+    one_file = ttab is None
+    roles = resolve_roles(
+        ptab, ptab if one_file else ttab, id_col=id_col, weight_col=weight_col, group_col=group_col
+    )
+    evidence.extend(roles.evidence)
+    warnings.extend(roles.warnings)
+    layout = choose_layout(
+        ptab,
+        ttab,
+        roles,
+        task=task,
+        pred_cols=pred_cols,
+        target_cols=target_cols,
+        one_file=one_file,
+    )
+    evidence.extend(layout.evidence)
+    tsrc = ptab if one_file else ttab
+    assert tsrc is not None
+    from losscli.data.align import align_rows
+
+    al = align_rows(ptab, tsrc if layout.target_cols or not one_file else None, roles)
+    arr = _extract(ptab, tsrc, layout, roles, al.pred, al.target)
+    arr.row_ids = al.row_ids
+
+    # Missing / non-finite cells, in every used column.
+    items = [Checked(arr.pref, layout.pred_cols, arr.pred)]
+    if arr.target is not None and arr.tref is not None:
+        items.append(Checked(arr.tref, layout.target_cols, arr.target))
+    for name, cols, ref in (
+        ("score", [layout.score_col], arr.pref),
+        ("label", [layout.label_col], arr.tref),
+        ("mu", layout.mu_cols, arr.pref),
+        ("logvar", layout.logvar_cols, arr.pref),
+    ):
+        v = getattr(arr, name)
+        if v is not None and ref is not None:
+            items.append(Checked(ref, [c for c in cols if c], v))
+    if arr.weight is not None and roles.weight is not None:
+        wref = arr.pref if roles.weight[0] == "pred" else arr.tref
+        assert wref is not None
+        items.append(Checked(wref, [roles.weight[1]], arr.weight))
+    bad, found = scan_invalid(items, arr.n)
+    if found:
+        if not drop_invalid:
+            raise invalid_error(found)
+        if arr.groups is not None:
+            bad = _whole_groups(arr.groups, bad)
+        dropped = int(bad.sum())
+        if dropped == arr.n:
+            raise DataError(
+                f"every row has a missing or non-finite value ({found[0].describe()})",
+                hint="nothing is left to evaluate after --drop-invalid",
+            )
+        warnings.append(drop_warning(found, dropped, arr.n))
+        arr.keep(~bad)
+    if arr.weight is not None and roles.weight is not None:
+        wref = arr.pref if roles.weight[0] == "pred" else arr.tref
+        assert wref is not None
+        check_weights(arr.weight, wref, roles.weight[1])
+
+    inputs = {
+        "predictions": {
+            "path": ptab.name,
+            "columns": _used(
+                layout.pred_cols,
+                [layout.score_col] if layout.score_col else [],
+                layout.mu_cols,
+                layout.logvar_cols,
+            ),
+            "rows": ptab.n_rows,
+        }
+    }
+    if layout.target_cols:
+        inputs["targets"] = {
+            "path": tsrc.name,
+            "columns": _used(layout.target_cols, [layout.label_col] if layout.label_col else []),
+            "rows": tsrc.n_rows,
+        }
+    ds = Dataset(
+        task="",
+        task_inferred=task == "auto",
+        input_kind=None,
+        input_kind_inferred=False,
+        pred=arr.pred,
+        target=None,
+        row_ids=arr.row_ids,
+        row_numbers=arr.pref.rows(arr.n),
+        pred_columns=list(layout.pred_cols),
+        target_columns=list(layout.target_cols),
+        inputs=inputs,
+        evidence=evidence,
+        warnings=warnings,
+        sample_weight=arr.weight,
+    )
+    _build(ds, arr, layout, roles.group[1] if roles.group else None, task, logits)
+    ds.pred = np.ascontiguousarray(ds.pred, dtype=np.float64)
+    if ds.target is not None:
+        ds.target = np.ascontiguousarray(ds.target)
+    if ds.sample_weight is not None:
+        ds.sample_weight = np.ascontiguousarray(ds.sample_weight, dtype=np.float64)
+    return ds
+
+
+def _used(*groups: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for g in groups:
+        out.extend(c for c in g if c and c not in out)
+    return out
+
+
+def _whole_groups(groups: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """Long-form segmentation: a bad pixel row drops its whole image."""
+    import pandas as pd
+
+    codes, _ = pd.factorize(groups, sort=False)
+    bad_codes = np.unique(codes[bad])
+    return np.isin(codes, bad_codes)
+
+
+def _extract(
+    ptab: Table, tsrc: Table, layout: Layout, roles: Any, pref: RowRef, tref: RowRef | None
+) -> _Arrays:
+    pred = pref.take(ptab.matrix(layout.pred_cols, role="a prediction"))
+    target: np.ndarray | None = None
+    if layout.target_cols and tref is not None:
+        tcols = layout.target_cols
+        if len(tcols) == 1 and tcols[0] in tsrc.text:
+            target = tref.take(tsrc.columns[tcols[0]])
+        else:
+            target = tref.take(tsrc.matrix(tcols, role="a target"))
+    arr = _Arrays(pref, tref, pred, target)
+    if layout.score_col:
+        arr.score = pref.take(ptab.numeric(layout.score_col, role="the score"))
+    if layout.label_col and tref is not None:
+        arr.label = tref.take(tsrc.numeric(layout.label_col, role="the label"))
+    if layout.mu_cols:
+        arr.mu = pref.take(ptab.matrix(layout.mu_cols, role="a latent mean"))
+        arr.logvar = pref.take(ptab.matrix(layout.logvar_cols, role="a latent log-variance"))
+    if roles.weight is not None:
+        which, col = roles.weight
+        tab, ref = (ptab, pref) if which == "pred" else (tsrc, tref)
+        assert ref is not None
+        arr.weight = ref.take(tab.numeric(col, role="the sample-weight"))
+    if roles.group is not None:
+        which, col = roles.group
+        tab, ref = (ptab, pref) if which == "pred" else (tsrc, tref)
+        assert ref is not None
+        arr.groups = ref.take(tab.columns[col])
+    return arr
+
+
+# --------------------------------------------------------------------------- layouts
+
+
+def _build(
+    ds: Dataset,
+    arr: _Arrays,
+    layout: Layout,
+    group_col: str | None,
+    task: str,
+    logits: bool | None,
+) -> None:
+    """Fill task, pred, target, context, input kind and class names of ``ds``."""
+    pinned = layout.task in ("gan", "vae", "detection") or layout.embedding in (
+        "triplets",
+        "pairs",
+        "distance",
+    )
+    if layout.task == "segmentation" or (task == "segmentation" and not pinned):
+        _segmentation_rows(ds, arr, layout, group_col, logits)
+        return
+    if pinned:
+        _pinned(ds, arr, layout, logits)
+        return
+    assert arr.target is not None and arr.tref is not None
+    decision = infer_task(arr.pred, arr.target, layout, task=task, target_ref=arr.tref)
+    ds.evidence.extend(decision.evidence)
+    ds.task = decision.task
+    tcol = layout.target_cols[0]
+    pcols = layout.pred_cols
+    if decision.task == "regression":
+        _no_input_kind(ds, logits)
+        ds.pred = arr.pred[:, 0] if arr.pred.shape[1] == 1 else arr.pred
+        t = arr.target
+        ds.target = t[:, 0] if t.shape[1] == 1 else _matched_order(t, layout, ds)
+        return
+    if decision.task == "binary":
+        ds.pred = arr.pred[:, 0]
+        if decision.target_form == "positive":
+            ds.target = np.fromiter(
+                (1.0 if str(v) == decision.positive else 0.0 for v in arr.target),
+                dtype=np.float64,
+                count=arr.n,
+            )
+        else:
+            ds.target = arr.target[:, 0]
+            check_binary_targets(ds.target, arr.tref, [tcol], "binary")
+        _scores(ds, arr.pref, ds.pred, logits, pcols)
+        return
+    if decision.task == "multilabel":
+        ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
+        check_binary_targets(ds.target, arr.tref, layout.target_cols, "multilabel")
+        ds.class_names = list(pcols)
+        _scores(ds, arr.pref, ds.pred, logits, pcols)
+        return
+    if decision.task == "multiclass":
+        ds.pred = arr.pred
+        ds.class_names = list(pcols)
+        if decision.target_form == "onehot":
+            tgt = _matched_order(arr.target, layout, ds)
+            ds.target = one_hot_indices(tgt, arr.tref, layout.target_cols)
+        else:
+            labels = arr.target if arr.target.dtype == object else arr.target[:, 0]
+            ds.target, how = class_indices(labels, pcols, arr.tref, tcol)
+            said = ds.task_inferred and how.startswith("class names")
+            if how != "class indices" and not said:
+                ds.evidence.append(f"targets (column '{tcol}') read as {how}")
+        _scores(ds, arr.pref, ds.pred, logits, pcols)
+        return
+    if decision.task == "distribution":
+        if logits:
+            raise UsageError(
+                "--logits does not apply to distribution: predictions are distributions",
+                hint="drop --logits (apply a softmax to logits first)",
+            )
+        ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
+        ds.class_names = list(pcols)
+        ds.input_kind, ds.input_kind_inferred = "probabilities", False
+        if not ds.task_inferred:
+            _check_distribution(ds.pred, arr.pref, pcols, "predictions")
+            _check_distribution(ds.target, arr.tref, layout.target_cols, "targets")
+        return
+    if decision.task == "embedding":
+        _no_input_kind(ds, logits)
+        if decision.embedding == "distance":
+            ds.pred = arr.pred[:, 0]
+            ds.target = arr.target[:, 0]
+            check_zero_one(ds.target, arr.tref, tcol, what="similarity target")
+            ds.context = {"layout": "distance"}
+            return
+        ds.pred = arr.pred
+        ds.target = _embedding_labels(arr.target, arr.tref, tcol)
+        ds.context = {"layout": "labels"}
+        return
+    raise DataError(f"task '{decision.task}' cannot be read from tables")  # pragma: no cover
+
+
+def _matched_order(target: np.ndarray, layout: Layout, ds: Dataset) -> np.ndarray:
+    """Target columns with the same names as the prediction columns, in their order."""
+    p, t = layout.pred_cols, layout.target_cols
+    if set(p) == set(t) and p != t:
+        order = [t.index(c) for c in p]
+        layout.target_cols = list(p)
+        ds.target_columns = list(p)
+        ds.evidence.append("target columns reordered by name to match the prediction columns")
+        return target[:, order]
+    return target
+
+
+def _no_input_kind(ds: Dataset, logits: bool | None) -> None:
+    ds.input_kind, ds.input_kind_inferred = None, False
+    if logits is not None:
+        flag = "--logits" if logits else "--probs"
+        ds.warnings.append(f"{flag} has no effect on task {ds.task}")
+
+
+def _scores(
+    ds: Dataset,
+    ref: RowRef,
+    scores: np.ndarray,
+    logits: bool | None,
+    cols: Sequence[str],
+    *,
+    rows: np.ndarray | None = None,
+    what: str = "predictions",
+) -> None:
+    """Input kind of classification-like scores, and the from_logits context.
+
+    ``rows`` (n, k): the same scores one source row each, for error messages, when
+    ``scores`` has another layout (long-form segmentation).
+    """
+    kind = infer_input_kind(scores, task=ds.task, logits=logits, what=what)
+    if kind.kind == "probabilities" and logits is False:
+        check_probabilities(scores if rows is None else rows, ref, cols)
+    ds.input_kind, ds.input_kind_inferred = kind.kind, kind.inferred
+    ds.evidence.extend(kind.evidence)
+    ds.warnings.extend(kind.warnings)
+    ds.context["from_logits"] = kind.kind == "logits"
+
+
+def _check_distribution(
+    values: np.ndarray, ref: RowRef | None, cols: Sequence[str], what: str
+) -> None:
+    assert ref is not None
+    check_unit_interval(
+        values,
+        ref,
+        cols,
+        what=f"distribution {what}",
+        hint="rows must be probability distributions",
+    )
+    err = np.abs(values.sum(axis=1) - 1.0)
+    bad = np.flatnonzero(err > SUM_TOL_ROUNDED)
+    if bad.size:
+        raise DataError(
+            f"{ref.name}: distribution {what} must sum to 1 per row; "
+            f"{ref.phrase(bad[:5], total=bad.size)} sum to {values[bad[0]].sum():.6g}"
+            + (" (first)" if bad.size > 1 else ""),
+            hint="normalise each row (divide by its sum), or apply a softmax to logits",
+        )
+
+
+def _embedding_labels(target: np.ndarray, ref: RowRef | None, col: str) -> np.ndarray:
+    assert ref is not None
+    if target.dtype == object:
+        codes, _names = encode_names(target)
+        return codes
+    t = target[:, 0] if target.ndim == 2 else target
+    bad = np.flatnonzero(t != np.round(t))
+    if bad.size:
+        raise DataError(
+            f"{ref.name}: embedding labels (column '{col}') must be whole numbers or names; "
+            f"found {t[bad[0]]:g} at {ref.phrase(bad[:5], total=bad.size)}",
+            hint="labels say which items belong to the same class",
+        )
+    return t.astype(np.int64)
+
+
+def _pinned(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None:
+    """Tasks decided by column names: gan, vae, detection, embedding pairs/distance/triplets."""
+    ds.task = layout.task or "embedding"
+    if ds.task == "gan":
+        _no_input_kind(ds, logits)
+        assert arr.target is not None
+        ds.pred, ds.target = arr.pred[:, 0], arr.target[:, 0]
+        return
+    if ds.task == "vae":
+        _no_input_kind(ds, logits)
+        assert arr.target is not None
+        if arr.target.dtype == object or arr.target.shape[1] != arr.pred.shape[1]:
+            m = 1 if arr.target.dtype == object else arr.target.shape[1]
+            raise DataError(
+                f"vae: {arr.pred.shape[1]} reconstruction columns ({', '.join(layout.pred_cols[:6])}) "
+                f"but {m} target columns ({', '.join(layout.target_cols[:6])})",
+                hint="the targets are the original inputs, one column per reconstructed feature",
+            )
+        ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
+        ds.context = {"mu": arr.mu, "logvar": arr.logvar}
+        return
+    if ds.task == "detection":
+        assert arr.target is not None and arr.tref is not None
+        ds.pred, ds.target = arr.pred, arr.target
+        if arr.label is not None:
+            check_zero_one(
+                arr.label, arr.tref, layout.label_col or "label", what="detection labels"
+            )
+            ds.context["labels"] = np.ascontiguousarray(arr.label)
+        if arr.score is not None:
+            ds.context["scores"] = np.ascontiguousarray(arr.score)
+            col = layout.score_col or "score"
+            _scores(ds, arr.pref, arr.score, logits, [col], what=f"scores (column '{col}')")
+        else:
+            _no_input_kind(ds, logits)
+        return
+    _no_input_kind(ds, logits)
+    ds.task = "embedding"
+    ds.context = {"layout": layout.embedding}
+    if layout.embedding == "triplets":
+        ds.pred, ds.target = arr.pred, None
+        return
+    assert arr.target is not None and arr.tref is not None
+    t = arr.target
+    if t.dtype == object or t.shape[1] != 1:
+        raise DataError(
+            f"embedding {layout.embedding}: the target is one 0/1 similarity column; got "
+            f"{', '.join(layout.target_cols[:6])}",
+            hint="choose it with --target-col",
+        )
+    ds.target = t[:, 0]
+    check_zero_one(ds.target, arr.tref, layout.target_cols[0], what="similarity target")
+    ds.pred = arr.pred[:, 0] if layout.embedding == "distance" else arr.pred
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+def _segmentation_rows(
+    ds: Dataset, arr: _Arrays, layout: Layout, group_col: str | None, logits: bool | None
+) -> None:
+    """Segmentation from tables: long form (--group-col) or one image per row."""
+    ds.task = "segmentation"
+    assert arr.target is not None and arr.tref is not None
+    k = arr.pred.shape[1]
+    text = arr.target.dtype == object
+    m = 1 if text else arr.target.shape[1]
+    tcol = layout.target_cols[0]
+    if group_col is None:
+        # Rows are images, columns are pixels (C = 1).
+        if text or m != k:
+            raise DataError(
+                f"segmentation from a table without --group-col reads each row as one image's "
+                f"pixels; predictions have {k} columns, targets {m}",
+                hint="pass --group-col naming the image id of long-form pixel rows, or use .npy masks",
+            )
+        pred = arr.pred[:, None, :]
+        target = arr.target[:, None, :]
+        check_binary_targets(arr.target, arr.tref, layout.target_cols, "segmentation")
+        ds.row_numbers = arr.pref.rows(arr.n)
+    else:
+        if text or (m == 1 and k >= 2):
+            labels = arr.target if text else arr.target[:, 0]
+            idx, _how = class_indices(labels, layout.pred_cols, arr.tref, tcol)
+            onehot = np.zeros((arr.n, k), dtype=np.float64)
+            onehot[np.arange(arr.n), idx] = 1.0
+            tgt = onehot
+        elif m == k:
+            tgt = _matched_order(arr.target, layout, ds)
+            check_binary_targets(tgt, arr.tref, layout.target_cols, "segmentation")
+        else:
+            raise DataError(
+                f"segmentation: {k} prediction columns but {m} target columns",
+                hint="targets are one mask column (0/1 or class labels) or one column per class",
+            )
+        ref = arr.pref
+        assert arr.groups is not None
+        g = group_rows(arr.groups, ref, group_col)
+        pred = arr.pred[g.order].reshape(g.n_images, g.pixels, k).transpose(0, 2, 1)
+        target = tgt[g.order].reshape(g.n_images, g.pixels, k).transpose(0, 2, 1)
+        if arr.weight is not None:
+            w = arr.weight[g.order].reshape(g.n_images, g.pixels)
+            if not np.all(w == w[:, :1]):
+                raise DataError(
+                    "segmentation: sample weights must be the same for every pixel of an image",
+                    hint="weights apply per image",
+                )
+            ds.sample_weight = w[:, 0].copy()
+        ds.row_numbers = arr.pref.rows(arr.n)[g.first]
+        ds.row_ids = g.ids
+        ds.evidence.append(
+            f"{g.n_images} images of {g.pixels} pixels each (group column '{group_col}')"
+        )
+    ds.pred = np.ascontiguousarray(pred)
+    ds.target = np.ascontiguousarray(target)
+    k = ds.pred.shape[1]
+    ds.class_names = list(layout.pred_cols) if k > 1 else None
+    _scores(ds, arr.pref, ds.pred, logits, layout.pred_cols, rows=arr.pred)
+
+
+def _from_tensors(
+    ptab: Table,
+    ttab: Table | None,
+    task: str,
+    logits: bool | None,
+    drop_invalid: bool,
+    evidence: list[str],
+    warnings: list[str],
+) -> Dataset:
+    """Segmentation masks from N-d arrays: (N,H,W) → (N,1,H·W); (N,C,H,W) → (N,C,H·W)."""
+    src = ptab if ptab.tensor is not None else ttab
+    assert src is not None and src.tensor is not None
+    if task not in ("auto", "segmentation"):
+        raise DataError(
+            f"{src.name} holds an array of shape {src.tensor.shape}; N-d arrays are read as "
+            f"segmentation masks, not as {task} data",
+            hint="pass --task segmentation, or save 1-D/2-D arrays (one row per sample)",
+        )
+    if ttab is None:
+        raise UsageError(
+            "segmentation needs the true masks: pass TARGETS, or an .npz holding 'pred' and "
+            "'target' arrays",
+        )
+    p, t = ptab.tensor, ttab.tensor
+    if p is None or t is None:
+        other = ttab if p is not None else ptab
+        raise DataError(
+            f"{src.name} holds N-d masks but {other.name} is a table of {other.n_rows} rows",
+            hint="give both predictions and targets as arrays (N,H,W) or (N,C,H,W)",
+        )
+    n = p.shape[0]
+    if t.shape[0] != n:
+        raise DataError(
+            f"{ptab.name} holds {n} images but {ttab.name} holds {t.shape[0]} "
+            f"(shapes {p.shape} and {t.shape})",
+        )
+    c = 1 if p.ndim == 3 else int(p.shape[1])
+    spatial = p.shape[1:] if p.ndim == 3 else p.shape[2:]
+    pred = np.ascontiguousarray(p, dtype=np.float64).reshape(n, c, -1)
+    onehot_labels = False
+    if t.shape == p.shape:
+        target = np.ascontiguousarray(t, dtype=np.float64).reshape(n, c, -1)
+    elif p.ndim >= 4 and t.shape[1:] == spatial:
+        if c == 1:
+            target = np.ascontiguousarray(t, dtype=np.float64).reshape(n, 1, -1)
+        else:
+            onehot_labels = True
+            target = np.ascontiguousarray(t, dtype=np.float64).reshape(n, -1)
+    elif p.ndim == 3 and t.ndim == 4 and t.shape[1] == 1 and t.shape[2:] == spatial:
+        target = np.ascontiguousarray(t, dtype=np.float64).reshape(n, 1, -1)
+    else:
+        raise DataError(
+            f"mask shapes do not match: predictions {p.shape}, targets {t.shape}",
+            hint="predictions (N,H,W) or (N,C,H,W); targets the same shape, or (N,H,W) class "
+            "labels for C ≥ 2 channels",
+        )
+    shape = "×".join(str(s) for s in spatial)
+    if task == "auto":
+        evidence.append(
+            f"{ptab.name} holds an array of shape {tuple(p.shape)} (ndim {p.ndim} ≥ 3) → "
+            f"segmentation ({c} channel{'s' if c > 1 else ''} of {shape} pixels)"
+        )
+    pref, tref = RowRef(ptab), RowRef(ttab)
+
+    # Missing / non-finite pixels: the image is reported (or dropped).
+    bad_p = ~np.isfinite(pred.reshape(n, -1)).all(axis=1)
+    bad_t = ~np.isfinite(target.reshape(n, -1)).all(axis=1)
+    if bad_p.any() or bad_t.any():
+        parts = []
+        for bad, ref in ((bad_p, pref), (bad_t, tref)):
+            idx = np.flatnonzero(bad)
+            if idx.size:
+                parts.append(
+                    f"{ref.name}: NaN or infinite pixels in {ref.phrase(idx[:5], total=idx.size, noun='image')}"
+                )
+        if not drop_invalid:
+            raise DataError(
+                "; ".join(parts),
+                hint="fix those images, or pass --drop-invalid to skip them",
+            )
+        keep = ~(bad_p | bad_t)
+        if not keep.any():
+            raise DataError("every image has NaN or infinite pixels; nothing is left to evaluate")
+        warnings.append(
+            f"dropped {int((~keep).sum())} of {n} images with NaN or infinite pixels "
+            f"(--drop-invalid) — " + "; ".join(parts)
+        )
+        pred, target = pred[keep], target[keep]
+        pref, tref = pref.keep(keep), tref.keep(keep)
+        n = pred.shape[0]
+
+    if onehot_labels:
+        target = _labels_to_onehot(target, c, tref)
+    else:
+        _check_mask_values(target, tref)
+    ds = Dataset(
+        task="segmentation",
+        task_inferred=task == "auto",
+        input_kind=None,
+        input_kind_inferred=False,
+        pred=pred,
+        target=np.ascontiguousarray(target),
+        row_numbers=pref.rows(n),
+        class_names=[str(j) for j in range(c)] if c > 1 else None,
+        inputs={
+            "predictions": {
+                "path": ptab.name,
+                "columns": [],
+                "rows": p.shape[0],
+                "shape": list(p.shape),
+            },
+            "targets": {
+                "path": ttab.name,
+                "columns": [],
+                "rows": t.shape[0],
+                "shape": list(t.shape),
+            },
+        },
+        evidence=evidence,
+        warnings=warnings,
+    )
+    kind = infer_input_kind(pred, task="segmentation", logits=logits)
+    if kind.kind == "probabilities" and logits is False and (pred.min() < 0 or pred.max() > 1):
+        idx = np.flatnonzero(((pred < 0) | (pred > 1)).reshape(n, -1).any(axis=1))
+        raise DataError(
+            f"{ptab.name}: probabilities (--probs) must be in [0, 1]; "
+            f"{pref.phrase(idx[:5], total=idx.size, noun='image')} "
+            f"{'has' if idx.size == 1 else 'have'} values outside",
+            hint="these look like logits: drop --probs (or pass --logits)",
+        )
+    ds.input_kind, ds.input_kind_inferred = kind.kind, kind.inferred
+    ds.evidence.extend(kind.evidence)
+    ds.warnings.extend(kind.warnings)
+    ds.context = {"from_logits": kind.kind == "logits"}
+    return ds
+
+
+def _labels_to_onehot(labels: np.ndarray, c: int, ref: RowRef) -> np.ndarray:
+    """(N, P) integer class labels → (N, C, P) one-hot float64."""
+    n = labels.shape[0]
+    flat = labels.reshape(n, -1)
+    bad_img = np.flatnonzero(((flat != np.round(flat)) | (flat < 0) | (flat >= c)).any(axis=1))
+    if bad_img.size:
+        row = flat[bad_img[0]]
+        v = row[(row != np.round(row)) | (row < 0) | (row >= c)][0]
+        raise DataError(
+            f"{ref.name}: class label {v:g} in {ref.phrase(bad_img[:5], total=bad_img.size, noun='image')} "
+            f"is not one of the {c} channels (0..{c - 1})",
+            hint="label masks hold class indices 0..C-1 matching the prediction channels",
+        )
+    ints = flat.astype(np.int64)
+    out = np.zeros((n, c, ints.shape[1]), dtype=np.float64)
+    for j in range(c):
+        out[:, j, :] = ints == j
+    return out
+
+
+def _check_mask_values(target: np.ndarray, ref: RowRef) -> None:
+    n = target.shape[0]
+    flat = target.reshape(n, -1)
+    if flat.size == 0 or (flat.min() >= 0.0 and flat.max() <= 1.0):
+        return
+    bad_img = np.flatnonzero(((flat < 0) | (flat > 1)).any(axis=1))
+    row = flat[bad_img[0]]
+    v = row[(row < 0) | (row > 1)][0]
+    raise DataError(
+        f"{ref.name}: mask value {v:g} in {ref.phrase(bad_img[:5], total=bad_img.size, noun='image')} "
+        "is outside [0, 1]",
+        hint="masks hold 0/1 (or soft values in [0, 1]); for class-label masks give predictions "
+        "one channel per class (N,C,H,W)",
+    )
+
+
+__all__ = ["Dataset", "load_dataset"]

@@ -1,0 +1,688 @@
+"""Task and probabilities-vs-logits inference, with the evidence for each decision.
+
+Two steps (SPEC §5 Task inference):
+
+1. :func:`choose_layout` — by column names: GAN (``real``, ``fake``), VAE (``mu_*``,
+   ``logvar_*``), detection (``x1,y1,x2,y2`` in both files), embedding (``a_*``/``p_*``/
+   ``n_*`` triplets, ``a_*``/``b_*`` pairs, a ``distance`` column, ``e*``/``emb_*``
+   vectors), segmentation (``--group-col``); otherwise the default columns.
+2. :func:`infer_task` — by values: continuous targets → regression; targets in {0,1}
+   with one prediction column → binary; integer or named labels with C ≥ 2 prediction
+   columns → multiclass; a 0/1 target matrix → multilabel (or one-hot multiclass when
+   every row holds exactly one 1); rows of both files summing to 1 → distribution.
+
+:func:`infer_input_kind`: all predictions in [0, 1] (and, for multiclass, every row
+summing to 1) → probabilities, else logits — unless forced.
+
+Every decision appends one sentence to ``evidence``; an explicit task that does not fit
+the data raises a DataError saying why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from losscli.data.align import (
+    Roles,
+    RowRef,
+    default_columns,
+    find_column,
+    one_file_targets,
+    resolve_columns,
+)
+from losscli.data.readers import Table
+from losscli.errors import DataError, UsageError
+
+#: Row sums of probabilities may differ from 1 by this much per class (values rounded to
+#: 6 decimals, as CSV writers commonly do, are off by up to C·5e-7).
+SUM_TOL_PER_CLASS = 1e-6
+#: Rows summing to 1 only within this are still read as rounded probabilities (warned).
+SUM_TOL_ROUNDED = 1e-3
+
+_EMBEDDING_NAME = re.compile(r"^(e|emb|embedding|z)_?\d+$", re.IGNORECASE)
+_BOX = ("x1", "y1", "x2", "y2")
+
+
+@dataclass
+class Layout:
+    """Which columns play which part, and the task when column names decide it."""
+
+    task: str | None
+    pred_cols: list[str]
+    target_cols: list[str]
+    score_col: str | None = None  # detection, in the predictions table
+    label_col: str | None = None  # detection, in the targets table
+    mu_cols: list[str] = field(default_factory=list)
+    logvar_cols: list[str] = field(default_factory=list)
+    embedding: str | None = None  # "labels" | "distance" | "pairs" | "triplets"
+    embedding_names: bool = False  # prediction columns look like embedding dimensions
+    evidence: list[str] = field(default_factory=list)
+
+
+def _prefixed(table: Table, prefix: str, exclude: set[str]) -> list[str]:
+    pat = re.compile(rf"^{re.escape(prefix)}_?\d+$", re.IGNORECASE)
+    return [c for c in table.all_columns if pat.match(c) and c not in exclude]
+
+
+def _named(table: Table, names: Sequence[str]) -> list[str] | None:
+    cols = [find_column(table, n) for n in names]
+    if any(c is None for c in cols):
+        return None
+    return [c for c in cols if c is not None]
+
+
+def _short(cols: Sequence[str], n: int = 6) -> str:
+    return ", ".join(cols[:n]) + (", …" if len(cols) > n else "")
+
+
+def choose_layout(
+    ptab: Table,
+    ttab: Table | None,
+    roles: Roles,
+    *,
+    task: str,
+    pred_cols: Sequence[str],
+    target_cols: Sequence[str],
+    one_file: bool,
+) -> Layout:
+    """Column roles from names and flags. ``ttab`` is None when there are no targets
+    (``one_file`` means the predictions table also holds the targets)."""
+    pex = roles.excluded("pred")
+    tab_t = ptab if one_file else ttab
+    exp_p = resolve_columns(pred_cols, ptab, "--pred-col") if pred_cols else []
+    exp_t: list[str] = []
+    if target_cols:
+        if tab_t is None:
+            raise UsageError(
+                "--target-col names a target column, but there are no targets",
+                hint="pass the TARGETS file, or drop --target-col",
+            )
+        exp_t = resolve_columns(target_cols, tab_t, "--target-col")
+
+    def auto(name: str) -> bool:
+        return task in ("auto", name)
+
+    # --- GAN: the only file has real and fake discriminator outputs.
+    if auto("gan") and ttab is None and not exp_p:
+        rf = _named(ptab, ("real", "fake"))
+        if rf is not None:
+            return Layout(
+                "gan",
+                [rf[0]],
+                [rf[1]],
+                evidence=[
+                    f"{ptab.name} has columns '{rf[0]}' and '{rf[1]}' and there are no "
+                    "targets → gan (discriminator outputs on real and generated samples)"
+                ],
+            )
+    if task == "gan":
+        return _explicit_gan(ptab, ttab, exp_p, exp_t, one_file)
+
+    # --- Embedding triplets (no targets), pairs, distances.
+    if auto("embedding") and not exp_p:
+        a, p, n_ = (_prefixed(ptab, x, pex) for x in ("a", "p", "n"))
+        b = _prefixed(ptab, "b", pex)
+        if ttab is None and a and len(a) == len(p) == len(n_):
+            return Layout(
+                "embedding",
+                a + p + n_,
+                [],
+                embedding="triplets",
+                evidence=[
+                    f"{ptab.name} has anchor, positive and negative columns "
+                    f"({a[0]}…, {p[0]}…, {n_[0]}…; d={len(a)}) and there are no targets "
+                    "→ embedding (triplets)"
+                ],
+            )
+        if tab_t is not None and a and b and len(a) == len(b):
+            tcols = exp_t or _targets_of(ptab, tab_t, roles, one_file, set(a + b))
+            return Layout(
+                "embedding",
+                a + b,
+                tcols,
+                embedding="pairs",
+                evidence=[
+                    f"{ptab.name} has two embedding blocks ({a[0]}…, {b[0]}…; d={len(a)}) "
+                    "and a similarity target → embedding (pairs)"
+                ],
+            )
+        dist = find_column(ptab, "distance")
+        if tab_t is not None and dist is not None and dist not in pex:
+            tcols = exp_t or _targets_of(ptab, tab_t, roles, one_file, {dist})
+            return Layout(
+                "embedding",
+                [dist],
+                tcols,
+                embedding="distance",
+                evidence=[
+                    f"{ptab.name} has a '{dist}' column and a similarity target "
+                    "→ embedding (distance pairs)"
+                ],
+            )
+    if task == "embedding" and tab_t is None:
+        raise DataError(
+            "embedding without targets needs triplet columns a_0…, p_0…, n_0… "
+            f"(anchor, positive, negative); {ptab.name} has: {_short(ptab.all_columns, 10)}",
+            hint="pass the label file as TARGETS, or name the columns a_*, p_*, n_*",
+        )
+
+    # --- VAE: reconstructions plus mu_* and logvar_* columns.
+    mu, logvar = _prefixed(ptab, "mu", pex), _prefixed(ptab, "logvar", pex)
+    if auto("vae") and mu and logvar and tab_t is not None:
+        if len(mu) != len(logvar):
+            raise DataError(
+                f"{ptab.name}: {len(mu)} mu_* columns but {len(logvar)} logvar_* columns",
+                hint="the latent mean and log-variance need one column per latent dimension",
+            )
+        side = set(mu + logvar)
+        tcols = exp_t or _targets_of(ptab, tab_t, roles, one_file, side)
+        recon = exp_p or [
+            c
+            for c in default_columns(
+                ptab, pex | side | set(tcols if one_file else []), allow_text=False
+            )
+        ]
+        return Layout(
+            "vae",
+            recon,
+            tcols,
+            mu_cols=mu,
+            logvar_cols=logvar,
+            evidence=[
+                f"{ptab.name} has latent columns {mu[0]}…/{logvar[0]}… (k={len(mu)}) besides "
+                f"{len(recon)} reconstruction columns → vae"
+            ],
+        )
+    if task == "vae":
+        raise DataError(
+            f"vae needs mu_* and logvar_* columns in {ptab.name} (besides the reconstruction "
+            f"columns) and the original inputs as TARGETS; found: {_short(ptab.all_columns, 10)}",
+            hint="name the latent columns mu_0, mu_1, … and logvar_0, logvar_1, …",
+        )
+
+    # --- Detection: matched boxes x1,y1,x2,y2 in both files.
+    if auto("detection") and ttab is not None and not one_file:
+        pbox = exp_p or _named(ptab, _BOX)
+        tbox = exp_t or _named(ttab, _BOX)
+        if pbox is not None and tbox is not None and (task == "detection" or not exp_p):
+            return _detection(ptab, ttab, pbox, tbox, exp_p, exp_t, task)
+    if task == "detection":
+        raise DataError(
+            "detection needs matched boxes: columns x1, y1, x2, y2 (+ score) in the predictions "
+            "and x1, y1, x2, y2 (+ label) in the targets file",
+            hint="one row per matched box pair; or name four columns with --pred-col/--target-col",
+        )
+
+    # --- Everything else: default columns, decided later by values.
+    if tab_t is None:
+        if task not in ("auto",):
+            raise UsageError(
+                f"task '{task}' needs targets",
+                hint="pass the TARGETS file, or --target-col naming the target column of "
+                f"{ptab.name} (columns: {_short(ptab.all_columns, 10)})",
+            )
+        raise UsageError(
+            f"no targets: {ptab.name} has no column named target, y or label",
+            hint="pass the TARGETS file, or --target-col naming the target column "
+            f"(columns: {_short(ptab.all_columns, 10)})",
+        )
+    tcols = exp_t or _targets_of(ptab, tab_t, roles, one_file, set(exp_p))
+    pcols = exp_p or default_columns(
+        ptab, pex | (set(tcols) if one_file else set()), allow_text=False
+    )
+    if not pcols:
+        raise _no_numeric(ptab, pex | set(tcols if one_file else []))
+    layout = Layout(task if task != "auto" else None, pcols, tcols)
+    if roles.group is not None:
+        layout.task = "segmentation" if task in ("auto", "segmentation") else task
+        if task == "auto":
+            layout.evidence.append(
+                f"--group-col '{roles.group[1]}' groups pixel rows into images → segmentation"
+            )
+    elif task == "segmentation":
+        pass  # rows are images and columns pixels; checked when the arrays are built
+    layout.embedding_names = len(pcols) >= 2 and all(_EMBEDDING_NAME.match(c) for c in pcols)
+    if task == "embedding":
+        layout.embedding = "labels"
+    return layout
+
+
+def _no_numeric(table: Table, exclude: set[str]) -> DataError:
+    """No numeric prediction column: say what the text columns hold."""
+    texts = [c for c in table.columns if c in table.text and c not in exclude]
+    hint = "name the prediction columns with --pred-col"
+    detail = f" (columns: {_short(table.all_columns, 10)})"
+    if texts:
+        col = texts[0]
+        sample = next((v for v in table.columns[col] if v is not None), "")
+        detail = f"; column '{col}' holds text such as {sample!r}"
+        if re.fullmatch(r"-?\d+,\d+", str(sample)):
+            hint = "decimal commas are not supported: save the file with '.' as decimal mark"
+    return DataError(f"{table.name}: no numeric prediction columns{detail}", hint=hint)
+
+
+def _targets_of(
+    ptab: Table, tab_t: Table, roles: Roles, one_file: bool, taken: set[str]
+) -> list[str]:
+    if one_file:
+        cols = one_file_targets(ptab, roles.excluded("pred") | taken)
+        if not cols:
+            raise UsageError(
+                f"no targets: {ptab.name} has no column named target, y or label",
+                hint="pass the TARGETS file, or --target-col naming the target column "
+                f"(columns: {_short(ptab.all_columns, 10)})",
+            )
+        return cols
+    cols = default_columns(tab_t, roles.excluded("target"), allow_text=True)
+    if not cols:
+        raise DataError(
+            f"{tab_t.name}: no target columns (columns: {_short(tab_t.all_columns, 10)})",
+            hint="name the target columns with --target-col",
+        )
+    return cols
+
+
+def _explicit_gan(
+    ptab: Table, ttab: Table | None, exp_p: list[str], exp_t: list[str], one_file: bool
+) -> Layout:
+    rf = _named(ptab, ("real", "fake"))
+    if not exp_p and rf is not None:
+        return Layout("gan", [rf[0]], [rf[1]])
+    if len(exp_p) == 1 and len(exp_t) == 1:
+        return Layout("gan", exp_p, exp_t)
+    if ttab is not None and not one_file:
+        pc = exp_p or [c for c in ptab.columns if c not in ptab.text]
+        tc = exp_t or [c for c in ttab.columns if c not in ttab.text]
+        if len(pc) == 1 and len(tc) == 1:
+            return Layout("gan", pc, tc)
+    raise DataError(
+        "gan needs discriminator outputs on real and generated samples: one file with "
+        f"columns 'real' and 'fake'; {ptab.name} has: {_short(ptab.all_columns, 10)}",
+        hint="rename the columns to real and fake, or pass --pred-col REAL --target-col FAKE",
+    )
+
+
+def _detection(
+    ptab: Table,
+    ttab: Table,
+    pbox: list[str],
+    tbox: list[str],
+    exp_p: list[str],
+    exp_t: list[str],
+    task: str,
+) -> Layout:
+    score = find_column(ptab, "score")
+    label = find_column(ttab, "label")
+    if exp_p and len(exp_p) == 5:
+        pbox, score = exp_p[:4], exp_p[4]
+    if exp_t and len(exp_t) == 5:
+        tbox, label = exp_t[:4], exp_t[4]
+    if len(pbox) != 4 or len(tbox) != 4:
+        raise DataError(
+            f"detection needs 4 box columns (x1, y1, x2, y2) on each side; got "
+            f"{len(pbox)} prediction and {len(tbox)} target columns",
+            hint="optionally a fifth: the score (predictions) or the 0/1 label (targets)",
+        )
+    parts = ", ".join(pbox)
+    extra = (f" + '{score}'" if score else "") + (f"; targets + '{label}'" if label else "")
+    ev = (
+        []
+        if task == "detection"
+        else [f"both files have box columns {parts}{extra} → detection (matched boxes)"]
+    )
+    return Layout("detection", pbox, tbox, score_col=score, label_col=label, evidence=ev)
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass
+class Decision:
+    """The task, and how the target columns are to be read for it."""
+
+    task: str
+    #: "values" (as they are), "indices" (class labels: numbers or names), "onehot"
+    #: (C 0/1 columns → indices), "positive" (binary from two class names).
+    target_form: str = "values"
+    positive: str | None = None
+    embedding: str | None = None  # embedding layout decided from the values
+    evidence: list[str] = field(default_factory=list)
+
+
+def _is01(a: np.ndarray) -> bool:
+    return bool(np.all((a == 0.0) | (a == 1.0)))
+
+
+def _in_unit(a: np.ndarray) -> bool:
+    return bool(a.size == 0 or (a.min() >= 0.0 and a.max() <= 1.0))
+
+
+def row_sum_error(a: np.ndarray) -> float:
+    """Largest |row sum − 1| of a 2-D array."""
+    if a.ndim != 2 or a.shape[0] == 0:
+        return 0.0
+    return float(np.abs(a.sum(axis=1) - 1.0).max())
+
+
+def sums_to_one(a: np.ndarray) -> bool:
+    return row_sum_error(a) <= SUM_TOL_PER_CLASS * max(a.shape[1], 1)
+
+
+def _integral(a: np.ndarray) -> bool:
+    return bool(np.all(a == np.round(a)))
+
+
+def _values_text(a: np.ndarray) -> str:
+    u = np.unique(a)
+    if u.size <= 4:
+        return ", ".join(f"{v:g}" for v in u)
+    return f"{u.size} distinct values from {u[0]:g} to {u[-1]:g}"
+
+
+def infer_task(
+    pred: np.ndarray,
+    target: np.ndarray,
+    layout: Layout,
+    *,
+    task: str,
+    target_ref: RowRef,
+) -> Decision:
+    """Decide the task from the values (``task`` "auto") or check an explicit one.
+
+    ``pred`` is (n, k) float64; ``target`` is (n, m) float64 or (n,) object (text labels).
+    """
+    k = pred.shape[1]
+    tcols = layout.target_cols
+    text = target.dtype == object
+    m = 1 if text else target.shape[1]
+    tname = tcols[0] if tcols else "target"
+    if task == "auto":
+        return _auto(pred, target, layout, k, m, text, tname)
+    return _explicit(pred, target, layout, task, k, m, text, tname, target_ref)
+
+
+def _auto(
+    pred: np.ndarray, target: np.ndarray, layout: Layout, k: int, m: int, text: bool, tname: str
+) -> Decision:
+    pcols = layout.pred_cols
+    if text:
+        names = {str(v) for v in target}
+        if k == 1 and len(names) <= 2 and pcols[0] in names:
+            return Decision(
+                "binary",
+                "positive",
+                positive=pcols[0],
+                evidence=[
+                    f"targets (column '{tname}') are two class names and the one prediction "
+                    f"column is named after one of them ('{pcols[0]}') → binary"
+                ],
+            )
+        lowered = {c.lower() for c in pcols}
+        matches = sum(1 for nm in names if nm in pcols or nm.lower() in lowered)
+        if layout.embedding_names and matches == 0:
+            return Decision(
+                "embedding",
+                "labels",
+                embedding="labels",
+                evidence=[
+                    f"prediction columns look like embedding dimensions ({_short(pcols, 3)}) "
+                    f"and the targets are labels → embedding (labels)"
+                ],
+            )
+        if k < 2:
+            raise DataError(
+                f"targets (column '{tname}') hold class names but there is one prediction "
+                f"column ('{pcols[0]}')",
+                hint="give one prediction column per class, named after the classes "
+                "(probabilities or logits)",
+            )
+        if matches == 0:
+            raise DataError(
+                f"targets (column '{tname}') hold class names ({_short(sorted(names), 4)}) that "
+                f"match none of the prediction columns ({_short(pcols)})",
+                hint="name each prediction column after its class, or give class indices "
+                "0..C-1 as targets",
+            )
+        return Decision(
+            "multiclass",
+            "indices",
+            evidence=[
+                f"targets (column '{tname}') are class names matching the {k} prediction "
+                f"columns ({_short(pcols)}) → multiclass"
+            ],
+        )
+    if m == 1:
+        t = target[:, 0]
+        if _is01(t) and k == 1:
+            return Decision(
+                "binary",
+                evidence=[
+                    f"targets (column '{tname}') are all 0 or 1 and there is one prediction "
+                    "column → binary"
+                ],
+            )
+        if k == 1:
+            what = "integers (counts)" if _integral(t) else "continuous"
+            return Decision(
+                "regression",
+                evidence=[
+                    f"targets (column '{tname}') are {what} ({_values_text(t)}) and there is "
+                    "one prediction column → regression"
+                ],
+            )
+        if _integral(t):
+            if layout.embedding_names:
+                return Decision(
+                    "embedding",
+                    "labels",
+                    embedding="labels",
+                    evidence=[
+                        f"prediction columns look like embedding dimensions ({_short(pcols, 3)}) "
+                        f"and targets are integer labels → embedding (labels)"
+                    ],
+                )
+            return Decision(
+                "multiclass",
+                "indices",
+                evidence=[
+                    f"targets (column '{tname}') are integer labels ({_values_text(t)}) and "
+                    f"there are {k} prediction columns → multiclass"
+                ],
+            )
+        raise DataError(
+            f"one target column ('{tname}') but {k} prediction columns ({_short(pcols)}); "
+            "cannot tell the task",
+            hint="choose the prediction column with --pred-col, or pass --task",
+        )
+    if m != k:
+        raise DataError(
+            f"{m} target columns ({_short(layout.target_cols)}) but {k} prediction "
+            f"column{'s' if k != 1 else ''} ({_short(pcols)})",
+            hint="choose columns with --pred-col/--target-col so that they correspond",
+        )
+    if _is01(target):
+        if bool(np.all(target.sum(axis=1) == 1.0)):
+            return Decision(
+                "multiclass",
+                "onehot",
+                evidence=[
+                    f"the {m} target columns are 0/1 with exactly one 1 per row (one-hot) → "
+                    "multiclass"
+                ],
+            )
+        return Decision(
+            "multilabel",
+            evidence=[f"the {m} target columns are 0/1 with any number of 1s per row → multilabel"],
+        )
+    if _in_unit(pred) and _in_unit(target) and sums_to_one(pred) and sums_to_one(target):
+        return Decision(
+            "distribution",
+            evidence=[
+                f"every row of the {k} prediction and target columns is in [0, 1] and sums to 1 "
+                "→ distribution"
+            ],
+        )
+    return Decision(
+        "regression",
+        evidence=[f"{m} continuous target columns → regression (multi-output)"],
+    )
+
+
+def _explicit(
+    pred: np.ndarray,
+    target: np.ndarray,
+    layout: Layout,
+    task: str,
+    k: int,
+    m: int,
+    text: bool,
+    tname: str,
+    ref: RowRef,
+) -> Decision:
+    pcols = layout.pred_cols
+    if task in ("regression", "distribution", "multilabel") and text:
+        raise DataError(
+            f"--task {task} needs numeric targets; column '{tname}' of {ref.name} holds text "
+            f"(e.g. {target[0]!r})",
+        )
+    if task == "regression":
+        if m != k:
+            raise DataError(
+                f"regression needs one target column per prediction column; got {k} prediction "
+                f"({_short(pcols)}) and {m} target columns ({_short(layout.target_cols)})",
+                hint="choose columns with --pred-col/--target-col",
+            )
+        return Decision("regression")
+    if task == "binary":
+        if k != 1:
+            raise DataError(
+                f"binary needs one prediction column; got {k} ({_short(pcols)})",
+                hint="choose it with --pred-col, or use --task multiclass / multilabel",
+            )
+        if text:
+            names = {str(v) for v in target}
+            if len(names) <= 2 and pcols[0] in names:
+                return Decision("binary", "positive", positive=pcols[0])
+            raise DataError(
+                f"binary targets must be 0/1; column '{tname}' holds class names "
+                f"({_short(sorted(names), 4)})",
+                hint="name the prediction column after the positive class, or use 0/1 targets",
+            )
+        if m != 1:
+            raise DataError(
+                f"binary needs one target column; got {m} ({_short(layout.target_cols)})"
+            )
+        return Decision("binary")
+    if task == "multiclass":
+        if k < 2:
+            raise DataError(
+                f"multiclass needs one prediction column per class (C ≥ 2); got {k} "
+                f"({_short(pcols)})",
+                hint="for one probability column use --task binary",
+            )
+        if text or m == 1:
+            return Decision("multiclass", "indices")
+        if m == k:
+            return Decision("multiclass", "onehot")
+        raise DataError(
+            f"multiclass targets are one column of labels or {k} one-hot columns; got {m} "
+            f"target columns ({_short(layout.target_cols)})",
+            hint="choose the label column with --target-col",
+        )
+    if task in ("multilabel", "distribution"):
+        if m != k or (task == "distribution" and k < 2):
+            raise DataError(
+                f"{task} needs as many target columns as prediction columns"
+                + (" (≥ 2)" if task == "distribution" else "")
+                + f"; got {k} prediction ({_short(pcols)}) and {m} target columns "
+                f"({_short(layout.target_cols)})",
+                hint="choose columns with --pred-col/--target-col",
+            )
+        return Decision(task)
+    if task == "embedding":
+        if m != 1:
+            raise DataError(
+                f"embedding targets are one column of labels (or 0/1 similarity); got {m} "
+                f"({_short(layout.target_cols)})",
+                hint="choose it with --target-col",
+            )
+        if k == 1 and not text and _is01(target[:, 0]):
+            return Decision("embedding", "values", embedding="distance")
+        return Decision("embedding", "labels", embedding="labels")
+    return Decision(task)
+
+
+# --------------------------------------------------------------------------- input kind
+
+
+@dataclass
+class InputKind:
+    kind: str  # "probabilities" | "logits"
+    inferred: bool
+    evidence: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def infer_input_kind(
+    scores: np.ndarray, *, task: str, logits: bool | None, what: str = "predictions"
+) -> InputKind:
+    """Probabilities or logits: forced by ``logits``, else from the values.
+
+    All values in [0, 1] — and, for multiclass, every row summing to 1 — → probabilities.
+    Rows that sum to 1 only to within 1e-3 (rounded CSV values) are still probabilities,
+    with a warning.
+    """
+    if logits is True:
+        return InputKind("logits", False)
+    check_sum = task == "multiclass" and scores.ndim == 2 and scores.shape[1] >= 2
+    if logits is False:
+        out = InputKind("probabilities", False)
+        if check_sum and scores.size and row_sum_error(scores) > SUM_TOL_ROUNDED:
+            out.warnings.append(
+                f"{what} were given as probabilities (--probs) but rows do not sum to 1 "
+                f"(largest deviation {row_sum_error(scores):.3g})"
+            )
+        return out
+    if scores.size == 0:
+        return InputKind("probabilities", True)
+    lo, hi = float(scores.min()), float(scores.max())
+    if lo < 0.0 or hi > 1.0:
+        return InputKind(
+            "logits",
+            True,
+            [f"{what} fall outside [0, 1] (min {lo:.4g}, max {hi:.4g}) → logits"],
+        )
+    if check_sum:
+        err = row_sum_error(scores)
+        if err <= SUM_TOL_PER_CLASS * scores.shape[1]:
+            return InputKind(
+                "probabilities",
+                True,
+                [f"{what} are in [0, 1] and every row sums to 1 → probabilities"],
+            )
+        if err <= SUM_TOL_ROUNDED:
+            return InputKind(
+                "probabilities",
+                True,
+                [
+                    f"{what} are in [0, 1] and every row sums to 1 (within {err:.2g}) → probabilities"
+                ],
+                [f"{what}: rows sum to 1 only within {err:.2g} (rounded values?)"],
+            )
+        return InputKind(
+            "logits",
+            True,
+            [
+                f"{what} are in [0, 1] but rows do not sum to 1 (largest deviation {err:.3g}) "
+                "→ logits; pass --probs if they are per-class probabilities"
+            ],
+        )
+    return InputKind(
+        "probabilities",
+        True,
+        [f"{what} are all in [0, 1] (min {lo:.4g}, max {hi:.4g}) → probabilities"],
+    )

@@ -1,0 +1,190 @@
+"""Value checks on aligned arrays → DataError naming file, row and column.
+
+* Missing (empty, NA, NaN) and infinite or overflowing cells in any used column: a
+  DataError naming the first few rows — or, with ``drop_invalid``, a row mask that drops
+  them from both sides and a warning saying how many rows of which file.
+* Sample weights finite and ≥ 0; probabilities inside [0, 1] when they were declared
+  probabilities; binary (and multilabel, segmentation) targets inside [0, 1]; 0/1
+  similarity targets for embedding pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from losscli.data.align import RowRef
+from losscli.errors import DataError
+
+_DROP_HINT = "fill in or remove those rows, or pass --drop-invalid to skip them"
+
+
+@dataclass
+class Checked:
+    """One array to scan: where its rows come from and the names of its columns."""
+
+    ref: RowRef
+    columns: Sequence[str]
+    values: np.ndarray  # (n,), (n, k) float64 or (n,) object
+
+
+@dataclass
+class Invalid:
+    """Invalid cells found in one column."""
+
+    ref: RowRef
+    column: str
+    rows: np.ndarray  # aligned positions
+    missing: int
+    infinite: int
+
+    def describe(self) -> str:
+        n = self.rows.size
+        if self.missing and not self.infinite:
+            what = "a missing value" if n == 1 else "missing values"
+            what += " (empty, NA or NaN)"
+        elif self.infinite and not self.missing:
+            what = "an infinite value" if n == 1 else "infinite values"
+            what += " (inf, or too large for float64)"
+        else:
+            what = "missing or infinite values"
+        return (
+            f"{self.ref.name}: column '{self.column}' has {what} at "
+            f"{self.ref.phrase(self.rows[:5], total=n)}"
+        )
+
+
+def _missing_text(values: np.ndarray) -> np.ndarray:
+    return np.fromiter(
+        (v is None or (isinstance(v, float) and v != v) or v == "" for v in values),
+        dtype=bool,
+        count=values.shape[0],
+    )
+
+
+def scan_invalid(items: Sequence[Checked], n: int) -> tuple[np.ndarray, list[Invalid]]:
+    """Rows (of n aligned rows) holding a missing or non-finite cell, and what was found."""
+    bad = np.zeros(n, dtype=bool)
+    found: list[Invalid] = []
+    for item in items:
+        v = item.values
+        if v.dtype == object:
+            miss = _missing_text(v)
+            if miss.any():
+                rows = np.flatnonzero(miss)
+                found.append(Invalid(item.ref, item.columns[0], rows, rows.size, 0))
+                bad |= miss
+            continue
+        mat = v.reshape(n, -1)
+        fin = np.isfinite(mat)
+        if fin.all():
+            continue
+        cols_bad = np.flatnonzero(~fin.all(axis=0))
+        for j in cols_bad:
+            col_bad = ~fin[:, j]
+            rows = np.flatnonzero(col_bad)
+            nan = int(np.isnan(mat[rows, j]).sum())
+            name = item.columns[j] if j < len(item.columns) else str(j)
+            found.append(Invalid(item.ref, name, rows, nan, rows.size - nan))
+            bad |= col_bad
+    return bad, found
+
+
+def invalid_error(found: Sequence[Invalid]) -> DataError:
+    """The DataError for invalid cells: the first column in full, the rest counted."""
+    msg = found[0].describe()
+    if len(found) > 1:
+        others = "; ".join(
+            f"{f.ref.name} column '{f.column}' ({f.rows.size} row{'s' if f.rows.size > 1 else ''})"
+            for f in found[1:4]
+        )
+        more = f" and {len(found) - 4} more columns" if len(found) > 4 else ""
+        msg += f"; also {others}{more}"
+    return DataError(msg, hint=_DROP_HINT)
+
+
+def drop_warning(found: Sequence[Invalid], dropped: int, total: int) -> str:
+    """Warning for ``drop_invalid``: how many rows, from which file, which column."""
+    by_file: dict[str, list[str]] = {}
+    for f in found:
+        part = f"column '{f.column}' {f.ref.phrase(f.rows[:3], total=f.rows.size)}"
+        by_file.setdefault(f.ref.name, []).append(part)
+    where = "; ".join(f"{name}: {', '.join(parts)}" for name, parts in by_file.items())
+    return (
+        f"dropped {dropped} of {total} rows with missing or non-finite values "
+        f"(--drop-invalid) — {where}"
+    )
+
+
+def check_weights(w: np.ndarray, ref: RowRef, column: str) -> None:
+    """Sample weights: ≥ 0 (finiteness is checked with the other cells), not all 0."""
+    neg = np.flatnonzero(w < 0)
+    if neg.size:
+        raise DataError(
+            f"{ref.name}: weight column '{column}' is negative at "
+            f"{ref.phrase(neg[:5], total=neg.size)} (first {w[neg[0]]:g})",
+            hint="sample weights must be ≥ 0",
+        )
+    if w.size and not np.any(w > 0):
+        raise DataError(
+            f"{ref.name}: every sample weight in column '{column}' is 0",
+            hint="at least one row needs a positive weight",
+        )
+
+
+def check_unit_interval(
+    values: np.ndarray, ref: RowRef, columns: Sequence[str], *, what: str, hint: str
+) -> None:
+    """Every value in [0, 1], else a DataError naming the first offending cells."""
+    if values.size == 0:
+        return
+    mat = values.reshape(values.shape[0], -1)
+    if mat.min() >= 0.0 and mat.max() <= 1.0:
+        return
+    out = (mat < 0.0) | (mat > 1.0)
+    rows = np.flatnonzero(out.any(axis=1))
+    j = int(np.flatnonzero(out[rows[0]])[0])
+    col = columns[j] if j < len(columns) else str(j)
+    raise DataError(
+        f"{ref.name}: {what} must be in [0, 1]; found values outside at "
+        f"{ref.phrase(rows[:5], total=rows.size)} (first: {mat[rows[0], j]:g} in column '{col}')",
+        hint=hint,
+    )
+
+
+def check_probabilities(values: np.ndarray, ref: RowRef, columns: Sequence[str]) -> None:
+    """Predictions declared to be probabilities (--probs) must lie in [0, 1]."""
+    check_unit_interval(
+        values,
+        ref,
+        columns,
+        what="probabilities (--probs)",
+        hint="these look like logits: drop --probs (or pass --logits)",
+    )
+
+
+def check_binary_targets(
+    values: np.ndarray, ref: RowRef, columns: Sequence[str], task: str
+) -> None:
+    """Binary/multilabel targets: 0/1, soft labels in [0, 1] allowed."""
+    check_unit_interval(
+        values,
+        ref,
+        columns,
+        what=f"{task} targets",
+        hint="use 0/1 labels (soft labels in [0, 1] are allowed); for continuous targets "
+        "use --task regression",
+    )
+
+
+def check_zero_one(values: np.ndarray, ref: RowRef, column: str, *, what: str) -> None:
+    """Targets that must be exactly 0 or 1 (similarity of embedding pairs, detection labels)."""
+    bad = np.flatnonzero((values != 0.0) & (values != 1.0))
+    if bad.size:
+        raise DataError(
+            f"{ref.name}: {what} (column '{column}') must be 0 or 1; found {values[bad[0]]:g} "
+            f"at {ref.phrase(bad[:5], total=bad.size)}",
+            hint="1 = similar / matched, 0 = dissimilar / unmatched",
+        )
