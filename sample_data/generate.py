@@ -66,6 +66,16 @@ def regression(out: Path, rng: np.random.Generator) -> None:
     write_csv(out / "regression_targets.csv", ["id", "price"], [ids[order], target[order]], ".2f")
 
 
+def regression_model_b(out: Path, rng: np.random.Generator) -> None:
+    # A second house-price model for `compare`: it follows even the outlying prices, but
+    # with moderate errors everywhere (mse prefers it, mae prefers the first model).
+    ids, price = np.loadtxt(out / "regression_targets.csv", delimiter=",", skiprows=1).T
+    order = np.argsort(ids)
+    pred = price[order] + rng.normal(0, 22, ids.size)
+    write_csv(out / "regression_preds_b.csv", ["id", "prediction"],
+              [ids[order].astype(int), pred], ".2f")
+
+
 def binary(out: Path, rng: np.random.Generator) -> None:
     # Fraud detection: about 5% positives.
     n = 400
@@ -207,6 +217,8 @@ def main(argv: Sequence[str]) -> None:
         gan,
     ):
         make(out, rng)
+    # separate stream, so adding it left every earlier file unchanged
+    regression_model_b(out, np.random.default_rng(SEED + 1))
 
 
 if __name__ == "__main__":
