@@ -6,6 +6,7 @@ JSON-ready documents, and raise :mod:`losscli.errors` exceptions.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +53,9 @@ def parse_gate_flags(items: Iterable[str]) -> dict[str, float]:
         except ValueError:
             limit = math.nan
         if not sep or not loss.strip() or math.isnan(limit):
-            raise UsageError(f"cannot read --max '{item}'", hint="write LOSS=VALUE, e.g. --max mse=0.5")
+            raise UsageError(
+                f"cannot read --max '{item}'", hint="write LOSS=VALUE, e.g. --max mse=0.5"
+            )
         out[canonical_name(loss)] = limit
     return out
 
@@ -137,14 +140,20 @@ def compute_all(
                 raise
             from losscli.registry import resolve_params
 
-            res = LossResult(spec.name, None, "not_applicable",
-                             resolve_params(spec, params.get(spec.name, {})), reason=exc.message)
+            res = LossResult(
+                spec.name,
+                None,
+                "not_applicable",
+                resolve_params(spec, params.get(spec.name, {})),
+                reason=exc.message,
+            )
         results.append(res)
     return results
 
 
-def _check_unused(params: Mapping[str, Any], gates: Mapping[str, float], specs: Sequence[LossSpec],
-                  task: str) -> None:
+def _check_unused(
+    params: Mapping[str, Any], gates: Mapping[str, float], specs: Sequence[LossSpec], task: str
+) -> None:
     names = {s.name for s in specs}
     for loss in params:
         if loss not in names:
@@ -186,10 +195,21 @@ def worst_rows(dataset: Any, per_row: Any, k: int) -> list[dict[str, Any]]:
             rid = dataset.row_ids[i]
             item["id"] = rid.item() if hasattr(rid, "item") else rid
         item["prediction"] = _value(dataset.pred[i])
-        item["target"] = _value(dataset.target[i]) if dataset.target is not None else None
+        item["target"] = _target_value(dataset, i)
         item["loss"] = float(per_row[i])
         out.append(item)
     return out
+
+
+def _target_value(dataset: Any, i: int) -> Any:
+    """Row i's target as the file gave it: a class name for named multiclass targets."""
+    if dataset.target is None:
+        return None
+    t = _value(dataset.target[i])
+    names = dataset.class_names
+    if dataset.task == "multiclass" and names and isinstance(t, int) and 0 <= t < len(names):
+        return names[t] if names[t] != str(t) else t
+    return t
 
 
 def _value(x: Any) -> Any:
@@ -217,7 +237,7 @@ def evaluate(
     predictions: str,
     targets: str | None = None,
     *,
-    task: str = "auto",
+    task: str | None = None,
     losses: Sequence[str] | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     gates: Mapping[str, float] | None = None,
@@ -228,7 +248,7 @@ def evaluate(
     group_col: str | None = None,
     weight_col: str | None = None,
     drop_invalid: bool = False,
-    reduction: str = "mean",
+    reduction: str | None = None,
     worst: int | None = None,
     per_sample: bool = False,
     per_class: bool = False,
@@ -252,8 +272,8 @@ def evaluate(
 
         cfg = load_config(config)
     cols = cfg.get("columns", {})
-    if task == "auto" and cfg.get("task"):
-        task = cfg["task"]
+    # None means "not given": the config decides, else the default (flags win over config)
+    task = task if task is not None else str(cfg.get("task") or "auto")
     if task not in TASK_CHOICES:
         from losscli.errors import unknown_name
 
@@ -262,10 +282,12 @@ def evaluate(
         logits = cfg["input"] == "logits"
     losses = list(losses) if losses else list(cfg.get("losses", [])) or None
     all_params = merge_params(cfg.get("params"), params)
-    all_gates = {**{canonical_name(k): v for k, v in cfg.get("gates", {}).get("max", {}).items()},
-                 **(gates or {})}
-    if reduction == "mean" and cfg.get("reduction"):
-        reduction = cfg["reduction"]
+    all_gates = {
+        **{canonical_name(k): v for k, v in cfg.get("gates", {}).get("max", {}).items()},
+        **(gates or {}),
+    }
+    if reduction is None:
+        reduction = str(cfg.get("reduction") or "mean")
     if reduction not in ("mean", "sum"):
         raise UsageError(f"unknown reduction '{reduction}'", hint="allowed: mean, sum")
     worst = worst if worst is not None else cfg.get("worst")
@@ -288,14 +310,13 @@ def evaluate(
     # a gate on a loss that is not computed adds that loss to the run
     for loss in all_gates:
         if all(s.name != loss for s in specs):
-            try:
+            with contextlib.suppress(UsageError):  # reported by _check_unused below
                 specs.append(get_spec(loss, dataset.task))
-            except UsageError:
-                pass
     _check_unused(all_params, all_gates, specs, dataset.task)
     keep = bool(worst) or per_sample or per_class
-    results = compute_all(dataset, specs, explicit=explicit, params=all_params,
-                          reduction=reduction, keep_per_row=keep)
+    results = compute_all(
+        dataset, specs, explicit=explicit, params=all_params, reduction=reduction, keep_per_row=keep
+    )
 
     items = []
     per_rows: dict[str, Any] = {}
@@ -310,7 +331,9 @@ def evaluate(
         for n in res.notes:
             notes.append(n if n.startswith(f"{spec.name}:") else f"{spec.name}: {n}")
         items.append(item)
-        if res.per_row is not None:
+        # a finalized loss (rmse = sqrt of a mean) has no per-row value of its own: its
+        # per-row terms are another loss's (squared errors), so they are not listed under it
+        if res.per_row is not None and spec.finalize is None:
             per_rows[spec.name] = res.per_row
     values = {it["name"]: it["value"] for it in items}
     gate_rows = evaluate_gates(all_gates, values)
@@ -335,8 +358,10 @@ def evaluate(
     if worst:
         target_loss = next(
             (g for g in all_gates if g in per_rows),
-            next((s.name for s, r in zip(specs, results) if r.status == "ok"
-                  and s.name in per_rows), None),
+            next(
+                (s.name for s, r in zip(specs, results) if r.status == "ok" and s.name in per_rows),
+                None,
+            ),
         )
         if target_loss is not None:
             doc["worst_loss"] = target_loss

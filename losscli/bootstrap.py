@@ -58,8 +58,9 @@ def replicate_means(
 ) -> np.ndarray:
     """Bootstrap replicates of K weighted means at once.
 
-    ``losses`` is (n, K): per-row terms of K (model, loss) columns; ``weights`` (n, K) or
-    None (all 1). Returns (n_boot, K) replicate values Σ c·w·l / Σ c·w.
+    ``losses`` is (n, K): per-row terms of K (model, loss) columns; ``weights`` (n, K),
+    (n,) (the same for every column) or None (all 1). Returns (n_boot, K) replicate values
+    Σ c·w·l / Σ c·w.
     """
     losses = np.asarray(losses, dtype=np.float64)
     if losses.ndim == 1:
@@ -72,7 +73,8 @@ def replicate_means(
         cols[:, :k] = losses
         cols[:, k] = 1.0
     else:
-        w = np.broadcast_to(np.asarray(weights, dtype=np.float64), (n, k))
+        w = np.asarray(weights, dtype=np.float64)
+        w = np.broadcast_to(w[:, None] if w.ndim == 1 else w, (n, k))
         cols = np.concatenate([losses * w, w], axis=1)
     acc = np.zeros((n_boot, cols.shape[1]))
     step = max(1, BLOCK_ELEMENTS // max(n_boot, 1))

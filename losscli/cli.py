@@ -126,6 +126,16 @@ def _silence_stdout() -> None:
         pass
 
 
+def _check_output_flags(outputs: list[Path] | None, precision: int) -> None:
+    """Reject a bad ``-o`` extension or ``--precision`` before any data is read."""
+    from losscli.report import format_for_path
+
+    if precision < 1:
+        raise UsageError(f"--precision must be at least 1, got {precision}")
+    for p in outputs or []:
+        format_for_path(p)
+
+
 def _resolve_format(fmt: Format | None, as_json: bool) -> str:
     if as_json and fmt not in (None, Format.json):
         raise UsageError(
@@ -269,8 +279,7 @@ def losses_list(
         from losscli.catalogue import list_losses
 
         doc = list_losses(task)
-        emit(doc, out=out, fmt=_resolve_format(fmt, as_json), outputs=output,
-             precision=precision)
+        emit(doc, out=out, fmt=_resolve_format(fmt, as_json), outputs=output, precision=precision)
         return 0
 
     run_command(debug, body)
@@ -311,8 +320,12 @@ def _data_notes(err: Any, doc: dict[str, Any], quiet: bool) -> None:
     if task.get("input"):
         kind_how = "inferred" if task.get("input_inferred") else "given"
         kind = f"; predictions are {task['input']} ({kind_how})"
-    err.print(f"task: {task['name']} ({how}){kind}; {doc['n_samples']} samples",
-              markup=False, highlight=False, soft_wrap=True)
+    err.print(
+        f"task: {task['name']} ({how}){kind}; {doc['n_samples']} samples",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     for line in doc.get("evidence", []):
         err.print(f"  because {line}", markup=False, highlight=False, soft_wrap=True)
     for w in doc.get("warnings", []):
@@ -321,19 +334,42 @@ def _data_notes(err: Any, doc: dict[str, Any], quiet: bool) -> None:
 
 @app.command(epilog=EPILOG)
 def evaluate(
-    preds: Annotated[str, typer.Argument(help="Predictions file (csv, tsv, parquet, npy, npz, "
-                                              "compressed csv, a directory or glob; - for stdin).")],
+    preds: Annotated[
+        str,
+        typer.Argument(
+            help="Predictions file (csv, tsv, parquet, npy, npz, "
+            "compressed csv, a directory or glob; - for stdin)."
+        ),
+    ],
     targets: Annotated[
         str | None, typer.Argument(help="Targets file (omit when PREDS holds both).")
     ] = None,
     task: Annotated[
-        str, typer.Option("--task", help="auto (default) or one of: " + ", ".join(
-            ("regression", "binary", "multiclass", "multilabel", "segmentation", "detection",
-             "embedding", "distribution", "vae", "gan")))
-    ] = "auto",
+        str | None,
+        typer.Option(
+            "--task",
+            help="auto (default) or one of: "
+            + ", ".join(
+                (
+                    "regression",
+                    "binary",
+                    "multiclass",
+                    "multilabel",
+                    "segmentation",
+                    "detection",
+                    "embedding",
+                    "distribution",
+                    "vae",
+                    "gan",
+                )
+            ),
+        ),
+    ] = None,
     loss: Annotated[
         list[str] | None,
-        typer.Option("--loss", help="Loss to compute (repeatable); default: every loss of the task."),
+        typer.Option(
+            "--loss", help="Loss to compute (repeatable); default: every loss of the task."
+        ),
     ] = None,
     param: Annotated[
         list[str] | None,
@@ -367,16 +403,20 @@ def evaluate(
         Path | None, typer.Option("--per-sample", help="Write one loss value per row to this CSV.")
     ] = None,
     per_class: Annotated[
-        bool, typer.Option("--per-class", help="Per-class breakdown (multiclass, multilabel, "
-                                               "segmentation).")
+        bool,
+        typer.Option(
+            "--per-class", help="Per-class breakdown (multiclass, multilabel, segmentation)."
+        ),
     ] = False,
     drop_invalid: Annotated[
-        bool, typer.Option("--drop-invalid", help="Drop rows with NaN/empty/inf cells and count "
-                                                  "them in warnings.")
+        bool,
+        typer.Option(
+            "--drop-invalid", help="Drop rows with NaN/empty/inf cells and count them in warnings."
+        ),
     ] = False,
     reduction: Annotated[
-        str, typer.Option("--reduction", help="mean (default) or sum.")
-    ] = "mean",
+        str | None, typer.Option("--reduction", help="mean (default) or sum.")
+    ] = None,
     config: Annotated[
         str | None, typer.Option("--config", help="YAML file with the same settings; flags win.")
     ] = None,
@@ -399,6 +439,7 @@ def evaluate(
         if logits and probs:
             raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
         fmt_name = _resolve_format(fmt, as_json)
+        _check_output_flags(output, precision)
         report = api_evaluate(
             preds,
             targets,
@@ -426,16 +467,20 @@ def evaluate(
             from losscli.report.csv import render_per_sample
 
             ds = report.dataset
-            write_atomic(per_sample, render_per_sample(ds.row_numbers, ds.row_ids,
-                                                       report.per_sample))
+            write_atomic(
+                per_sample, render_per_sample(ds.row_numbers, ds.row_ids, report.per_sample)
+            )
         emit(doc, out=out, fmt=fmt_name, outputs=output, precision=precision)
         failed = [g for g in doc["gates"] if not g["passed"]]
         if failed and not quiet:
             for g in failed:
-                err.print(f"gate failed: {g['loss']} = {g['value']} > {g['limit']}"
-                          if g["value"] is not None else
-                          f"gate failed: {g['loss']} has no finite value (fail closed)",
-                          markup=False, highlight=False)
+                err.print(
+                    f"gate failed: {g['loss']} = {g['value']} > {g['limit']}"
+                    if g["value"] is not None
+                    else f"gate failed: {g['loss']} has no finite value (fail closed)",
+                    markup=False,
+                    highlight=False,
+                )
         return int(ExitCode.GATE_FAILED) if failed else 0
 
     run_command(debug, body)
@@ -445,25 +490,32 @@ def evaluate(
 def compare(
     paths: Annotated[
         list[str],
-        typer.Argument(help="PREDS [PREDS...] TARGETS: one predictions file per model, then "
-                            "the targets file."),
+        typer.Argument(
+            help="PREDS [PREDS...] TARGETS: one predictions file per model, then the targets file."
+        ),
     ],
     names: Annotated[
-        str | None, typer.Option("--names", help="Model names, comma-separated (default: file "
-                                                 "names).")
+        str | None,
+        typer.Option("--names", help="Model names, comma-separated (default: file names)."),
     ] = None,
     bootstrap: Annotated[
-        int, typer.Option("--bootstrap", min=0, help="Paired bootstrap replicates for 95% "
-                                                     "intervals (e.g. 1000).")
+        int,
+        typer.Option(
+            "--bootstrap", min=0, help="Paired bootstrap replicates for 95% intervals (e.g. 1000)."
+        ),
     ] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
     sort_by: Annotated[
         str | None, typer.Option("--sort-by", help="Order models by this loss.")
     ] = None,
-    task: Annotated[str, typer.Option("--task", help="auto (default) or a task name.")] = "auto",
+    task: Annotated[
+        str | None, typer.Option("--task", help="auto (default) or a task name.")
+    ] = None,
     loss: Annotated[
         list[str] | None,
-        typer.Option("--loss", help="Loss to compute (repeatable); default: every loss of the task."),
+        typer.Option(
+            "--loss", help="Loss to compute (repeatable); default: every loss of the task."
+        ),
     ] = None,
     param: Annotated[
         list[str] | None,
@@ -516,6 +568,7 @@ def compare(
         if logits and probs:
             raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
         fmt_name = _resolve_format(fmt, as_json)
+        _check_output_flags(output, precision)
         preds, targets = (paths[:-1], paths[-1]) if len(paths) >= 2 else (paths, None)
         report = api_compare(
             preds,
@@ -543,8 +596,11 @@ def compare(
         failed = [g for g in doc["gates"] if not g["passed"]]
         if failed and not quiet:
             for g in failed:
-                err.print(f"gate failed: {g['model']}: {g['loss']} = {g['value']} > {g['limit']}",
-                          markup=False, highlight=False)
+                err.print(
+                    f"gate failed: {g['model']}: {g['loss']} = {g['value']} > {g['limit']}",
+                    markup=False,
+                    highlight=False,
+                )
         return int(ExitCode.GATE_FAILED) if failed else 0
 
     run_command(debug, body)
@@ -552,20 +608,34 @@ def compare(
 
 # ------------------------------------------------------------------ recommend
 
-_CONDITIONS = ("outliers", "imbalanced", "noisy_labels", "overconfident", "sparse_features",
-               "overfitting", "interpretable", "large_scale", "margin")
+_CONDITIONS = (
+    "outliers",
+    "imbalanced",
+    "noisy_labels",
+    "overconfident",
+    "sparse_features",
+    "overfitting",
+    "interpretable",
+    "large_scale",
+    "margin",
+)
 
 
 @app.command(epilog=EPILOG)
 def recommend(
     task: Annotated[
         str | None,
-        typer.Option("--task", help="regression, binary, multiclass, multilabel, segmentation, "
-                                    "detection, embedding, distribution, vae, gan "
-                                    "(or classification)."),
+        typer.Option(
+            "--task",
+            help="regression, binary, multiclass, multilabel, segmentation, "
+            "detection, embedding, distribution, vae, gan "
+            "(or classification).",
+        ),
     ] = None,
     outliers: Annotated[bool, typer.Option("--outliers", help="Targets have outliers.")] = False,
-    imbalanced: Annotated[bool, typer.Option("--imbalanced", help="Classes are imbalanced.")] = False,
+    imbalanced: Annotated[
+        bool, typer.Option("--imbalanced", help="Classes are imbalanced.")
+    ] = False,
     noisy_labels: Annotated[bool, typer.Option("--noisy-labels", help="Labels are noisy.")] = False,
     overconfident: Annotated[
         bool, typer.Option("--overconfident", help="The model is overconfident.")
@@ -582,15 +652,20 @@ def recommend(
     ] = False,
     margin: Annotated[bool, typer.Option("--margin", help="Want a max-margin classifier.")] = False,
     from_data: Annotated[
-        str | None, typer.Option("--from-data", help="Measure task, imbalance and outliers "
-                                                     "from this targets file.")
+        str | None,
+        typer.Option(
+            "--from-data", help="Measure task, imbalance and outliers from this targets file."
+        ),
     ] = None,
     predictions: Annotated[
-        str | None, typer.Option("--predictions", help="With --from-data: predictions, to "
-                                                       "measure residual outliers.")
+        str | None,
+        typer.Option(
+            "--predictions", help="With --from-data: predictions, to measure residual outliers."
+        ),
     ] = None,
     rules: Annotated[
-        str | None, typer.Option("--rules", help="Use this rules YAML instead of the built-in guide.")
+        str | None,
+        typer.Option("--rules", help="Use this rules YAML instead of the built-in guide."),
     ] = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show which rules fired and why others did not.")
@@ -609,9 +684,14 @@ def recommend(
     Example: losscli recommend --task segmentation --imbalanced
     """
     flags = {
-        "outliers": outliers, "imbalanced": imbalanced, "noisy_labels": noisy_labels,
-        "overconfident": overconfident, "sparse_features": sparse_features,
-        "overfitting": overfitting, "interpretable": interpretable, "large_scale": large_scale,
+        "outliers": outliers,
+        "imbalanced": imbalanced,
+        "noisy_labels": noisy_labels,
+        "overconfident": overconfident,
+        "sparse_features": sparse_features,
+        "overfitting": overfitting,
+        "interpretable": interpretable,
+        "large_scale": large_scale,
         "margin": margin,
     }
 
@@ -633,10 +713,17 @@ def recommend(
             conditions |= measured
             if not quiet and fmt_name != "table":  # the table view shows the evidence
                 for ev in evidence:
-                    err.print(f"evidence: {ev['sentence']}", markup=False, highlight=False,
-                              soft_wrap=True)
-        doc = api_recommend(chosen_task, sorted(conditions), rules_path=rules,
-                            framework=framework.value, explain=explain, evidence=evidence)
+                    err.print(
+                        f"evidence: {ev['sentence']}", markup=False, highlight=False, soft_wrap=True
+                    )
+        doc = api_recommend(
+            chosen_task,
+            sorted(conditions),
+            rules_path=rules,
+            framework=framework.value,
+            explain=explain,
+            evidence=evidence,
+        )
         emit(doc, out=out, fmt=fmt_name, outputs=output, precision=4)
         return 0
 

@@ -54,7 +54,7 @@ def _share_of_top(per_row: Any, weight: Any, share: float) -> float:
     total = float(contrib.sum())
     if contrib.size == 0 or total <= 0:
         return math.nan
-    k = max(1, int(math.ceil(share * contrib.size)))
+    k = max(1, math.ceil(share * contrib.size))
     top = np.partition(contrib, contrib.size - k)[contrib.size - k :]
     return float(top.sum()) / total
 
@@ -64,7 +64,7 @@ def compare(
     targets: str | None,
     *,
     names: Sequence[str] | None = None,
-    task: str = "auto",
+    task: str | None = None,
     losses: Sequence[str] | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
     gates: Mapping[str, float] | None = None,
@@ -93,16 +93,18 @@ def compare(
 
         cfg = load_config(config)
     cols = cfg.get("columns", {})
-    if task == "auto" and cfg.get("task"):
-        task = cfg["task"]
+    # None means "not given": the config decides, else auto (flags win over config)
+    task = task if task is not None else str(cfg.get("task") or "auto")
     if task not in TASK_CHOICES:
         raise unknown_name("task", task, TASK_CHOICES)
     if logits is None and cfg.get("input"):
         logits = cfg["input"] == "logits"
     losses = list(losses) if losses else list(cfg.get("losses", [])) or None
     all_params = merge_params(cfg.get("params"), params)
-    all_gates = {**{canonical_name(k): v for k, v in cfg.get("gates", {}).get("max", {}).items()},
-                 **(gates or {})}
+    all_gates = {
+        **{canonical_name(k): v for k, v in cfg.get("gates", {}).get("max", {}).items()},
+        **(gates or {}),
+    }
     models = model_names(predictions, names)
 
     datasets = []
@@ -129,13 +131,17 @@ def compare(
             specs.append(get_spec(loss, first.task))
     for loss in all_params:
         if all(s.name != loss for s in specs):
-            raise UsageError(f"--param names loss '{loss}', which is not computed here",
-                             hint="computed: " + ", ".join(s.name for s in specs))
+            raise UsageError(
+                f"--param names loss '{loss}', which is not computed here",
+                hint="computed: " + ", ".join(s.name for s in specs),
+            )
     if sort_by is not None:
         sort_by = canonical_name(sort_by)
         if all(s.name != sort_by for s in specs):
-            raise UsageError(f"--sort-by names loss '{sort_by}', which is not computed here",
-                             hint="computed: " + ", ".join(s.name for s in specs))
+            raise UsageError(
+                f"--sort-by names loss '{sort_by}', which is not computed here",
+                hint="computed: " + ", ".join(s.name for s in specs),
+            )
 
     keep = bootstrap > 0 or len(models) == 1
     results = {
@@ -146,8 +152,10 @@ def compare(
     for m, ds in zip(models, datasets):
         warnings += [f"{m}: {w}" for w in ds.warnings]
         for r in results[m]:
-            warnings += [f"{m}: {n}" if n.startswith(f"{r.name}:") else f"{m}: {r.name}: {n}"
-                         for n in r.notes]
+            warnings += [
+                f"{m}: {n}" if n.startswith(f"{r.name}:") else f"{m}: {r.name}: {n}"
+                for n in r.notes
+            ]
 
     entries: list[dict[str, Any]] = []
     for i, spec in enumerate(specs):
@@ -167,20 +175,30 @@ def compare(
         entries.append(entry)
 
     if bootstrap > 0:
-        _add_bootstrap(entries, specs, results, models, n_boot=bootstrap, seed=seed,
-                       warnings=warnings)
+        _add_bootstrap(
+            entries, specs, results, models, n_boot=bootstrap, seed=seed, warnings=warnings
+        )
 
     if sort_by is not None:
         key_entry = next(e for e in entries if e["name"] == sort_by)
-        models = sorted(models, key=lambda m: (key_entry["values"][m] is None,
-                                               key_entry["values"][m] or 0.0))
+        models = sorted(
+            models, key=lambda m: (key_entry["values"][m] is None, key_entry["values"][m] or 0.0)
+        )
     gate_rows = []
     for loss, limit in all_gates.items():
         e = next(x for x in entries if x["name"] == loss)
         for m in models:
             v = e["values"][m]
-            gate_rows.append({"loss": loss, "model": m, "op": "<=", "limit": limit, "value": v,
-                              "passed": v is not None and v <= limit})
+            gate_rows.append(
+                {
+                    "loss": loss,
+                    "model": m,
+                    "op": "<=",
+                    "limit": limit,
+                    "value": v,
+                    "passed": v is not None and v <= limit,
+                }
+            )
     doc: dict[str, Any] = {
         "schema_version": 1,
         "command": "compare",
@@ -191,13 +209,17 @@ def compare(
         "inputs": {m: ds.inputs for m, ds in zip(models, datasets)},
         "losses": entries,
         "gates": gate_rows,
-        "summary": _summary(entries, models, specs, results),
+        "summary": _summary(entries, models, specs, results, dict(zip(models, datasets))),
         "warnings": warnings,
         "evidence": list(first.evidence),
     }
     if bootstrap > 0:
-        doc["bootstrap"] = {"replicates": bootstrap, "seed": seed, "method": "poisson",
-                            "level": 0.95}
+        doc["bootstrap"] = {
+            "replicates": bootstrap,
+            "seed": seed,
+            "method": "poisson",
+            "level": 0.95,
+        }
     if len(models) == 1:
         doc["sensitivity"] = _sensitivity(specs, results[models[0]])
         doc["summary"] += _sensitivity_sentences(doc["sensitivity"], first.task)
@@ -215,6 +237,12 @@ def _check_aligned(models: list[str], paths: Sequence[str], datasets: list[Any])
                 f"{base.n_samples}",
                 hint="every predictions file must cover the same rows as the targets",
             )
+        if (
+            base.row_ids is not None
+            and ds.row_ids is not None
+            and not np.array_equal(base.row_ids, ds.row_ids)
+        ):
+            _realign(ds, base)
         if (base.row_ids is None) != (ds.row_ids is None) or (
             base.row_ids is not None and not np.array_equal(base.row_ids, ds.row_ids)
         ):
@@ -230,9 +258,47 @@ def _check_aligned(models: list[str], paths: Sequence[str], datasets: list[Any])
             )
 
 
-def _add_bootstrap(entries: list[dict[str, Any]], specs: Sequence[Any],
-                   results: Mapping[str, list[Any]], models: list[str], *, n_boot: int,
-                   seed: int, warnings: list[str]) -> None:
+def _realign(ds: Any, base: Any) -> None:
+    """Put ``ds``'s rows in ``base``'s id order when both hold the same ids and each id has
+    the same target in both (files joined on ids may list the rows in any order). Leaves
+    ``ds`` unchanged otherwise; the caller then reports the misalignment."""
+    import numpy as np
+    import pandas as pd
+
+    index = pd.Index(ds.row_ids)
+    if not index.is_unique or ds.row_ids.shape != base.row_ids.shape:
+        return
+    pos = index.get_indexer(base.row_ids)
+    if (pos < 0).any():
+        return
+    n = ds.n_samples
+    target = ds.target[pos] if ds.target is not None else None
+    if (target is None) != (base.target is None) or (
+        target is not None and not np.array_equal(target, base.target)
+    ):
+        return
+    ds.pred = np.ascontiguousarray(ds.pred[pos])
+    ds.target = np.ascontiguousarray(target) if target is not None else None
+    if ds.sample_weight is not None:
+        ds.sample_weight = ds.sample_weight[pos]
+    ds.row_numbers = ds.row_numbers[pos]
+    ds.row_ids = ds.row_ids[pos]
+    ds.context = {
+        k: (v[pos] if isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n else v)
+        for k, v in ds.context.items()
+    }
+
+
+def _add_bootstrap(
+    entries: list[dict[str, Any]],
+    specs: Sequence[Any],
+    results: Mapping[str, list[Any]],
+    models: list[str],
+    *,
+    n_boot: int,
+    seed: int,
+    warnings: list[str],
+) -> None:
     import numpy as np
 
     from losscli.bootstrap import percentile_interval, replicate_means
@@ -241,15 +307,17 @@ def _add_bootstrap(entries: list[dict[str, Any]], specs: Sequence[Any],
     for i, spec in enumerate(specs):
         rs = [results[m][i] for m in models]
         if not spec.decomposable:
-            warnings.append(f"{spec.name}: no bootstrap interval (the loss is not a mean of "
-                            "per-row terms)")
+            warnings.append(
+                f"{spec.name}: no bootstrap interval (the loss is not a mean of per-row terms)"
+            )
             continue
         if any(r.per_row is None or r.status != "ok" for r in rs):
             continue
         for j, r in enumerate(rs):
             cols.append(r.per_row)
-            weights.append(r.per_row_weight if r.per_row_weight is not None
-                           else np.ones_like(r.per_row))
+            weights.append(
+                r.per_row_weight if r.per_row_weight is not None else np.ones_like(r.per_row)
+            )
             where.append((i, j))
     if not cols:
         return
@@ -288,8 +356,13 @@ def _add_bootstrap(entries: list[dict[str, Any]], specs: Sequence[Any],
         e["vs_best"] = vs
 
 
-def _summary(entries: list[dict[str, Any]], models: list[str], specs: Sequence[Any],
-             results: Mapping[str, list[Any]]) -> list[str]:
+def _summary(
+    entries: list[dict[str, Any]],
+    models: list[str],
+    specs: Sequence[Any],
+    results: Mapping[str, list[Any]],
+    datasets: Mapping[str, Any] | None = None,
+) -> list[str]:
     if len(models) < 2:
         return []
     out: list[str] = []
@@ -304,6 +377,8 @@ def _summary(entries: list[dict[str, Any]], models: list[str], specs: Sequence[A
             loser = bests["mae"]  # best on mae but not on mse: a few big errors
             i = next(k for k, s in enumerate(specs) if s.name == "mse")
             r = results[loser][i]
+            if r.per_row is None and datasets is not None and loser in datasets:
+                r = _with_per_row(specs[i], r, datasets[loser])
             if r.per_row is not None:
                 share = _share_of_top(r.per_row, r.per_row_weight, 0.01)
                 out.append(
@@ -311,8 +386,10 @@ def _summary(entries: list[dict[str, Any]], models: list[str], specs: Sequence[A
                     f"{share:.0%} of its squared error."
                 )
             else:
-                out.append(f"{loser} wins on absolute error but loses on squared error: "
-                           "it makes a few large errors.")
+                out.append(
+                    f"{loser} wins on absolute error but loses on squared error: "
+                    "it makes a few large errors."
+                )
     for e in entries:
         for m, cmp in (e.get("vs_best") or {}).items():
             best_v = abs(e["values"][cmp["vs"]] or 0.0)
@@ -322,9 +399,29 @@ def _summary(entries: list[dict[str, Any]], models: list[str], specs: Sequence[A
                 verdict = "consistent but negligible (under 0.01%)"
             else:
                 verdict = "a real difference"
-            out.append(f"{e['name']}: {m} vs {cmp['vs']}: {cmp['difference']:+.4g} "
-                       f"(95% CI {cmp['ci'][0]:+.3g} … {cmp['ci'][1]:+.3g}) — {verdict}.")
+            out.append(
+                f"{e['name']}: {m} vs {cmp['vs']}: {cmp['difference']:+.4g} "
+                f"(95% CI {cmp['ci'][0]:+.3g} … {cmp['ci'][1]:+.3g}) — {verdict}."
+            )
     return out
+
+
+def _with_per_row(spec: Any, result: Any, ds: Any) -> Any:
+    """``result`` recomputed with its per-row terms (one loss of one model: only the
+    summary needs them when no bootstrap kept them)."""
+    from losscli.compute import compute
+
+    return compute(
+        spec,
+        ds.pred,
+        ds.target,
+        params=result.params,
+        context=ds.context,
+        sample_weight=ds.sample_weight,
+        keep_per_row=True,
+        strict=False,
+        class_names=ds.class_names,
+    )
 
 
 def _sensitivity(specs: Sequence[Any], results: list[Any]) -> list[dict[str, Any]]:
@@ -345,8 +442,10 @@ def _sensitivity_sentences(sens: list[dict[str, Any]], task: str) -> list[str]:
         share = item.get("top_1pct_share")
         if share is None:
             continue
-        out.append(f"{item['loss']}: the worst 1% of rows carry {share:.0%} of it, the worst 5% "
-                   f"{item.get('top_5pct_share') or 0:.0%}.")
+        out.append(
+            f"{item['loss']}: the worst 1% of rows carry {share:.0%} of it, the worst 5% "
+            f"{item.get('top_5pct_share') or 0:.0%}."
+        )
     by = {i["loss"]: i.get("top_1pct_share") for i in sens}
     if task == "regression" and (by.get("mse") or 0) > 0.2:
         out.append(

@@ -114,9 +114,7 @@ def compute(
     reason = check_domains(spec, pred, target, input_kind=input_kind)
     if reason is not None:
         if strict:
-            raise DataError(
-                reason, hint=f"check the inputs, or leave {spec.name} out of --loss"
-            )
+            raise DataError(reason, hint=f"check the inputs, or leave {spec.name} out of --loss")
         return LossResult(spec.name, None, "not_applicable", resolved, reason=reason)
 
     fn = spec.kernel()

@@ -52,6 +52,37 @@ def _check_keys(path: str, crumbs: list[str], data: dict[str, Any], allowed: set
             )
 
 
+def _loss_name(path: str, crumbs: list[str], loss: str) -> str:
+    """Canonical name of a loss named in the config; unknown names get a breadcrumb."""
+    from losscli.errors import UsageError
+    from losscli.registry import canonical_name
+
+    try:
+        return canonical_name(loss)
+    except UsageError as exc:
+        raise _err(path, crumbs, f"unknown loss '{loss}'", exc.hint) from None
+
+
+def _check_param_names(path: str, params: dict[str, dict[str, Any]]) -> None:
+    """Loss names and parameter keys under ``params`` exist (values are checked when the
+    loss runs, against the variant of the task)."""
+    from losscli.registry import all_specs
+
+    for loss, kv in params.items():
+        name = _loss_name(path, ["params", loss], loss)
+        keys = sorted({p.name for s in all_specs() if s.name == name for p in s.params})
+        for key in kv:
+            if str(key) not in keys:
+                hint = did_you_mean(str(key), keys)
+                allowed = f"parameters: {', '.join(keys)}" if keys else f"'{name}' takes none"
+                raise _err(
+                    path,
+                    ["params", loss, str(key)],
+                    f"loss '{name}' has no parameter '{key}'",
+                    (hint + " " if hint else "") + allowed,
+                )
+
+
 def load_config(path: str) -> dict[str, Any]:
     """Read and validate a config file; returns a dict with the keys above."""
     import yaml
@@ -81,6 +112,8 @@ def load_config(path: str) -> dict[str, Any]:
             losses = [s.strip() for s in losses.split(",") if s.strip()]
         if not isinstance(losses, list) or not all(isinstance(x, str) for x in losses):
             raise _err(path, ["losses"], "must be a list of loss names")
+        for i, loss in enumerate(losses):
+            _loss_name(path, ["losses", f"[{i}]"], loss)
         out["losses"] = losses
     if "params" in data:
         params = data["params"]
@@ -92,6 +125,7 @@ def load_config(path: str) -> dict[str, Any]:
                 "e.g. params: {huber: {delta: 2.0}}",
             )
         out["params"] = {str(k): dict(v) for k, v in params.items()}
+        _check_param_names(path, out["params"])
     if "gates" in data:
         gates = data["gates"]
         if not isinstance(gates, dict):
@@ -101,6 +135,7 @@ def load_config(path: str) -> dict[str, Any]:
         if not isinstance(mx, dict):
             raise _err(path, ["gates", "max"], "must map loss names to limits")
         for k, v in mx.items():
+            _loss_name(path, ["gates", "max", str(k)], str(k))
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise _err(path, ["gates", "max", str(k)], f"limit must be a number, got {v!r}")
         out["gates"] = {"max": {str(k): float(v) for k, v in mx.items()}}

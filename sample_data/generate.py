@@ -72,8 +72,9 @@ def regression_model_b(out: Path, rng: np.random.Generator) -> None:
     ids, price = np.loadtxt(out / "regression_targets.csv", delimiter=",", skiprows=1).T
     order = np.argsort(ids)
     pred = price[order] + rng.normal(0, 22, ids.size)
-    write_csv(out / "regression_preds_b.csv", ["id", "prediction"],
-              [ids[order].astype(int), pred], ".2f")
+    write_csv(
+        out / "regression_preds_b.csv", ["id", "prediction"], [ids[order].astype(int), pred], ".2f"
+    )
 
 
 def binary(out: Path, rng: np.random.Generator) -> None:

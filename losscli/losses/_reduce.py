@@ -11,17 +11,71 @@ per-row ``weight`` (shape ``(n,)``; ``None`` means 1 for every row). Then
 Weighted means cover PyTorch's class-weighted cross-entropy (Σ w_y l / Σ w_y), ignored
 rows (weight 0) and per-row sample weights with one formula. Because a mean is a ratio of
 two sums, partial results from chunks merge exactly (see :class:`Partial`).
+
+Importing this module also sets glibc's malloc thresholds once (:func:`tune_malloc`): the
+row-block loop allocates and frees block-sized temporaries hundreds of times per call,
+and with glibc's defaults each block could pay fresh page faults.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 Reduction = Literal["mean", "sum", "none"]
+
+#: glibc ``mallopt`` parameter numbers (``<malloc.h>``).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+#: Allocations below this come from the heap instead of a fresh ``mmap`` (glibc's own
+#: upper limit for its dynamic threshold, ``DEFAULT_MMAP_THRESHOLD_MAX`` on 64-bit).
+MMAP_THRESHOLD = 32 << 20
+#: Free memory at the top of the heap is returned to the OS only above this (glibc's
+#: dynamic rule keeps twice the mmap threshold).
+TRIM_THRESHOLD = 64 << 20
+
+
+def tune_malloc() -> bool:
+    """Fix glibc's malloc thresholds at the values its dynamic rule settles on; True if set.
+
+    Why: kernels are called on row blocks of about 64K elements (512 KiB in float64) and
+    allocate one or more block-sized temporaries each. glibc serves the first such
+    request with ``mmap``; after freeing it, its dynamic rule raises the mmap threshold to
+    that size and the trim threshold to twice it. A kernel that frees two or more block
+    temporaries at once then leaves more than the trim threshold free at the top of the
+    heap, glibc returns it to the OS after every block, and the next block page-faults
+    the same memory in again: huber on 1e7 float64 values took 95 ms instead of 38 ms in a
+    fresh process (the slow state vanished once any 32 MiB chunk had been freed, so it
+    depended on what the process had done before). Setting both thresholds explicitly
+    makes every process start in glibc's settled state: block temporaries are reused
+    from the heap, arrays above 32 MiB are still ``mmap``-ed and returned to the OS when
+    freed, and at most 64 MiB of free heap is kept. Only glibc on Linux is touched (other
+    C libraries keep their defaults); the call is idempotent.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        if not hasattr(libc, "gnu_get_libc_version"):  # not glibc (musl, …)
+            return False
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    ok_mmap = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+    ok_trim = mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
+    return ok_mmap and ok_trim
+
+
+#: Whether :func:`tune_malloc` took effect in this process.
+MALLOC_TUNED = tune_malloc()
 
 
 @dataclass
@@ -40,7 +94,15 @@ class Terms:
         """One value per row (mean over the trailing class/output axis if any)."""
         if self.loss.ndim == 1:
             return self.loss
-        return self.loss.reshape(self.loss.shape[0], -1).mean(axis=1)
+        flat = self.loss.reshape(self.loss.shape[0], -1)
+        k = flat.shape[1]
+        if k == 0:
+            return flat.mean(axis=1)
+        # Σ_c l_ic / k as a matrix-vector product: ~10× faster than mean(axis=1) for the
+        # narrow (rows, 2…10) blocks of boxes, classes and outputs.
+        out = flat @ np.ones(k, dtype=flat.dtype)
+        out /= k
+        return out
 
 
 @dataclass
@@ -57,24 +119,27 @@ class Partial:
     def update(self, terms: Terms, sample_weight: np.ndarray | None = None) -> Partial:
         loss = terms.loss
         w = _combined_weight(terms, sample_weight)
-        row = terms.per_row()
-        if w is None:
-            self.num += float(np.sum(row, dtype=np.float64))
-            self.den += float(terms.n)
+        n = terms.n
+        wf = None if w is None else np.asarray(w).astype(np.float64, copy=False)
+        den = float(n) if wf is None else float(np.sum(wf))
+        if loss.ndim == 1:
+            if wf is None:
+                self.num += float(np.sum(loss, dtype=np.float64))
+            else:
+                self.num += float(np.dot(wf, loss.astype(np.float64, copy=False)))
         else:
-            self.num += float(np.dot(w.astype(np.float64), row.astype(np.float64)))
-            self.den += float(np.sum(w, dtype=np.float64))
-        if loss.ndim > 1:
-            flat = loss.reshape(loss.shape[0], -1).astype(np.float64)
-            cn = flat.sum(axis=0) if w is None else w.astype(np.float64) @ flat
-            cd = (
-                np.full(flat.shape[1], float(terms.n))
-                if w is None
-                else np.full(flat.shape[1], float(np.sum(w, dtype=np.float64)))
-            )
+            flat = loss.reshape(n, -1).astype(np.float64, copy=False)
+            k = flat.shape[1]
+            # Column sums Σ_i w_i·l_ic as one matrix-vector product (sum(axis=0) and
+            # mean(axis=1) are ~10× slower on narrow blocks); the row means then add up
+            # to Σ_i w_i·mean_c l_ic = Σ_c (Σ_i w_i·l_ic) / k.
+            cn = (np.ones(n) if wf is None else wf) @ flat
+            self.num += float(np.sum(cn)) / k if k else math.nan
+            cd = np.full(k, den)
             self.col_num = cn if self.col_num is None else self.col_num + cn
             self.col_den = cd if self.col_den is None else self.col_den + cd
-        self.rows += terms.n
+        self.den += den
+        self.rows += n
         for note in terms.notes:
             if note not in self.notes:
                 self.notes.append(note)

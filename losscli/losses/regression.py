@@ -131,7 +131,8 @@ def smooth_l1_elementwise(pred: np.ndarray, target: np.ndarray, *, beta: float) 
     if beta == 0.0:
         return a
     _huber_from_abs(a, beta)
-    a /= beta
+    if beta != 1.0:  # x / 1 = x exactly: skip the pass for the default β
+        a /= beta
     return a
 
 
@@ -156,13 +157,15 @@ def log_cosh(pred: np.ndarray, target: np.ndarray) -> Terms:
     """
     a = _abs_residual(pred, target)
     cap = 0.5 * math.log(float(np.finfo(a.dtype).max))
+    has_big = bool(a.size) and float(a.max()) > cap
     s = np.multiply(a, 0.5)
-    np.minimum(s, 0.5 * cap, out=s)
+    if has_big:
+        np.minimum(s, 0.5 * cap, out=s)
     np.sinh(s, out=s)
     np.multiply(s, s, out=s)
     s *= 2.0
     np.log1p(s, out=s)
-    if a.size and float(a.max()) > cap:
+    if has_big:
         big = a > cap
         s[big] = a[big] - _LN2
     return Terms(s)
