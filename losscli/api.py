@@ -201,6 +201,13 @@ def worst_rows(dataset: Any, per_row: Any, k: int) -> list[dict[str, Any]]:
     return out
 
 
+def _sqrt_rows(per_row: Any) -> Any:
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        return np.sqrt(per_row)
+
+
 def _target_value(dataset: Any, i: int) -> Any:
     """Row i's target as the file gave it: a class name for named multiclass targets."""
     if dataset.target is None:
@@ -320,6 +327,7 @@ def evaluate(
 
     items = []
     per_rows: dict[str, Any] = {}
+    rankable: dict[str, Any] = {}
     notes: list[str] = list(dataset.warnings)
     for spec, res in zip(specs, results):
         item = res.to_dict()
@@ -335,6 +343,10 @@ def evaluate(
         # per-row terms are another loss's (squared errors), so they are not listed under it
         if res.per_row is not None and spec.finalize is None:
             per_rows[spec.name] = res.per_row
+        elif res.per_row is not None and spec.finalize == "sqrt":
+            # for --worst a row's rmse is the root of its own term (|e|: the same order)
+            rankable[spec.name] = _sqrt_rows(res.per_row)
+    rankable = {**rankable, **per_rows}
     values = {it["name"]: it["value"] for it in items}
     gate_rows = evaluate_gates(all_gates, values)
     doc: dict[str, Any] = {
@@ -357,15 +369,15 @@ def evaluate(
         doc["show_per_class"] = True
     if worst:
         target_loss = next(
-            (g for g in all_gates if g in per_rows),
+            (g for g in all_gates if g in rankable),
             next(
-                (s.name for s, r in zip(specs, results) if r.status == "ok" and s.name in per_rows),
+                (s.name for s, r in zip(specs, results) if r.status == "ok" and s.name in rankable),
                 None,
             ),
         )
         if target_loss is not None:
             doc["worst_loss"] = target_loss
-            doc["worst"] = worst_rows(dataset, per_rows[target_loss], int(worst))
+            doc["worst"] = worst_rows(dataset, rankable[target_loss], int(worst))
     return Report(doc, per_sample=per_rows if per_sample else {}, dataset=dataset)
 
 

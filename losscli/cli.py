@@ -569,7 +569,10 @@ def compare(
             raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
         fmt_name = _resolve_format(fmt, as_json)
         _check_output_flags(output, precision)
-        preds, targets = (paths[:-1], paths[-1]) if len(paths) >= 2 else (paths, None)
+        if (task or "").strip().lower() == "gan" or len(paths) < 2:
+            preds, targets = list(paths), None  # gan has no targets: every file is a model
+        else:
+            preds, targets = paths[:-1], paths[-1]
         report = api_compare(
             preds,
             targets,

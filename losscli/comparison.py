@@ -5,8 +5,9 @@ of each loss comes from the worst rows (outlier sensitivity).
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,20 +108,27 @@ def compare(
     }
     models = model_names(predictions, names)
 
+    if [*predictions, targets].count("-") > 1:
+        raise UsageError(
+            "at most one input may be '-' (standard input)", hint="save the others to files"
+        )
+    # every model is loaded against the targets: standard input is read once and replayed
+    stdin_data = _read_stdin() if targets == "-" and len(predictions) > 1 else None
     datasets = []
     for path in predictions:
-        ds = load_dataset(
-            path,
-            targets,
-            task=task if not datasets else datasets[0].task,
-            pred_cols=tuple(pred_cols) or tuple(cols.get("pred", ())),
-            target_cols=tuple(target_cols) or tuple(cols.get("target", ())),
-            id_col=id_col or cols.get("id"),
-            group_col=group_col or cols.get("group"),
-            weight_col=weight_col or cols.get("weight"),
-            logits=logits,
-            drop_invalid=drop_invalid or bool(cfg.get("drop_invalid", False)),
-        )
+        with _replay_stdin(stdin_data):
+            ds = load_dataset(
+                path,
+                targets,
+                task=task if not datasets else datasets[0].task,
+                pred_cols=tuple(pred_cols) or tuple(cols.get("pred", ())),
+                target_cols=tuple(target_cols) or tuple(cols.get("target", ())),
+                id_col=id_col or cols.get("id"),
+                group_col=group_col or cols.get("group"),
+                weight_col=weight_col or cols.get("weight"),
+                logits=logits,
+                drop_invalid=drop_invalid or bool(cfg.get("drop_invalid", False)),
+            )
         datasets.append(ds)
     first = datasets[0]
     _check_aligned(models, predictions, datasets)
@@ -224,6 +232,31 @@ def compare(
         doc["sensitivity"] = _sensitivity(specs, results[models[0]])
         doc["summary"] += _sensitivity_sentences(doc["sensitivity"], first.task)
     return Report(doc, dataset=first)
+
+
+def _read_stdin() -> bytes | None:
+    """All of standard input (None when it has no byte stream: the reader reports that)."""
+    import sys
+
+    stream = getattr(sys.stdin, "buffer", None)
+    return None if stream is None else stream.read()
+
+
+@contextlib.contextmanager
+def _replay_stdin(data: bytes | None) -> Iterator[None]:
+    """Serve ``data`` as standard input inside the block (no-op for None)."""
+    import io
+    import sys
+
+    if data is None:
+        yield
+        return
+    saved = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
+    try:
+        yield
+    finally:
+        sys.stdin = saved
 
 
 def _check_aligned(models: list[str], paths: Sequence[str], datasets: list[Any]) -> None:

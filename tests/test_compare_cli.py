@@ -329,3 +329,34 @@ def test_one_model_reports_sensitivity(cli):
     np.testing.assert_allclose(sens["mse"]["top_5pct_share"], sq[:k5].sum() / sq.sum(), rtol=1e-12)
     assert 0 < sens["mae"]["top_1pct_share"] < sens["mse"]["top_1pct_share"] < 1
     assert any("prefer a robust loss" in s for s in doc["summary"])
+
+
+def test_targets_on_stdin_serve_every_model(cli, disagreeing):
+    spiky, steady, y = disagreeing["paths"]
+    base = run_json(cli, spiky, steady, y)
+    r = cli("compare", spiky, steady, "-", "--json", input=y.read_text())
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert [e["values"] for e in doc["losses"]] == [e["values"] for e in base["losses"]]
+
+
+def test_two_inputs_on_stdin_is_a_usage_error(cli, disagreeing):
+    spiky, _steady, y = disagreeing["paths"]
+    r = cli("compare", "-", "-", y, input=spiky.read_text())
+    assert_clean_error(r, ExitCode.USAGE_ERROR, "at most one input may be '-'")
+
+
+def test_gan_models_have_no_targets_file(cli, tmp_path):
+    """With --task gan every path is a model (discriminator outputs real, fake)."""
+    rng = np.random.default_rng(9)
+    real, fake = rng.normal(1.0, 1.0, 200), rng.normal(-1.0, 1.0, 200)
+    other = write_csv(
+        tmp_path / "other.csv",
+        ["real", "fake"],
+        [[repr(float(a)), repr(float(b))] for a, b in zip(real, fake)],
+    )
+    doc = run_json(cli, SAMPLES / "gan_scores.csv", other, "--task", "gan")
+    assert doc["task"]["name"] == "gan" and doc["models"] == ["gan_scores", "other"]
+    np.testing.assert_allclose(
+        entry(doc, "wgan_d")["values"]["other"], fake.mean() - real.mean(), rtol=1e-12
+    )

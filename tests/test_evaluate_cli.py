@@ -675,6 +675,27 @@ def test_worst_rows_are_the_largest_sorted_with_ids(cli):
         assert w["prediction"] == pred[i] and w["target"] == target[i]
 
 
+def test_worst_rows_by_an_rmse_gate_show_each_rows_root_error(cli):
+    """rmse has no per-row mean term; a row's rmse is √(e²) = |e|, ranked like mse."""
+    doc = run_json(
+        cli,
+        SAMPLES / "regression_preds.csv",
+        SAMPLES / "regression_targets.csv",
+        "--loss",
+        "rmse",
+        "--worst",
+        "2",
+        "--max",
+        "rmse=100",
+    )
+    ids, pred, target = regression_arrays()
+    err = np.abs(pred - target)
+    top = np.argsort(-err, kind="stable")[:2]
+    assert doc["worst_loss"] == "rmse"
+    assert [w["id"] for w in doc["worst"]] == [int(ids[i]) for i in top]
+    np.testing.assert_allclose([w["loss"] for w in doc["worst"]], err[top], rtol=1e-12)
+
+
 def test_worst_rows_without_ids_and_k_larger_than_n(cli, tmp_path):
     p = write_csv(tmp_path / "p.csv", ["p"], [[0.9], [0.2], [0.6]])
     y = write_csv(tmp_path / "y.csv", ["y"], [[0], [0], [1]])
