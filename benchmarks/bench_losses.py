@@ -432,18 +432,32 @@ def _fmt_ratio(a: float, b: float) -> str:
 
 
 def header(torch: Any) -> str:
-    import numpy
+    """Versions, CPU and the environment settings that change the figures."""
+    from losscli.losses._reduce import MALLOC_TUNED
 
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in fh if "model name" in ln), cpu)
+    except OSError:
+        pass
     lines = [
-        f"python {platform.python_version()}, numpy {numpy.__version__}, "
+        f"python {platform.python_version()}, numpy {np.__version__}, "
         + (
             f"torch {torch.__version__} (default threads {torch.get_num_threads()})"
             if torch is not None
             else "torch not installed"
         ),
-        f"machine: {platform.machine()}, {os.cpu_count()} logical CPUs; "
-        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}",
+        f"cpu: {cpu}, {os.cpu_count()} logical CPUs; "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; "
+        f"glibc malloc thresholds fixed: {MALLOC_TUNED}",
     ]
+    tuned = [k for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ]
+    if tuned:
+        lines.append(
+            f"note: {', '.join(tuned)} set in the environment; OpenBLAS kernels may differ "
+            "from the auto-detected ones"
+        )
     return "\n".join(lines)
 
 

@@ -94,7 +94,7 @@ class Terms:
         """One value per row (mean over the trailing class/output axis if any)."""
         if self.loss.ndim == 1:
             return self.loss
-        flat = self.loss.reshape(self.loss.shape[0], -1)
+        flat = _as_rows(self.loss)
         k = flat.shape[1]
         if k == 0:
             return flat.mean(axis=1)
@@ -128,7 +128,7 @@ class Partial:
             else:
                 self.num += float(np.dot(wf, loss.astype(np.float64, copy=False)))
         else:
-            flat = loss.reshape(n, -1).astype(np.float64, copy=False)
+            flat = _as_rows(loss).astype(np.float64, copy=False)
             k = flat.shape[1]
             # Column sums Σ_i w_i·l_ic as one matrix-vector product (sum(axis=0) and
             # mean(axis=1) are ~10× slower on narrow blocks); the row means then add up
@@ -167,6 +167,11 @@ class Partial:
             return None
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.col_num / self.col_den
+
+
+def _as_rows(loss: np.ndarray) -> np.ndarray:
+    """``(n, k…)`` as ``(n, Πk)`` (also for n = 0, where ``reshape(0, -1)`` is ambiguous)."""
+    return loss.reshape(loss.shape[0], math.prod(loss.shape[1:]))
 
 
 def _combined_weight(terms: Terms, sample_weight: np.ndarray | None) -> np.ndarray | None:

@@ -417,8 +417,19 @@ def _row_sum(z: np.ndarray) -> np.ndarray:
 
 
 def _flat_index(z: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Flat positions of the entries ``z[i, y_i]`` of a C-contiguous ``(rows, C)`` array."""
-    idx = np.arange(0, y.shape[0] * z.shape[1], z.shape[1], dtype=np.int64)
+    """Flat positions of the entries ``z[i, y_i]`` of a C-contiguous ``(rows, C)`` array.
+
+    A class index outside 0..C−1 would address a neighbouring row, so it is refused
+    (ValueError) instead.
+    """
+    c = z.shape[1]
+    if y.size:
+        lo, hi = int(y.min()), int(y.max())
+        if lo < 0 or hi >= c:
+            raise ValueError(
+                f"class index {lo if lo < 0 else hi} is outside 0..{c - 1} ({c} prediction columns)"
+            )
+    idx = np.arange(0, y.shape[0] * c, c, dtype=np.int64)
     idx += y
     return idx
 
@@ -436,25 +447,6 @@ def _shifted_exp(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return m, e
 
 
-#: Row sums of e^(z − m) below this are summed again with ``sum(axis=1)``.
-_NEAR_ONE = 1.0 + 2.0**-14
-
-
-def _softmax_den(e: np.ndarray) -> np.ndarray:
-    """Σ_c e^(z_c − m) per row of the softmax numerators ``e`` (every row sum is ≥ 1).
-
-    A matrix-vector product, except for rows whose sum is 1 + δ with δ < 2^-14: there the
-    true-class loss is about δ, and the last-bit difference between the product's and
-    ``sum(axis=1)``'s summation orders is a relative error of up to 1e-16/δ in it, so
-    those rows are summed with ``sum(axis=1)`` exactly as a plain NumPy log-softmax does.
-    """
-    s = _row_sum(e)
-    near = s < _NEAR_ONE
-    if near.any():
-        s[near] = e[near].sum(axis=1)
-    return s
-
-
 def _log_prob_matrix(block: np.ndarray, from_logits: bool) -> tuple[np.ndarray, np.ndarray]:
     """(log-probabilities, raw-log-below-clamp mask or empty) of a (rows, C) block.
 
@@ -463,7 +455,7 @@ def _log_prob_matrix(block: np.ndarray, from_logits: bool) -> tuple[np.ndarray, 
     if from_logits:
         m = _row_max(block)
         out = np.subtract(block, m[:, None])
-        lse = np.log(_softmax_den(np.exp(out)))
+        lse = np.log(_row_sum(np.exp(out)))
         out -= lse[:, None]
         return out, np.zeros((0,), dtype=bool)
     with np.errstate(divide="ignore"):
@@ -487,7 +479,7 @@ def _log_prob_true(
         m, e = _shifted_exp(pred)
         log_py = _take_true(pred, y)
         log_py -= m
-        log_py -= np.log(_softmax_den(e))
+        log_py -= np.log(_row_sum(e))
         return log_py, np.exp(log_py), None
     p_y = _take_true(pred, y)
     with np.errstate(divide="ignore"):
@@ -574,7 +566,7 @@ def cross_entropy(
         yb = y_safe[sl]
         if smooth is not None:
             logp, hit = _log_prob_matrix(z[sl], from_logits)
-            nll[sl] = -logp[np.arange(yb.shape[0]), yb]
+            nll[sl] = -_take_true(logp, yb)
             smooth[sl] = -(logp @ w_class if w_class is not None else _row_sum(logp))
             if hit.size and hit.any():
                 if w_class is not None:
@@ -668,9 +660,9 @@ def multi_hinge(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = Fal
     del from_logits  # scores are used as they are either way
     s = as_float(pred)
     y = _class_index(target)
-    if s.shape[1] < 2:
-        return Terms(np.zeros(y.shape[0], dtype=s.dtype))
     idx = _flat_index(s, y)
+    if s.shape[1] < 2:  # no other class: the margin is +inf and the loss 0
+        return Terms(np.zeros(y.shape[0], dtype=s.dtype))
     others = np.array(s, order="C", copy=True)
     flat = others.reshape(-1)
     s_y = np.take(flat, idx)
@@ -696,7 +688,7 @@ def brier_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool 
     if from_logits:
         # softmax e^(z − m) / Σ e^(z − m), as torch.softmax evaluates it
         _, d = _shifted_exp(z)
-        d /= _softmax_den(d)[:, None]
+        d /= _row_sum(d)[:, None]
         if d.size:
             notes.append(SOFTMAX_NOTE)
     else:

@@ -26,6 +26,8 @@ Empty masks (the convention table in MONAI issue #4160 shows the anchors disagre
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from losscli.losses._reduce import Terms
@@ -37,6 +39,9 @@ EMPTY_MATCH_NOTE = "empty target and prediction counted as a perfect match (loss
 ZERO_WEIGHT_NOTE = (
     "tversky terms with no overlap and only zero-weighted errors (0/0) counted as loss 0"
 )
+
+#: Images × classes × pixels per internal chunk (64K float64 = 512 KiB, an L2 cache).
+_CHUNK_ELEMENTS = 65536
 
 
 # --------------------------------------------------------------------------- helpers
@@ -68,6 +73,23 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _pixel_chunks(shape: tuple[int, ...]) -> list[slice]:
+    """Slices of the pixel axis of an ``(n, C, P)`` array with about
+    :data:`_CHUNK_ELEMENTS` values each (one slice when the whole array is that small).
+
+    The row-block loop of compute hands a kernel whole images, so one large image (a
+    1000×1000 mask, a 3-D volume) would otherwise be processed in image-sized
+    temporaries: the pixel-wise losses ran 1.7–2.5× slower per pixel on one 1e7-pixel
+    image than on 100 images of 1e5 pixels. Every quantity here is a sum over pixels,
+    so chunks add up exactly.
+    """
+    n, c, p = shape
+    step = max(1, _CHUNK_ELEMENTS // max(1, n * c))
+    if step >= p:
+        return [slice(0, p)]
+    return [slice(start, min(start + step, p)) for start in range(0, p, step)]
+
+
 def _probabilities(pred: np.ndarray, from_logits: bool) -> np.ndarray:
     p = _as_ncp(pred)
     if from_logits:
@@ -82,14 +104,21 @@ def _overlap_sums(
 
     The three pixel sums are BLAS dot products (a stack of 1×P by P×1 products and two
     matrix-vector products with a vector of ones): no (n, C, P) temporary, about 3× faster
-    than ``(p * y).sum(-1)``. Every image is independent of the others, so row blocks can
-    be evaluated separately.
+    than ``(p * y).sum(-1)``. Large images are summed in pixel chunks
+    (:func:`_pixel_chunks`), so the sigmoid of logits needs only a chunk-sized array.
+    Every image is independent of the others, so row blocks can be evaluated separately.
     """
-    p = _probabilities(pred, from_logits).astype(np.float64, copy=False)
-    y = _as_ncp(target).astype(np.float64, copy=False)
-    ones = np.ones(p.shape[-1])
-    tp = np.matmul(p[..., None, :], y[..., :, None])[..., 0, 0]
-    return tp, p @ ones, y @ ones
+    pred = _as_ncp(pred)
+    target = _as_ncp(target)
+    tp, sum_p, sum_y = (np.zeros(pred.shape[:2]) for _ in range(3))
+    for sl in _pixel_chunks(pred.shape):
+        p = _probabilities(pred[..., sl], from_logits).astype(np.float64, copy=False)
+        y = target[..., sl].astype(np.float64, copy=False)
+        ones = np.ones(p.shape[-1])
+        tp += np.matmul(p[..., None, :], y[..., :, None])[..., 0, 0]
+        sum_p += p @ ones
+        sum_y += y @ ones
+    return tp, sum_p, sum_y
 
 
 def _error_ratio(
@@ -131,9 +160,31 @@ def _tversky_values(
     return _error_ratio(err, tp + err + smooth, smooth=smooth, empty=(sum_p + sum_y) == 0)
 
 
-def _pixel_mean(values: np.ndarray) -> np.ndarray:
-    """Mean over the pixel axis of an ``(n, C, P)`` array → ``(n, C)``."""
-    return values.mean(axis=-1, dtype=np.float64)
+def _pixel_mean(
+    elementwise: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, list[str]]],
+    pred: np.ndarray,
+    target: np.ndarray,
+) -> tuple[np.ndarray, list[str]]:
+    """Mean over the pixel axis of a pixel-wise loss → ``(n, C)``, with its notes.
+
+    ``elementwise(pred_chunk, target_chunk)`` gives the per-pixel values and notes; it is
+    evaluated on cache-sized pixel chunks (:func:`_pixel_chunks`) whose float64 sums are
+    added up and divided by the pixel count.
+    """
+    pred = _as_ncp(pred)
+    target = _as_ncp(target)
+    chunks = _pixel_chunks(pred.shape)
+    if len(chunks) == 1:
+        values, notes = elementwise(pred, target)
+        return values.mean(axis=-1, dtype=np.float64), list(notes)
+    total = np.zeros(pred.shape[:2], dtype=np.float64)
+    merged: list[str] = []
+    for sl in chunks:
+        values, notes = elementwise(pred[..., sl], target[..., sl])
+        total += values.sum(axis=-1, dtype=np.float64)
+        merged.extend(nt for nt in notes if nt not in merged)
+    total /= pred.shape[-1]
+    return total, merged
 
 
 # --------------------------------------------------------------------------- overlap losses
@@ -264,15 +315,19 @@ def seg_bce(
 
     Reference: PyTorch ``torch.nn.BCELoss`` / ``BCEWithLogitsLoss`` documentation.
     """
-    values, notes = bce_elementwise(
-        _as_ncp(pred),
-        _as_ncp(target),
-        pos_weight=pos_weight,
-        label_smoothing=label_smoothing,
-        eps=eps,
-        from_logits=from_logits,
-    )
-    return Terms(_pixel_mean(values), notes=list(notes))
+
+    def elementwise(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        return bce_elementwise(
+            p,
+            y,
+            pos_weight=pos_weight,
+            label_smoothing=label_smoothing,
+            eps=eps,
+            from_logits=from_logits,
+        )
+
+    values, notes = _pixel_mean(elementwise, pred, target)
+    return Terms(values, notes=notes)
 
 
 def seg_focal(
@@ -292,10 +347,12 @@ def seg_focal(
     Reference: Lin, Goyal, Girshick, He & Dollár (2017), "Focal Loss for Dense Object
     Detection", ICCV.
     """
-    values, notes = focal_elementwise(
-        _as_ncp(pred), _as_ncp(target), alpha=alpha, gamma=gamma, from_logits=from_logits
-    )
-    return Terms(_pixel_mean(values), notes=list(notes))
+
+    def elementwise(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        return focal_elementwise(p, y, alpha=alpha, gamma=gamma, from_logits=from_logits)
+
+    values, notes = _pixel_mean(elementwise, pred, target)
+    return Terms(values, notes=notes)
 
 
 def dice_bce(
