@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from losscli.errors import DataError, UsageError, did_you_mean
+from losscli.errors import UsageError, did_you_mean
 from losscli.registry import (
     TASKS,
     LossSpec,
@@ -81,6 +81,9 @@ class Report:
     data: dict[str, Any]
     per_sample: dict[str, Any] = field(default_factory=dict)
     dataset: Any = None
+    #: Per-row weights (kernel weight × sample weight) of the losses in ``per_sample``
+    #: whose rows do not all weigh 1 (class weights, ignored rows, pair counts …).
+    per_sample_weight: dict[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
@@ -116,39 +119,55 @@ def compute_all(
     reduction: str = "mean",
     keep_per_row: bool = False,
 ) -> list[Any]:
-    """Compute each spec on ``dataset``; in the default run a loss whose domain the data
-    leaves is ``not_applicable`` instead of an error (SPEC §5 Domains)."""
-    from losscli.compute import KernelInputError, LossResult, compute
+    """Compute each spec on ``dataset`` (held in memory); in the default run a loss whose
+    domain the data leaves is ``not_applicable`` instead of an error (SPEC §5 Domains)."""
+    run = new_evaluation(
+        dataset,
+        specs,
+        explicit=explicit,
+        params=params,
+        reduction=reduction,
+        keep_per_row=keep_per_row,
+    )
+    if run.needs_class_counts:
+        run.set_class_counts(_class_counts(dataset, run.count_ignore_index()))
+    run.update(dataset)
+    return run.finalize().results
 
-    results: list[LossResult] = []
-    for spec in specs:
-        try:
-            res = compute(
-                spec,
-                dataset.pred,
-                dataset.target,
-                params=params.get(spec.name, {}),
-                context=dataset.context,
-                sample_weight=dataset.sample_weight,
-                reduction=reduction,  # type: ignore[arg-type]
-                keep_per_row=keep_per_row,
-                strict=explicit,
-                class_names=dataset.class_names,
-            )
-        except (DataError, KernelInputError) as exc:
-            if explicit or (isinstance(exc, KernelInputError) and params.get(spec.name)):
-                raise
-            from losscli.registry import resolve_params
 
-            res = LossResult(
-                spec.name,
-                None,
-                "not_applicable",
-                resolve_params(spec, params.get(spec.name, {})),
-                reason=exc.message,
-            )
-        results.append(res)
-    return results
+def new_evaluation(
+    first: Any,
+    specs: Sequence[LossSpec],
+    *,
+    explicit: bool,
+    params: Mapping[str, Mapping[str, Any]],
+    reduction: str = "mean",
+    **options: Any,
+) -> Any:
+    """An :class:`~losscli.accumulate.Evaluation` of ``specs`` for chunks like ``first``
+    (same task, input kind and classes)."""
+    from losscli.accumulate import Evaluation
+
+    kind = None
+    if "from_logits" in first.context:
+        kind = "logits" if first.context["from_logits"] else "probabilities"
+    return Evaluation(
+        specs,
+        explicit=explicit,
+        params=params,
+        input_kind=kind,
+        class_names=first.class_names,
+        task=first.task,
+        reduction=reduction,  # type: ignore[arg-type]
+        **options,
+    )
+
+
+def _class_counts(dataset: Any, ignore_index: Any) -> Any:
+    from losscli.compute import class_counts
+
+    c = int(dataset.pred.shape[1]) if dataset.pred.ndim > 1 else 1
+    return class_counts(dataset.target, c, ignore_index)
 
 
 def _check_unused(
@@ -179,51 +198,6 @@ def evaluate_gates(
         passed = v is not None and math.isfinite(v) and v <= limit
         out.append({"loss": loss, "op": "<=", "limit": limit, "value": v, "passed": passed})
     return out
-
-
-def worst_rows(dataset: Any, per_row: Any, k: int) -> list[dict[str, Any]]:
-    """The k rows with the largest per-row loss (ties keep file order)."""
-    import numpy as np
-
-    finite = np.where(np.isfinite(per_row), per_row, np.inf)
-    k = min(k, finite.shape[0])
-    idx = np.argsort(-finite, kind="stable")[:k]
-    out = []
-    for i in idx:
-        item: dict[str, Any] = {"row": int(dataset.row_numbers[i])}
-        if dataset.row_ids is not None:
-            rid = dataset.row_ids[i]
-            item["id"] = rid.item() if hasattr(rid, "item") else rid
-        item["prediction"] = _value(dataset.pred[i])
-        item["target"] = _target_value(dataset, i)
-        item["loss"] = float(per_row[i])
-        out.append(item)
-    return out
-
-
-def _sqrt_rows(per_row: Any) -> Any:
-    import numpy as np
-
-    with np.errstate(invalid="ignore"):
-        return np.sqrt(per_row)
-
-
-def _target_value(dataset: Any, i: int) -> Any:
-    """Row i's target as the file gave it: a class name for named multiclass targets."""
-    if dataset.target is None:
-        return None
-    t = _value(dataset.target[i])
-    names = dataset.class_names
-    if dataset.task == "multiclass" and names and isinstance(t, int) and 0 <= t < len(names):
-        return names[t] if names[t] != str(t) else t
-    return t
-
-
-def _value(x: Any) -> Any:
-    if hasattr(x, "tolist"):
-        v = x.tolist()
-        return v
-    return x
 
 
 def per_class_by_target(dataset: Any, per_row: Any) -> dict[str, float] | None:
@@ -260,9 +234,19 @@ def evaluate(
     per_sample: bool = False,
     per_class: bool = False,
     config: str | None = None,
+    chunk_size: int | None = None,
+    per_sample_path: str | None = None,
+    progress: Any = None,
 ) -> Report:
     """Load ``predictions`` (and ``targets``), infer the task and compute every applicable
     loss (or ``losses``). Returns a :class:`Report` whose ``data`` is SPEC §3.1's JSON.
+
+    Large delimited-text inputs are read in chunks of ``chunk_size`` rows (default
+    1,000,000; 0 reads in one piece) with bounded memory (docs/scale.md); ``progress``
+    is called with (bytes read, total bytes) of the predictions file after each chunk.
+    ``per_sample_path`` writes one CSV line per row as the rows are read;
+    ``per_sample`` instead keeps the per-row values in :attr:`Report.per_sample` (and
+    reads the input in one piece, as do the arrays of :attr:`Report.dataset`).
 
     Example::
 
@@ -271,7 +255,7 @@ def evaluate(
         ...                      "sample_data/regression_targets.csv")
         >>> r.values["mse"]  # doctest: +SKIP
     """
-    from losscli.data import load_dataset
+    from losscli.data.stream import open_source
 
     cfg: dict[str, Any] = {}
     if config is not None:
@@ -301,7 +285,7 @@ def evaluate(
     drop_invalid = drop_invalid or bool(cfg.get("drop_invalid", False))
     per_class = per_class or bool(cfg.get("per_class", False))
 
-    dataset = load_dataset(
+    source = open_source(
         predictions,
         targets,
         task=task,
@@ -312,30 +296,60 @@ def evaluate(
         weight_col=weight_col or cols.get("weight"),
         logits=logits,
         drop_invalid=drop_invalid,
+        chunk_rows=chunk_size,
+        keep_whole="per-row values were asked for (per_sample)" if per_sample else None,
+        progress=progress,
     )
-    specs, explicit = select_specs(dataset.task, losses)
-    # a gate on a loss that is not computed adds that loss to the run
-    for loss in all_gates:
-        if all(s.name != loss for s in specs):
-            with contextlib.suppress(UsageError):  # reported by _check_unused below
-                specs.append(get_spec(loss, dataset.task))
-    _check_unused(all_params, all_gates, specs, dataset.task)
-    keep = bool(worst) or per_sample or per_class
-    results = compute_all(
-        dataset, specs, explicit=explicit, params=all_params, reduction=reduction, keep_per_row=keep
-    )
+    try:
+        first = source.first
+        specs, explicit = select_specs(first.task, losses)
+        # a gate on a loss that is not computed adds that loss to the run
+        for loss in all_gates:
+            if all(s.name != loss for s in specs):
+                with contextlib.suppress(UsageError):  # reported by _check_unused below
+                    specs.append(get_spec(loss, first.task))
+        _check_unused(all_params, all_gates, specs, first.task)
+        writer = None
+        if per_sample_path is not None:
+            from losscli.accumulate import PerSampleWriter
+
+            writer = PerSampleWriter(per_sample_path)
+        run = new_evaluation(
+            first,
+            specs,
+            explicit=explicit,
+            params=all_params,
+            reduction=reduction,
+            worst=worst,
+            per_class=per_class,
+            keep_per_row=per_sample,
+            per_sample=writer,
+        )
+        try:
+            if run.needs_class_counts:
+                c = int(first.pred.shape[1]) if first.pred.ndim > 1 else 1
+                run.set_class_counts(source.class_counts(c, run.count_ignore_index()))
+            for chunk in source.chunks():
+                run.update(chunk)
+            outcome = run.finalize()
+        except BaseException:
+            run.abort()
+            raise
+        dataset = source.summary()
+    finally:
+        source.close()
+    results = outcome.results
 
     items = []
     per_rows: dict[str, Any] = {}
-    rankable: dict[str, Any] = {}
+    row_weights: dict[str, Any] = {}
     notes: list[str] = list(dataset.warnings)
     for spec, res in zip(specs, results):
         item = res.to_dict()
         item["summary"] = spec.summary
-        if per_class and res.per_class is None and res.per_row is not None:
-            pc = per_class_by_target(dataset, res.per_row)
-            if pc is not None:
-                item["per_class"] = {k: (v if math.isfinite(v) else None) for k, v in pc.items()}
+        pc = outcome.per_class.get(spec.name)
+        if per_class and res.per_class is None and pc is not None:
+            item["per_class"] = {k: (v if math.isfinite(v) else None) for k, v in pc.items()}
         for n in res.notes:
             notes.append(n if n.startswith(f"{spec.name}:") else f"{spec.name}: {n}")
         items.append(item)
@@ -343,10 +357,8 @@ def evaluate(
         # per-row terms are another loss's (squared errors), so they are not listed under it
         if res.per_row is not None and spec.finalize is None:
             per_rows[spec.name] = res.per_row
-        elif res.per_row is not None and spec.finalize == "sqrt":
-            # for --worst a row's rmse is the root of its own term (|e|: the same order)
-            rankable[spec.name] = _sqrt_rows(res.per_row)
-    rankable = {**rankable, **per_rows}
+            if res.per_row_weight is not None:
+                row_weights[spec.name] = res.per_row_weight
     values = {it["name"]: it["value"] for it in items}
     gate_rows = evaluate_gates(all_gates, values)
     doc: dict[str, Any] = {
@@ -361,6 +373,7 @@ def evaluate(
         "warnings": notes,
         "evidence": list(dataset.evidence),
         "reduction": reduction,
+        "read": source.info.to_dict(),
     }
     if dataset.input_kind is not None:
         doc["task"]["input"] = dataset.input_kind
@@ -368,6 +381,7 @@ def evaluate(
     if per_class:
         doc["show_per_class"] = True
     if worst:
+        rankable = outcome.worst
         target_loss = next(
             (g for g in all_gates if g in rankable),
             next(
@@ -377,8 +391,13 @@ def evaluate(
         )
         if target_loss is not None:
             doc["worst_loss"] = target_loss
-            doc["worst"] = worst_rows(dataset, rankable[target_loss], int(worst))
-    return Report(doc, per_sample=per_rows if per_sample else {}, dataset=dataset)
+            doc["worst"] = rankable[target_loss]
+    return Report(
+        doc,
+        per_sample=per_rows if per_sample else {},
+        dataset=dataset if source.info.mode == "memory" else None,
+        per_sample_weight=row_weights if per_sample else {},
+    )
 
 
 def known_losses() -> list[str]:

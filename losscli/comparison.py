@@ -14,8 +14,8 @@ from typing import Any
 from losscli.api import (
     TASK_CHOICES,
     Report,
-    compute_all,
     merge_params,
+    new_evaluation,
     select_specs,
 )
 from losscli.errors import DataError, UsageError, unknown_name
@@ -80,9 +80,15 @@ def compare(
     seed: int = 0,
     sort_by: str | None = None,
     config: str | None = None,
+    chunk_size: int | None = None,
 ) -> Report:
-    """Evaluate each predictions file against the same targets; SPEC §3.2's JSON."""
-    from losscli.data import load_dataset
+    """Evaluate each predictions file against the same targets; SPEC §3.2's JSON.
+
+    Large delimited-text inputs are read in chunks of ``chunk_size`` rows, one model at a
+    time (docs/scale.md); bootstrap intervals and the one-model sensitivity view need
+    every row's loss and read in one piece.
+    """
+    from losscli.data.stream import open_source
 
     if not predictions:
         raise UsageError("compare needs at least one predictions file")
@@ -114,48 +120,62 @@ def compare(
         )
     # every model is loaded against the targets: standard input is read once and replayed
     stdin_data = _read_stdin() if targets == "-" and len(predictions) > 1 else None
-    datasets = []
-    for path in predictions:
-        with _replay_stdin(stdin_data):
-            ds = load_dataset(
-                path,
-                targets,
-                task=task if not datasets else datasets[0].task,
-                pred_cols=tuple(pred_cols) or tuple(cols.get("pred", ())),
-                target_cols=tuple(target_cols) or tuple(cols.get("target", ())),
-                id_col=id_col or cols.get("id"),
-                group_col=group_col or cols.get("group"),
-                weight_col=weight_col or cols.get("weight"),
-                logits=logits,
-                drop_invalid=drop_invalid or bool(cfg.get("drop_invalid", False)),
+    whole = None
+    if bootstrap > 0:
+        whole = "--bootstrap needs every row's loss"
+    elif len(predictions) == 1:
+        whole = "the one-model view needs every row's loss"
+    read = dict(
+        pred_cols=tuple(pred_cols) or tuple(cols.get("pred", ())),
+        target_cols=tuple(target_cols) or tuple(cols.get("target", ())),
+        id_col=id_col or cols.get("id"),
+        group_col=group_col or cols.get("group"),
+        weight_col=weight_col or cols.get("weight"),
+        logits=logits,
+        drop_invalid=drop_invalid or bool(cfg.get("drop_invalid", False)),
+        chunk_rows=chunk_size,
+    )
+    sources: list[Any] = []
+    try:
+        for path in predictions:
+            task_i = task if not sources else sources[0].first.task
+            with _replay_stdin(stdin_data):
+                source = open_source(path, targets, task=task_i, keep_whole=whole, **read)
+                if source.info.mode == "stream" and source.first.row_ids is not None:
+                    # models with ids may list the rows in other orders: align in memory
+                    source.close()
+                    source = open_source(
+                        path, targets, task=task_i, keep_whole="model files carry ids", **read
+                    )
+            sources.append(source)
+        specs, explicit = _specs(sources[0].first.task, losses, all_gates, all_params, sort_by)
+        in_memory = all(s.info.mode == "memory" for s in sources)
+        if in_memory:  # ids may reorder rows: align before computing
+            _check_aligned(models, predictions, [s.first for s in sources])
+        keep = bootstrap > 0 or len(models) == 1
+        results: dict[str, list[Any]] = {}
+        for m, source in zip(models, sources):
+            run = new_evaluation(
+                source.first, specs, explicit=explicit, params=all_params, keep_per_row=keep
             )
-        datasets.append(ds)
+            if run.needs_class_counts:
+                f = source.first
+                c = int(f.pred.shape[1]) if f.pred.ndim > 1 else 1
+                run.set_class_counts(source.class_counts(c, run.count_ignore_index()))
+            for chunk in source.chunks():
+                run.update(chunk)
+            results[m] = run.finalize().results
+            source.close()
+        datasets = [s.summary() for s in sources]
+    finally:
+        for s in sources:
+            s.close()
     first = datasets[0]
-    _check_aligned(models, predictions, datasets)
-
-    specs, explicit = select_specs(first.task, losses)
-    for loss in all_gates:
-        if all(s.name != loss for s in specs):
-            specs.append(get_spec(loss, first.task))
-    for loss in all_params:
-        if all(s.name != loss for s in specs):
-            raise UsageError(
-                f"--param names loss '{loss}', which is not computed here",
-                hint="computed: " + ", ".join(s.name for s in specs),
-            )
+    if not in_memory:
+        _check_aligned(models, predictions, datasets)
     if sort_by is not None:
         sort_by = canonical_name(sort_by)
-        if all(s.name != sort_by for s in specs):
-            raise UsageError(
-                f"--sort-by names loss '{sort_by}', which is not computed here",
-                hint="computed: " + ", ".join(s.name for s in specs),
-            )
 
-    keep = bootstrap > 0 or len(models) == 1
-    results = {
-        m: compute_all(ds, specs, explicit=explicit, params=all_params, keep_per_row=keep)
-        for m, ds in zip(models, datasets)
-    }
     warnings: list[str] = []
     for m, ds in zip(models, datasets):
         warnings += [f"{m}: {w}" for w in ds.warnings]
@@ -232,6 +252,34 @@ def compare(
         doc["sensitivity"] = _sensitivity(specs, results[models[0]])
         doc["summary"] += _sensitivity_sentences(doc["sensitivity"], first.task)
     return Report(doc, dataset=first)
+
+
+def _specs(
+    task: str,
+    losses: Sequence[str] | None,
+    gates: Mapping[str, float],
+    params: Mapping[str, Any],
+    sort_by: str | None,
+) -> tuple[list[Any], bool]:
+    """The losses to compute for ``task``; usage errors for names that are not computed."""
+    specs, explicit = select_specs(task, losses)
+    for loss in gates:
+        if all(s.name != loss for s in specs):
+            specs.append(get_spec(loss, task))
+    for loss in params:
+        if all(s.name != loss for s in specs):
+            raise UsageError(
+                f"--param names loss '{loss}', which is not computed here",
+                hint="computed: " + ", ".join(s.name for s in specs),
+            )
+    if sort_by is not None:
+        name = canonical_name(sort_by)
+        if all(s.name != name for s in specs):
+            raise UsageError(
+                f"--sort-by names loss '{name}', which is not computed here",
+                hint="computed: " + ", ".join(s.name for s in specs),
+            )
+    return specs, explicit
 
 
 def _read_stdin() -> bytes | None:

@@ -1,8 +1,14 @@
 """(spec, arrays, params) → LossResult: domain checks → kernel → reduce → notes.
 
-The single path every loss value takes, in memory or streamed: decomposable losses are
-evaluated in row blocks and merged through :class:`~losscli.losses._reduce.Partial`, so
-an in-memory call and a chunked call run the same code.
+The single path every loss value takes, in memory or streamed:
+
+* :func:`compute_partial` runs a kernel over row blocks and folds the terms into a
+  mergeable :class:`~losscli.losses._reduce.Partial` (Σ w·l, Σ w, per-column sums, notes);
+* :func:`finish` turns a partial into a :class:`LossResult` (value, ``sqrt`` finalize,
+  status, per-class values);
+* :class:`losscli.accumulate.LossAccumulator` strings both together over any number of
+  chunks, and :func:`compute` is that accumulator fed once. Reading in chunks, in
+  partitions or in one piece therefore gives the same value (to summation order).
 """
 
 from __future__ import annotations
@@ -14,12 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from losscli.errors import DataError, UsageError
+from losscli.errors import UsageError
 from losscli.losses._reduce import Partial, Reduction, Terms
-from losscli.registry import LossSpec, resolve_params
+from losscli.registry import LossSpec
 
 #: Target number of array elements per block (64K float64 = 512 KiB, fits in L2).
 BLOCK_ELEMENTS = 65536
+#: The parameter word that makes a kernel count the classes over every row it is given.
+BALANCED = "balanced"
 
 
 class KernelInputError(UsageError):
@@ -68,22 +76,221 @@ def _jsonable(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}
 
 
-def check_domains(
-    spec: LossSpec, pred: np.ndarray, target: np.ndarray | None, *, input_kind: str | None
+# --------------------------------------------------------------------------- domains
+
+
+def value_range(arr: np.ndarray | None) -> tuple[float, float] | None:
+    """(min, max) of an array, None when it is missing or empty."""
+    if arr is None or arr.size == 0:
+        return None
+    return float(np.min(arr)), float(np.max(arr))
+
+
+def domain_reason(
+    spec: LossSpec,
+    ranges: Mapping[str, tuple[float, float] | None],
+    *,
+    input_kind: str | None,
 ) -> str | None:
-    """Return why the inputs fall outside ``spec``'s domains, or None when they fit."""
+    """Why inputs with these (min, max) ranges (``"pred"``/``"target"``) fall outside
+    ``spec``'s domains, or None when they fit."""
     for d in spec.domains:
         if d.when is not None and d.when != input_kind:
             continue
-        arr = pred if d.input == "pred" else target
-        if arr is None or arr.size == 0:
+        rng = ranges.get(d.input)
+        if rng is None:
             continue
-        lo, hi = float(np.min(arr)), float(np.max(arr))
+        lo, hi = rng
         if not d.contains(lo, hi):
             found = lo if not d.contains(lo, lo) else hi
             why = f" ({d.why})" if d.why else ""
             return f"{spec.name} needs {d.describe()}{why}; found {found:g}"
     return None
+
+
+def check_domains(
+    spec: LossSpec, pred: np.ndarray, target: np.ndarray | None, *, input_kind: str | None
+) -> str | None:
+    """Return why the inputs fall outside ``spec``'s domains, or None when they fit."""
+    inputs = {d.input for d in spec.domains}
+    ranges = {
+        "pred": value_range(pred) if "pred" in inputs else None,
+        "target": value_range(target) if "target" in inputs else None,
+    }
+    return domain_reason(spec, ranges, input_kind=input_kind)
+
+
+# --------------------------------------------------------------------------- row-wise
+
+
+def class_count_param(spec: LossSpec) -> str | None:
+    """The parameter that, set to ``balanced``, weights classes by counts over all rows
+    (cross_entropy's ``weight``); None when the loss has none."""
+    for p in spec.params:
+        if BALANCED in p.words:
+            return p.name
+    return None
+
+
+def rowwise(spec: LossSpec, params: Mapping[str, Any]) -> bool:
+    """Whether the kernel computes every row on its own under ``params``, so that it may
+    be called on row blocks and chunks and the partial results merged.
+
+    Decomposable specs always do. A spec marked non-decomposable only because of a
+    class-count parameter (cross_entropy with ``weight=balanced``) does as soon as that
+    parameter holds explicit class weights, which :class:`ClassWeights` resolves from the
+    class counts.
+    """
+    if spec.decomposable:
+        return True
+    name = class_count_param(spec)
+    return name is not None and params.get(name) != BALANCED
+
+
+def class_counts(target: np.ndarray, n_classes: int, ignore_index: Any = None) -> np.ndarray:
+    """Number of rows of each class among integer class targets (``ignore_index`` left
+    out)."""
+    y = np.asarray(target).astype(np.int64, copy=False).reshape(-1)
+    if ignore_index is not None and not isinstance(ignore_index, str):
+        y = y[y != int(ignore_index)]
+    y = y[(y >= 0) & (y < n_classes)]
+    return np.bincount(y, minlength=n_classes)[:n_classes].astype(np.int64)
+
+
+@dataclass
+class ClassWeights:
+    """``weight=balanced`` resolved from class counts: w_c = n / (C·count_c), 0 for absent
+    classes (scikit-learn ``compute_class_weight('balanced')``; the kernel's own rule,
+    :func:`losscli.losses.classification.balanced_class_weights`)."""
+
+    param: str
+    counts: np.ndarray
+
+    def weights(self) -> tuple[float, ...]:
+        n = float(self.counts.sum())
+        c = self.counts.shape[0]
+        out = np.zeros(c, dtype=np.float64)
+        present = self.counts > 0
+        out[present] = n / (c * self.counts[present].astype(np.float64))
+        return tuple(float(v) for v in out)
+
+    def notes(self, params: Mapping[str, Any]) -> list[str]:
+        """The kernel's note for absent classes, which it gives only for the word."""
+        from losscli.losses.classification import ABSENT_CLASS_NOTE
+
+        smoothing = params.get("label_smoothing") or 0.0
+        if smoothing and bool(np.any(self.counts == 0)):
+            return [ABSENT_CLASS_NOTE]
+        return []
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def compute_partial(
+    spec: LossSpec,
+    pred: np.ndarray,
+    target: np.ndarray | None,
+    *,
+    params: Mapping[str, Any],
+    context: Mapping[str, Any] | None = None,
+    sample_weight: np.ndarray | None = None,
+    row_blocks: bool = True,
+    partial: Partial | None = None,
+    keep_per_row: bool = False,
+) -> tuple[Partial, np.ndarray | None, np.ndarray | None]:
+    """Run ``spec``'s kernel on ``pred``/``target`` and fold its terms into ``partial``.
+
+    ``params`` are validated values passed to the kernel as they are; ``context`` only
+    the keywords the kernel declares. With ``row_blocks`` the kernel is called on blocks of
+    about :data:`BLOCK_ELEMENTS` elements (the kernel must be row-wise, see
+    :func:`rowwise`), else once on every row. Returns the partial and, with
+    ``keep_per_row``, the per-row values and weights (None: all 1) of these rows.
+    """
+    fn = spec.kernel()
+    ctx = {k: v for k, v in (context or {}).items() if k in spec.context}
+    n = int(pred.shape[0])
+    partial = partial if partial is not None else Partial()
+    rows_out: list[np.ndarray] = []
+    weights_out: list[np.ndarray] = []
+    weighted = sample_weight is not None
+    if row_blocks and n > 0:
+        per_row_elems = max(1, int(np.prod(pred.shape[1:])) if pred.ndim > 1 else 1)
+        step = max(1, BLOCK_ELEMENTS // per_row_elems)
+    else:
+        step = max(n, 1)
+    for start in range(0, max(n, 1), step):
+        stop = min(start + step, n)
+        sl = slice(start, stop)
+        block_ctx = {k: _slice(v, sl, n) for k, v in ctx.items()}
+        t = target[sl] if target is not None else None
+        sw = sample_weight[sl] if sample_weight is not None else None
+        try:
+            terms: Terms = (
+                fn(pred[sl], t, **params, **block_ctx)
+                if t is not None
+                else fn(pred[sl], **params, **block_ctx)
+            )
+        except ValueError as exc:
+            # kernels raise ValueError when a parameter does not fit the data
+            # (a class-weight list of the wrong length, …): a usage error
+            raise KernelInputError(f"{spec.name}: {exc}", hint=_param_hint(spec)) from None
+        partial.update(terms, sw)
+        if keep_per_row:
+            rows_out.append(terms.per_row())
+            weighted |= terms.weight is not None
+            w = np.ones(terms.n) if terms.weight is None else terms.weight
+            weights_out.append(w if sw is None else w * sw)
+        if n == 0:
+            break
+    per_row = None
+    per_row_weight = None
+    if keep_per_row and rows_out:
+        per_row = rows_out[0] if len(rows_out) == 1 else np.concatenate(rows_out)
+        if weighted:
+            per_row_weight = (
+                weights_out[0] if len(weights_out) == 1 else np.concatenate(weights_out)
+            )
+    return partial, per_row, per_row_weight
+
+
+def finish(
+    spec: LossSpec,
+    partial: Partial,
+    params: dict[str, Any],
+    *,
+    reduction: Reduction = "mean",
+    class_names: Iterable[str] | None = None,
+    notes: Iterable[str] = (),
+    per_row: np.ndarray | None = None,
+    per_row_weight: np.ndarray | None = None,
+) -> LossResult:
+    """A merged partial → :class:`LossResult` (``params`` as reported)."""
+    value = partial.value(reduction)
+    if spec.finalize == "sqrt" and reduction != "none":
+        value = math.sqrt(value) if value >= 0 else math.nan
+    status = "ok" if math.isfinite(value) else "non_finite"
+    all_notes = list(dict.fromkeys([*partial.notes, *notes]))
+    if status == "non_finite" and partial.den == 0:
+        all_notes.append("no row carries weight (all rows ignored or zero-weighted): value is NaN")
+    per_class = None
+    cols = partial.per_column()
+    if cols is not None and cols.size > 1:
+        names = list(class_names) if class_names is not None else []
+        if len(names) != cols.size:
+            names = [str(i) for i in range(cols.size)]
+        per_class = {nm: float(v) for nm, v in zip(names, cols)}
+    return LossResult(
+        spec.name,
+        float(value),
+        status,
+        params,
+        notes=all_notes,
+        per_row=per_row,
+        per_row_weight=per_row_weight,
+        per_class=per_class,
+        partial=partial,
+    )
 
 
 def compute(
@@ -99,84 +306,36 @@ def compute(
     strict: bool = True,
     class_names: Iterable[str] | None = None,
 ) -> LossResult:
-    """Compute one loss.
+    """Compute one loss on arrays held in memory.
 
     ``params`` are raw or typed overrides (validated against the spec); ``context`` holds
     the non-user keywords the kernel declares (``from_logits``, ``layout``, ``mu`` …).
     Domain violations raise :class:`DataError` when ``strict``, else give a
     ``not_applicable`` result with the reason.
     """
-    resolved = resolve_params(spec, dict(params or {}))
-    ctx = {k: v for k, v in (context or {}).items() if k in spec.context}
-    input_kind = None
-    if "from_logits" in (context or {}):
-        input_kind = "logits" if (context or {})["from_logits"] else "probabilities"
-    reason = check_domains(spec, pred, target, input_kind=input_kind)
-    if reason is not None:
-        if strict:
-            raise DataError(reason, hint=f"check the inputs, or leave {spec.name} out of --loss")
-        return LossResult(spec.name, None, "not_applicable", resolved, reason=reason)
+    from losscli.accumulate import LossAccumulator
 
-    fn = spec.kernel()
-    n = int(pred.shape[0])
-    partial = Partial()
-    rows_out: list[np.ndarray] = []
-    weights_out: list[np.ndarray] = []
-    weighted = sample_weight is not None
-    if spec.decomposable and n > 0:
-        per_row_elems = max(1, int(np.prod(pred.shape[1:])) if pred.ndim > 1 else 1)
-        step = max(1, BLOCK_ELEMENTS // per_row_elems)
-    else:
-        step = max(n, 1)
-    for start in range(0, max(n, 1), step):
-        stop = min(start + step, n)
-        sl = slice(start, stop)
-        block_ctx = {k: _slice(v, sl, n) for k, v in ctx.items()}
-        t = target[sl] if target is not None else None
-        sw = sample_weight[sl] if sample_weight is not None else None
-        try:
-            terms: Terms = (
-                fn(pred[sl], t, **resolved, **block_ctx)
-                if t is not None
-                else fn(pred[sl], **resolved, **block_ctx)
-            )
-        except ValueError as exc:
-            # kernels raise ValueError when a parameter does not fit the data
-            # (a class-weight list of the wrong length, …): a usage error
-            raise KernelInputError(f"{spec.name}: {exc}", hint=_param_hint(spec)) from None
-        partial.update(terms, sw)
-        if keep_per_row:
-            rows_out.append(terms.per_row())
-            weighted |= terms.weight is not None
-            w = np.ones(terms.n) if terms.weight is None else terms.weight
-            weights_out.append(w if sw is None else w * sw)
-        if n == 0:
-            break
-    value = partial.value(reduction)
-    if spec.finalize == "sqrt" and reduction != "none":
-        value = math.sqrt(value) if value >= 0 else math.nan
-    status = "ok" if math.isfinite(value) else "non_finite"
-    notes = list(partial.notes)
-    if status == "non_finite" and partial.den == 0:
-        notes.append("no row carries weight (all rows ignored or zero-weighted): value is NaN")
-    per_class = None
-    cols = partial.per_column()
-    if cols is not None and cols.size > 1:
-        names = list(class_names) if class_names is not None else []
-        if len(names) != cols.size:
-            names = [str(i) for i in range(cols.size)]
-        per_class = {nm: float(v) for nm, v in zip(names, cols)}
-    return LossResult(
-        spec.name,
-        float(value),
-        status,
-        resolved,
-        notes=notes,
-        per_row=np.concatenate(rows_out) if keep_per_row and rows_out else None,
-        per_row_weight=np.concatenate(weights_out) if weighted and weights_out else None,
-        per_class=per_class,
-        partial=partial,
+    acc = LossAccumulator(
+        spec,
+        params,
+        input_kind=_input_kind(context),
+        reduction=reduction,
+        strict=strict,
+        class_names=class_names,
+        keep_per_row=keep_per_row,
     )
+    if acc.needs_class_counts and target is not None:
+        acc.set_class_counts(
+            class_counts(target, int(pred.shape[1]) if pred.ndim > 1 else 1, acc.ignore_index)
+        )
+    acc.update(pred, target, context=context, sample_weight=sample_weight)
+    return acc.finalize()
+
+
+def _input_kind(context: Mapping[str, Any] | None) -> str | None:
+    if context and "from_logits" in context:
+        return "logits" if context["from_logits"] else "probabilities"
+    return None
 
 
 def _slice(v: Any, sl: slice, n: int) -> Any:

@@ -19,6 +19,7 @@ import numpy as np
 from losscli.data.align import (
     ID_NAME,
     TARGET_NAMES,
+    Roles,
     RowRef,
     class_indices,
     encode_names,
@@ -36,12 +37,14 @@ from losscli.data.infer import (
 from losscli.data.readers import Selector, Table, read_table
 from losscli.data.validate import (
     Checked,
+    DropTally,
+    Invalid,
+    all_invalid_error,
     check_binary_targets,
     check_probabilities,
     check_unit_interval,
     check_weights,
     check_zero_one,
-    drop_warning,
     invalid_error,
     scan_invalid,
 )
@@ -217,7 +220,34 @@ class _Arrays:
             self.tref = self.tref.keep(mask)
 
 
-def _from_tables(
+@dataclass
+class TablePlan:
+    """Column roles and layout of a table-based input, decided once.
+
+    In one piece they come from the whole tables; when reading in chunks, from the first
+    chunk (:mod:`losscli.data.stream`), and every later chunk is read with the same plan.
+    """
+
+    roles: Roles
+    layout: Layout
+    one_file: bool
+
+    def columns(self, which: str) -> list[str]:
+        """Columns of the predictions (``"pred"``) or targets table that the plan uses."""
+        lay, roles = self.layout, self.roles
+        out: list[str] = []
+        if which == "pred":
+            out += lay.pred_cols + ([lay.score_col] if lay.score_col else [])
+            out += lay.mu_cols + lay.logvar_cols + ([roles.id_pred] if roles.id_pred else [])
+        if which == "target" or self.one_file:
+            out += lay.target_cols + ([lay.label_col] if lay.label_col else [])
+        for role in (roles.weight, roles.group):
+            if role is not None and (role[0] == which or self.one_file):
+                out.append(role[1])
+        return list(dict.fromkeys(c for c in out if c))
+
+
+def plan_tables(
     ptab: Table,
     ttab: Table | None,
     *,
@@ -227,17 +257,12 @@ def _from_tables(
     id_col: str | None,
     group_col: str | None,
     weight_col: str | None,
-    logits: bool | None,
-    drop_invalid: bool,
-    evidence: list[str],
-    warnings: list[str],
-) -> Dataset:
+) -> TablePlan:
+    """Roles (id, weight, group columns) and layout (prediction/target columns) of tables."""
     one_file = ttab is None
     roles = resolve_roles(
         ptab, ptab if one_file else ttab, id_col=id_col, weight_col=weight_col, group_col=group_col
     )
-    evidence.extend(roles.evidence)
-    warnings.extend(roles.warnings)
     layout = choose_layout(
         ptab,
         ttab,
@@ -247,16 +272,26 @@ def _from_tables(
         target_cols=target_cols,
         one_file=one_file,
     )
-    evidence.extend(layout.evidence)
-    tsrc = ptab if one_file else ttab
-    assert tsrc is not None
+    return TablePlan(roles, layout, one_file)
+
+
+def table_arrays(plan: TablePlan, ptab: Table, ttab: Table | None) -> _Arrays:
+    """Aligned arrays of the planned columns (rows joined on ids or by order)."""
     from losscli.data.align import align_rows
 
-    al = align_rows(ptab, tsrc if layout.target_cols or not one_file else None, roles)
-    arr = _extract(ptab, tsrc, layout, roles, al.pred, al.target)
+    tsrc = ptab if plan.one_file else ttab
+    assert tsrc is not None
+    al = align_rows(
+        ptab, tsrc if plan.layout.target_cols or not plan.one_file else None, plan.roles
+    )
+    arr = _extract(ptab, tsrc, plan.layout, plan.roles, al.pred, al.target)
     arr.row_ids = al.row_ids
+    return arr
 
-    # Missing / non-finite cells, in every used column.
+
+def invalid_cells(plan: TablePlan, arr: _Arrays) -> tuple[np.ndarray, list[Invalid]]:
+    """Rows with a missing or non-finite cell in any used column, and what was found."""
+    layout, roles = plan.layout, plan.roles
     items = [Checked(arr.pref, layout.pred_cols, arr.pred)]
     if arr.target is not None and arr.tref is not None:
         items.append(Checked(arr.tref, layout.target_cols, arr.target))
@@ -270,28 +305,53 @@ def _from_tables(
         if v is not None and ref is not None:
             items.append(Checked(ref, [c for c in cols if c], v))
     if arr.weight is not None and roles.weight is not None:
-        wref = arr.pref if roles.weight[0] == "pred" else arr.tref
-        assert wref is not None
-        items.append(Checked(wref, [roles.weight[1]], arr.weight))
-    bad, found = scan_invalid(items, arr.n)
-    if found:
-        if not drop_invalid:
-            raise invalid_error(found)
-        if arr.groups is not None:
-            bad = _whole_groups(arr.groups, bad)
-        dropped = int(bad.sum())
-        if dropped == arr.n:
-            raise DataError(
-                f"every row has a missing or non-finite value ({found[0].describe()})",
-                hint="nothing is left to evaluate after --drop-invalid",
-            )
-        warnings.append(drop_warning(found, dropped, arr.n))
-        arr.keep(~bad)
-    if arr.weight is not None and roles.weight is not None:
-        wref = arr.pref if roles.weight[0] == "pred" else arr.tref
-        assert wref is not None
-        check_weights(arr.weight, wref, roles.weight[1])
+        items.append(Checked(_weight_ref(plan, arr), [roles.weight[1]], arr.weight))
+    return scan_invalid(items, arr.n)
 
+
+def _weight_ref(plan: TablePlan, arr: _Arrays) -> RowRef:
+    assert plan.roles.weight is not None
+    wref = arr.pref if plan.roles.weight[0] == "pred" else arr.tref
+    assert wref is not None
+    return wref
+
+
+def drop_rows(arr: _Arrays, bad: np.ndarray) -> int:
+    """Drop the rows of ``bad`` (whole images in long-form segmentation); the count."""
+    if arr.groups is not None:
+        bad = _whole_groups(arr.groups, bad)
+    dropped = int(bad.sum())
+    arr.keep(~bad)
+    return dropped
+
+
+def check_sample_weights(plan: TablePlan, arr: _Arrays, *, require_positive: bool = True) -> None:
+    """Sample weights ≥ 0 (and, over the whole input, not all 0)."""
+    if arr.weight is not None and plan.roles.weight is not None:
+        check_weights(
+            arr.weight,
+            _weight_ref(plan, arr),
+            plan.roles.weight[1],
+            require_positive=require_positive,
+        )
+
+
+def build_dataset(
+    plan: TablePlan,
+    arr: _Arrays,
+    ptab: Table,
+    ttab: Table | None,
+    *,
+    task: str,
+    logits: bool | None,
+    evidence: list[str],
+    warnings: list[str],
+) -> Dataset:
+    """Aligned, checked arrays → :class:`Dataset`: task and input kind (inferred unless
+    given), the kernels' layout, class names."""
+    layout, roles = plan.layout, plan.roles
+    tsrc = ptab if plan.one_file else ttab
+    assert tsrc is not None
     inputs = {
         "predictions": {
             "path": ptab.name,
@@ -333,6 +393,52 @@ def _from_tables(
     if ds.sample_weight is not None:
         ds.sample_weight = np.ascontiguousarray(ds.sample_weight, dtype=np.float64)
     return ds
+
+
+def _from_tables(
+    ptab: Table,
+    ttab: Table | None,
+    *,
+    task: str,
+    pred_cols: Sequence[str],
+    target_cols: Sequence[str],
+    id_col: str | None,
+    group_col: str | None,
+    weight_col: str | None,
+    logits: bool | None,
+    drop_invalid: bool,
+    evidence: list[str],
+    warnings: list[str],
+) -> Dataset:
+    plan = plan_tables(
+        ptab,
+        ttab,
+        task=task,
+        pred_cols=pred_cols,
+        target_cols=target_cols,
+        id_col=id_col,
+        group_col=group_col,
+        weight_col=weight_col,
+    )
+    evidence.extend(plan.roles.evidence)
+    warnings.extend(plan.roles.warnings)
+    evidence.extend(plan.layout.evidence)
+    arr = table_arrays(plan, ptab, ttab)
+
+    # Missing / non-finite cells, in every used column.
+    bad, found = invalid_cells(plan, arr)
+    if found:
+        if not drop_invalid:
+            raise invalid_error(found)
+        total = arr.n
+        dropped = drop_rows(arr, bad)
+        if arr.n == 0:
+            raise all_invalid_error(found)
+        warnings.append(DropTally().add(found).warning(dropped, total))
+    check_sample_weights(plan, arr)
+    return build_dataset(
+        plan, arr, ptab, ttab, task=task, logits=logits, evidence=evidence, warnings=warnings
+    )
 
 
 def _used(*groups: Sequence[str]) -> list[str]:

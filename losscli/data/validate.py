@@ -11,11 +11,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from losscli.data.align import RowRef
+from losscli.data.readers import places_phrase
 from losscli.errors import DataError
 
 _DROP_HINT = "fill in or remove those rows, or pass --drop-invalid to skip them"
@@ -105,21 +106,76 @@ def invalid_error(found: Sequence[Invalid]) -> DataError:
     return DataError(msg, hint=_DROP_HINT)
 
 
+class DropTally:
+    """What ``--drop-invalid`` dropped, gathered over one or many chunks of rows.
+
+    Keeps, per file and column, the first few source rows and the number of rows, so
+    that a chunked read reports the same warning as a read in one piece.
+    """
+
+    SHOWN = 3
+
+    def __init__(self) -> None:
+        self._cols: dict[tuple[str, str], _Tally] = {}
+
+    def add(self, found: Sequence[Invalid]) -> DropTally:
+        for f in found:
+            key = (f.ref.name, f.column)
+            tally = self._cols.get(key)
+            if tally is None:
+                tally = self._cols[key] = _Tally(
+                    binary=f.ref.table.binary, several_files=len(f.ref.table.files) > 1
+                )
+            room = self.SHOWN - len(tally.places)
+            if room > 0:
+                tally.places += f.ref.table.where(f.ref.source(f.rows[:room]))
+            tally.count += int(f.rows.size)
+        return self
+
+    def warning(self, dropped: int, total: int) -> str:
+        """Warning for ``drop_invalid``: how many rows, from which file, which column."""
+        by_file: dict[str, list[str]] = {}
+        for (name, col), t in self._cols.items():
+            phrase = places_phrase(
+                t.places, binary=t.binary, several_files=t.several_files, total=t.count
+            )
+            by_file.setdefault(name, []).append(f"column '{col}' {phrase}")
+        where = "; ".join(f"{name}: {', '.join(parts)}" for name, parts in by_file.items())
+        return (
+            f"dropped {dropped} of {total} rows with missing or non-finite values "
+            f"(--drop-invalid) — {where}"
+        )
+
+
+@dataclass
+class _Tally:
+    binary: bool
+    several_files: bool
+    places: list[tuple[str, int]] = field(default_factory=list)
+    count: int = 0
+
+
 def drop_warning(found: Sequence[Invalid], dropped: int, total: int) -> str:
-    """Warning for ``drop_invalid``: how many rows, from which file, which column."""
-    by_file: dict[str, list[str]] = {}
-    for f in found:
-        part = f"column '{f.column}' {f.ref.phrase(f.rows[:3], total=f.rows.size)}"
-        by_file.setdefault(f.ref.name, []).append(part)
-    where = "; ".join(f"{name}: {', '.join(parts)}" for name, parts in by_file.items())
-    return (
-        f"dropped {dropped} of {total} rows with missing or non-finite values "
-        f"(--drop-invalid) — {where}"
+    """Warning for ``drop_invalid`` after one read: how many rows, which file and column."""
+    return DropTally().add(found).warning(dropped, total)
+
+
+def all_invalid_error(found: Sequence[Invalid]) -> DataError:
+    """Every row had a missing or non-finite cell: nothing is left after --drop-invalid."""
+    return DataError(
+        f"every row has a missing or non-finite value ({found[0].describe()})",
+        hint="nothing is left to evaluate after --drop-invalid",
     )
 
 
-def check_weights(w: np.ndarray, ref: RowRef, column: str) -> None:
-    """Sample weights: ≥ 0 (finiteness is checked with the other cells), not all 0."""
+def check_weights(
+    w: np.ndarray, ref: RowRef, column: str, *, require_positive: bool = True
+) -> None:
+    """Sample weights: ≥ 0 (finiteness is checked with the other cells), not all 0.
+
+    ``require_positive`` False skips the "not all 0" check (one chunk of a larger input
+    may be all 0; the whole input is checked at the end).
+    """
     neg = np.flatnonzero(w < 0)
     if neg.size:
         raise DataError(
@@ -127,11 +183,15 @@ def check_weights(w: np.ndarray, ref: RowRef, column: str) -> None:
             f"{ref.phrase(neg[:5], total=neg.size)} (first {w[neg[0]]:g})",
             hint="sample weights must be ≥ 0",
         )
-    if w.size and not np.any(w > 0):
-        raise DataError(
-            f"{ref.name}: every sample weight in column '{column}' is 0",
-            hint="at least one row needs a positive weight",
-        )
+    if require_positive and w.size and not np.any(w > 0):
+        raise zero_weights_error(ref.name, column)
+
+
+def zero_weights_error(name: str, column: str) -> DataError:
+    return DataError(
+        f"{name}: every sample weight in column '{column}' is 0",
+        hint="at least one row needs a positive weight",
+    )
 
 
 def check_unit_interval(

@@ -1,0 +1,797 @@
+"""Prediction and target files read in chunks of rows, with bounded memory.
+
+:func:`open_source` returns a :class:`Source`: an iterator of
+:class:`~losscli.data.Dataset` chunks that share task, columns and input kind, plus what
+a report says about the whole input (rows, warnings, evidence). Two kinds:
+
+* :class:`StreamSource` — delimited text (csv/tsv/txt, compressed too) aligned by row
+  order. pandas' C parser reads every file ``chunk_rows`` rows at a time, in lockstep;
+  the first chunk goes through the data layer exactly as a file read in one piece
+  (:func:`~losscli.data.dataset.plan_tables`, validation, task and input-kind
+  inference), and every later chunk is read with the same plan and decisions: its cells
+  are checked with their source row numbers, and values that contradict what the first
+  chunk implied (probabilities leaving [0, 1], binary targets leaving {0, 1}) are a data
+  error with a hint to state ``--logits``/``--task``. A row-count mismatch shows when one
+  file ends before the other and names both counts.
+* :class:`MemorySource` — one :class:`Dataset` from :func:`load_dataset`: Parquet/npy/npz
+  (already fast), stdin, globs and directories, id joins, segmentation and embedding,
+  and anything asked to be kept whole. When such an input is larger than one chunk, the
+  report says so in its warnings ("read in memory: <reason>").
+
+A file of at most ``chunk_rows`` rows is read in one chunk: the first chunk is then the
+whole dataset, and the result is the in-memory one.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from losscli.data.dataset import (
+    Dataset,
+    TablePlan,
+    _Arrays,
+    _selectors,
+    build_dataset,
+    check_sample_weights,
+    drop_rows,
+    invalid_cells,
+    load_dataset,
+    plan_tables,
+    table_arrays,
+)
+from losscli.data.infer import SUM_TOL_ROUNDED
+from losscli.data.readers import (
+    COMPRESSIONS,
+    STDIN,
+    TEXT_EXTENSIONS,
+    Selector,
+    Table,
+    TextFormat,
+    _split_ext,
+    choose_text_columns,
+    empty_lines_note,
+    frame_table,
+    no_rows_error,
+    parse_errors,
+    text_format,
+    trailing_blank_lines,
+    trailing_empty_rows,
+)
+from losscli.data.validate import DropTally, all_invalid_error, invalid_error, zero_weights_error
+from losscli.errors import DataError, UsageError, unknown_name
+from losscli.registry._base import TASKS
+
+#: Rows per chunk by default: 1e6 rows parse as fast as one piece with pandas' C engine
+#: and keep the peak near 170 MiB for two float columns (docs/scale.md).
+DEFAULT_CHUNK_ROWS = 1_000_000
+#: Tasks whose rows are independent once the task is known (segmentation groups pixel
+#: rows into images; embedding losses compare rows with each other).
+STREAM_TASKS = ("regression", "binary", "multiclass", "multilabel", "distribution", "detection")
+#: Extensions read in one piece (binary formats load at memory speed).
+_BINARY_EXTENSIONS = (".npy", ".npz", ".parquet", ".pq")
+
+#: ``progress(bytes_read, total_bytes)`` of the predictions file.
+Progress = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@dataclass
+class ReadInfo:
+    """How the input was read: ``"stream"`` (in chunks) or ``"memory"`` (in one piece)."""
+
+    mode: str
+    chunk_rows: int
+    chunks: int = 0
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"mode": self.mode, "chunk_size": self.chunk_rows}
+        if self.mode == "stream":
+            d["chunks"] = self.chunks
+        if self.reason:
+            d["reason"] = self.reason
+        return d
+
+
+class Source(abc.ABC):
+    """Chunks of one evaluation's rows, and the facts about the whole input."""
+
+    #: The first chunk (or the whole dataset): task, input kind, columns, class names.
+    first: Dataset
+    info: ReadInfo
+
+    @abc.abstractmethod
+    def chunks(self) -> Iterator[Dataset]:
+        """The chunks, first included (a second call reads the input again)."""
+
+    @abc.abstractmethod
+    def summary(self) -> Dataset:
+        """After the chunks were consumed: ``first`` with the totals of the whole input
+        (``n_samples`` through its rows, ``inputs``, ``warnings``, ``evidence``); its
+        arrays are those of the first chunk only when streamed."""
+
+    def class_counts(self, n_classes: int, ignore_index: Any = None) -> np.ndarray:
+        """Rows per class over the whole input (a pass of its own when streamed)."""
+        from losscli.compute import class_counts
+
+        total = np.zeros(n_classes, dtype=np.int64)
+        for ds in self.chunks():
+            if ds.target is not None:
+                total += class_counts(ds.target, n_classes, ignore_index)
+        return total
+
+    def close(self) -> None:  # noqa: B027 - a source without open files has nothing to do
+        """Release open files (idempotent)."""
+
+
+class MemorySource(Source):
+    """The whole dataset in one chunk."""
+
+    def __init__(self, ds: Dataset, info: ReadInfo) -> None:
+        self.first = ds
+        self.info = info
+        if info.reason and ds.n_samples > info.chunk_rows > 0:
+            ds.warnings.append(f"read in memory: {info.reason}")
+
+    def chunks(self) -> Iterator[Dataset]:
+        yield self.first
+
+    def summary(self) -> Dataset:
+        return self.first
+
+    @property
+    def n_samples(self) -> int:
+        return self.first.n_samples
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def open_source(
+    preds: str,
+    targets: str | None = None,
+    *,
+    task: str = "auto",
+    pred_cols: Sequence[str] = (),
+    target_cols: Sequence[str] = (),
+    id_col: str | None = None,
+    group_col: str | None = None,
+    weight_col: str | None = None,
+    logits: bool | None = None,
+    drop_invalid: bool = False,
+    chunk_rows: int | None = None,
+    keep_whole: str | None = None,
+    progress: Progress | None = None,
+) -> Source:
+    """Open the inputs of one evaluation as chunks (see the module docstring).
+
+    ``chunk_rows`` None means :data:`DEFAULT_CHUNK_ROWS`; 0 reads in one piece.
+    ``keep_whole`` names a reason the caller needs every row at once (per-row arrays for
+    plots, bootstrap intervals): the input is then read in memory.
+    """
+    chunk = DEFAULT_CHUNK_ROWS if chunk_rows is None else int(chunk_rows)
+    if chunk < 0:
+        raise UsageError(f"--chunk-size must be ≥ 0, got {chunk}", hint="0 reads in one piece")
+    task = (task or "auto").strip().lower()
+    if task != "auto" and task not in TASKS:
+        raise unknown_name("task", task, ("auto", *TASKS))
+    kwargs: dict[str, Any] = {
+        "task": task,
+        "pred_cols": tuple(pred_cols),
+        "target_cols": tuple(target_cols),
+        "id_col": id_col,
+        "group_col": group_col,
+        "weight_col": weight_col,
+        "logits": logits,
+        "drop_invalid": drop_invalid,
+    }
+    reason = keep_whole or _memory_reason(preds, targets, chunk, **kwargs)
+    if reason is not None:
+        return MemorySource(
+            load_dataset(preds, targets, **kwargs), ReadInfo("memory", chunk, 1, reason)
+        )
+    src = StreamSource(preds, targets, chunk_rows=chunk, progress=progress, **kwargs)
+    try:
+        src.start()
+    except _NotStreamable as exc:
+        src.close()
+        ds = load_dataset(preds, targets, **kwargs)
+        return MemorySource(ds, ReadInfo("memory", chunk, 1, exc.reason))
+    except BaseException:
+        src.close()
+        raise
+    return src
+
+
+def _memory_reason(preds: str, targets: str | None, chunk: int, **kw: Any) -> str | None:
+    """Why these inputs are read in one piece, decided before reading (None: stream)."""
+    if chunk == 0:
+        return "--chunk-size 0"
+    for path in (preds, targets):
+        if path is None:
+            continue
+        if path == STDIN:
+            return "standard input"
+        if not os.path.isfile(path):
+            return (
+                "a directory or glob of files"
+                if os.path.exists(path) or any(ch in path for ch in "*?[")
+                else "no such file"
+            )
+        ext, comp = _split_ext(path)
+        if comp is None and ext in _BINARY_EXTENSIONS:
+            return f"{ext} input (binary formats load in one piece at memory speed)"
+        if comp is not None and comp not in COMPRESSIONS.values():  # pragma: no cover
+            return f"{comp} compression"
+    if kw.get("id_col"):
+        return "rows are joined on an id column (--id-col)"
+    if kw.get("group_col"):
+        return "long-form segmentation groups pixel rows into images (--group-col)"
+    if kw.get("task") not in ("auto", *STREAM_TASKS):
+        return f"{kw.get('task')} losses need every row at once"
+    return None
+
+
+class _NotStreamable(Exception):
+    """The first chunk showed that this input cannot be streamed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --------------------------------------------------------------------------- one file
+
+
+class _FileChunks:
+    """One delimited text file as DataFrames of at most ``chunk_rows`` rows.
+
+    Yields ``(start, frame)``: ``start`` is the 0-based index of the frame's first data
+    row. Empty lines at the end of a frame are held back until a later row shows they
+    are interior (then they are rows with missing values, as in a one-piece read); at
+    the end of the file they are dropped with the same note.
+    """
+
+    def __init__(
+        self, path: str, select: Selector | None, chunk_rows: int, *, with_position: bool
+    ) -> None:
+        import pandas as pd
+
+        ext, comp = _split_ext(path)
+        self.path = path
+        self.fmt: TextFormat = text_format(path, path, comp, ext)
+        self.chunk_rows = chunk_rows
+        self.warnings: list[str] = []
+        self.rows = 0  # data rows yielded so far
+        # the predictions file is opened here so that its position shows the progress
+        self._fh: Any = open(path, "rb") if with_position else None  # noqa: SIM115
+        self.size = os.path.getsize(path)
+        kwargs = self.fmt.read_kwargs(choose_text_columns(self.fmt, select))
+        with parse_errors(self.fmt):
+            self._reader = pd.read_csv(
+                self._fh if self._fh is not None else path, chunksize=chunk_rows, **kwargs
+            )
+
+    def position(self) -> int:
+        """Bytes of the file read so far (compressed bytes for compressed files)."""
+        try:
+            return int(self._fh.tell()) if self._fh is not None else 0
+        except (OSError, ValueError):
+            return 0
+
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
+        import pandas as pd
+
+        fmt = self.fmt
+        carry = None
+        start = 0
+        while True:
+            with parse_errors(fmt):
+                df = next(self._reader, None)
+            if df is None:
+                break
+            df.columns = fmt.column_names(df)
+            if carry is not None:
+                df = pd.concat([carry, df], ignore_index=True)
+                carry = None
+            k = trailing_empty_rows(df)
+            if k:
+                carry, df = df.iloc[len(df) - k :], df.iloc[: len(df) - k]
+            if len(df):
+                self.rows = start + len(df)
+                yield start, df
+                start += len(df)
+        if carry is not None:
+            k = min(len(carry), trailing_blank_lines(fmt.source, fmt.comp))
+            if k:
+                self.warnings.append(empty_lines_note(fmt.name, k))
+            rest = carry.iloc[: len(carry) - k]
+            if len(rest):
+                self.rows = start + len(rest)
+                yield start, rest
+                start += len(rest)
+        if start == 0:
+            raise no_rows_error(fmt)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._reader.close()
+        if self._fh is not None:
+            with contextlib.suppress(Exception):
+                self._fh.close()
+            self._fh = None
+
+
+def _mismatch(files: list[_FileChunks], counts: list[int]) -> None:
+    p, t = files[0], files[1]
+    raise DataError(
+        f"row counts differ: {p.fmt.name} has {counts[0]} rows, {t.fmt.name} has {counts[1]}",
+        hint="rows align by order; add an id column to both files (or pass --id-col) to join on it",
+    )
+
+
+class _Frames:
+    """A file's frames with push-back (alignment splits a frame when files differ)."""
+
+    def __init__(self, file: _FileChunks) -> None:
+        self.file = file
+        self._it = iter(file)
+        self._buf: deque[tuple[int, Any]] = deque()
+
+    def next(self) -> tuple[int, Any] | None:
+        return self._buf.popleft() if self._buf else next(self._it, None)
+
+    def push_front(self, frame: tuple[int, Any]) -> None:
+        self._buf.appendleft(frame)
+
+    def at_end(self) -> bool:
+        if self._buf:
+            return False
+        nxt = next(self._it, None)
+        if nxt is None:
+            return True
+        self._buf.append(nxt)
+        return False
+
+    def count(self, pending: tuple[int, Any] | None) -> int:
+        """Rows of the file: read to its end to count them."""
+        n = self.file.rows
+        if pending is not None:
+            n = pending[0] + len(pending[1])
+        while (f := self.next()) is not None:
+            n = f[0] + len(f[1])
+        return n
+
+
+# --------------------------------------------------------------------------- streams
+
+
+@dataclass
+class _Decision:
+    """What the first chunk decided, applied to every later chunk."""
+
+    task: str
+    task_inferred: bool
+    input_kind: str | None
+    input_kind_inferred: bool
+    rows: int
+    logits: bool | None
+
+
+@dataclass
+class _Totals:
+    rows_read: int = 0
+    kept: int = 0
+    chunks: int = 0
+    dropped: int = 0
+    tally: DropTally = field(default_factory=DropTally)
+    first_found: Any = None
+    positive_weight: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+class StreamSource(Source):
+    """Delimited text files read in lockstep, ``chunk_rows`` rows at a time."""
+
+    def __init__(
+        self,
+        preds: str,
+        targets: str | None,
+        *,
+        task: str,
+        pred_cols: Sequence[str],
+        target_cols: Sequence[str],
+        id_col: str | None,
+        group_col: str | None,
+        weight_col: str | None,
+        logits: bool | None,
+        drop_invalid: bool,
+        chunk_rows: int,
+        progress: Progress | None = None,
+    ) -> None:
+        self.preds, self.targets = preds, targets
+        self.task, self.logits = task, logits
+        self.pred_cols, self.target_cols = tuple(pred_cols), tuple(target_cols)
+        self.id_col, self.group_col, self.weight_col = id_col, group_col, weight_col
+        self.drop_invalid = drop_invalid
+        self.chunk_rows = chunk_rows
+        self.progress = progress
+        roles = [c for c in (id_col, group_col, weight_col) if c]
+        self._sel = _selectors(targets is None, self.pred_cols, self.target_cols, roles)
+        self._files: list[_FileChunks] = []
+        self.plan: TablePlan | None = None
+        self.decision: _Decision | None = None
+        self.info = ReadInfo("stream", chunk_rows)
+        self._first_chunk: Dataset | None = None
+        self._rest: Iterator[Dataset] | None = None
+        self._whole = False
+        self._totals = _Totals()
+        self._file_notes: list[str] = []
+        self._roles_warnings: list[str] = []
+        self._build_warnings: list[str] = []
+        self._summary: Dataset | None = None
+        self._file_rows: list[int] = []
+
+    # ------------------------------------------------------------------ files
+
+    def _open(self) -> list[_FileChunks]:
+        sel_p, sel_t = self._sel
+        files = [_FileChunks(self.preds, sel_p, self.chunk_rows, with_position=True)]
+        try:
+            if self.targets is not None:
+                files.append(_FileChunks(self.targets, sel_t, self.chunk_rows, with_position=False))
+        except BaseException:
+            files[0].close()
+            raise
+        return files
+
+    def close(self) -> None:
+        for f in self._files:
+            f.close()
+        self._files = []
+
+    def _aligned(self, files: list[_FileChunks]) -> Iterator[list[tuple[int, Any]]]:
+        """Frames of every file holding the same rows (alignment by row order)."""
+        peeks = [_Frames(f) for f in files]
+        first = True
+        while True:
+            frames = [p.next() for p in peeks]
+            if all(f is None for f in frames):
+                return
+            if (
+                first
+                and len(files) > 1
+                and all(f is not None and len(f[1]) < self.chunk_rows for f in frames)
+                and all(p.at_end() for p in peeks)
+            ):
+                # the whole input is in this chunk: compare row counts before any row is
+                # used, as a one-piece read does
+                sizes = [len(f[1]) for f in frames if f is not None]
+                if len(set(sizes)) > 1:
+                    _mismatch(files, sizes)
+            first = False
+            if any(f is None for f in frames):
+                _mismatch(files, [p.count(f) for p, f in zip(peeks, frames)])
+            n = min(len(f[1]) for f in frames if f is not None)
+            out = []
+            for p, f in zip(peeks, frames):
+                assert f is not None
+                start, df = f
+                if len(df) > n:
+                    p.push_front((start + n, df.iloc[n:]))
+                    df = df.iloc[:n]
+                out.append((start, df))
+            yield out
+
+    # ------------------------------------------------------------------ chunks
+
+    def start(self) -> None:
+        """Read the first chunk: plan the columns, infer task and input kind."""
+        self._files = self._open()
+        self._rest = self._chunks_from(self._files, first_pass=True)
+        first = next(self._rest, None)
+        if first is None:  # pragma: no cover - an input without rows raises before
+            raise DataError(f"{self.preds}: no data rows")
+        self._first_chunk = first
+
+    def _chunks_from(self, files: list[_FileChunks], *, first_pass: bool) -> Iterator[Dataset]:
+        totals = self._totals if first_pass else _Totals()
+        for frames in self._aligned(files):
+            tables = [frame_table(f.fmt, df, start) for f, (start, df) in zip(files, frames)]
+            ds = self._chunk(tables, totals, first_pass=first_pass)
+            if self.progress is not None and first_pass:
+                self.progress(files[0].position(), files[0].size)
+            if ds is not None:
+                yield ds
+        if first_pass:
+            for f in files:
+                self._totals.warnings.extend(f.warnings)
+            self._file_rows = [f.rows for f in files]
+            self._finish_totals()
+
+    def _chunk(self, tables: list[Table], totals: _Totals, *, first_pass: bool) -> Dataset | None:
+        ptab = tables[0]
+        ttab = tables[1] if len(tables) > 1 else None
+        if ttab is None and ptab.companion is not None:  # pragma: no cover - text has none
+            ttab = ptab.companion
+        if self.plan is None:
+            self._file_notes = list(ptab.notes) + (list(ttab.notes) if ttab is not None else [])
+            self.plan = plan_tables(
+                ptab,
+                ttab,
+                task=self.task,
+                pred_cols=self.pred_cols,
+                target_cols=self.target_cols,
+                id_col=self.id_col,
+                group_col=self.group_col,
+                weight_col=self.weight_col,
+            )
+            if self.plan.roles.joined:
+                raise _NotStreamable(
+                    f"rows are joined on the id column '{self.plan.roles.id_pred}'"
+                )
+            if self.plan.layout.task not in (None, *STREAM_TASKS) or self.plan.layout.embedding:
+                what = self.plan.layout.embedding or self.plan.layout.task
+                raise _NotStreamable(f"{what} losses need every row at once")
+            self._roles_warnings = list(self.plan.roles.warnings)
+        plan = self.plan
+        arr = table_arrays(plan, ptab, ttab)
+        n_read = arr.n
+        totals.rows_read += n_read
+        bad, found = invalid_cells(plan, arr)
+        if found:
+            if not self.drop_invalid:
+                raise invalid_error(found)
+            if totals.first_found is None:
+                totals.first_found = found[0]
+            totals.tally.add(found)
+            totals.dropped += drop_rows(arr, bad)
+        if arr.n == 0:
+            return None
+        check_sample_weights(plan, arr, require_positive=False)
+        if arr.weight is not None and bool(np.any(arr.weight > 0)):
+            totals.positive_weight = True
+        totals.chunks += 1
+        totals.kept += arr.n
+        if self.decision is None:
+            evidence = (
+                list(self._file_notes) + list(plan.roles.evidence) + list(plan.layout.evidence)
+            )
+            build_warnings: list[str] = []
+            ds = build_dataset(
+                plan,
+                arr,
+                ptab,
+                ttab,
+                task=self.task,
+                logits=self.logits,
+                evidence=evidence,
+                warnings=build_warnings,
+            )
+            if ds.task not in STREAM_TASKS or ds.context.get("layout"):
+                raise _NotStreamable(f"{ds.task} losses need every row at once")
+            if _named_binary(ds, arr):
+                raise _NotStreamable("binary targets are class names")
+            self._build_warnings = build_warnings
+            self.decision = _Decision(
+                ds.task,
+                ds.task_inferred,
+                ds.input_kind,
+                ds.input_kind_inferred,
+                arr.n,
+                None if ds.input_kind is None else ds.input_kind == "logits",
+            )
+            return ds
+        d = self.decision
+        _check_consistent(d, plan, arr)
+        more: list[str] = []
+        ds = build_dataset(
+            plan, arr, ptab, ttab, task=d.task, logits=d.logits, evidence=[], warnings=more
+        )
+        if first_pass:
+            for w in more:
+                if w not in self._build_warnings and len(self._build_warnings) < 50:
+                    self._build_warnings.append(w)
+        ds.task_inferred, ds.input_kind_inferred = d.task_inferred, d.input_kind_inferred
+        return ds
+
+    def chunks(self) -> Iterator[Dataset]:
+        if self._rest is not None:
+            assert self._first_chunk is not None
+            rest, self._rest = self._rest, None
+            yield self._first_chunk
+            yield from rest
+            return
+        # another pass: read the files again
+        files = self._open()
+        try:
+            yield from self._chunks_from(files, first_pass=False)
+        finally:
+            for f in files:
+                f.close()
+
+    def class_counts(self, n_classes: int, ignore_index: Any = None) -> np.ndarray:
+        """A pass of its own over the files, before the losses' pass."""
+        from losscli.compute import class_counts
+
+        total = np.zeros(n_classes, dtype=np.int64)
+        files = self._open()
+        try:
+            for ds in self._chunks_from(files, first_pass=False):
+                if ds.target is not None:
+                    total += class_counts(ds.target, n_classes, ignore_index)
+        finally:
+            for f in files:
+                f.close()
+        return total
+
+    def _finish_totals(self) -> None:
+        t = self._totals
+        if t.kept == 0 and t.first_found is not None:
+            raise all_invalid_error([t.first_found])
+        if (
+            self.plan is not None
+            and self.plan.roles.weight is not None
+            and t.kept
+            and not t.positive_weight
+        ):
+            raise zero_weights_error(
+                self._files[0].fmt.name
+                if self.plan.roles.weight[0] == "pred"
+                else self._files[-1].fmt.name,
+                self.plan.roles.weight[1],
+            )
+        self.info.chunks = t.chunks
+
+    @property
+    def first(self) -> Dataset:  # type: ignore[override]
+        assert self._first_chunk is not None
+        return self._first_chunk
+
+    @property
+    def n_samples(self) -> int:
+        return self._totals.kept
+
+    def summary(self) -> Dataset:
+        """The first chunk's dataset carrying the totals of the whole input."""
+        if self._summary is not None:
+            return self._summary
+        first = self.first
+        t = self._totals
+        warnings = list(t.warnings) + list(self._roles_warnings)
+        if t.dropped:
+            warnings.append(t.tally.warning(t.dropped, t.rows_read))
+        warnings += self._build_warnings
+        inputs = {k: dict(v) for k, v in first.inputs.items()}
+        inputs["predictions"]["rows"] = self._file_rows[0]
+        if "targets" in inputs:
+            inputs["targets"]["rows"] = self._file_rows[-1]
+        evidence = list(first.evidence)
+        if t.chunks > 1 and (first.task_inferred or first.input_kind_inferred):
+            rows = self.decision.rows if self.decision else 0
+            warnings.append(
+                f"read in {t.chunks} chunks of up to {self.chunk_rows} rows: what was "
+                f"inferred from the first {rows} rows was checked on every later row "
+                "(--chunk-size 0 infers from every row)"
+            )
+        if t.chunks <= 1:
+            self.info.mode = "memory"
+        self._summary = _Summary(first, warnings, evidence, inputs, t.kept)
+        return self._summary
+
+
+class _Summary(Dataset):
+    """A Dataset view whose sample count is the whole input's."""
+
+    def __init__(
+        self,
+        first: Dataset,
+        warnings: list[str],
+        evidence: list[str],
+        inputs: dict[str, dict[str, Any]],
+        n: int,
+    ) -> None:
+        self.__dict__.update(first.__dict__)
+        self.warnings = warnings
+        self.evidence = evidence
+        self.inputs = inputs
+        self._n = n
+
+    @property
+    def n_samples(self) -> int:
+        return self._n
+
+
+def _named_binary(ds: Dataset, arr: _Arrays) -> bool:
+    return ds.task == "binary" and arr.target is not None and arr.target.dtype == object
+
+
+def _check_consistent(d: _Decision, plan: TablePlan, arr: _Arrays) -> None:
+    """A later chunk must fit what the first chunk's values implied."""
+    lay = plan.layout
+    if (
+        d.task_inferred
+        and arr.target is not None
+        and arr.tref is not None
+        and d.task in ("binary", "multilabel")
+        and arr.target.dtype != object
+    ):
+        t = arr.target
+        off = (t != 0.0) & (t != 1.0)
+        if off.any():
+            rows = np.flatnonzero(off.any(axis=1) if off.ndim == 2 else off)
+            j = int(np.flatnonzero(off.reshape(off.shape[0], -1)[rows[0]])[0])
+            v = float(t.reshape(t.shape[0], -1)[rows[0], j])
+            col = lay.target_cols[j] if j < len(lay.target_cols) else str(j)
+            raise DataError(
+                f"{arr.tref.name}: targets were read as {d.task} (0/1) from the first "
+                f"{d.rows} rows, but {arr.tref.phrase(rows[:5], total=rows.size)} "
+                f"{'has' if rows.size == 1 else 'have'} {v:g} in column '{col}'"
+                + (" (first)" if rows.size > 1 else ""),
+                hint=f"pass --task regression for continuous targets, or --task {d.task} "
+                "to accept soft labels in [0, 1] (or --chunk-size 0 to infer from every row)",
+            )
+    if d.input_kind == "probabilities" and d.input_kind_inferred:
+        scores, cols = (
+            (arr.score, [lay.score_col or "score"])
+            if d.task == "detection"
+            else (
+                arr.pred,
+                lay.pred_cols,
+            )
+        )
+        if scores is None or scores.size == 0:
+            return
+        mat = scores.reshape(scores.shape[0], -1)
+        if mat.min() < 0.0 or mat.max() > 1.0:
+            out = (mat < 0.0) | (mat > 1.0)
+            rows = np.flatnonzero(out.any(axis=1))
+            j = int(np.flatnonzero(out[rows[0]])[0])
+            col = cols[j] if j < len(cols) else str(j)
+            raise DataError(
+                f"{arr.pref.name}: predictions were read as probabilities (all in [0, 1] in "
+                f"the first {d.rows} rows), but {arr.pref.phrase(rows[:5], total=rows.size)} "
+                f"{'has' if rows.size == 1 else 'have'} {mat[rows[0], j]:g} in column '{col}'"
+                + (" (first)" if rows.size > 1 else ""),
+                hint="pass --logits if the predictions are logits (or --chunk-size 0 to "
+                "infer from every row)",
+            )
+        if d.task == "multiclass" and mat.shape[1] >= 2:
+            err = np.abs(mat.sum(axis=1) - 1.0)
+            rows = np.flatnonzero(err > SUM_TOL_ROUNDED)
+            if rows.size:
+                raise DataError(
+                    f"{arr.pref.name}: predictions were read as probabilities (rows summing "
+                    f"to 1 in the first {d.rows} rows), but "
+                    f"{arr.pref.phrase(rows[:5], total=rows.size)} "
+                    f"{'sums' if rows.size == 1 else 'sum'} to {mat[rows[0]].sum():.6g}"
+                    + (" (first)" if rows.size > 1 else ""),
+                    hint="pass --logits if the predictions are logits, or --probs to accept "
+                    "them as they are (or --chunk-size 0 to infer from every row)",
+                )
+
+
+def is_text_path(path: str) -> bool:
+    """Whether ``path`` names a delimited text file (csv/tsv/txt, compressed or not)."""
+    ext, _comp = _split_ext(path)
+    return ext in TEXT_EXTENSIONS
+
+
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "MemorySource",
+    "ReadInfo",
+    "Source",
+    "StreamSource",
+    "open_source",
+]
