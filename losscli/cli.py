@@ -133,7 +133,10 @@ def _check_output_flags(outputs: list[Path] | None, precision: int) -> None:
     if precision < 1:
         raise UsageError(f"--precision must be at least 1, got {precision}")
     for p in outputs or []:
-        format_for_path(p)
+        if format_for_path(p) == "html":
+            from losscli.report.charts import require_matplotlib
+
+            require_matplotlib()  # before any input is read or any file written
 
 
 def _resolve_format(fmt: Format | None, as_json: bool) -> str:
@@ -154,9 +157,10 @@ def emit(
     fmt: str,
     outputs: list[Path] | None,
     precision: int,
+    report: Any = None,
 ) -> None:
     """Write ``-o`` files (atomically, all rendered before any is written) and print the
-    chosen format on stdout."""
+    chosen format on stdout. ``report`` (evaluate, compare) feeds the HTML page's charts."""
     from losscli.report import write_files
 
     if precision < 1:
@@ -179,6 +183,10 @@ def emit(
             from losscli.report.markdown import render as md_render
 
             return md_render(doc, precision)
+        if kind == "html" and doc.get("command") in ("evaluate", "compare"):
+            from losscli.report.html import render as html_render
+
+            return html_render(report if report is not None else doc, precision)
         if kind == "html":
             from losscli.report.table import to_html
 
@@ -195,6 +203,19 @@ def emit(
     else:
         sys.stdout.write(render(fmt))
         sys.stdout.flush()
+
+
+def _wants_rows(outputs: list[Path] | None, plot: bool) -> bool:
+    """Whether the run must keep per-row values: for ``--plot`` and ``-o *.html``."""
+    from losscli.report import format_for_path
+
+    return plot or any(format_for_path(p) == "html" for p in outputs or [])
+
+
+def draw_plot(draw: Callable[[Any], None], *, out: Any, err: Any, fmt: str) -> None:
+    """``--plot``: after the table on stdout; on stderr with a machine format, so stdout
+    stays parseable."""
+    draw(out if fmt == "table" else err)
 
 
 def _version_callback(value: bool) -> None:
@@ -243,6 +264,14 @@ OutputOpt = Annotated[
         "Repeatable. Written atomically.",
     ),
 ]
+PlotOpt = Annotated[
+    bool,
+    typer.Option(
+        "--plot",
+        help="Also draw the most telling chart as text (stdout after the table; stderr with "
+        "--format json/csv/markdown). Keeps per-row values, so the input is read in one piece.",
+    ),
+]
 PrecisionOpt = Annotated[
     int, typer.Option("--precision", help="Significant digits in table and markdown output.")
 ]
@@ -250,6 +279,16 @@ QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No notes or warnings on stderr; results only.")
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+ChunkSizeOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--chunk-size",
+        min=0,
+        metavar="ROWS",
+        help="Read large csv/tsv/txt inputs in chunks of this many rows (default "
+        "1000000; 0 reads in one piece). Memory stays bounded whatever the file size.",
+    ),
+]
 
 
 # ------------------------------------------------------------------ losses
@@ -330,6 +369,48 @@ def _data_notes(err: Any, doc: dict[str, Any], quiet: bool) -> None:
         err.print(f"  because {line}", markup=False, highlight=False, soft_wrap=True)
     for w in doc.get("warnings", []):
         err.print(f"note: {w}", markup=False, highlight=False, soft_wrap=True)
+
+
+class ReadProgress:
+    """A Rich progress bar on stderr for the bytes read of the predictions file; only when
+    stderr is a terminal (and not --quiet), and only once a second chunk is read."""
+
+    def __init__(self, err: Any, *, enabled: bool) -> None:
+        self.err = err
+        self.enabled = enabled and bool(getattr(err, "is_terminal", False))
+        self._progress: Any = None
+        self._task: Any = None
+        self._calls = 0
+
+    def update(self, done: int, total: int) -> None:
+        self._calls += 1
+        if self._calls < 2 or not self.enabled:
+            return
+        if self._progress is None:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._progress = Progress(
+                TextColumn("reading"),
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                console=self.err,
+                transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("read", total=total or None)
+        self._progress.update(self._task, completed=done)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
 
 
 @app.command(epilog=EPILOG)
@@ -420,6 +501,8 @@ def evaluate(
     config: Annotated[
         str | None, typer.Option("--config", help="YAML file with the same settings; flags win.")
     ] = None,
+    chunk_size: ChunkSizeOpt = None,
+    plot: PlotOpt = False,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
     output: OutputOpt = None,
@@ -440,37 +523,41 @@ def evaluate(
             raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
         fmt_name = _resolve_format(fmt, as_json)
         _check_output_flags(output, precision)
-        report = api_evaluate(
-            preds,
-            targets,
-            task=task,
-            losses=loss,
-            params=parse_param_flags(param or []),
-            gates=parse_gate_flags(max_ or []),
-            logits=True if logits else (False if probs else None),
-            pred_cols=pred_col or (),
-            target_cols=target_col or (),
-            id_col=id_col,
-            group_col=group_col,
-            weight_col=weight_col,
-            drop_invalid=drop_invalid,
-            reduction=reduction,
-            worst=worst,
-            per_sample=per_sample is not None,
-            per_class=per_class,
-            config=config,
-        )
+        bar = ReadProgress(err, enabled=not quiet)
+        progress = bar.update if bar.enabled else None
+        try:
+            report = api_evaluate(
+                preds,
+                targets,
+                task=task,
+                losses=loss,
+                params=parse_param_flags(param or []),
+                gates=parse_gate_flags(max_ or []),
+                logits=True if logits else (False if probs else None),
+                pred_cols=pred_col or (),
+                target_cols=target_col or (),
+                id_col=id_col,
+                group_col=group_col,
+                weight_col=weight_col,
+                drop_invalid=drop_invalid,
+                reduction=reduction,
+                worst=worst,
+                per_sample=_wants_rows(output, plot),
+                per_class=per_class,
+                config=config,
+                chunk_size=chunk_size,
+                per_sample_path=str(per_sample) if per_sample is not None else None,
+                progress=progress,
+            )
+        finally:
+            bar.stop()
         doc = report.data
         _data_notes(err, doc, quiet)
-        if per_sample is not None:
-            from losscli.report import write_atomic
-            from losscli.report.csv import render_per_sample
+        emit(doc, out=out, fmt=fmt_name, outputs=output, precision=precision, report=report)
+        if plot:
+            from losscli.report.termplot import plot_result
 
-            ds = report.dataset
-            write_atomic(
-                per_sample, render_per_sample(ds.row_numbers, ds.row_ids, report.per_sample)
-            )
-        emit(doc, out=out, fmt=fmt_name, outputs=output, precision=precision)
+            draw_plot(lambda c: plot_result(report, c), out=out, err=err, fmt=fmt_name)
         failed = [g for g in doc["gates"] if not g["passed"]]
         if failed and not quiet:
             for g in failed:
@@ -548,6 +635,8 @@ def compare(
     config: Annotated[
         str | None, typer.Option("--config", help="YAML file with the same settings; flags win.")
     ] = None,
+    chunk_size: ChunkSizeOpt = None,
+    plot: PlotOpt = False,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
     output: OutputOpt = None,
@@ -592,10 +681,15 @@ def compare(
             seed=seed,
             sort_by=sort_by,
             config=config,
+            chunk_size=chunk_size,
         )
         doc = report.data
         _data_notes(err, doc, quiet)
-        emit(doc, out=out, fmt=fmt_name, outputs=output, precision=precision)
+        emit(doc, out=out, fmt=fmt_name, outputs=output, precision=precision, report=report)
+        if plot:
+            from losscli.report.termplot import plot_result
+
+            draw_plot(lambda c: plot_result(report, c), out=out, err=err, fmt=fmt_name)
         failed = [g for g in doc["gates"] if not g["passed"]]
         if failed and not quiet:
             for g in failed:
@@ -676,6 +770,14 @@ def recommend(
     framework: Annotated[
         Framework, typer.Option("--framework", help="Code snippets for pytorch, keras or all.")
     ] = Framework.all,
+    plot: Annotated[
+        bool,
+        typer.Option(
+            "--plot",
+            help="Draw the candidate losses as functions of the error, of p_t or of a "
+            "distance (stdout after the table; stderr with other formats).",
+        ),
+    ] = False,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
     output: OutputOpt = None,
@@ -728,6 +830,10 @@ def recommend(
             evidence=evidence,
         )
         emit(doc, out=out, fmt=fmt_name, outputs=output, precision=4)
+        if plot:
+            from losscli.report.termplot import plot_recommendation
+
+            draw_plot(lambda c: plot_recommendation(doc, c), out=out, err=err, fmt=fmt_name)
         return 0
 
     run_command(debug, body)

@@ -1,0 +1,502 @@
+"""``--plot``: the most telling chart of a result, drawn with text in the terminal.
+
+Bars are Unicode block characters and every number is printed beside its bar, so the
+charts read the same at 80 columns, with ``NO_COLOR``, in a CI log or pasted in an
+issue: nothing depends on colour. The numbers come from
+:mod:`losscli.report.chart_data`, which the HTML charts share; loss curves are evaluated
+by the registered kernels.
+
+What is drawn:
+
+* evaluate, regression: residual histogram and the share of each loss carried by the
+  worst rows; binary / multiclass / multilabel: reliability table and the mean loss per
+  class; segmentation: per-image overlap losses, worst first; embedding: distances of
+  similar and dissimilar pairs with the margin; other tasks: the per-row distribution
+  of the first loss and the worst-row shares.
+* compare: each loss as bars per model (with bootstrap intervals); one model: the
+  share of each loss carried by the worst 1% and 5% of rows.
+* recommend: the candidate losses as functions of the error, of p_t or of a distance.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from losscli.report import chart_data as cd
+from losscli.report import fmt_number
+
+#: Eighths of a character cell, for bars with sub-cell resolution.
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+#: Curve markers of the text line chart, in legend order.
+MARKERS = "*o+x#%@&"
+#: Widest chart drawn, whatever the terminal width.
+MAX_WIDTH = 100
+#: Rows of the text line chart.
+CHART_ROWS = 15
+
+
+def _width(console: Any) -> int:
+    return max(60, min(int(console.width), MAX_WIDTH))
+
+
+def bar(fraction: float, width: int) -> str:
+    """A left-aligned bar of ``fraction`` × ``width`` cells (eighth-cell resolution)."""
+    if not math.isfinite(fraction) or fraction <= 0 or width <= 0:
+        return ""
+    cells = min(fraction, 1.0) * width
+    full = int(cells)
+    part = round((cells - full) * 8)
+    if part == 8:
+        full, part = full + 1, 0
+    return "█" * full + (_EIGHTHS[part] if part else "")
+
+
+def rbar(fraction: float, width: int) -> str:
+    """A right-aligned bar (for mirrored charts): full cells and a right half cell."""
+    if not math.isfinite(fraction) or fraction <= 0 or width <= 0:
+        return " " * max(width, 0)
+    cells = min(fraction, 1.0) * width
+    full = int(cells)
+    half = "▐" if cells - full >= 0.5 else ""
+    if not full and not half:
+        half = "▕"
+    return f"{half}{'█' * full}".rjust(width)
+
+
+def _emit(console: Any, lines: Sequence[str], title: str | None = None) -> None:
+    """Print ``title`` (bold) and ``lines``; a line wider than the chart width (prose)
+    is wrapped here, so nothing is cut or wrapped mid-bar by the terminal."""
+    from rich.text import Text
+
+    width = _width(console)
+    if title:
+        for part in _wrap(title, width):
+            console.print(Text(part, style="bold"), no_wrap=True, crop=True)
+    for line in lines:
+        for part in [line] if len(line) <= width else _wrap(line, width):
+            console.print(Text(part.rstrip()), no_wrap=True, crop=True, highlight=False)
+    console.print()
+
+
+def _pct(x: float | None) -> str:
+    if x is None or not math.isfinite(x):
+        return "—"
+    return f"{x:.0%}" if x >= 0.01 or x == 0 else f"{x:.1%}"
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def histogram_lines(values: np.ndarray, width: int, bins: int = 10) -> list[str]:
+    """Horizontal histogram: one line per bin, ``low … high  bar  count``."""
+    v = values[np.isfinite(values)]
+    if v.size == 0:
+        return ["(no finite values)"]
+    lo, hi = float(v.min()), float(v.max())
+    if hi == lo:
+        hi = lo + 1.0
+    edges = np.linspace(lo, hi, bins + 1)
+    counts, _ = np.histogram(v, bins=edges)
+    labels = [f"{fmt_number(a, 3)} … {fmt_number(b, 3)}" for a, b in itertools.pairwise(edges)]
+    lw = max(len(s) for s in labels)
+    cw = max(len(str(int(c))) for c in counts)
+    bw = max(10, width - lw - cw - 4)
+    top = max(int(counts.max()), 1)
+    return [
+        f"{lab:>{lw}} │{bar(c / top, bw):<{bw}} {int(c):>{cw}}" for lab, c in zip(labels, counts)
+    ]
+
+
+def bar_rows(rows: Sequence[tuple[str, float, str]], width: int) -> list[str]:
+    """``label  bar  text`` lines; bars scale to the largest value (negatives draw empty)."""
+    if not rows:
+        return []
+    lw = min(max(len(r[0]) for r in rows), 28)
+    tw = max(len(r[2]) for r in rows)
+    bw = max(10, width - lw - tw - 3)
+    finite = [r[1] for r in rows if math.isfinite(r[1])]
+    top = max([x for x in finite if x > 0], default=1.0)
+    out = []
+    for name, value, text in rows:
+        name = name if len(name) <= lw else name[: lw - 1] + "…"
+        frac = value / top if math.isfinite(value) else 0.0
+        out.append(f"{name:<{lw}} {bar(frac, bw):<{bw}} {text}")
+    return out
+
+
+def share_lines(shares: Sequence[cd.Share], width: int) -> list[str]:
+    """Share of each loss carried by the worst 1/5/10/25% of rows, bar at 1%."""
+    if not shares:
+        return []
+    merged = cd.merge_identical({s.loss: s.cumulative for s in shares})
+    items = [cd.Share(name, cum) for name, cum in merged.items()]
+    lw = min(max(len(s.loss) for s in items), 24)
+    cols = "".join(f"{f'{p:.0%}':>6}" for p in cd.SHARE_POINTS)
+    bw = max(10, width - lw - len(cols) - 3)
+    head = f"{'loss':<{lw}} {'worst 1% of rows carry':<{bw}} {cols}"
+    out = [head]
+    for s in items:
+        name = s.loss if len(s.loss) <= lw else s.loss[: lw - 1] + "…"
+        vals = "".join(f"{_pct(s.at(p)):>6}" for p in cd.SHARE_POINTS)
+        out.append(f"{name:<{lw}} {bar(s.at(0.01), bw):<{bw}} {vals}")
+    out.append(
+        "(if every row weighed the same, the worst 1% would carry 1%; "
+        "columns: worst 1/5/10/25% of rows)"
+    )
+    return out
+
+
+def line_chart(curves: cd.Curves, width: int, rows: int = CHART_ROWS) -> list[str]:
+    """Curves on a character grid, one marker per curve, vertical marks as ``┊``.
+
+    A curve that leaves the top of the chart is cut there (its legend entry says so);
+    the y range is set by the other curves when one dwarfs them (mse next to mae)."""
+    names = list(curves.ys)
+    x = curves.x
+    tops = {k: float(np.nanmax(y)) for k, y in curves.ys.items()}
+    ordered = sorted(tops.values(), reverse=True)
+    ymax = ordered[0]
+    if len(ordered) > 1 and ordered[0] > 3 * ordered[1] > 0:
+        ymax = 2 * ordered[1]
+    ymin = min(0.0, min(float(np.nanmin(y)) for y in curves.ys.values()))
+    ymax = ymax if ymax > ymin else ymin + 1.0
+    ylab = [fmt_number(ymax, 3), fmt_number((ymax + ymin) / 2, 3), fmt_number(ymin, 3)]
+    yw = max(len(s) for s in ylab)
+    pw = max(20, width - yw - 2)
+    grid = [[" "] * pw for _ in range(rows)]
+    x0, x1 = float(x[0]), float(x[-1])
+
+    def col_of(xv: float) -> int:
+        return min(pw - 1, max(0, round((xv - x0) / (x1 - x0) * (pw - 1))))
+
+    for _name, xv in curves.marks:
+        if x0 <= xv <= x1:
+            c = col_of(xv)
+            for r in range(rows):
+                grid[r][c] = "┊"
+            if x0 < -xv < x1 and curves.key == "error":
+                for r in range(rows):
+                    grid[r][col_of(-xv)] = "┊"
+    clipped: set[str] = set()
+    for j, name in enumerate(names):
+        y = curves.ys[name]
+        xs = np.linspace(x0, x1, pw)
+        ys = np.interp(xs, x, y)
+        for c, yv in enumerate(ys):
+            if not math.isfinite(yv):
+                continue
+            if yv > ymax:
+                clipped.add(name)
+                continue
+            r = rows - 1 - round((yv - ymin) / (ymax - ymin) * (rows - 1))
+            grid[r][c] = MARKERS[j % len(MARKERS)]
+    out = []
+    for r in range(rows):
+        lab = ylab[0] if r == 0 else ylab[1] if r == rows // 2 else ylab[2] if r == rows - 1 else ""
+        out.append(f"{lab:>{yw}} ┤{''.join(grid[r])}" if lab else f"{'':>{yw}} │{''.join(grid[r])}")
+    out.append(f"{'':>{yw}} └{'─' * pw}")
+    left, mid, right = fmt_number(x0, 3), fmt_number((x0 + x1) / 2, 3), fmt_number(x1, 3)
+    axis = [" "] * pw
+    for text, c in ((left, 0), (mid, pw // 2 - len(mid) // 2), (right, pw - len(right))):
+        for i, ch in enumerate(text):
+            if 0 <= c + i < pw:
+                axis[c + i] = ch
+    out.append(f"{'':>{yw}}  {''.join(axis)}")
+    out.append(f"{'':>{yw}}  {curves.xlabel:^{pw}}".rstrip())
+    legend = [
+        f"{MARKERS[j % len(MARKERS)]} {n}" + (" (cut at the top)" if n in clipped else "")
+        for j, n in enumerate(names)
+    ]
+    if curves.marks:
+        legend.append("┊ " + ", ".join(n for n, _ in curves.marks))
+    out += _wrap_items(legend, width)
+    return out
+
+
+def _wrap_items(items: Sequence[str], width: int, sep: str = "   ") -> list[str]:
+    lines: list[str] = []
+    cur = ""
+    for it in items:
+        cand = it if not cur else cur + sep + it
+        if len(cand) > width and cur:
+            lines.append(cur)
+            cur = it
+        else:
+            cur = cand
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=width) or [""]
+
+
+def value_table(curves: cd.Curves, width: int) -> list[str]:
+    """The curves' values at a few telling points (``curves.probe``), from the kernels."""
+    if not curves.probe:
+        return []
+    xname = {"error": "e", "pt": "p_t", "distance": "d"}.get(curves.key, "x")
+    heads = [f"{xname}={fmt_number(p, 3)}" for p in curves.probe]
+    names = list(curves.ys)
+    lw = min(max(len(n) for n in names) + 2, max(12, width - 10 * len(heads)))
+    out = [f"{'':<{lw}}" + "".join(f"{h:>10}" for h in heads)]
+    vals = [curves.at(p) for p in curves.probe]
+    for j, n in enumerate(names):
+        shown = f"{MARKERS[j % len(MARKERS)]} {n}"
+        shown = shown if len(shown) <= lw else shown[: lw - 1] + "…"
+        out.append(f"{shown:<{lw}}" + "".join(f"{fmt_number(v[n], 4):>10}" for v in vals))
+    return out
+
+
+# --------------------------------------------------------------------------- evaluate
+
+
+def plot_result(report: Any, console: Any) -> None:
+    """The terminal chart of an evaluate or compare result."""
+    doc = report.data
+    console.print()
+    if doc.get("command") == "compare":
+        _compare(doc, console)
+        return
+    width = _width(console)
+    task = doc["task"]["name"]
+    ds = report.dataset
+    if task == "regression":
+        e = cd.residuals(ds)
+        if e is not None and e.size:
+            _residuals(e, console, width)
+        _emit(
+            console,
+            share_lines(cd.shares(report), width) or ["(no per-row values)"],
+            "Share of each loss carried by the worst rows",
+        )
+        return
+    if task in ("binary", "multiclass", "multilabel"):
+        _reliability(ds, console, width)
+        _class_loss(report, console, width)
+        return
+    if task == "segmentation":
+        _images(report, console, width)
+        return
+    if task == "embedding":
+        _distances(report, console, width)
+        return
+    rows = cd.row_losses(report)
+    if rows:
+        name, values = next(iter(rows.items()))
+        _emit(console, histogram_lines(values, width), f"Per-row {name} ({values.size} rows)")
+    _emit(
+        console,
+        share_lines(cd.shares(report), width) or ["(no per-row values)"],
+        "Share of each loss carried by the worst rows",
+    )
+
+
+def _residuals(e: np.ndarray, console: Any, width: int) -> None:
+    from losscli.report.charts import ROBUST_Z
+
+    med = float(np.median(e))
+    spread = 1.4826 * float(np.median(np.abs(e - med)))
+    inside = e[np.abs(e - med) <= ROBUST_Z * spread] if spread > 0 else e
+    out = e[~np.isin(e, inside)] if inside.size != e.size else np.empty(0)
+    title = f"Residuals e = prediction − target ({e.size} rows)"
+    lines = histogram_lines(inside, width)
+    if out.size:
+        lines.append(
+            f"+ {out.size} rows beyond {ROBUST_Z:g} robust SDs of the median, from "
+            f"{fmt_number(float(out.min()), 4)} to {fmt_number(float(out.max()), 4)}"
+        )
+    qs = cd.abs_quantiles(e)
+    lines.append("   ".join(f"{n} {fmt_number(v, 4)}" for n, v in qs))
+    _emit(console, lines, title)
+
+
+def _reliability(ds: Any, console: Any, width: int) -> None:
+    rel = cd.reliability(ds)
+    if rel is None:
+        return
+    head = f"{'bin':<9} {'rows':>6} {'predicted':>9} {'observed':>9}  "
+    tw = max(10, width - len(head) - 2)
+    lines = [head + "0" + " " * (tw - 2) + "1"]
+    for i in range(len(rel.counts)):
+        lo, hi = rel.edges[i], rel.edges[i + 1]
+        label = f"{lo:.1f}–{hi:.1f}"
+        if rel.counts[i] == 0:
+            lines.append(f"{label:<9} {0:>6} {'—':>9} {'—':>9}  ")
+            continue
+        track = list(bar(float(rel.observed[i]), tw).ljust(tw))
+        track[min(tw - 1, round(float(rel.predicted[i]) * (tw - 1)))] = "|"
+        lines.append(
+            f"{label:<9} {int(rel.counts[i]):>6} {rel.predicted[i]:>9.3f} "
+            f"{rel.observed[i]:>9.3f}  {''.join(track)}"
+        )
+    lines.append(
+        f"█ {rel.what}, | mean predicted probability: a bar ending at | is calibrated, "
+        "short of it overconfident, past it underconfident."
+    )
+    _emit(
+        console,
+        [ln for part in lines for ln in ([part] if len(part) <= width else _wrap(part, width))],
+        f"Calibration: {rel.what} by predicted probability (ECE {rel.ece:.3f}, {rel.n} predictions)",
+    )
+
+
+def _class_loss(report: Any, console: Any, width: int) -> None:
+    per = cd.class_losses(report)
+    if not per:
+        return
+    counts = cd.class_counts(report.dataset)
+    loss, vals = next(iter(per.items()))
+    multilabel = report.data["task"]["name"] == "multilabel"
+    rows = [
+        (
+            f"{k} ({counts.get(k, '?')}{' pos' if multilabel else ''})",
+            v,
+            fmt_number(v, 4),
+        )
+        for k, v in vals.items()
+    ]
+    what = "label" if multilabel else "true class"
+    _emit(console, bar_rows(rows, width), f"Mean {loss} by {what} (rows in brackets)")
+
+
+def _images(report: Any, console: Any, width: int) -> None:
+    scores = cd.image_overlap(report)
+    if scores is None:
+        return
+    first = scores.losses[0]
+    k = min(12, len(scores.names))
+    rows = []
+    for i in range(k):
+        text = "  ".join(f"{n} {fmt_number(float(scores.values[n][i]), 3)}" for n in scores.losses)
+        rows.append((scores.names[i], float(scores.values[first][i]), text))
+    lines = bar_rows(rows, width)
+    if len(scores.names) > k:
+        lines.append(f"… and {len(scores.names) - k} more images")
+    lines.append("(0 = perfect overlap, 1 = none; bars show " + first + ")")
+    _emit(console, lines, f"Per-image {first}, worst first ({len(scores.names)} images)")
+
+
+def _distances(report: Any, console: Any, width: int) -> None:
+    dist = cd.embedding_distances(report)
+    if dist is None:
+        return
+    allv = np.concatenate([dist.positive, dist.negative])
+    top = float(allv.max()) if allv.size else 1.0
+    if dist.margin is not None:
+        top = max(top, dist.margin * 1.05)
+    bins = 12
+    edges = np.linspace(0.0, top if top > 0 else 1.0, bins + 1)
+    pc, _ = np.histogram(dist.positive, bins=edges)
+    nc, _ = np.histogram(dist.negative, bins=edges)
+    pf = pc / max(dist.positive.size, 1)
+    nf = nc / max(dist.negative.size, 1)
+    labels = [f"{a:.2f}–{b:.2f}" for a, b in itertools.pairwise(edges)]
+    lw = max(len(s) for s in labels)
+    half = max(8, (width - lw - 14) // 2)
+    peak = max(float(pf.max()), float(nf.max()), 1e-12)
+    head = f"{'distance':<{lw}} {'similar pairs':>{half + 5}} │ dissimilar pairs"
+    lines = [head]
+    margin_done = dist.margin is None
+    for i, lab in enumerate(labels):
+        if not margin_done and edges[i] >= dist.margin:  # type: ignore[operator]
+            lines.append(_margin_line(dist, lw, half))
+            margin_done = True
+        left = rbar(pf[i] / peak, half) if pc[i] else " " * half
+        lines.append(
+            f"{lab:<{lw}} {_pct(pf[i]):>4} {left}│{bar(nf[i] / peak, half):<{half}} {_pct(nf[i])}"
+        )
+    if not margin_done:
+        lines.append(_margin_line(dist, lw, half))
+    lines.append(
+        f"{dist.positive.size} similar and {dist.negative.size} dissimilar pairs; each side is "
+        "a share of its own pairs."
+    )
+    if dist.margin is not None and dist.negative.size:
+        inside = float(np.mean(dist.negative < dist.margin))
+        lines.append(
+            f"{_pct(inside)} of dissimilar pairs are closer than the margin: they carry "
+            f"{dist.margin_loss} loss."
+        )
+    _emit(
+        console,
+        [w for ln in lines for w in ([ln] if len(ln) <= width else _wrap(ln, width))],
+        "Pair distances (Euclidean)",
+    )
+
+
+def _margin_line(dist: cd.Distances, lw: int, half: int) -> str:
+    text = f" {dist.margin_loss} margin m = {dist.margin:g} "
+    return f"{'':<{lw}} {'':>4} {text:─^{2 * half + 1}}"
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def _compare(doc: Mapping[str, Any], console: Any) -> None:
+    width = _width(console)
+    models = list(doc["models"])
+    if len(models) == 1 and doc.get("sensitivity"):
+        items = [s for s in doc["sensitivity"] if s.get("top_1pct_share") is not None]
+        rows = [
+            (
+                s["loss"],
+                float(s["top_1pct_share"]),
+                f"1%: {_pct(s['top_1pct_share'])}  5%: {_pct(s.get('top_5pct_share'))}",
+            )
+            for s in items
+        ]
+        lines = [
+            *bar_rows(rows, width),
+            "(bar: share carried by the worst 1% of rows; 1% if every row weighed the same)",
+        ]
+        _emit(console, lines, f"Outlier sensitivity of each loss ({models[0]})")
+        return
+    for e in doc["losses"]:
+        ci = e.get("ci") or {}
+        rows = []
+        for m in models:
+            v = e["values"].get(m)
+            if v is None:
+                rows.append((m, math.nan, (e.get("status") or {}).get(m, "no value")))
+                continue
+            text = fmt_number(v, 4)
+            if m in ci and ci[m][0] is not None:
+                text += f" [{fmt_number(ci[m][0], 3)}, {fmt_number(ci[m][1], 3)}]"
+            if m == e.get("best"):
+                text += " ◀ best"
+            rows.append((m, float(v), text))
+        _emit(console, bar_rows(rows, width), f"{e['name']} (lower is better)")
+    if any(e.get("ci") for e in doc["losses"]):
+        _emit(console, ["[low, high]: 95% paired-bootstrap interval"])
+
+
+# --------------------------------------------------------------------------- recommend
+
+
+def plot_recommendation(result: Mapping[str, Any], console: Any) -> None:
+    """The candidate losses of a recommendation as text line charts, a table of their
+    values and what sets them apart."""
+    width = _width(console)
+    console.print()
+    curves, notes = cd.recommendation_curves(result)
+    for c in curves:
+        lines = line_chart(c, width)
+        lines.append("")
+        lines += value_table(c, width)
+        lines.append("")
+        for sentence in [*cd.why_sentences(c), *(n for n in c.notes if c.key != "distance")]:
+            lines += _wrap(sentence, width)
+        _emit(console, lines, f"{c.title} ({c.ylabel})")
+    for n in notes:
+        _emit(console, _wrap(n, width))
+    if not curves and not notes:
+        _emit(console, [f"no curve view for task {result['task']}"])
