@@ -7,7 +7,9 @@ The Python API (the command line is a thin shell over it)::
     report.values["mse"]
     losscli.compare(["a.csv", "b.csv"], "targets.csv", bootstrap=1000).data
     losscli.recommend("segmentation", ["imbalanced"])          # SPEC §3.3 document
-    losscli.get_loss("huber", "regression").kernel()(pred, target, delta=1.0)
+    spec = losscli.get_loss("huber", "regression")           # the registry entry
+    from losscli.compute import compute                       # one loss on arrays
+    compute(spec, pred, target, params={"delta": 2.0}).value
     losscli.list_losses(task="binary")
 
 Names are imported lazily so ``import losscli`` stays cheap.
@@ -23,7 +25,6 @@ __all__ = [
     "ExitCode",
     "__version__",
     "compare",
-    "compute",
     "describe_loss",
     "evaluate",
     "get_loss",
@@ -38,7 +39,6 @@ _LAZY = {
     "get_loss": ("losscli.registry", "get_spec"),
     "list_losses": ("losscli.catalogue", "list_losses"),
     "describe_loss": ("losscli.catalogue", "describe_loss"),
-    "compute": ("losscli.compute", "compute"),
     "ExitCode": ("losscli.errors", "ExitCode"),
 }
 
