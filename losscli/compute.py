@@ -108,16 +108,44 @@ def domain_reason(
     return None
 
 
+def first_outside(
+    spec: LossSpec, pred: np.ndarray, target: np.ndarray | None, *, input_kind: str | None
+) -> int | None:
+    """0-based row position of the first row with an element outside the first domain of
+    ``spec`` that the inputs violate (the domain :func:`domain_reason` reports), or None."""
+    for d in spec.domains:
+        if d.when is not None and d.when != input_kind:
+            continue
+        arr = pred if d.input == "pred" else target
+        if arr is None or arr.size == 0:
+            continue
+        a = np.asarray(arr).reshape(arr.shape[0], -1)
+        out = np.zeros(a.shape, dtype=bool)
+        if d.low is not None:
+            out |= (a <= d.low) if d.low_open else (a < d.low)
+        if d.high is not None:
+            out |= (a >= d.high) if d.high_open else (a > d.high)
+        rows = np.flatnonzero(out.any(axis=1))
+        if rows.size:
+            return int(rows[0])
+    return None
+
+
 def check_domains(
     spec: LossSpec, pred: np.ndarray, target: np.ndarray | None, *, input_kind: str | None
 ) -> str | None:
-    """Return why the inputs fall outside ``spec``'s domains, or None when they fit."""
+    """Return why the inputs fall outside ``spec``'s domains (with the row position of the
+    first offending element), or None when they fit."""
     inputs = {d.input for d in spec.domains}
     ranges = {
         "pred": value_range(pred) if "pred" in inputs else None,
         "target": value_range(target) if "target" in inputs else None,
     }
-    return domain_reason(spec, ranges, input_kind=input_kind)
+    reason = domain_reason(spec, ranges, input_kind=input_kind)
+    if reason is None:
+        return None
+    pos = first_outside(spec, pred, target, input_kind=input_kind)
+    return reason if pos is None else f"{reason}, first at row position {pos}"
 
 
 # --------------------------------------------------------------------------- row-wise

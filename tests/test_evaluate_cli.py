@@ -329,7 +329,7 @@ def test_unknown_column_suggests_a_name(cli):
         "--pred-col",
         "p_frod",
     )
-    assert_clean_error(r, ExitCode.USAGE_ERROR, "p_frod", "did you mean 'p_fraud'")
+    assert_clean_error(r, ExitCode.DATA_ERROR, "p_frod", "did you mean 'p_fraud'")
 
 
 def test_unknown_loss_suggests_huber(cli):

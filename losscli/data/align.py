@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from losscli.data.readers import Table, match_columns
-from losscli.errors import DataError, UsageError, did_you_mean
+from losscli.errors import DataError, did_you_mean
 
 #: Column names that hold the targets when one file holds both (case-insensitive).
 TARGET_NAMES = ("target", "targets", "y", "y_true", "label", "labels")
@@ -73,22 +73,40 @@ def find_column(table: Table, name: str) -> str | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def unknown_column(name: str, tables: Sequence[Table], flag: str) -> UsageError:
-    """UsageError for a column a flag names but no file has, with did-you-mean."""
+#: What a column-naming flag names, and its key under ``columns`` in a config file. The
+#: same names arrive from the flags and from ``--config``, so messages name the role.
+COLUMN_ROLES = {
+    "--pred-col": ("prediction column", "pred"),
+    "--target-col": ("target column", "target"),
+    "--id-col": ("id column", "id"),
+    "--weight-col": ("sample-weight column", "weight"),
+    "--group-col": ("group column", "group"),
+}
+
+
+def _role(flag: str) -> tuple[str, str]:
+    return COLUMN_ROLES.get(flag, ("column", flag.lstrip("-")))
+
+
+def unknown_column(name: str, tables: Sequence[Table], flag: str) -> DataError:
+    """DataError (SPEC §2: a missing column is an input data error) for a column that
+    ``flag`` — or the config key of the same role — names but no file has."""
     names: list[str] = []
     for t in tables:
         names.extend(c for c in t.all_columns if c not in names)
     hint = did_you_mean(name, names)
     shown = ", ".join(names[:15]) + (", …" if len(names) > 15 else "")
     where = " or ".join(t.name for t in tables)
-    return UsageError(
-        f"{flag} '{name}': no such column in {where}",
-        hint=(hint + " — " if hint else "") + f"columns: {shown}",
+    role, key = _role(flag)
+    return DataError(
+        f"column '{name}' ({role}) is not in {where}",
+        hint=(hint + " — " if hint else "")
+        + f"columns: {shown} (the name comes from {flag} or columns.{key} in --config)",
     )
 
 
 def resolve_columns(requested: Sequence[str], table: Table, flag: str) -> list[str]:
-    """Expand names and globs (``p_*``) against ``table``; unknown names are usage errors."""
+    """Expand names and globs (``p_*``) against ``table``; unknown names are data errors."""
     out: list[str] = []
     for req in requested:
         for part in (p.strip() for p in req.split(",")):
@@ -97,8 +115,9 @@ def resolve_columns(requested: Sequence[str], table: Table, flag: str) -> list[s
             if any(ch in part for ch in "*?["):
                 hits = match_columns([part], table.all_columns)
                 if not hits:
-                    raise UsageError(
-                        f"{flag} '{part}' matches no column of {table.name}",
+                    raise DataError(
+                        f"column pattern '{part}' ({_role(flag)[0]}) matches no column of "
+                        f"{table.name}",
                         hint="columns: " + ", ".join(table.all_columns[:15]),
                     )
             else:
@@ -130,6 +149,9 @@ class Roles:
     id_target: str | None = None
     weight: tuple[str, str] | None = None  # (which table, column)
     group: tuple[str, str] | None = None
+    #: The weight or group column's namesake in the other file ((which table, column)):
+    #: not a prediction or target column either.
+    mirrors: list[tuple[str, str]] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -140,7 +162,7 @@ class Roles:
             out.add(self.id_pred)
         if which == "target" and self.id_target:
             out.add(self.id_target)
-        for role in (self.weight, self.group):
+        for role in (self.weight, self.group, *self.mirrors):
             if role is not None and role[0] == which:
                 out.add(role[1])
         return out
@@ -211,7 +233,80 @@ def resolve_roles(
         roles.weight = _locate(weight_col, ptab, ttab, "--weight-col")
     if group_col is not None:
         roles.group = _locate(group_col, ptab, ttab, "--group-col")
+    if two_files and ttab is not None:
+        for role in (roles.weight, roles.group):
+            if role is not None and role[0] == "pred":
+                other = find_column(ttab, role[1])
+                if other is not None:
+                    roles.mirrors.append(("target", other))
     return roles
+
+
+#: Column names taken for the image id of long-form segmentation pixel rows when both
+#: files hold the same values in them (and no --group-col is given).
+GROUP_NAMES = ("image", "image_id", "group")
+
+
+def infer_group(ptab: Table, ttab: Table, roles: Roles) -> tuple[str, str, str] | None:
+    """A group column both files share: (predictions column, targets column, evidence).
+
+    Long-form segmentation without ``--group-col``: a column named image, image_id or
+    group, with identical values (whole numbers or text) in both files, in contiguous
+    runs of one value each, all of one length ≥ 2 (the last may be shorter: the first
+    chunk of a streamed read ends inside an image), where every other target value is a
+    class label (a whole number in 0..max(1, C-1)). Without all of this, None.
+    """
+    if ptab.n_rows != ttab.n_rows or ptab.n_rows < 2:
+        return None
+    for name in GROUP_NAMES:
+        pc, tc = find_column(ptab, name), find_column(ttab, name)
+        if pc is None or tc is None or pc == roles.id_pred or tc == roles.id_target:
+            continue
+        pv, tv = ptab.columns.get(pc), ttab.columns.get(tc)
+        if pv is None or tv is None or not _same_labels(pv, tv):
+            continue
+        runs = _run_lengths(pv)
+        if runs is None or runs.size < 2 or runs[0] < 2:
+            continue
+        if np.any(runs[:-1] != runs[0]) or runs[-1] > runs[0]:
+            continue
+        pex, tex = roles.excluded("pred") | {pc}, roles.excluded("target") | {tc}
+        k = len(default_columns(ptab, pex, allow_text=False))
+        tcols = default_columns(ttab, tex, allow_text=False)
+        if k == 0 or not tcols or not all(_class_like(ttab.columns[c], k) for c in tcols):
+            continue
+        ev = (
+            f"both files have the same '{pc}' column, in runs of {int(runs[0])} rows "
+            f"→ it names the image of long-form segmentation pixel rows (--group-col {pc}); "
+            "pass --task regression or binary to read every row as a sample instead"
+        )
+        return pc, tc, ev
+    return None
+
+
+def _same_labels(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.dtype == object or b.dtype == object:
+        return a.dtype == object and b.dtype == object and bool(np.all(a == b))
+    if not (np.all(np.isfinite(a)) and np.all(a == np.round(a))):
+        return False
+    return bool(np.array_equal(a, b))
+
+
+def _run_lengths(v: np.ndarray) -> np.ndarray | None:
+    """Lengths of the runs of equal values, None when a value comes back after its run."""
+    change = np.flatnonzero(v[1:] != v[:-1]) + 1
+    starts = np.concatenate(([0], change))
+    firsts = v[starts]
+    if np.unique(firsts.astype(str) if v.dtype == object else firsts).size != starts.size:
+        return None
+    return np.diff(np.concatenate((starts, [v.shape[0]])))
+
+
+def _class_like(col: np.ndarray, k: int) -> bool:
+    if col.dtype == object:
+        return False
+    v = col[np.isfinite(col)] if col.dtype.kind == "f" else col
+    return bool(v.size and np.all(v == np.round(v)) and v.min() >= 0 and v.max() <= max(1, k - 1))
 
 
 def one_file_targets(table: Table, exclude: set[str]) -> list[str]:

@@ -24,15 +24,18 @@ from losscli.data.align import (
     class_indices,
     encode_names,
     group_rows,
+    infer_group,
     one_hot_indices,
     resolve_roles,
 )
 from losscli.data.infer import (
-    SUM_TOL_ROUNDED,
     Layout,
     choose_layout,
     infer_input_kind,
     infer_task,
+    percent_hint,
+    percent_like,
+    sum_tolerance,
 )
 from losscli.data.readers import Selector, Table, read_table
 from losscli.data.validate import (
@@ -263,6 +266,13 @@ def plan_tables(
     roles = resolve_roles(
         ptab, ptab if one_file else ttab, id_col=id_col, weight_col=weight_col, group_col=group_col
     )
+    if group_col is None and ttab is not None and task in ("auto", "segmentation"):
+        found = infer_group(ptab, ttab, roles)
+        if found is not None:
+            pc, tc, why = found
+            roles.group = ("pred", pc)
+            roles.mirrors.append(("target", tc))
+            roles.evidence.append(why)
     layout = choose_layout(
         ptab,
         ttab,
@@ -513,8 +523,11 @@ def _build(
         _pinned(ds, arr, layout, logits)
         return
     assert arr.target is not None and arr.tref is not None
-    decision = infer_task(arr.pred, arr.target, layout, task=task, target_ref=arr.tref)
+    decision = infer_task(
+        arr.pred, arr.target, layout, task=task, target_ref=arr.tref, pred_name=arr.pref.name
+    )
     ds.evidence.extend(decision.evidence)
+    ds.warnings.extend(decision.warnings)
     ds.task = decision.task
     tcol = layout.target_cols[0]
     pcols = layout.pred_cols
@@ -533,8 +546,10 @@ def _build(
                 count=arr.n,
             )
         else:
-            ds.target = arr.target[:, 0]
-            check_binary_targets(ds.target, arr.tref, [tcol], "binary")
+            ds.target = _binary_labels(ds, arr.target[:, 0], tcol)
+            check_binary_targets(
+                ds.target, arr.tref, [tcol], "binary", hint=_two_labels_hint(ds.target)
+            )
         _scores(ds, arr.pref, ds.pred, logits, pcols)
         return
     if decision.task == "multilabel":
@@ -565,7 +580,10 @@ def _build(
             )
         ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
         ds.class_names = list(pcols)
-        ds.input_kind, ds.input_kind_inferred = "probabilities", False
+        # rows of a distribution are probabilities by definition: inferred unless --probs
+        ds.input_kind, ds.input_kind_inferred = "probabilities", logits is None
+        if logits is None:
+            ds.evidence.append("distribution predictions are probabilities by definition")
         if not ds.task_inferred:
             _check_distribution(ds.pred, arr.pref, pcols, "predictions")
             _check_distribution(ds.target, arr.tref, layout.target_cols, "targets")
@@ -583,6 +601,27 @@ def _build(
         ds.context = {"layout": "labels"}
         return
     raise DataError(f"task '{decision.task}' cannot be read from tables")  # pragma: no cover
+
+
+def _binary_labels(ds: Dataset, t: np.ndarray, col: str) -> np.ndarray:
+    """Binary targets: 0/1 (or soft labels in [0, 1]) as they are; -1/+1 (the hinge
+    convention) read as 0/1, with a note."""
+    minus = t == -1.0
+    if minus.any() and bool(np.all(minus | (t == 1.0))):
+        ds.warnings.append(f"binary targets (column '{col}') are -1/+1: read as 0/1 (-1 → 0)")
+        return (t > 0.0).astype(np.float64)
+    return t
+
+
+def _two_labels_hint(t: np.ndarray) -> str | None:
+    """Binary targets outside [0, 1] that take two values: how to recode them."""
+    if t.size == 0 or (t.min() >= 0.0 and t.max() <= 1.0):
+        return None
+    u = np.unique(t)
+    if u.size != 2:
+        return None
+    a, b = (f"{v:g}" for v in u)
+    return f"they take two values: recode them to 0/1 ({a} → 0, {b} → 1); -1/+1 is read as 0/1"
 
 
 def _matched_order(target: np.ndarray, layout: Layout, ds: Dataset) -> np.ndarray:
@@ -640,7 +679,7 @@ def _check_distribution(
         hint="rows must be probability distributions",
     )
     err = np.abs(values.sum(axis=1) - 1.0)
-    bad = np.flatnonzero(err > SUM_TOL_ROUNDED)
+    bad = np.flatnonzero(err > sum_tolerance(values.shape[1]))
     if bad.size:
         raise DataError(
             f"{ref.name}: distribution {what} must sum to 1 per row; "
@@ -914,7 +953,9 @@ def _from_tensors(
             f"{ptab.name}: probabilities (--probs) must be in [0, 1]; "
             f"{pref.phrase(idx[:5], total=idx.size, noun='image')} "
             f"{'has' if idx.size == 1 else 'have'} values outside",
-            hint="these look like logits: drop --probs (or pass --logits)",
+            hint=percent_hint()
+            if percent_like(pred)
+            else "these look like logits: drop --probs (or pass --logits)",
         )
     ds.input_kind, ds.input_kind_inferred = kind.kind, kind.inferred
     ds.evidence.extend(kind.evidence)

@@ -40,8 +40,14 @@ from losscli.errors import DataError, UsageError
 #: Row sums of probabilities may differ from 1 by this much per class (values rounded to
 #: 6 decimals, as CSV writers commonly do, are off by up to C·5e-7).
 SUM_TOL_PER_CLASS = 1e-6
-#: Rows summing to 1 only within this are still read as rounded probabilities (warned).
-SUM_TOL_ROUNDED = 1e-3
+#: Probabilities written with 2 decimals are each off by up to 5e-3, so a row of C of them
+#: sums to 1 within C·5e-3 (3 decimals: C·5e-4). Rows within :func:`sum_tolerance` are
+#: still read as (rounded) probabilities, with a warning beyond ``SUM_TOL_PER_CLASS``·C.
+SUM_TOL_ROUNDED_PER_CLASS = 5e-3
+#: Bounds of that tolerance: at least 0.01 (two classes at 2 decimals), at most 0.1, so
+#: that scores in [0, 1] whose rows merely come near 1 are not taken for probabilities.
+SUM_TOL_ROUNDED_MIN = 1e-2
+SUM_TOL_ROUNDED_MAX = 1e-1
 
 _EMBEDDING_NAME = re.compile(r"^(e|emb|embedding|z)_?\d+$", re.IGNORECASE)
 _BOX = ("x1", "y1", "x2", "y2")
@@ -241,7 +247,7 @@ def choose_layout(
         layout.task = "segmentation" if task in ("auto", "segmentation") else task
         if task == "auto":
             layout.evidence.append(
-                f"--group-col '{roles.group[1]}' groups pixel rows into images → segmentation"
+                f"group column '{roles.group[1]}' groups pixel rows into images → segmentation"
             )
     elif task == "segmentation":
         pass  # rows are images and columns pixels; checked when the arrays are built
@@ -351,6 +357,7 @@ class Decision:
     positive: str | None = None
     embedding: str | None = None  # embedding layout decided from the values
     evidence: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _is01(a: np.ndarray) -> bool:
@@ -369,7 +376,38 @@ def row_sum_error(a: np.ndarray) -> float:
 
 
 def sums_to_one(a: np.ndarray) -> bool:
+    """Every row sums to 1 up to float rounding of 6-decimal values."""
     return row_sum_error(a) <= SUM_TOL_PER_CLASS * max(a.shape[1], 1)
+
+
+def sum_tolerance(n_classes: int) -> float:
+    """Largest |row sum − 1| of C values still read as rounded probabilities:
+    ``min(max(C·5e-3, 0.01), 0.1)`` (values written with 2 or 3 decimals)."""
+    return min(max(n_classes * SUM_TOL_ROUNDED_PER_CLASS, SUM_TOL_ROUNDED_MIN), SUM_TOL_ROUNDED_MAX)
+
+
+def sums_to_one_rounded(a: np.ndarray) -> bool:
+    """Every row sums to 1 within :func:`sum_tolerance` (rounded CSV values)."""
+    return a.ndim == 2 and row_sum_error(a) <= sum_tolerance(a.shape[1])
+
+
+def percent_like(scores: np.ndarray, *, rows_sum: bool = False) -> bool:
+    """Scores that look like percentages: all in [0, 100] with max > 1 and most above 1
+    (one score column), or — ``rows_sum`` — every row summing to 100 (class scores)."""
+    if scores.size == 0:
+        return False
+    lo, hi = float(scores.min()), float(scores.max())
+    if lo < 0.0 or hi <= 1.0 or hi > 100.0:
+        return False
+    if rows_sum and scores.ndim == 2 and scores.shape[1] >= 2:
+        return row_sum_error(scores / 100.0) <= sum_tolerance(scores.shape[1])
+    return bool(np.count_nonzero(scores > 1.0) * 2 > scores.size)
+
+
+def percent_hint(what: str = "predictions", *, rows_sum: bool = False) -> str:
+    """The advice for scores that :func:`percent_like` flags."""
+    rows = " and every row sums to 100" if rows_sum else ""
+    return f"{what} lie in [0, 100]{rows} — if they are percentages, divide by 100"
 
 
 def _integral(a: np.ndarray) -> bool:
@@ -390,10 +428,12 @@ def infer_task(
     *,
     task: str,
     target_ref: RowRef,
+    pred_name: str = "PREDS",
 ) -> Decision:
     """Decide the task from the values (``task`` "auto") or check an explicit one.
 
     ``pred`` is (n, k) float64; ``target`` is (n, m) float64 or (n,) object (text labels).
+    ``pred_name`` names the predictions file in warnings.
     """
     k = pred.shape[1]
     tcols = layout.target_cols
@@ -401,7 +441,10 @@ def infer_task(
     m = 1 if text else target.shape[1]
     tname = tcols[0] if tcols else "target"
     if task == "auto":
-        return _auto(pred, target, layout, k, m, text, tname)
+        out = _auto(pred, target, layout, k, m, text, tname)
+        if out.task == "regression" and k == 1 and m == 1:
+            out.warnings.extend(_label_warnings(pred[:, 0], target[:, 0], tname, pred_name))
+        return out
     return _explicit(pred, target, layout, task, k, m, text, tname, target_ref)
 
 
@@ -518,18 +561,50 @@ def _auto(
             "multilabel",
             evidence=[f"the {m} target columns are 0/1 with any number of 1s per row → multilabel"],
         )
-    if _in_unit(pred) and _in_unit(target) and sums_to_one(pred) and sums_to_one(target):
+    if (
+        _in_unit(pred)
+        and _in_unit(target)
+        and sums_to_one_rounded(pred)
+        and sums_to_one_rounded(target)
+    ):
+        err = max(row_sum_error(pred), row_sum_error(target))
+        within = f" (within {err:.2g}, rounded values)" if err > SUM_TOL_PER_CLASS * k else ""
         return Decision(
             "distribution",
             evidence=[
-                f"every row of the {k} prediction and target columns is in [0, 1] and sums to 1 "
-                "→ distribution"
+                f"every row of the {k} prediction and target columns is in [0, 1] and sums to 1"
+                f"{within} → distribution"
             ],
         )
     return Decision(
         "regression",
         evidence=[f"{m} continuous target columns → regression (multi-output)"],
     )
+
+
+def _label_warnings(p: np.ndarray, t: np.ndarray, tname: str, pred_name: str) -> list[str]:
+    """Regression read from one prediction and one target column whose values look like
+    a classification: files given in the wrong order, or class labels not coded 0/1."""
+    out: list[str] = []
+    pu = np.unique(p)
+    if pu.size == 2 and pu[0] == 0.0 and pu[1] == 1.0 and _in_unit(t) and not _is01(t):
+        out.append(
+            f"the files look swapped: the predictions ({pred_name}) are 0/1 labels and the "
+            f"targets (column '{tname}') look like probabilities — TARGETS comes second: "
+            "losscli evaluate PREDS TARGETS"
+        )
+    tu = np.unique(t)
+    if tu.size == 2 and _integral(tu):
+        a, b = (f"{v:g}" for v in tu)
+        if tu[0] == -1.0 and tu[1] == 1.0:
+            fix = "pass --task binary (-1 is then read as 0), or recode them to 0/1"
+        else:
+            fix = f"recode them to 0/1 ({a} → 0, {b} → 1) for --task binary"
+        out.append(
+            f"targets (column '{tname}') take only the two values {a} and {b}, read as "
+            f"regression; if they are class labels, {fix}"
+        )
+    return out
 
 
 def _explicit(
@@ -633,15 +708,16 @@ def infer_input_kind(
     """Probabilities or logits: forced by ``logits``, else from the values.
 
     All values in [0, 1] — and, for multiclass, every row summing to 1 — → probabilities.
-    Rows that sum to 1 only to within 1e-3 (rounded CSV values) are still probabilities,
-    with a warning.
+    Rows that sum to 1 only within :func:`sum_tolerance` (values rounded to 2 or 3
+    decimals) are still probabilities, with a warning. Scores in [0, 100] that look like
+    percentages are logits, with a warning to divide them by 100.
     """
     if logits is True:
         return InputKind("logits", False)
     check_sum = task == "multiclass" and scores.ndim == 2 and scores.shape[1] >= 2
     if logits is False:
         out = InputKind("probabilities", False)
-        if check_sum and scores.size and row_sum_error(scores) > SUM_TOL_ROUNDED:
+        if check_sum and scores.size and not sums_to_one_rounded(scores):
             out.warnings.append(
                 f"{what} were given as probabilities (--probs) but rows do not sum to 1 "
                 f"(largest deviation {row_sum_error(scores):.3g})"
@@ -651,27 +727,35 @@ def infer_input_kind(
         return InputKind("probabilities", True)
     lo, hi = float(scores.min()), float(scores.max())
     if lo < 0.0 or hi > 1.0:
-        return InputKind(
+        out = InputKind(
             "logits",
             True,
             [f"{what} fall outside [0, 1] (min {lo:.4g}, max {hi:.4g}) → logits"],
         )
+        if percent_like(scores, rows_sum=check_sum):
+            out.warnings.append(percent_hint(what, rows_sum=check_sum))
+        return out
     if check_sum:
         err = row_sum_error(scores)
-        if err <= SUM_TOL_PER_CLASS * scores.shape[1]:
+        c = scores.shape[1]
+        if err <= SUM_TOL_PER_CLASS * c:
             return InputKind(
                 "probabilities",
                 True,
                 [f"{what} are in [0, 1] and every row sums to 1 → probabilities"],
             )
-        if err <= SUM_TOL_ROUNDED:
+        if err <= sum_tolerance(c):
             return InputKind(
                 "probabilities",
                 True,
                 [
-                    f"{what} are in [0, 1] and every row sums to 1 (within {err:.2g}) → probabilities"
+                    f"{what} are in [0, 1] and every row sums to 1 (within {err:.2g}, "
+                    "rounded values) → probabilities"
                 ],
-                [f"{what}: rows sum to 1 only within {err:.2g} (rounded values?)"],
+                [
+                    f"{what}: rows sum to 1 only within {err:.2g} — treated as probabilities; "
+                    "pass --logits if they are logits"
+                ],
             )
         return InputKind(
             "logits",

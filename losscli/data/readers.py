@@ -16,7 +16,8 @@ Formats by extension (SPEC §5):
   per field, ndim ≥ 3 → tensor); ``.npz`` (``pred``/``predictions`` and
   ``target``/``targets`` arrays, or every array as a column).
 * ``-``: CSV (or gzip/npy/Parquet, recognised by their magic bytes) on stdin.
-* A quoted glob or a directory: every matching file in sorted order, one dataset.
+* A quoted glob or a directory: every matching file in natural order (digit runs compare
+  as numbers: ``9.csv`` before ``10.csv``), one dataset.
 
 Header detection: when every non-empty field of the first line parses as a number, the
 file has no header; its columns are named ``"0"``, ``"1"``, … by position and the first
@@ -257,9 +258,12 @@ def read_table(path: str, *, select: Selector | None = None, role: str = "predic
     p = Path(path)
     if p.is_dir():
         files = sorted(
-            str(f)
-            for f in p.iterdir()
-            if f.is_file() and not f.name.startswith((".", "_")) and _is_data_file(f.name)
+            (
+                str(f)
+                for f in p.iterdir()
+                if f.is_file() and not f.name.startswith((".", "_")) and _is_data_file(f.name)
+            ),
+            key=natural_key,
         )
         if not files:
             raise DataError(
@@ -268,7 +272,7 @@ def read_table(path: str, *, select: Selector | None = None, role: str = "predic
             )
         return _read_many(path, files, select, role)
     if not p.exists() and any(ch in path for ch in "*?["):
-        files = sorted(f for f in glob.glob(path) if os.path.isfile(f))
+        files = sorted((f for f in glob.glob(path) if os.path.isfile(f)), key=natural_key)
         if not files:
             raise DataError(
                 f"{path}: no file matches this pattern",
@@ -276,6 +280,31 @@ def read_table(path: str, *, select: Selector | None = None, role: str = "predic
             )
         return _read_many(path, files, select, role)
     return _read_file(path, select, role)
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple[tuple[int, int, str], ...]:
+    """Sort key comparing digit runs as numbers: ``part9.csv`` before ``part10.csv``.
+
+    Each piece is ``(0, number, text)`` for a digit run and ``(1, 0, text)`` otherwise,
+    so pieces always compare with pieces of the same kind; ``text`` breaks ties
+    (``07`` vs ``7``).
+    """
+    return tuple(
+        (0, int(piece), piece) if piece.isdecimal() else (1, 0, piece)
+        for piece in _DIGITS.split(name)
+        if piece
+    )
+
+
+def files_phrase(files: Sequence[str], n: int = 3) -> str:
+    """``a1.csv, a2.csv, …, a10.csv`` (base names, first ``n`` and the last)."""
+    names = [os.path.basename(f) or f for f in files]
+    if len(names) <= n + 1:
+        return ", ".join(names)
+    return ", ".join(names[:n]) + ", …, " + names[-1]
 
 
 def _is_data_file(name: str) -> bool:
@@ -523,7 +552,58 @@ def text_format(name: str, source: str | bytes, comp: str | None, ext: str) -> T
     spaced = sep == r"\s+" or any(
         (sep + " ") in ln or (sep + "\t") in ln or ln[:1].isspace() for ln in lines[leading:]
     )
+    _check_field_counts(name, lines[leading:], sep, len(first), header=header, leading=leading)
     return TextFormat(name, source, comp, sep, header, names, leading, bom, spaced)
+
+
+def _check_field_counts(
+    name: str, lines: Sequence[str], sep: str, want: int, *, header: bool, leading: int
+) -> None:
+    """Every sampled line has as many fields as the first (header) line.
+
+    pandas reads a first data row with one field more than the header as an index and
+    shifts every column, and with ``usecols`` it drops or fills ragged fields silently;
+    so a ragged line among the first lines is a DataError naming it.
+    """
+    if sep == r"\s+":
+        records: Iterator[tuple[int, int]] = (
+            (i + 1, len(ln.split())) for i, ln in enumerate(lines) if ln.strip()
+        )
+    else:
+        records = _csv_records(lines, sep)
+    for lineno, count in records:
+        if lineno > 1 and count != want:
+            raise ragged_line_error(name, lineno + leading, count, want, header=header)
+
+
+def _csv_records(lines: Sequence[str], sep: str) -> Iterator[tuple[int, int]]:
+    """(1-based first line, field count) of every non-empty record of ``lines``.
+
+    The sample may end inside a quoted field that spans lines: a last record holding a
+    quote is left out.
+    """
+    reader = csv.reader(lines, delimiter=sep)
+    start = 1
+    try:
+        for row in reader:
+            last = reader.line_num >= len(lines)
+            if last and any('"' in ln for ln in lines[start - 1 :]):
+                return
+            if len(row) > 1 or (row and row[0].strip()):
+                yield start, len(row)
+            start = reader.line_num + 1
+    except csv.Error:  # malformed quoting: left to the parser
+        return
+
+
+def ragged_line_error(name: str, line: int, saw: int, want: int, *, header: bool) -> DataError:
+    """DataError for a line whose field count differs from the header's."""
+    first = "the header has" if header else "the first line has"
+    return DataError(
+        f"{name}: line {line} has {saw} field{'s' if saw != 1 else ''}, {first} {want}",
+        hint="check for an unquoted delimiter inside a value, a trailing delimiter, or a "
+        "truncated line",
+    )
 
 
 @contextlib.contextmanager
@@ -543,7 +623,7 @@ def parse_errors(fmt: TextFormat) -> Iterator[None]:
             f"{name}: file is empty", hint="expected a header row and data rows"
         ) from None
     except pd.errors.ParserError as exc:
-        raise _parser_error(name, str(exc), fmt.leading) from None
+        raise _parser_error(name, str(exc), fmt.leading, header=fmt.header) from None
     except ValueError as exc:  # e.g. usecols not found after a racing edit
         raise DataError(f"{name}: cannot parse ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
@@ -656,14 +736,11 @@ def trailing_blank_lines(source: str | bytes, comp: str | None) -> int:
     return k
 
 
-def _parser_error(name: str, text: str, leading: int) -> DataError:
+def _parser_error(name: str, text: str, leading: int, *, header: bool = True) -> DataError:
     m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
     if m:
         want, line, saw = m.groups()
-        return DataError(
-            f"{name}: line {int(line) + leading} has {saw} fields, expected {want}",
-            hint="check for an unquoted delimiter inside a value, or a truncated line",
-        )
+        return ragged_line_error(name, int(line) + leading, int(saw), int(want), header=header)
     return DataError(f"{name}: cannot parse as delimited text ({text.strip()})")
 
 
@@ -1033,7 +1110,10 @@ def _read_many(pattern: str, files: list[str], select: Selector | None, role: st
         table.warnings.extend(p.warnings)
     if not first.header and first.tensor is None:
         table.notes.append(first.notes[0] if first.notes else "files have no header row")
-    table.notes.append(f"{pattern}: read {len(files)} files in sorted order as one dataset")
+    table.notes.append(
+        f"{pattern}: read {len(files)} files as one dataset, in natural order (numbers in "
+        f"names compared by value): {files_phrase(files)}"
+    )
     return table
 
 

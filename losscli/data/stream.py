@@ -47,7 +47,7 @@ from losscli.data.dataset import (
     plan_tables,
     table_arrays,
 )
-from losscli.data.infer import SUM_TOL_ROUNDED
+from losscli.data.infer import sum_tolerance
 from losscli.data.readers import (
     COMPRESSIONS,
     STDIN,
@@ -768,7 +768,7 @@ def _check_consistent(d: _Decision, plan: TablePlan, arr: _Arrays) -> None:
             )
         if d.task == "multiclass" and mat.shape[1] >= 2:
             err = np.abs(mat.sum(axis=1) - 1.0)
-            rows = np.flatnonzero(err > SUM_TOL_ROUNDED)
+            rows = np.flatnonzero(err > sum_tolerance(mat.shape[1]))
             if rows.size:
                 raise DataError(
                     f"{arr.pref.name}: predictions were read as probabilities (rows summing "

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from losscli.data.align import RowRef
+from losscli.data.infer import percent_hint, percent_like
 from losscli.data.readers import places_phrase
 from losscli.errors import DataError
 
@@ -216,17 +217,26 @@ def check_unit_interval(
 
 def check_probabilities(values: np.ndarray, ref: RowRef, columns: Sequence[str]) -> None:
     """Predictions declared to be probabilities (--probs) must lie in [0, 1]."""
+    rows_sum = values.ndim == 2 and values.shape[1] >= 2
+    pct = percent_like(values) or (rows_sum and percent_like(values, rows_sum=True))
     check_unit_interval(
         values,
         ref,
         columns,
         what="probabilities (--probs)",
-        hint="these look like logits: drop --probs (or pass --logits)",
+        hint=percent_hint("the values")
+        if pct
+        else "these look like logits: drop --probs (or pass --logits)",
     )
 
 
 def check_binary_targets(
-    values: np.ndarray, ref: RowRef, columns: Sequence[str], task: str
+    values: np.ndarray,
+    ref: RowRef,
+    columns: Sequence[str],
+    task: str,
+    *,
+    hint: str | None = None,
 ) -> None:
     """Binary/multilabel targets: 0/1, soft labels in [0, 1] allowed."""
     check_unit_interval(
@@ -234,7 +244,8 @@ def check_binary_targets(
         ref,
         columns,
         what=f"{task} targets",
-        hint="use 0/1 labels (soft labels in [0, 1] are allowed); for continuous targets "
+        hint=hint
+        or "use 0/1 labels (soft labels in [0, 1] are allowed); for continuous targets "
         "use --task regression",
     )
 

@@ -107,14 +107,17 @@ def test_row_count_mismatch_names_both_counts(write):
         ({"group_col": "imge"}, "--group-col", "image"),
     ],
 )
-def test_unknown_column_is_a_usage_error_with_did_you_mean(write, kwargs, flag, suggestion):
+def test_unknown_column_is_a_data_error_with_did_you_mean(write, kwargs, flag, suggestion):
+    # SPEC §2: a missing column is an input data error (exit 3); the name may come from
+    # the flag or from --config, so the message names the role and the hint both sources
     p = write("p.csv", "id,score,weight,image\n1,0.5,1,a\n2,0.2,1,a\n")
     y = write("y.csv", "id,label\n1,1\n2,0\n")
-    with pytest.raises(UsageError) as exc:
+    with pytest.raises(DataError) as exc:
         load_dataset(p, y, **kwargs)
-    assert exc.value.exit_code == ExitCode.USAGE_ERROR
-    assert str(exc.value).startswith(flag)
+    assert exc.value.exit_code == ExitCode.DATA_ERROR
+    assert str(exc.value).startswith("column '") and flag not in str(exc.value)
     assert f"did you mean '{suggestion}'?" in (exc.value.hint or "")
+    assert flag in (exc.value.hint or "")
 
 
 def test_pred_col_glob_and_comma_list(write):

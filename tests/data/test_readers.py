@@ -354,7 +354,7 @@ def test_decimal_comma_hint(write):
 
 
 def test_wrong_field_count_names_line(write):
-    with pytest.raises(DataError, match="line 4 has 3 fields, expected 2"):
+    with pytest.raises(DataError, match="line 4 has 3 fields, the header has 2"):
         load_dataset(write("d.csv", "p,y\n0.5,1\n0.25,0\n0.125,1,7\n"))
 
 
