@@ -237,6 +237,8 @@ def evaluate(
     chunk_size: int | None = None,
     per_sample_path: str | None = None,
     progress: Any = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> Report:
     """Load ``predictions`` (and ``targets``), infer the task and compute every applicable
     loss (or ``losses``). Returns a :class:`Report` whose ``data`` is SPEC §3.1's JSON.
@@ -247,6 +249,8 @@ def evaluate(
     ``per_sample_path`` writes one CSV line per row as the rows are read;
     ``per_sample`` instead keeps the per-row values in :attr:`Report.per_sample` (and
     reads the input in one piece, as do the arrays of :attr:`Report.dataset`).
+    ``engine="dask"`` evaluates a glob or directory of partitions on a Dask cluster
+    (``scheduler`` address, or a local cluster when None; :mod:`losscli.engines`).
 
     Example::
 
@@ -255,8 +259,9 @@ def evaluate(
         ...                      "sample_data/regression_targets.csv")
         >>> r.values["mse"]  # doctest: +SKIP
     """
-    from losscli.data.stream import open_source
+    from losscli.engines import engine_source
 
+    open_source = engine_source(engine, scheduler)  # before any input is read
     cfg: dict[str, Any] = {}
     if config is not None:
         from losscli.config import load_config
@@ -329,8 +334,11 @@ def evaluate(
             if run.needs_class_counts:
                 c = int(first.pred.shape[1]) if first.pred.ndim > 1 else 1
                 run.set_class_counts(source.class_counts(c, run.count_ignore_index()))
-            for chunk in source.chunks():
-                run.update(chunk)
+            if hasattr(source, "fold"):  # partitions reduced on a cluster
+                source.fold(run)
+            else:
+                for chunk in source.chunks():
+                    run.update(chunk)
             outcome = run.finalize()
         except BaseException:
             run.abort()

@@ -502,6 +502,24 @@ def evaluate(
         str | None, typer.Option("--config", help="YAML file with the same settings; flags win.")
     ] = None,
     chunk_size: ChunkSizeOpt = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            metavar="local|dask",
+            help="local (default), or dask: evaluate a glob or directory of Parquet/CSV "
+            'partitions on a Dask cluster (pip install "losscli[dask]").',
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Dask scheduler, e.g. tcp://host:8786 (with --engine dask; default: a "
+            "local cluster for the run).",
+        ),
+    ] = None,
     plot: PlotOpt = False,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
@@ -548,6 +566,8 @@ def evaluate(
                 chunk_size=chunk_size,
                 per_sample_path=str(per_sample) if per_sample is not None else None,
                 progress=progress,
+                engine=engine,
+                scheduler=scheduler,
             )
         finally:
             bar.stop()

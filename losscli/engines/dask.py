@@ -1,0 +1,736 @@
+"""``--engine dask``: evaluate a partitioned dataset on a Dask cluster.
+
+The input is a glob or directory of Parquet/CSV partitions (one file = one partition)
+that hold prediction and target columns, read with the same data layer as every other
+input (:mod:`losscli.data`), and reduced with the same mergeable partial results as a
+local run (:class:`losscli.accumulate.Evaluation`, compute's
+:class:`~losscli.losses._reduce.Partial`)::
+
+    driver: list the partitions (sorted, as a local read of the glob)
+            first partition → column plan, task and input-kind inference (data layer)
+            the run's Evaluation (specs, params, class weights), pickled once
+    worker: each partition → read with the plan → cells checked → values checked
+            against the first partition's decisions → Dataset → Evaluation.update
+    cluster: tree reduce (FAN_IN partials per task, in partition order) → one Evaluation
+    driver: merge into the run → finalize → the same JSON as the local engine
+
+Losses whose kernel needs every row at once (embedding losses) are listed as
+``not_applicable`` (an error when asked for with ``--loss``). ``cross_entropy`` with
+``weight=balanced`` gets a first map-reduce that counts the classes, then the loss pass
+uses the resolved weights. Without ``--scheduler`` a two-worker ``LocalCluster`` runs on
+loopback for the duration of the run.
+
+Every worker must see the partitions at the same path (a shared file system), and have
+losscli installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import glob
+import logging
+import os
+import pickle
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from losscli.compute import LossResult, class_counts, rowwise
+from losscli.data.dataset import (
+    Dataset,
+    TablePlan,
+    _selectors,
+    build_dataset,
+    check_sample_weights,
+    drop_rows,
+    invalid_cells,
+    plan_tables,
+    table_arrays,
+)
+from losscli.data.readers import (
+    STDIN,
+    TEXT_EXTENSIONS,
+    Table,
+    _is_data_file,
+    _split_ext,
+    natural_key,
+    read_table,
+)
+from losscli.data.stream import (
+    Source,
+    _check_consistent,
+    _Decision,
+    _named_binary,
+    _Summary,
+)
+from losscli.data.validate import DropTally, all_invalid_error, invalid_error, zero_weights_error
+from losscli.errors import DataError, LossCliError, UsageError, unknown_name
+from losscli.registry._base import TASKS
+
+#: Partial results merged by one reduce task (the tree's fan-in).
+FAN_IN = 4
+#: Workers and threads of the cluster started when no ``--scheduler`` is given.
+LOCAL_WORKERS = 2
+LOCAL_THREADS = 1
+#: Seconds to wait for a scheduler to answer, and for it to have a worker.
+CONNECT_TIMEOUT = 10
+WORKER_TIMEOUT = 30
+#: At most this many distinct warnings are gathered from the partitions.
+MAX_WARNINGS = 50
+_PARQUET = (".parquet", ".pq")
+
+Progress = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+def list_partitions(path: str) -> list[str]:
+    """Absolute paths of the partitions of ``path`` (a glob, a directory or one file), in
+    the natural order (part9 before part10) a local read of the same glob uses."""
+    if path == STDIN:
+        raise UsageError(
+            "--engine dask cannot read standard input",
+            hint="write the partitions to files that every worker can read",
+        )
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(
+            (
+                str(f)
+                for f in p.iterdir()
+                if f.is_file() and not f.name.startswith((".", "_")) and _is_data_file(f.name)
+            ),
+            key=natural_key,
+        )
+        if not files:
+            raise DataError(
+                f"{path}: directory holds no data files",
+                hint="expected Parquet or CSV partitions (.parquet, .pq, .csv, .tsv, .txt)",
+            )
+    elif p.is_file():
+        files = [path]
+    elif any(ch in path for ch in "*?["):
+        files = sorted((f for f in glob.glob(path) if os.path.isfile(f)), key=natural_key)
+        if not files:
+            raise DataError(
+                f"{path}: no file matches this pattern",
+                hint="check the pattern; quote it so that the shell does not expand it",
+            )
+    else:
+        raise DataError(f"{path}: no such file", hint="check the path")
+    for f in files:
+        ext, comp = _split_ext(f)
+        if not (ext in TEXT_EXTENSIONS or (comp is None and ext in _PARQUET)):
+            raise UsageError(
+                f"--engine dask reads Parquet or CSV partitions; {f} is not one",
+                hint="convert the partitions to Parquet, or use --engine local",
+            )
+    return [os.path.abspath(f) for f in files]
+
+
+# --------------------------------------------------------------------------- one partition
+
+
+@dataclass
+class _Job:
+    """What every partition task needs: how to read it and what to compute."""
+
+    plan: TablePlan
+    decision: _Decision
+    pred_cols: tuple[str, ...]
+    target_cols: tuple[str, ...]
+    roles: tuple[str, ...]
+    columns: list[str]
+    first_path: str
+    drop_invalid: bool
+    #: The pickled run template (an empty Evaluation); None for the class-count pass.
+    template: bytes | None = None
+    #: Classes to count (the class-count pass) and the label left out of the counts.
+    n_classes: int | None = None
+    ignore_index: Any = None
+
+
+@dataclass
+class _Part:
+    """What partitions give back, merged in partition order."""
+
+    rows: int = 0  # data rows of the files
+    kept: int = 0  # rows evaluated (after --drop-invalid)
+    dropped: int = 0
+    tally: DropTally = field(default_factory=DropTally)
+    nothing_left: DataError | None = None  # the error if every row turns out invalid
+    positive_weight: bool = False
+    file_warnings: list[str] = field(default_factory=list)
+    build_warnings: list[str] = field(default_factory=list)
+    run: Any = None  # an Evaluation over these rows
+    counts: np.ndarray | None = None
+    error: LossCliError | None = None
+
+
+def _read(path: str, job: _Job) -> Table:
+    if not os.path.isfile(path):
+        raise DataError(
+            f"{path}: no such file on the Dask worker{_worker_address()}",
+            hint="every worker must see the partitions at the same path (a shared file system)",
+        )
+    select, _ = _selectors(True, job.pred_cols, job.target_cols, job.roles)
+    return read_table(path, select=select, role="predictions")
+
+
+def _worker_address() -> str:
+    try:
+        from distributed import get_worker
+
+        return f" {get_worker().address}"
+    except (ImportError, ValueError):
+        return ""
+
+
+def _same_columns(ptab: Table, job: _Job) -> None:
+    if set(ptab.all_columns) == set(job.columns):
+        return
+    missing = [c for c in job.columns if c not in ptab.all_columns]
+    extra = [c for c in ptab.all_columns if c not in job.columns]
+    detail = []
+    if missing:
+        detail.append("lacks " + ", ".join(missing[:5]))
+    if extra:
+        detail.append("has extra " + ", ".join(extra[:5]))
+    raise DataError(
+        f"{ptab.name} has different columns from {job.first_path} ({'; '.join(detail)})",
+        hint="every partition must have the same columns",
+    )
+
+
+def _partition_dataset(ptab: Table, job: _Job, part: _Part) -> Dataset | None:
+    """One partition's table → Dataset with the first partition's plan and decisions
+    (None when --drop-invalid left no row); counts go into ``part``."""
+    plan, d = job.plan, job.decision
+    _same_columns(ptab, job)
+    arr = table_arrays(plan, ptab, None)
+    part.rows += ptab.n_rows
+    part.file_warnings.extend(w for w in ptab.warnings if w not in part.file_warnings)
+    bad, found = invalid_cells(plan, arr)
+    if found:
+        if not job.drop_invalid:
+            raise invalid_error(found)
+        if part.nothing_left is None:
+            part.nothing_left = all_invalid_error(found)
+        part.tally.add(found)
+        part.dropped += drop_rows(arr, bad)
+    if arr.n == 0:
+        return None
+    check_sample_weights(plan, arr, require_positive=False)
+    if arr.weight is not None and bool(np.any(arr.weight > 0)):
+        part.positive_weight = True
+    try:
+        _check_consistent(d, plan, arr)
+    except DataError as exc:
+        exc.hint = (exc.hint or "").replace("--chunk-size 0", "--engine local") or None
+        raise
+    more: list[str] = []
+    ds = build_dataset(
+        plan, arr, ptab, None, task=d.task, logits=d.logits, evidence=[], warnings=more
+    )
+    ds.task_inferred, ds.input_kind_inferred = d.task_inferred, d.input_kind_inferred
+    for w in more:
+        if w not in part.build_warnings and len(part.build_warnings) < MAX_WARNINGS:
+            part.build_warnings.append(w)
+    part.kept += arr.n
+    return ds
+
+
+def evaluate_partition(path: str, job: _Job) -> _Part:
+    """The task run on a worker: read one partition, count its classes or fold it into a
+    fresh copy of the run. Errors of the input come back as values, so that the first
+    one in partition order is the one reported."""
+    part = _Part()
+    try:
+        ds = _partition_dataset(_read(path, job), job, part)
+        if ds is not None:
+            if job.n_classes is not None and ds.target is not None:
+                part.counts = class_counts(ds.target, job.n_classes, job.ignore_index)
+            if job.template is not None:
+                run = pickle.loads(job.template)
+                run.update(ds)
+                part.run = run
+    except LossCliError as exc:
+        part.error = exc
+    return part
+
+
+def merge_parts(*parts: _Part) -> _Part:
+    """Merge the results of consecutive partitions, in order (a reduce task). The inputs
+    are left as they are, so that a task run again gives the same result."""
+    out = copy.deepcopy(parts[0])
+    for p in parts[1:]:
+        if out.error is not None:
+            break
+        if p.error is not None:
+            out.error = p.error
+            break
+        p = copy.deepcopy(p)
+        out.rows += p.rows
+        out.kept += p.kept
+        out.dropped += p.dropped
+        _merge_tally(out.tally, p.tally)
+        out.nothing_left = out.nothing_left or p.nothing_left
+        out.positive_weight = out.positive_weight or p.positive_weight
+        for mine, theirs in (
+            (out.file_warnings, p.file_warnings),
+            (out.build_warnings, p.build_warnings),
+        ):
+            for w in theirs:
+                if w not in mine and len(mine) < MAX_WARNINGS:
+                    mine.append(w)
+        if p.run is not None:
+            out.run = p.run if out.run is None else out.run.merge(p.run)
+        if p.counts is not None:
+            out.counts = p.counts if out.counts is None else out.counts + p.counts
+    return out
+
+
+def _merge_tally(into: DropTally, other: DropTally) -> None:
+    """Fold the dropped-row tally of later partitions into ``into`` (first rows kept)."""
+    for key, t in other._cols.items():
+        mine = into._cols.get(key)
+        if mine is None:
+            into._cols[key] = t
+            continue
+        mine.places += t.places[: max(0, DropTally.SHOWN - len(mine.places))]
+        mine.count += t.count
+
+
+# --------------------------------------------------------------------------- source
+
+
+@dataclass
+class DaskReadInfo:
+    """How the input was read: partitions evaluated on a Dask cluster."""
+
+    partitions: int
+    scheduler: str
+    workers: int = 0
+    mode: str = "dask"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "engine": "dask",
+            "partitions": self.partitions,
+            "scheduler": self.scheduler,
+            "workers": self.workers,
+        }
+
+
+class DaskSource(Source):
+    """A glob or directory of partitions, evaluated on a Dask cluster.
+
+    ``first`` is the first partition with rows, read on this machine through the data
+    layer (column plan, task and input-kind inference). :meth:`fold` evaluates every
+    partition on the cluster and merges the result into a run; :meth:`class_counts`
+    counts classes the same way; :meth:`chunks` reads the partitions here, in order.
+    The cluster is started (or connected to) at the first map-reduce and released by
+    :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        pattern: str,
+        paths: Sequence[str],
+        *,
+        scheduler: str | None,
+        task: str,
+        pred_cols: Sequence[str],
+        target_cols: Sequence[str],
+        id_col: str | None,
+        weight_col: str | None,
+        logits: bool | None,
+        drop_invalid: bool,
+        progress: Progress | None = None,
+    ) -> None:
+        self.pattern = pattern
+        self.paths = list(paths)
+        self.scheduler = scheduler
+        self.task, self.logits = task, logits
+        self.pred_cols, self.target_cols = tuple(pred_cols), tuple(target_cols)
+        self.id_col, self.weight_col = id_col, weight_col
+        self.roles = tuple(c for c in (id_col, weight_col) if c)
+        self.drop_invalid = drop_invalid
+        self.progress = progress
+        self.info = DaskReadInfo(len(self.paths), scheduler or "local")
+        self.plan: TablePlan | None = None
+        self.decision: _Decision | None = None
+        self._first: Dataset | None = None
+        self._first_path = self.paths[0]
+        self._columns: list[str] = []
+        self._roles_warnings: list[str] = []
+        self._file_notes: list[str] = []
+        self._totals: _Part | None = None
+        self._summary: Dataset | None = None
+        self._client: Any = None
+        self._cluster: Any = None
+
+    # ------------------------------------------------------------------ first partition
+
+    def start(self) -> None:
+        """Read partitions here until one has rows: plan the columns, infer the task."""
+        nothing_left: DataError | None = None
+        for path in self.paths:
+            select, _ = _selectors(True, self.pred_cols, self.target_cols, self.roles)
+            ptab = read_table(path, select=select, role="predictions")
+            if self.plan is None:
+                self.plan = plan_tables(
+                    ptab,
+                    None,
+                    task=self.task,
+                    pred_cols=self.pred_cols,
+                    target_cols=self.target_cols,
+                    id_col=self.id_col,
+                    group_col=None,
+                    weight_col=self.weight_col,
+                )
+                self._columns = list(ptab.all_columns)
+                self._first_path = path
+                self._roles_warnings = list(self.plan.roles.warnings)
+                self._file_notes = list(ptab.notes)
+            ds, found = self._first_dataset(ptab, self.plan)
+            if ds is not None:
+                self._first = ds
+                return
+            nothing_left = nothing_left or found
+        raise nothing_left or DataError(f"{self.pattern}: no data rows")
+
+    def _first_dataset(
+        self, ptab: Table, plan: TablePlan
+    ) -> tuple[Dataset | None, DataError | None]:
+        """The first partition's Dataset (task and input kind inferred), or None and the
+        error to raise if no partition has a valid row."""
+        _same_columns(ptab, self._job())
+        arr = table_arrays(plan, ptab, None)
+        bad, found = invalid_cells(plan, arr)
+        if found:
+            if not self.drop_invalid:
+                raise invalid_error(found)
+            drop_rows(arr, bad)
+            if arr.n == 0:
+                return None, all_invalid_error(found)
+        check_sample_weights(plan, arr, require_positive=False)
+        evidence = list(self._file_notes) + list(plan.roles.evidence) + list(plan.layout.evidence)
+        ds = build_dataset(
+            plan,
+            arr,
+            ptab,
+            None,
+            task=self.task,
+            logits=self.logits,
+            evidence=evidence,
+            warnings=[],
+        )
+        if _named_binary(ds, arr):
+            raise UsageError(
+                "--engine dask needs binary targets as 0/1: with class names the positive "
+                "class is decided over every row",
+                hint="map the class names to 0/1 in the partitions, or use --engine local",
+            )
+        self.decision = _Decision(
+            ds.task,
+            ds.task_inferred,
+            ds.input_kind,
+            ds.input_kind_inferred,
+            arr.n,
+            None if ds.input_kind is None else ds.input_kind == "logits",
+        )
+        return ds, None
+
+    @property
+    def first(self) -> Dataset:  # type: ignore[override]
+        assert self._first is not None
+        return self._first
+
+    def _job(self, **kw: Any) -> _Job:
+        assert self.plan is not None
+        decision = self.decision or _Decision(self.task, False, None, False, 0, self.logits)
+        return _Job(
+            self.plan,
+            decision,
+            self.pred_cols,
+            self.target_cols,
+            self.roles,
+            self._columns,
+            self._first_path,
+            self.drop_invalid,
+            **kw,
+        )
+
+    # ------------------------------------------------------------------ passes
+
+    def fold(self, run: Any) -> None:
+        """Evaluate every partition on the cluster and merge the result into ``run`` (an
+        :class:`~losscli.accumulate.Evaluation` whose class counts are set)."""
+        if run.per_sample is not None:
+            raise UsageError(
+                "--per-sample does not apply to --engine dask: per-row values stay on the workers",
+                hint="use --engine local to write one line per row",
+            )
+        set_aside_whole_row_losses(run)
+        part = self._map_reduce(self._job(template=pickle.dumps(run)), progress=self.progress)
+        self._finish(part)
+        if part.run is not None:
+            run.merge(part.run)
+
+    def class_counts(self, n_classes: int, ignore_index: Any = None) -> np.ndarray:
+        """Rows per class over every partition: a map-reduce of its own."""
+        part = self._map_reduce(self._job(n_classes=n_classes, ignore_index=ignore_index))
+        if part.counts is None:
+            return np.zeros(n_classes, dtype=np.int64)
+        return part.counts
+
+    def chunks(self) -> Iterator[Dataset]:
+        """The partitions read on this machine, in order (the cluster is not used)."""
+        job = self._job()
+        parts = []
+        for path in self.paths:
+            part = _Part()
+            ds = _partition_dataset(_read(path, job), job, part)
+            parts.append(part)
+            if ds is not None:
+                yield ds
+        self._finish(merge_parts(*parts))
+
+    def _finish(self, part: _Part) -> None:
+        """Checks over every row, then keep the totals for :meth:`summary`."""
+        assert self.plan is not None
+        if part.kept == 0:
+            raise part.nothing_left or DataError(f"{self.pattern}: no data rows")
+        weight = self.plan.roles.weight
+        if weight is not None and not part.positive_weight:
+            raise zero_weights_error(self.pattern, weight[1])
+        self._totals = part
+
+    # ------------------------------------------------------------------ cluster
+
+    def _connect(self) -> Any:
+        if self._client is not None:
+            return self._client
+        import distributed
+
+        if self.scheduler is None:
+            with warnings.catch_warnings():
+                # the scheduler's HTTP routes fall back to a free port when 8787 is taken
+                warnings.filterwarnings("ignore", message="Port .* is already in use")
+                try:
+                    self._cluster = distributed.LocalCluster(
+                        n_workers=LOCAL_WORKERS,
+                        threads_per_worker=LOCAL_THREADS,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
+                except RuntimeError as exc:
+                    raise UsageError(
+                        f"could not start a local Dask cluster ({exc})",
+                        hint="worker processes import the main module again: in a script, call "
+                        "evaluate(engine='dask') under `if __name__ == \"__main__\":`; or "
+                        "pass --scheduler ADDRESS",
+                    ) from None
+            self._client = distributed.Client(self._cluster, set_as_default=False)
+        else:
+            try:
+                self._client = distributed.Client(
+                    self.scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False
+                )
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
+                raise UsageError(
+                    f"cannot connect to the Dask scheduler at {self.scheduler} ({exc})",
+                    hint="start one with `dask scheduler` and `dask worker ADDRESS`, or leave "
+                    "out --scheduler to run a local cluster",
+                ) from None
+            try:
+                self._client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
+            except TimeoutError:
+                raise UsageError(
+                    f"the Dask scheduler at {self.scheduler} has no worker",
+                    hint=f"start one with `dask worker {self.scheduler}`",
+                ) from None
+        self.info.workers = len(self._client.nthreads())
+        return self._client
+
+    def _map_reduce(self, job: _Job, *, progress: Progress | None = None) -> _Part:
+        """Map :func:`evaluate_partition` over the partitions, tree-reduce the results on
+        the cluster with :func:`merge_parts`, and raise the first error."""
+        client = self._connect()
+        [job_future] = client.scatter([job], hash=False)
+        futures = [client.submit(evaluate_partition, p, job_future, pure=False) for p in self.paths]
+        if progress is not None:
+            self._report(futures, progress)
+        while len(futures) > 1:
+            groups = [futures[i : i + FAN_IN] for i in range(0, len(futures), FAN_IN)]
+            futures = [
+                g[0] if len(g) == 1 else client.submit(merge_parts, *g, pure=False) for g in groups
+            ]
+        part: _Part = futures[0].result()
+        if part.error is not None:
+            raise part.error
+        return part
+
+    def _report(self, futures: list[Any], progress: Progress) -> None:
+        """Bytes of the partitions evaluated so far, as their tasks finish."""
+        from distributed import as_completed
+
+        sizes = {f.key: os.path.getsize(p) for f, p in zip(futures, self.paths)}
+        total = sum(sizes.values())
+        done = 0
+        for f in as_completed(futures):
+            done += sizes[f.key]
+            progress(done, total)
+
+    def close(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            with contextlib.suppress(Exception):
+                self._cluster.close()
+            self._cluster = None
+
+    # ------------------------------------------------------------------ report
+
+    @property
+    def n_samples(self) -> int:
+        return self._totals.kept if self._totals is not None else 0
+
+    def summary(self) -> Dataset:
+        """The first partition's dataset carrying the totals of every partition."""
+        if self._summary is not None:
+            return self._summary
+        first, t = self.first, self._totals
+        assert t is not None, "summary() before the partitions were evaluated"
+        warnings = list(t.file_warnings) + list(self._roles_warnings)
+        if t.dropped:
+            warnings.append(t.tally.warning(t.dropped, t.rows))
+        warnings += t.build_warnings
+        n = len(self.paths)
+        if n > 1 and (first.task_inferred or first.input_kind_inferred):
+            warnings.append(
+                f"evaluated in {n} partitions: what was inferred from the first partition "
+                f"({first.n_samples} rows of {self._first_path}) was checked on every other "
+                "row (--engine local infers from every row)"
+            )
+        inputs = {k: dict(v) for k, v in first.inputs.items()}
+        for v in inputs.values():
+            v["path"] = self.pattern
+            v["rows"] = t.rows
+        evidence = [
+            f"{self.pattern}: {n} partition{'s' if n > 1 else ''} evaluated on a Dask cluster "
+            "in sorted order as one dataset",
+            *first.evidence,
+        ]
+        self._summary = _Summary(first, warnings, evidence, inputs, t.kept)
+        return self._summary
+
+
+def set_aside_whole_row_losses(run: Any) -> None:
+    """Losses whose kernel needs every row at once cannot be computed per partition:
+    ``not_applicable`` with the reason, or a usage error when asked for by name."""
+    for i, (spec, acc) in enumerate(zip(run.specs, run.accs)):
+        if i in run.failed or rowwise(spec, acc.kernel_params()):
+            continue
+        reason = (
+            f"{spec.name} compares rows with each other, so it needs every row at once; "
+            "--engine dask evaluates partitions separately"
+        )
+        if run.explicit:
+            raise UsageError(reason, hint=f"use --engine local for {spec.name}")
+        run.failed[i] = LossResult(spec.name, None, "not_applicable", acc.params, reason=reason)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def open_dask_source(
+    preds: str,
+    targets: str | None = None,
+    *,
+    task: str = "auto",
+    pred_cols: Sequence[str] = (),
+    target_cols: Sequence[str] = (),
+    id_col: str | None = None,
+    group_col: str | None = None,
+    weight_col: str | None = None,
+    logits: bool | None = None,
+    drop_invalid: bool = False,
+    chunk_rows: int | None = None,
+    keep_whole: str | None = None,
+    progress: Progress | None = None,
+    scheduler: str | None = None,
+) -> DaskSource:
+    """Open a partitioned input for ``--engine dask`` (the arguments of
+    :func:`losscli.data.stream.open_source`, plus the scheduler address; None starts a
+    local cluster). Reads the first partition; the cluster starts at the first pass."""
+    if targets is not None:
+        raise UsageError(
+            "--engine dask reads partitions that hold both prediction and target columns; "
+            "a separate TARGETS input is not taken",
+            hint="put the targets in the partitions and name the columns with "
+            "--pred-col/--target-col",
+        )
+    if chunk_rows is not None:
+        raise UsageError(
+            "--chunk-size does not apply to --engine dask",
+            hint="each partition is read in one piece on its worker; split the data into "
+            "more partitions to use less memory per worker",
+        )
+    if keep_whole:
+        raise UsageError(
+            f"--engine dask does not bring per-row values back ({keep_whole})",
+            hint="leave out --plot and -o FILE.html, or use --engine local",
+        )
+    if group_col:
+        raise UsageError(
+            "--group-col does not apply to --engine dask: an image's pixel rows may span "
+            "partitions",
+            hint="use --engine local, or one row per image",
+        )
+    task = (task or "auto").strip().lower()
+    if task != "auto" and task not in TASKS:
+        raise unknown_name("task", task, ("auto", *TASKS))
+    paths = list_partitions(preds)
+    src = DaskSource(
+        preds,
+        paths,
+        scheduler=scheduler,
+        task=task,
+        pred_cols=pred_cols,
+        target_cols=target_cols,
+        id_col=id_col,
+        weight_col=weight_col,
+        logits=logits,
+        drop_invalid=drop_invalid,
+        progress=progress,
+    )
+    try:
+        src.start()
+    except BaseException:
+        src.close()
+        raise
+    return src
+
+
+__all__ = [
+    "FAN_IN",
+    "DaskReadInfo",
+    "DaskSource",
+    "evaluate_partition",
+    "list_partitions",
+    "merge_parts",
+    "open_dask_source",
+    "set_aside_whole_row_losses",
+]
