@@ -7,15 +7,17 @@ JSON-ready documents, and raise :mod:`losscli.errors` exceptions.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from losscli.errors import UsageError, did_you_mean
+from losscli.errors import UsageError
 from losscli.registry import (
     TASKS,
     LossSpec,
+    all_specs,
     canonical_name,
     get_spec,
     loss_names,
@@ -23,6 +25,77 @@ from losscli.registry import (
 )
 
 TASK_CHOICES = ("auto", *TASKS)
+
+
+# ------------------------------------------------------------------ loss names
+
+
+def loss_key(name: str) -> str:
+    """Canonical name of a known loss, else the name as typed (normalised). Unknown names
+    are reported once the task is known (:func:`loss_error`), with that task's losses."""
+    try:
+        return canonical_name(name)
+    except UsageError:
+        return name.strip().lower().replace("-", "_")
+
+
+def _loss_tasks(canon: str) -> list[str]:
+    return [t for t in TASKS if any(s.name == canon and t in s.tasks for s in all_specs())]
+
+
+def _kind(tasks: Sequence[str]) -> str:
+    """``a regression loss``, ``an embedding loss``, ``a binary/multilabel loss``."""
+    words = "/".join(tasks)
+    return f"{'an' if words[:1] in 'aeiou' else 'a'} {words} loss"
+
+
+def task_losses_text(task: str) -> str:
+    """``losses of task binary: bce, focal, …`` (every loss of the task, catalogue order)."""
+    names = list(dict.fromkeys(s.name for s in specs_for_task(task)))
+    return f"losses of task {task}: {', '.join(names)}"
+
+
+def loss_error(
+    name: str, task: str, *, flag: str, computed: Sequence[str] | None = None
+) -> UsageError:
+    """The usage error for a loss named by ``flag`` (``--loss``, ``--param`` …) that this
+    run of task ``task`` does not compute: unknown names get suggestions among the task's
+    losses first; a loss of another task says which task it belongs to; a loss of this
+    task that is not computed says how to add it."""
+    listing = task_losses_text(task)
+    try:
+        canon = canonical_name(name)
+    except UsageError:
+        canon = None
+    if canon is None:
+        key = name.strip().lower().replace("-", "_")
+        own = {w: s.name for s in specs_for_task(task) for w in (s.name, *s.aliases)}
+        picks = list(dict.fromkeys(own[w] for w in difflib.get_close_matches(key, list(own), n=3)))
+        if picks:
+            hint = "did you mean " + " or ".join(f"'{p}'" for p in picks) + f"? {listing}"
+        else:
+            every = {w: s.name for s in all_specs() for w in (s.name, *s.aliases)}
+            close = difflib.get_close_matches(key, list(every), n=1)
+            if close:
+                other = every[close[0]]
+                hint = (
+                    f"did you mean '{other}'? It is {_kind(_loss_tasks(other))}, "
+                    f"not one of task {task}; {listing}"
+                )
+            else:
+                hint = listing
+        return UsageError(f"unknown loss '{name}' in {flag}", hint=hint)
+    tasks = _loss_tasks(canon)
+    if task not in tasks:
+        return UsageError(
+            f"{canon} is {_kind(tasks)}; this run's task is {task} ({flag} {name})",
+            hint=listing,
+        )
+    shown = ", ".join(computed) if computed else ""
+    return UsageError(
+        f"{flag} names loss '{canon}', which is not computed in this run",
+        hint=(f"computed: {shown}; " if shown else "") + f"add --loss {canon} to compute it",
+    )
 
 
 # ------------------------------------------------------------------ argument parsing
@@ -39,7 +112,7 @@ def parse_param_flags(items: Iterable[str]) -> dict[str, dict[str, str]]:
                 f"cannot read --param '{item}'",
                 hint="write LOSS.KEY=VALUE, e.g. --param huber.delta=2",
             )
-        out.setdefault(canonical_name(loss), {})[name.strip()] = value.strip()
+        out.setdefault(loss_key(loss), {})[name.strip()] = value.strip()
     return out
 
 
@@ -56,7 +129,7 @@ def parse_gate_flags(items: Iterable[str]) -> dict[str, float]:
             raise UsageError(
                 f"cannot read --max '{item}'", hint="write LOSS=VALUE, e.g. --max mse=0.5"
             )
-        out[canonical_name(loss)] = limit
+        out[loss_key(loss)] = limit
     return out
 
 
@@ -67,7 +140,7 @@ def merge_params(
     out: dict[str, dict[str, Any]] = {}
     for layer in layers:
         for loss, kv in (layer or {}).items():
-            out.setdefault(canonical_name(loss), {}).update(kv)
+            out.setdefault(loss_key(loss), {}).update(kv)
     return out
 
 
@@ -103,7 +176,16 @@ def select_specs(task: str, losses: Sequence[str] | None) -> tuple[list[LossSpec
     if losses:
         specs: list[LossSpec] = []
         for name in losses:
-            spec = get_spec(name, task)
+            try:
+                spec = get_spec(name, task)
+            except UsageError as exc:
+                known = loss_key(name) in loss_names()
+                if not known:
+                    raise loss_error(name, task, flag="--loss") from None
+                kind = _kind(_loss_tasks(loss_key(name)))
+                raise UsageError(
+                    exc.message, hint=f"'{loss_key(name)}' is {kind}; {task_losses_text(task)}"
+                ) from None
             if spec not in specs:
                 specs.append(spec)
         return specs, True
@@ -129,10 +211,11 @@ def compute_all(
         reduction=reduction,
         keep_per_row=keep_per_row,
     )
-    if run.needs_class_counts:
-        run.set_class_counts(_class_counts(dataset, run.count_ignore_index()))
-    run.update(dataset)
-    return run.finalize().results
+    with quiet_floats():
+        if run.needs_class_counts:
+            run.set_class_counts(_class_counts(dataset, run.count_ignore_index()))
+        run.update(dataset)
+        return run.finalize().results
 
 
 def new_evaluation(
@@ -173,19 +256,13 @@ def _class_counts(dataset: Any, ignore_index: Any) -> Any:
 def _check_unused(
     params: Mapping[str, Any], gates: Mapping[str, float], specs: Sequence[LossSpec], task: str
 ) -> None:
-    names = {s.name for s in specs}
+    names = [s.name for s in specs]
     for loss in params:
         if loss not in names:
-            raise UsageError(
-                f"--param names loss '{loss}', which is not computed for task '{task}'",
-                hint=did_you_mean(loss, names) or f"computed: {', '.join(sorted(names))}",
-            )
+            raise loss_error(loss, task, flag="--param", computed=names)
     for loss in gates:
-        if loss not in {n for s in specs_for_task(task) for n in [s.name]}:
-            raise UsageError(
-                f"--max names loss '{loss}', which does not apply to task '{task}'",
-                hint=f"losses of this task: {', '.join(s.name for s in specs_for_task(task))}",
-            )
+        if loss not in {s.name for s in specs_for_task(task)}:
+            raise loss_error(loss, task, flag="--max", computed=names)
 
 
 def evaluate_gates(
@@ -239,9 +316,16 @@ def evaluate(
     progress: Any = None,
     engine: str = "local",
     scheduler: str | None = None,
+    l1: float | None = None,
+    l2: float | None = None,
+    model_weights: str | None = None,
 ) -> Report:
     """Load ``predictions`` (and ``targets``), infer the task and compute every applicable
     loss (or ``losses``). Returns a :class:`Report` whose ``data`` is SPEC §3.1's JSON.
+
+    ``l1``/``l2`` with ``model_weights`` (a ``.npy`` or ``.npz`` file) add the weight
+    penalty l1·Σ|w| + l2·Σw² (Keras convention, SPEC §6 "regularized"): the document gains
+    ``regularization`` and every loss a ``regularized`` value (loss + penalty).
 
     Large delimited-text inputs are read in chunks of ``chunk_size`` rows (default
     1,000,000; 0 reads in one piece) with bounded memory (docs/scale.md); ``progress``
@@ -289,6 +373,19 @@ def evaluate(
     worst = worst if worst is not None else cfg.get("worst")
     drop_invalid = drop_invalid or bool(cfg.get("drop_invalid", False))
     per_class = per_class or bool(cfg.get("per_class", False))
+    chunk_size = chunk_size if chunk_size is not None else cfg.get("chunk_size")
+    from losscli.regularized import regularization
+
+    reg = cfg.get("regularization", {})
+    penalty = regularization(
+        model_weights if model_weights is not None else reg.get("model_weights"),
+        l1=l1 if l1 is not None else reg.get("l1"),
+        l2=l2 if l2 is not None else reg.get("l2"),
+    )
+    if per_sample_path is not None:
+        from losscli.report import check_writable
+
+        check_writable(per_sample_path)  # before any input is read
 
     source = open_source(
         predictions,
@@ -331,17 +428,23 @@ def evaluate(
             per_sample=writer,
         )
         try:
-            if run.needs_class_counts:
-                c = int(first.pred.shape[1]) if first.pred.ndim > 1 else 1
-                run.set_class_counts(source.class_counts(c, run.count_ignore_index()))
-            if hasattr(source, "fold"):  # partitions reduced on a cluster
-                source.fold(run)
-            else:
-                for chunk in source.chunks():
-                    run.update(chunk)
-            outcome = run.finalize()
-        except BaseException:
+            # overflow/invalid in a kernel shows as a non-finite value with its status
+            with quiet_floats():
+                if run.needs_class_counts:
+                    c = int(first.pred.shape[1]) if first.pred.ndim > 1 else 1
+                    run.set_class_counts(source.class_counts(c, run.count_ignore_index()))
+                if hasattr(source, "fold"):  # partitions reduced on a cluster
+                    source.fold(run)
+                else:
+                    for chunk in source.chunks():
+                        run.update(chunk)
+                outcome = run.finalize()
+        except BaseException as exc:
             run.abort()
+            if isinstance(exc, OSError) and _is_about(exc, per_sample_path):
+                from losscli.report import output_error
+
+                raise output_error(per_sample_path or "", exc) from None
             raise
         dataset = source.summary()
     finally:
@@ -386,8 +489,6 @@ def evaluate(
     if dataset.input_kind is not None:
         doc["task"]["input"] = dataset.input_kind
         doc["task"]["input_inferred"] = dataset.input_kind_inferred
-    if per_class:
-        doc["show_per_class"] = True
     if worst:
         rankable = outcome.worst
         target_loss = next(
@@ -400,12 +501,43 @@ def evaluate(
         if target_loss is not None:
             doc["worst_loss"] = target_loss
             doc["worst"] = rankable[target_loss]
+    if penalty is not None:
+        from losscli.regularized import apply
+
+        apply(doc, penalty)
     return Report(
         doc,
         per_sample=per_rows if per_sample else {},
         dataset=dataset if source.info.mode == "memory" else None,
         per_sample_weight=row_weights if per_sample else {},
     )
+
+
+@contextlib.contextmanager
+def quiet_floats() -> Iterator[None]:
+    """No NumPy floating-point warnings inside the block: a kernel's overflow or invalid
+    operation already shows as a non-finite value with status ``non_finite``."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        yield
+
+
+def _is_about(exc: OSError, path: str | None) -> bool:
+    """Whether ``exc`` is an OSError on ``path``, a file beside it (its temporary file)
+    or one of its parent directories."""
+    if path is None:
+        return False
+    from pathlib import Path
+
+    target = Path(path)
+    for name in (exc.filename, exc.filename2):
+        if name is None:
+            continue
+        p = Path(str(name))
+        if p == target or p.parent == target.parent or p in target.parents:
+            return True
+    return False
 
 
 def known_losses() -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
@@ -80,14 +81,48 @@ def _fail(err: Any, exc: LossCliError) -> None:
         err.print(f"hint: {exc.hint}", markup=False, highlight=False, soft_wrap=True)
 
 
-def run_command(debug: bool, body: Callable[[Any, Any], int]) -> None:
+#: Warnings meant for the developers of libraries, never shown to users.
+_DEVELOPER_WARNINGS = (
+    DeprecationWarning,
+    PendingDeprecationWarning,
+    FutureWarning,
+    ImportWarning,
+    ResourceWarning,
+)
+
+
+def _warning_notes(err: Any, caught: list[warnings.WarningMessage], quiet: bool) -> None:
+    """Python warnings raised during a run, as one ``note:`` line each (once per text);
+    nothing with ``--quiet``. Non-finite loss values already carry their ``status``."""
+    if quiet:
+        return
+    seen: set[str] = set()
+    for w in caught:
+        if issubclass(w.category, _DEVELOPER_WARNINGS):
+            continue
+        origin = "numpy" if "numpy" in str(w.filename) else w.category.__name__
+        line = f"note: {origin}: {w.message}"
+        if line not in seen:
+            seen.add(line)
+            err.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def run_command(debug: bool, body: Callable[[Any, Any], int], *, quiet: bool = False) -> None:
     """Run a command body, mapping every failure to its exit code (SPEC §2).
 
-    Errors become one or two lines on stderr; a traceback only with ``--debug``.
+    Errors become one or two lines on stderr; a traceback only with ``--debug``. Python
+    warnings never print raw: they become ``note:`` lines (none with ``--quiet``); with
+    ``--debug`` they are left alone.
     """
     out, err = _consoles()
     try:
-        code = body(out, err)
+        if debug:
+            code = body(out, err)
+        else:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                code = body(out, err)
+            _warning_notes(err, caught, quiet)
     except typer.Exit:
         raise
     except LossCliError as exc:
@@ -127,13 +162,15 @@ def _silence_stdout() -> None:
 
 
 def _check_output_flags(outputs: list[Path] | None, precision: int) -> None:
-    """Reject a bad ``-o`` extension or ``--precision`` before any data is read."""
-    from losscli.report import format_for_path
+    """Reject a bad ``-o`` extension or path, or ``--precision``, before any data is read."""
+    from losscli.report import check_writable, format_for_path
 
     if precision < 1:
         raise UsageError(f"--precision must be at least 1, got {precision}")
     for p in outputs or []:
-        if format_for_path(p) == "html":
+        kind = format_for_path(p)
+        check_writable(p)
+        if kind == "html":
             from losscli.report.charts import require_matplotlib
 
             require_matplotlib()  # before any input is read or any file written
@@ -351,6 +388,8 @@ def losses_show(
 
 
 def _data_notes(err: Any, doc: dict[str, Any], quiet: bool) -> None:
+    from losscli.report import plural
+
     if quiet:
         return
     task = doc["task"]
@@ -360,7 +399,7 @@ def _data_notes(err: Any, doc: dict[str, Any], quiet: bool) -> None:
         kind_how = "inferred" if task.get("input_inferred") else "given"
         kind = f"; predictions are {task['input']} ({kind_how})"
     err.print(
-        f"task: {task['name']} ({how}){kind}; {doc['n_samples']} samples",
+        f"task: {task['name']} ({how}){kind}; {plural(doc['n_samples'], 'sample')}",
         markup=False,
         highlight=False,
         soft_wrap=True,
@@ -369,6 +408,24 @@ def _data_notes(err: Any, doc: dict[str, Any], quiet: bool) -> None:
         err.print(f"  because {line}", markup=False, highlight=False, soft_wrap=True)
     for w in doc.get("warnings", []):
         err.print(f"note: {w}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _per_class_csv_note(
+    err: Any, doc: dict[str, Any], fmt: str, outputs: list[Path] | None, quiet: bool
+) -> None:
+    """The CSV view lists one value per loss (and model): say where per-class values are."""
+    from losscli.report import format_for_path
+
+    csv_out = fmt == "csv" or any(format_for_path(p) == "csv" for p in outputs or [])
+    if quiet or not csv_out or not any(it.get("per_class") for it in doc["losses"]):
+        return
+    err.print(
+        "note: the CSV view has one value per loss; per-class values are in the json, "
+        "markdown and table views",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 class ReadProgress:
@@ -520,6 +577,30 @@ def evaluate(
             "local cluster for the run).",
         ),
     ] = None,
+    l1: Annotated[
+        float | None,
+        typer.Option(
+            "--l1",
+            metavar="LAMBDA",
+            help="Also report loss + LAMBDA·Σ|w| over --model-weights (Keras convention).",
+        ),
+    ] = None,
+    l2: Annotated[
+        float | None,
+        typer.Option(
+            "--l2",
+            metavar="LAMBDA",
+            help="Also report loss + LAMBDA·Σw² over --model-weights (Keras convention, no ½).",
+        ),
+    ] = None,
+    model_weights: Annotated[
+        str | None,
+        typer.Option(
+            "--model-weights",
+            metavar="W.npy|W.npz",
+            help="The model's weights for --l1/--l2: one .npy array or a .npz of arrays.",
+        ),
+    ] = None,
     plot: PlotOpt = False,
     fmt: FormatOpt = None,
     as_json: JsonOpt = False,
@@ -568,11 +649,15 @@ def evaluate(
                 progress=progress,
                 engine=engine,
                 scheduler=scheduler,
+                l1=l1,
+                l2=l2,
+                model_weights=model_weights,
             )
         finally:
             bar.stop()
         doc = report.data
         _data_notes(err, doc, quiet)
+        _per_class_csv_note(err, doc, fmt_name, output, quiet)
         emit(doc, out=out, fmt=fmt_name, outputs=output, precision=precision, report=report)
         if plot:
             from losscli.report.termplot import plot_result
@@ -590,7 +675,7 @@ def evaluate(
                 )
         return int(ExitCode.GATE_FAILED) if failed else 0
 
-    run_command(debug, body)
+    run_command(debug, body, quiet=quiet)
 
 
 @app.command(epilog=EPILOG)
@@ -652,6 +737,15 @@ def compare(
     drop_invalid: Annotated[
         bool, typer.Option("--drop-invalid", help="Drop rows with NaN/empty/inf cells.")
     ] = False,
+    per_class: Annotated[
+        bool,
+        typer.Option(
+            "--per-class", help="Per-class breakdown (multiclass, multilabel, segmentation)."
+        ),
+    ] = False,
+    reduction: Annotated[
+        str | None, typer.Option("--reduction", help="mean (default) or sum.")
+    ] = None,
     config: Annotated[
         str | None, typer.Option("--config", help="YAML file with the same settings; flags win.")
     ] = None,
@@ -702,9 +796,12 @@ def compare(
             sort_by=sort_by,
             config=config,
             chunk_size=chunk_size,
+            reduction=reduction,
+            per_class=per_class,
         )
         doc = report.data
         _data_notes(err, doc, quiet)
+        _per_class_csv_note(err, doc, fmt_name, output, quiet)
         emit(doc, out=out, fmt=fmt_name, outputs=output, precision=precision, report=report)
         if plot:
             from losscli.report.termplot import plot_result
@@ -720,7 +817,7 @@ def compare(
                 )
         return int(ExitCode.GATE_FAILED) if failed else 0
 
-    run_command(debug, body)
+    run_command(debug, body, quiet=quiet)
 
 
 # ------------------------------------------------------------------ recommend
@@ -745,8 +842,7 @@ def recommend(
         typer.Option(
             "--task",
             help="regression, binary, multiclass, multilabel, segmentation, "
-            "detection, embedding, distribution, vae, gan "
-            "(or classification).",
+            "detection, embedding, distribution, vae or gan.",
         ),
     ] = None,
     outliers: Annotated[bool, typer.Option("--outliers", help="Targets have outliers.")] = False,
@@ -856,7 +952,7 @@ def recommend(
             draw_plot(lambda c: plot_recommendation(doc, c), out=out, err=err, fmt=fmt_name)
         return 0
 
-    run_command(debug, body)
+    run_command(debug, body, quiet=quiet)
 
 
 def main() -> None:

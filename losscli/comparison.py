@@ -14,15 +14,23 @@ from typing import Any
 from losscli.api import (
     TASK_CHOICES,
     Report,
+    loss_error,
+    loss_key,
     merge_params,
     new_evaluation,
+    quiet_floats,
     select_specs,
 )
 from losscli.errors import DataError, UsageError, unknown_name
-from losscli.registry import canonical_name, get_spec
+from losscli.registry import canonical_name, get_spec, specs_for_task
 
 #: Shares of rows whose contribution the one-model view reports.
 TOP_SHARES = (0.01, 0.05)
+
+#: Losses that read the scores as given: a logit and a probability (mapped to 2p − 1 by
+#: the hinge losses, used as is by multi_hinge) are on different scales, so values of a
+#: probability model and a logit model under them are not comparable.
+SCORE_SCALE_LOSSES = frozenset({"hinge", "squared_hinge", "multi_hinge"})
 
 
 def model_names(paths: Sequence[str], names: Sequence[str] | None) -> list[str]:
@@ -81,8 +89,14 @@ def compare(
     sort_by: str | None = None,
     config: str | None = None,
     chunk_size: int | None = None,
+    reduction: str | None = None,
+    per_class: bool = False,
 ) -> Report:
     """Evaluate each predictions file against the same targets; SPEC §3.2's JSON.
+
+    ``reduction`` (``mean``, default, or ``sum``) and ``per_class`` (each loss entry gains
+    ``per_class``: model → class → value, for multiclass, multilabel and segmentation) work
+    as in :func:`losscli.api.evaluate`.
 
     Large delimited-text inputs are read in chunks of ``chunk_size`` rows, one model at a
     time (docs/scale.md); bootstrap intervals and the one-model sensitivity view need
@@ -112,6 +126,12 @@ def compare(
         **{canonical_name(k): v for k, v in cfg.get("gates", {}).get("max", {}).items()},
         **(gates or {}),
     }
+    if reduction is None:
+        reduction = str(cfg.get("reduction") or "mean")
+    if reduction not in ("mean", "sum"):
+        raise UsageError(f"unknown reduction '{reduction}'", hint="allowed: mean, sum")
+    per_class = per_class or bool(cfg.get("per_class", False))
+    chunk_size = chunk_size if chunk_size is not None else cfg.get("chunk_size")
     models = model_names(predictions, names)
 
     if [*predictions, targets].count("-") > 1:
@@ -154,17 +174,28 @@ def compare(
             _check_aligned(models, predictions, [s.first for s in sources])
         keep = bootstrap > 0 or len(models) == 1
         results: dict[str, list[Any]] = {}
+        by_class: dict[str, dict[str, dict[str, float]]] = {}
         for m, source in zip(models, sources):
             run = new_evaluation(
-                source.first, specs, explicit=explicit, params=all_params, keep_per_row=keep
+                source.first,
+                specs,
+                explicit=explicit,
+                params=all_params,
+                reduction=reduction,
+                keep_per_row=keep,
+                per_class=per_class,
             )
-            if run.needs_class_counts:
-                f = source.first
-                c = int(f.pred.shape[1]) if f.pred.ndim > 1 else 1
-                run.set_class_counts(source.class_counts(c, run.count_ignore_index()))
-            for chunk in source.chunks():
-                run.update(chunk)
-            results[m] = run.finalize().results
+            # overflow/invalid in a kernel shows as a non-finite value with its status
+            with quiet_floats():
+                if run.needs_class_counts:
+                    f = source.first
+                    c = int(f.pred.shape[1]) if f.pred.ndim > 1 else 1
+                    run.set_class_counts(source.class_counts(c, run.count_ignore_index()))
+                for chunk in source.chunks():
+                    run.update(chunk)
+                outcome = run.finalize()
+            results[m] = outcome.results
+            by_class[m] = outcome.per_class
             source.close()
         datasets = [s.summary() for s in sources]
     finally:
@@ -175,6 +206,8 @@ def compare(
         _check_aligned(models, predictions, datasets)
     if sort_by is not None:
         sort_by = canonical_name(sort_by)
+    # keyed by model name: --sort-by reorders ``models`` below
+    dataset_of = dict(zip(models, datasets))
 
     warnings: list[str] = []
     for m, ds in zip(models, datasets):
@@ -184,6 +217,10 @@ def compare(
                 f"{m}: {n}" if n.startswith(f"{r.name}:") else f"{m}: {r.name}: {n}"
                 for n in r.notes
             ]
+
+    mixed = _mixed_score_kinds(models, datasets, specs) if logits is None else None
+    if mixed is not None:
+        warnings.append(mixed[0])
 
     entries: list[dict[str, Any]] = []
     for i, spec in enumerate(specs):
@@ -197,14 +234,32 @@ def compare(
             "best": best,
             "status": {m: results[m][i].status for m in models},
         }
+        if mixed is not None and spec.name in mixed[1]:
+            entry["best"] = None
+            entry["best_reason"] = mixed[2]
         reasons = {m: results[m][i].reason for m in models if results[m][i].reason}
         if reasons:
             entry["reasons"] = reasons
+        if per_class:
+            pcs = {
+                m: pc
+                for m in models
+                if (pc := _per_class(results[m][i], by_class[m].get(spec.name))) is not None
+            }
+            if pcs:
+                entry["per_class"] = pcs
         entries.append(entry)
 
     if bootstrap > 0:
         _add_bootstrap(
-            entries, specs, results, models, n_boot=bootstrap, seed=seed, warnings=warnings
+            entries,
+            specs,
+            results,
+            models,
+            n_boot=bootstrap,
+            seed=seed,
+            warnings=warnings,
+            reduction=reduction,
         )
 
     if sort_by is not None:
@@ -234,12 +289,13 @@ def compare(
         "task": {"name": first.task, "inferred": first.task_inferred},
         "n_samples": first.n_samples,
         "models": models,
-        "inputs": {m: ds.inputs for m, ds in zip(models, datasets)},
+        "inputs": {m: dataset_of[m].inputs for m in models},
         "losses": entries,
         "gates": gate_rows,
-        "summary": _summary(entries, models, specs, results, dict(zip(models, datasets))),
+        "summary": _summary(entries, models, specs, results, dataset_of),
         "warnings": warnings,
         "evidence": list(first.evidence),
+        "reduction": reduction,
     }
     if bootstrap > 0:
         doc["bootstrap"] = {
@@ -265,21 +321,60 @@ def _specs(
     specs, explicit = select_specs(task, losses)
     for loss in gates:
         if all(s.name != loss for s in specs):
+            if all(s.name != loss for s in specs_for_task(task)):
+                raise loss_error(loss, task, flag="--max")
             specs.append(get_spec(loss, task))
+    computed = [s.name for s in specs]
     for loss in params:
-        if all(s.name != loss for s in specs):
-            raise UsageError(
-                f"--param names loss '{loss}', which is not computed here",
-                hint="computed: " + ", ".join(s.name for s in specs),
-            )
-    if sort_by is not None:
-        name = canonical_name(sort_by)
-        if all(s.name != name for s in specs):
-            raise UsageError(
-                f"--sort-by names loss '{name}', which is not computed here",
-                hint="computed: " + ", ".join(s.name for s in specs),
-            )
+        if loss not in computed:
+            raise loss_error(loss, task, flag="--param", computed=computed)
+    if sort_by is not None and loss_key(sort_by) not in computed:
+        raise loss_error(sort_by, task, flag="--sort-by", computed=computed)
     return specs, explicit
+
+
+def _per_class(result: Any, by_target: Mapping[str, float] | None) -> dict[str, Any] | None:
+    """One model's per-class values of one loss: per column (multilabel, segmentation),
+    else the mean loss by true class (multiclass); None when there is no breakdown."""
+    pc = result.to_dict().get("per_class")
+    if pc is None and by_target is not None and result.status != "not_applicable":
+        pc = {k: (v if math.isfinite(v) else None) for k, v in by_target.items()}
+    return pc
+
+
+def _mixed_score_kinds(
+    models: Sequence[str], datasets: Sequence[Any], specs: Sequence[Any]
+) -> tuple[str, list[str], str] | None:
+    """When some models give probabilities and others logits (each inferred from its own
+    file), the losses that read scores as given are not comparable between them: the
+    warning, those losses, and the reason their ``best`` is null. None otherwise."""
+    kinds = {m: ds.input_kind for m, ds in zip(models, datasets) if ds.input_kind is not None}
+    if len(set(kinds.values())) < 2:
+        return None
+    affected = [s.name for s in specs if s.name in SCORE_SCALE_LOSSES]
+    if not affected:
+        return None
+    probs = [m for m, k in kinds.items() if k == "probabilities"]
+    logit = [m for m, k in kinds.items() if k == "logits"]
+    scales = []
+    if any(n != "multi_hinge" for n in affected):
+        scales.append("the hinge losses use 2p - 1 for probabilities and the raw logit")
+    if "multi_hinge" in affected:
+        scales.append("multi_hinge uses probabilities and logits as given")
+    warning = (
+        f"models mix probabilities ({', '.join(probs)}) and logits ({', '.join(logit)}): "
+        f"{', '.join(affected)} are not comparable between them ({'; '.join(scales)}), so "
+        "no best model is named for them; pass --probs or --logits if every file holds "
+        "the same kind of score"
+    )
+    reason = (
+        "not comparable: "
+        + ", ".join(probs)
+        + " gave probabilities, "
+        + ", ".join(logit)
+        + " gave logits"
+    )
+    return warning, affected, reason
 
 
 def _read_stdin() -> bytes | None:
@@ -379,6 +474,7 @@ def _add_bootstrap(
     n_boot: int,
     seed: int,
     warnings: list[str],
+    reduction: str = "mean",
 ) -> None:
     import numpy as np
 
@@ -404,8 +500,11 @@ def _add_bootstrap(
         return
     L = np.stack(cols, axis=1)
     W = np.stack(weights, axis=1)
-    reps = replicate_means(L, W, n_boot=n_boot, seed=seed)
+    with quiet_floats():
+        reps = replicate_means(L, W, n_boot=n_boot, seed=seed)
     for c, (i, _j) in enumerate(where):
+        if reduction == "sum":  # the sum is the mean times the total weight of the rows
+            reps[:, c] *= W[:, c].sum()
         if specs[i].finalize == "sqrt":
             reps[:, c] = np.sqrt(reps[:, c])
     by_entry: dict[int, dict[int, Any]] = {}
@@ -450,7 +549,8 @@ def _summary(
     bests = {e["name"]: e["best"] for e in entries if e["best"] is not None}
     winners = sorted(set(bests.values()))
     if len(winners) == 1:
-        out.append(f"{winners[0]} is best under every computed loss.")
+        scope = "comparable" if any("best_reason" in e for e in entries) else "computed"
+        out.append(f"{winners[0]} is best under every {scope} loss.")
     else:
         parts = [f"{loss} prefers {m}" for loss, m in bests.items()]
         out.append("The losses disagree: " + ", ".join(parts) + ".")

@@ -11,6 +11,11 @@ Schema (every key optional; unknown keys are rejected with a breadcrumb)::
     reduction: mean               # or sum
     drop_invalid: false
     worst: 10
+    per_class: false
+    chunk_size: 1000000           # rows per chunk of large text inputs; 0 = one piece
+    regularization: {l1: 0.0, l2: 1.0e-4, model_weights: weights.npz}
+
+A relative ``model_weights`` path is read relative to the config file's directory.
 """
 
 from __future__ import annotations
@@ -31,9 +36,12 @@ _TOP = {
     "drop_invalid",
     "worst",
     "per_class",
+    "chunk_size",
+    "regularization",
 }
 _COLUMNS = {"pred", "target", "id", "group", "weight"}
 _GATES = {"max"}
+_REGULARIZATION = {"l1", "l2", "model_weights"}
 
 
 def _err(path: str, crumbs: list[str], msg: str, hint: str | None = None) -> ConfigError:
@@ -163,4 +171,43 @@ def load_config(path: str) -> dict[str, Any]:
         isinstance(data["worst"], bool) or not isinstance(data["worst"], int) or data["worst"] < 1
     ):
         raise _err(path, ["worst"], "must be a positive integer")
+    if "chunk_size" in data and (
+        isinstance(data["chunk_size"], bool)
+        or not isinstance(data["chunk_size"], int)
+        or data["chunk_size"] < 0
+    ):
+        raise _err(
+            path,
+            ["chunk_size"],
+            f"must be a positive integer or 0 (one piece), got {data['chunk_size']!r}",
+        )
+    if "regularization" in data:
+        out["regularization"] = _regularization(path, data["regularization"])
+    return out
+
+
+def _regularization(path: str, reg: Any) -> dict[str, Any]:
+    """``regularization: {l1: λ, l2: λ, model_weights: W.npz}``; the weights path is
+    resolved against the config file's directory."""
+    if not isinstance(reg, dict):
+        raise _err(
+            path,
+            ["regularization"],
+            "must be a mapping",
+            "e.g. regularization: {l2: 1.0e-4, model_weights: weights.npz}",
+        )
+    _check_keys(path, ["regularization"], reg, _REGULARIZATION)
+    out: dict[str, Any] = {}
+    for key in ("l1", "l2"):
+        if key in reg:
+            v = reg[key]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+                raise _err(path, ["regularization", key], f"must be a number ≥ 0, got {v!r}")
+            out[key] = float(v)
+    if "model_weights" in reg:
+        w = reg["model_weights"]
+        if not isinstance(w, str) or not w.strip():
+            raise _err(path, ["regularization", "model_weights"], "must be a file path")
+        p = Path(w).expanduser()
+        out["model_weights"] = str(p if p.is_absolute() else Path(path).parent / p)
     return out

@@ -40,10 +40,10 @@ NLL_CLAMP_NOTE = (
     "cross-entropy on probabilities)"
 )
 EPS_NOTE = "probabilities were clipped to [eps, 1-eps] before taking logs (scikit-learn convention)"
-HINGE_LABEL_NOTE = "hinge: 0/1 targets were mapped to -1/+1 (t = 2y - 1)"
-HINGE_SCORE_NOTE = "hinge: probabilities were mapped to scores s = 2p - 1"
-SIGMOID_NOTE = "brier: logits were turned into probabilities with the sigmoid"
-SOFTMAX_NOTE = "brier: logits were turned into probabilities with the softmax"
+HINGE_LABEL_NOTE = "0/1 targets were mapped to -1/+1 (t = 2y - 1)"
+HINGE_SCORE_NOTE = "probabilities were mapped to scores s = 2p - 1"
+SIGMOID_NOTE = "logits were turned into probabilities with the sigmoid"
+SOFTMAX_NOTE = "logits were turned into probabilities with the softmax"
 ZERO_CLASS_WEIGHT_NOTE = (
     "label smoothing: rows whose class weight is 0 were left out entirely "
     "(PyTorch still adds their smoothing term; pytorch/pytorch#104776)"

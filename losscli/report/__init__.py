@@ -69,7 +69,8 @@ def fmt_params(params: dict[str, Any], precision: int = 4) -> str:
 
 def write_atomic(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: readers never see
-    a half-written file, and a failure leaves any previous file untouched."""
+    a half-written file, and a failure leaves any previous file untouched (and raises the
+    OSError; :func:`write_files` turns it into a usage error naming the path)."""
     target = Path(path)
     parent = target.parent if str(target.parent) else Path(".")
     parent.mkdir(parents=True, exist_ok=True)
@@ -87,6 +88,56 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
         raise
 
 
+def _why_unwritable(path: str | os.PathLike[str]) -> str | None:
+    """A plain reason why ``path`` cannot become a file, when one is visible without
+    writing: it is a directory, or one of its parents is a file."""
+    target = Path(path)
+    try:
+        if target.is_dir():
+            return "it is a directory"
+        anc = target.parent
+        while str(anc) not in ("", ".") and not anc.exists() and anc != anc.parent:
+            anc = anc.parent
+        if anc.exists() and not anc.is_dir():
+            return f"'{anc}' is a file, not a directory"
+    except OSError:
+        return None
+    return None
+
+
+def output_error(path: str | os.PathLike[str], exc: OSError | None = None) -> UsageError:
+    """The usage error (exit 2) for an output file that cannot be written."""
+    reason = _why_unwritable(path)
+    if reason is None and exc is not None:
+        reason = exc.strerror or str(exc)
+    return UsageError(
+        f"cannot write '{path}': {reason or 'not writable'}",
+        hint="choose a file path in a directory you can write to",
+    )
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Fail early (before any input is read) when ``path`` cannot be written: probe its
+    directory with a temporary file when that directory exists."""
+    if _why_unwritable(path) is not None:
+        raise output_error(path)
+    parent = Path(path).parent if str(Path(path).parent) else Path(".")
+    try:
+        if not parent.is_dir():
+            return  # created on write; errors then are mapped by write_atomic
+        fd, tmp = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise output_error(path, exc) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+
+
+def plural(n: int, word: str) -> str:
+    """``1 sample``, ``2 samples``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _umask() -> int:
     """The process umask (read by setting and restoring it; there is no getter)."""
     mask = os.umask(0o022)
@@ -96,8 +147,30 @@ def _umask() -> int:
 
 def write_files(paths: Iterable[str], render: Callable[[str], str]) -> list[tuple[str, str]]:
     """Render every ``-o`` file first (so a rendering error writes nothing), then write
-    each atomically. ``render(fmt)`` returns the text for a format."""
+    each atomically. ``render(fmt)`` returns the text for a format. A path that cannot
+    be written is a usage error (exit 2) naming it."""
     rendered = [(str(p), render(format_for_path(p))) for p in paths]
     for path, text in rendered:
-        write_atomic(path, text)
+        try:
+            write_atomic(path, text)
+        except OSError as exc:  # a directory, a parent that is a file, no permission …
+            raise output_error(path, exc) from None
     return rendered
+
+
+def penalty_line(reg: dict[str, Any], precision: int = 4) -> str:
+    """``+ penalty = l2·Σw² = 0.0123 (1,234 weights in W.npz; Keras convention, no ½)``."""
+    terms = []
+    if reg.get("l1") is not None:
+        terms.append(f"{fmt_number(reg['l1'], precision)}·Σ|w|")
+    if reg.get("l2") is not None:
+        terms.append(f"{fmt_number(reg['l2'], precision)}·Σw²")
+    return (
+        f"+ penalty = {' + '.join(terms)} = {fmt_number(reg['penalty'], precision)} "
+        f"({reg['n_weights']:,} weights in {reg['weights']}; Keras convention, no ½)"
+    )
+
+
+def per_class_title(task: str) -> str:
+    """What the columns of a per-class breakdown are, by task."""
+    return {"regression": "per output", "detection": "per coordinate"}.get(task, "per class")

@@ -156,7 +156,7 @@ def _task_line(doc: dict[str, Any]) -> str:
         kind_how = "inferred" if task.get("input_inferred") else "given"
         kind = f" · predictions are {task['input']} ({kind_how})"
     red = f" · reduction {doc['reduction']}" if doc.get("reduction") else ""
-    return f"task {task['name']} ({how}){kind} · {doc['n_samples']} samples{red}"
+    return f"task {task['name']} ({how}){kind} · {_samples(doc['n_samples'])}{red}"
 
 
 def _value_cell(value: Any, status: str, precision: int) -> Any:
@@ -183,7 +183,7 @@ def _evaluate(doc: dict[str, Any], precision: int) -> list[str]:
     out.append(_table(["loss", "value", "params", "what it measures"], rows))
     out += _gates(doc, precision, with_model=False)
     per_class = [it for it in doc["losses"] if it.get("per_class")]
-    if per_class and doc.get("show_per_class"):  # as the table view (--per-class)
+    if per_class:  # as the table view: whenever a loss carries a per-class breakdown
         names = list(per_class[0]["per_class"])
         out.append("<h3>Per class</h3>")
         out.append(
@@ -272,7 +272,7 @@ def _inputs_table(by_model: dict[str, dict[str, Any]]) -> str:
 
 def _compare(doc: dict[str, Any], precision: int) -> list[str]:
     models = doc["models"]
-    line = f"task {doc['task']['name']} · {doc['n_samples']} samples · lower is better"
+    line = f"task {doc['task']['name']} · {_samples(doc['n_samples'])} · lower is better"
     out = [f'<p class="sub">{e(line)} · {_verdict(doc)}</p>', "<h2>Models × losses</h2>"]
     rows = []
     for it in doc["losses"]:
@@ -332,3 +332,7 @@ def _compare(doc: dict[str, Any], precision: int) -> list[str]:
 
 def _share(v: float | None) -> str:
     return "—" if v is None else f"{v:.1%}"
+
+
+def _samples(n: int) -> str:
+    return f"{n} sample" if n == 1 else f"{n} samples"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from losscli.report import fmt_number, fmt_params
+from losscli.report import fmt_number, fmt_params, penalty_line, per_class_title, plural
 
 
 def _esc(text: Any) -> str:
@@ -22,19 +22,38 @@ def render(doc: dict[str, Any], precision: int = 4) -> str:
     lines: list[str] = []
     if cmd == "evaluate":
         task = doc["task"]
-        lines.append(f"## losscli evaluate — {task['name']} ({doc['n_samples']} samples)")
+        lines.append(f"## losscli evaluate — {task['name']} ({plural(doc['n_samples'], 'sample')})")
         lines.append("")
+        reg = doc.get("regularization")
         rows = [
             [
                 f"`{it['name']}`",
                 fmt_number(it["value"], precision),
+                *([fmt_number(it.get("regularized"), precision)] if reg else []),
                 it["status"],
                 fmt_params(it["params"], precision),
                 it.get("reason", ""),
             ]
             for it in doc["losses"]
         ]
-        lines += _table(["loss", "value", "status", "params", "note"], rows)
+        header = ["loss", "value", *(["+ penalty"] if reg else []), "status", "params", "note"]
+        lines += _table(header, rows)
+        if reg:
+            lines += ["", penalty_line(reg, precision)]
+        per_class = [it for it in doc["losses"] if it.get("per_class")]
+        if per_class:
+            names = list(dict.fromkeys(n for it in per_class for n in it["per_class"]))
+            lines += ["", f"### {per_class_title(task['name']).capitalize()}", ""]
+            lines += _table(
+                ["loss", *names],
+                [
+                    [
+                        f"`{it['name']}`",
+                        *(fmt_number(it["per_class"].get(n), precision) for n in names),
+                    ]
+                    for it in per_class
+                ],
+            )
         if doc.get("gates"):
             lines += ["", "### Gates", ""]
             lines += _table(
@@ -66,7 +85,9 @@ def render(doc: dict[str, Any], precision: int = 4) -> str:
             )
     elif cmd == "compare":
         models = doc["models"]
-        lines.append(f"## losscli compare — {doc['task']['name']} ({doc['n_samples']} samples)")
+        lines.append(
+            f"## losscli compare — {doc['task']['name']} ({plural(doc['n_samples'], 'sample')})"
+        )
         lines.append("")
         rows = []
         for it in doc["losses"]:
@@ -74,9 +95,25 @@ def render(doc: dict[str, Any], precision: int = 4) -> str:
             for m in models:
                 v = fmt_number(it["values"].get(m), precision)
                 cells.append(f"**{v}**" if it.get("best") == m else v)
-            cells.append(it.get("best") or "")
+            cells.append(it.get("best") or ("not comparable" if it.get("best_reason") else ""))
             rows.append(cells)
         lines += _table(["loss", *models, "best"], rows)
+        per_class = [it for it in doc["losses"] if it.get("per_class")]
+        if per_class:
+            lines += ["", f"### {per_class_title(doc['task']['name']).capitalize()}", ""]
+            pc_rows = []
+            for it in per_class:
+                by_model = it["per_class"]
+                classes = dict.fromkeys(c for m in models for c in by_model.get(m) or {})
+                pc_rows += [
+                    [
+                        f"`{it['name']}`",
+                        c,
+                        *(fmt_number((by_model.get(m) or {}).get(c), precision) for m in models),
+                    ]
+                    for c in classes
+                ]
+            lines += _table(["loss", "class", *models], pc_rows)
         for s in doc.get("summary", []):
             lines += ["", f"- {s}"]
     elif cmd == "losses":

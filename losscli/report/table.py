@@ -9,7 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from losscli.report import fmt_number, fmt_params
+from losscli.report import fmt_number, fmt_params, penalty_line, per_class_title, plural
 
 _STATUS_STYLE = {"ok": "green", "non_finite": "red", "not_applicable": "yellow"}
 
@@ -63,13 +63,18 @@ def _evaluate(doc: dict[str, Any], console: Console, precision: int) -> None:
     task = doc["task"]
     inferred = " (inferred)" if task.get("inferred") else ""
     kind = f", {task['input']}" if task.get("input") else ""
+    reg = doc.get("regularization")
     table = Table(
-        title=f"{task['name']}{inferred}{kind} · {doc['n_samples']} samples",
+        title=f"{task['name']}{inferred}{kind} · {plural(doc['n_samples'], 'sample')}",
         title_justify="left",
         show_lines=False,
+        caption=penalty_line(reg, precision) if reg else None,
+        caption_justify="left",
     )
     table.add_column("loss", style="bold")
     table.add_column("value", justify="right")
+    if reg:
+        table.add_column("+ penalty", justify="right")
     table.add_column("params", overflow="fold")
     table.add_column("what it measures", overflow="fold", ratio=1)
     for it in doc["losses"]:
@@ -78,12 +83,13 @@ def _evaluate(doc: dict[str, Any], console: Console, precision: int) -> None:
         else:
             value = Text(it["status"].replace("_", " "), style=_STATUS_STYLE[it["status"]])
         hint = it.get("reason") or it.get("summary", "")
-        table.add_row(it["name"], value, fmt_params(it["params"], precision), hint)
+        extra = [fmt_number(it.get("regularized"), precision)] if reg else []
+        table.add_row(it["name"], value, *extra, fmt_params(it["params"], precision), hint)
     console.print(table)
     per_class = [it for it in doc["losses"] if it.get("per_class")]
-    if per_class and doc.get("show_per_class"):
-        names = list(per_class[0]["per_class"])
-        pc = Table(title="per class", title_justify="left")
+    if per_class:
+        names = list(dict.fromkeys(n for it in per_class for n in it["per_class"]))
+        pc = Table(title=per_class_title(task["name"]), title_justify="left")
         pc.add_column("loss", style="bold")
         for n in names:
             pc.add_column(n, justify="right")
@@ -133,7 +139,8 @@ def _compare(doc: dict[str, Any], console: Console, precision: int) -> None:
     models = doc["models"]
     task = doc["task"]
     table = Table(
-        title=f"{task['name']} · {doc['n_samples']} samples · lower is better", title_justify="left"
+        title=f"{task['name']} · {plural(doc['n_samples'], 'sample')} · lower is better",
+        title_justify="left",
     )
     table.add_column("loss", style="bold")
     for m in models:
@@ -148,8 +155,26 @@ def _compare(doc: dict[str, Any], console: Console, precision: int) -> None:
             if ci and ci[0] is not None:
                 txt += f" [{fmt_number(ci[0], 3)}, {fmt_number(ci[1], 3)}]"
             cells.append(Text(txt, style="bold green") if it.get("best") == m else Text(txt))
-        table.add_row(it["name"], *cells, it.get("best") or "—")
+        best = it.get("best") or ("not comparable" if it.get("best_reason") else "—")
+        table.add_row(it["name"], *cells, best)
     console.print(table)
+    per_class = [it for it in doc["losses"] if it.get("per_class")]
+    if per_class:
+        pc = Table(title=per_class_title(task["name"]), title_justify="left")
+        pc.add_column("loss", style="bold")
+        pc.add_column("class")
+        for m in models:
+            pc.add_column(m, justify="right")
+        for it in per_class:
+            by_model = it["per_class"]
+            classes = list(dict.fromkeys(c for m in models for c in by_model.get(m) or {}))
+            for c in classes:
+                pc.add_row(
+                    it["name"],
+                    c,
+                    *(fmt_number((by_model.get(m) or {}).get(c), precision) for m in models),
+                )
+        console.print(pc)
     for line in doc.get("summary", []):
         console.print(f"• {line}", soft_wrap=False)
 
