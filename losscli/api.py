@@ -144,6 +144,75 @@ def merge_params(
     return out
 
 
+@dataclass
+class Settings:
+    """Flags merged over ``--config`` (flags win; None means "not given")."""
+
+    cfg: dict[str, Any]
+    task: str
+    logits: bool | None
+    losses: list[str] | None
+    params: dict[str, dict[str, Any]]
+    gates: dict[str, float]
+    reduction: str
+    per_class: bool
+    drop_invalid: bool
+    chunk_size: int | None
+
+    def column(self, role: str, given: Any) -> Any:
+        """A column flag, else the config's ``columns.<role>``."""
+        cols = self.cfg.get("columns", {})
+        if role in ("pred", "target"):
+            return tuple(given) or tuple(cols.get(role, ()))
+        return given or cols.get(role)
+
+
+def resolve_settings(
+    config: str | None,
+    *,
+    task: str | None,
+    logits: bool | None,
+    losses: Sequence[str] | None,
+    params: Mapping[str, Mapping[str, Any]] | None,
+    gates: Mapping[str, float] | None,
+    reduction: str | None,
+    per_class: bool,
+    drop_invalid: bool,
+    chunk_size: int | None,
+) -> Settings:
+    """The settings shared by evaluate and compare, validated."""
+    cfg: dict[str, Any] = {}
+    if config is not None:
+        from losscli.config import load_config
+
+        cfg = load_config(config)
+    task = task if task is not None else str(cfg.get("task") or "auto")
+    if task not in TASK_CHOICES:
+        from losscli.errors import unknown_name
+
+        raise unknown_name("task", task, TASK_CHOICES)
+    if logits is None and cfg.get("input"):
+        logits = cfg["input"] == "logits"
+    reduction = reduction if reduction is not None else str(cfg.get("reduction") or "mean")
+    if reduction not in ("mean", "sum"):
+        raise UsageError(f"unknown reduction '{reduction}'", hint="allowed: mean, sum")
+    return Settings(
+        cfg=cfg,
+        task=task,
+        logits=logits,
+        losses=list(losses) if losses else list(cfg.get("losses", [])) or None,
+        params=merge_params(cfg.get("params"), params),
+        gates={
+            **{canonical_name(k): v for k, v in cfg.get("gates", {}).get("max", {}).items()},
+            **(gates or {}),
+        },
+        reduction=reduction,
+        per_class=per_class or bool(cfg.get("per_class", False)),
+        drop_invalid=drop_invalid or bool(cfg.get("drop_invalid", False)),
+        chunk_size=chunk_size if chunk_size is not None else cfg.get("chunk_size"),
+    )
+
+
 # ------------------------------------------------------------------ results
 
 
@@ -346,34 +415,23 @@ def evaluate(
     from losscli.engines import engine_source
 
     open_source = engine_source(engine, scheduler)  # before any input is read
-    cfg: dict[str, Any] = {}
-    if config is not None:
-        from losscli.config import load_config
-
-        cfg = load_config(config)
-    cols = cfg.get("columns", {})
-    # None means "not given": the config decides, else the default (flags win over config)
-    task = task if task is not None else str(cfg.get("task") or "auto")
-    if task not in TASK_CHOICES:
-        from losscli.errors import unknown_name
-
-        raise unknown_name("task", task, TASK_CHOICES)
-    if logits is None and cfg.get("input"):
-        logits = cfg["input"] == "logits"
-    losses = list(losses) if losses else list(cfg.get("losses", [])) or None
-    all_params = merge_params(cfg.get("params"), params)
-    all_gates = {
-        **{canonical_name(k): v for k, v in cfg.get("gates", {}).get("max", {}).items()},
-        **(gates or {}),
-    }
-    if reduction is None:
-        reduction = str(cfg.get("reduction") or "mean")
-    if reduction not in ("mean", "sum"):
-        raise UsageError(f"unknown reduction '{reduction}'", hint="allowed: mean, sum")
+    st = resolve_settings(
+        config,
+        task=task,
+        logits=logits,
+        losses=losses,
+        params=params,
+        gates=gates,
+        reduction=reduction,
+        per_class=per_class,
+        drop_invalid=drop_invalid,
+        chunk_size=chunk_size,
+    )
+    cfg = st.cfg
+    task, logits, losses, reduction = st.task, st.logits, st.losses, st.reduction
+    all_params, all_gates = st.params, st.gates
+    per_class, drop_invalid, chunk_size = st.per_class, st.drop_invalid, st.chunk_size
     worst = worst if worst is not None else cfg.get("worst")
-    drop_invalid = drop_invalid or bool(cfg.get("drop_invalid", False))
-    per_class = per_class or bool(cfg.get("per_class", False))
-    chunk_size = chunk_size if chunk_size is not None else cfg.get("chunk_size")
     from losscli.regularized import regularization
 
     reg = cfg.get("regularization", {})
@@ -391,11 +449,11 @@ def evaluate(
         predictions,
         targets,
         task=task,
-        pred_cols=tuple(pred_cols) or tuple(cols.get("pred", ())),
-        target_cols=tuple(target_cols) or tuple(cols.get("target", ())),
-        id_col=id_col or cols.get("id"),
-        group_col=group_col or cols.get("group"),
-        weight_col=weight_col or cols.get("weight"),
+        pred_cols=st.column("pred", pred_cols),
+        target_cols=st.column("target", target_cols),
+        id_col=st.column("id", id_col),
+        group_col=st.column("group", group_col),
+        weight_col=st.column("weight", weight_col),
         logits=logits,
         drop_invalid=drop_invalid,
         chunk_rows=chunk_size,

@@ -12,16 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from losscli.api import (
-    TASK_CHOICES,
     Report,
     loss_error,
     loss_key,
-    merge_params,
     new_evaluation,
     quiet_floats,
+    resolve_settings,
     select_specs,
 )
-from losscli.errors import DataError, UsageError, unknown_name
+from losscli.errors import DataError, UsageError
 from losscli.registry import canonical_name, get_spec, specs_for_task
 
 #: Shares of rows whose contribution the one-model view reports.
@@ -108,30 +107,21 @@ def compare(
         raise UsageError("compare needs at least one predictions file")
     if bootstrap < 0:
         raise UsageError(f"--bootstrap must be ≥ 0, got {bootstrap}")
-    cfg: dict[str, Any] = {}
-    if config is not None:
-        from losscli.config import load_config
-
-        cfg = load_config(config)
-    cols = cfg.get("columns", {})
-    # None means "not given": the config decides, else auto (flags win over config)
-    task = task if task is not None else str(cfg.get("task") or "auto")
-    if task not in TASK_CHOICES:
-        raise unknown_name("task", task, TASK_CHOICES)
-    if logits is None and cfg.get("input"):
-        logits = cfg["input"] == "logits"
-    losses = list(losses) if losses else list(cfg.get("losses", [])) or None
-    all_params = merge_params(cfg.get("params"), params)
-    all_gates = {
-        **{canonical_name(k): v for k, v in cfg.get("gates", {}).get("max", {}).items()},
-        **(gates or {}),
-    }
-    if reduction is None:
-        reduction = str(cfg.get("reduction") or "mean")
-    if reduction not in ("mean", "sum"):
-        raise UsageError(f"unknown reduction '{reduction}'", hint="allowed: mean, sum")
-    per_class = per_class or bool(cfg.get("per_class", False))
-    chunk_size = chunk_size if chunk_size is not None else cfg.get("chunk_size")
+    st = resolve_settings(
+        config,
+        task=task,
+        logits=logits,
+        losses=losses,
+        params=params,
+        gates=gates,
+        reduction=reduction,
+        per_class=per_class,
+        drop_invalid=drop_invalid,
+        chunk_size=chunk_size,
+    )
+    task, logits, losses, reduction = st.task, st.logits, st.losses, st.reduction
+    all_params, all_gates = st.params, st.gates
+    per_class, chunk_size = st.per_class, st.chunk_size
     models = model_names(predictions, names)
 
     if [*predictions, targets].count("-") > 1:
@@ -146,13 +136,13 @@ def compare(
     elif len(predictions) == 1:
         whole = "the one-model view needs every row's loss"
     read = dict(
-        pred_cols=tuple(pred_cols) or tuple(cols.get("pred", ())),
-        target_cols=tuple(target_cols) or tuple(cols.get("target", ())),
-        id_col=id_col or cols.get("id"),
-        group_col=group_col or cols.get("group"),
-        weight_col=weight_col or cols.get("weight"),
+        pred_cols=st.column("pred", pred_cols),
+        target_cols=st.column("target", target_cols),
+        id_col=st.column("id", id_col),
+        group_col=st.column("group", group_col),
+        weight_col=st.column("weight", weight_col),
         logits=logits,
-        drop_invalid=drop_invalid or bool(cfg.get("drop_invalid", False)),
+        drop_invalid=st.drop_invalid,
         chunk_rows=chunk_size,
     )
     sources: list[Any] = []
