@@ -328,6 +328,32 @@ ChunkSizeOpt = Annotated[
 ]
 
 
+# data and loss options shared by evaluate and compare
+LossOpt = Annotated[
+    list[str] | None,
+    typer.Option("--loss", help="Loss to compute (repeatable); default: every loss of the task."),
+]
+ParamOpt = Annotated[
+    list[str] | None,
+    typer.Option("--param", help="LOSS.KEY=VALUE, e.g. huber.delta=2 (repeatable)."),
+]
+LogitsOpt = Annotated[bool, typer.Option("--logits", help="Predictions are logits.")]
+ProbsOpt = Annotated[bool, typer.Option("--probs", help="Predictions are probabilities.")]
+PredColOpt = Annotated[
+    list[str] | None, typer.Option("--pred-col", help="Prediction column (repeatable).")
+]
+TargetColOpt = Annotated[
+    list[str] | None, typer.Option("--target-col", help="Target column (repeatable).")
+]
+IdColOpt = Annotated[str | None, typer.Option("--id-col", help="Join the files on this id column.")]
+GroupColOpt = Annotated[
+    str | None, typer.Option("--group-col", help="Image id column (segmentation, long form).")
+]
+WeightColOpt = Annotated[
+    str | None, typer.Option("--weight-col", help="Sample weight column (weighted mean).")
+]
+
+
 # ------------------------------------------------------------------ losses
 
 
@@ -503,33 +529,15 @@ def evaluate(
             ),
         ),
     ] = None,
-    loss: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--loss", help="Loss to compute (repeatable); default: every loss of the task."
-        ),
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", help="LOSS.KEY=VALUE, e.g. huber.delta=2 (repeatable)."),
-    ] = None,
-    logits: Annotated[bool, typer.Option("--logits", help="Predictions are logits.")] = False,
-    probs: Annotated[bool, typer.Option("--probs", help="Predictions are probabilities.")] = False,
-    pred_col: Annotated[
-        list[str] | None, typer.Option("--pred-col", help="Prediction column (repeatable).")
-    ] = None,
-    target_col: Annotated[
-        list[str] | None, typer.Option("--target-col", help="Target column (repeatable).")
-    ] = None,
-    id_col: Annotated[
-        str | None, typer.Option("--id-col", help="Join the files on this id column.")
-    ] = None,
-    group_col: Annotated[
-        str | None, typer.Option("--group-col", help="Image id column (segmentation, long form).")
-    ] = None,
-    weight_col: Annotated[
-        str | None, typer.Option("--weight-col", help="Sample weight column (weighted mean).")
-    ] = None,
+    loss: LossOpt = None,
+    param: ParamOpt = None,
+    logits: LogitsOpt = False,
+    probs: ProbsOpt = False,
+    pred_col: PredColOpt = None,
+    target_col: TargetColOpt = None,
+    id_col: IdColOpt = None,
+    group_col: GroupColOpt = None,
+    weight_col: WeightColOpt = None,
     max_: Annotated[
         list[str] | None,
         typer.Option("--max", help="Gate LOSS=V: exit 1 if LOSS > V (repeatable)."),
@@ -703,33 +711,15 @@ def compare(
     task: Annotated[
         str | None, typer.Option("--task", help="auto (default) or a task name.")
     ] = None,
-    loss: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--loss", help="Loss to compute (repeatable); default: every loss of the task."
-        ),
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", help="LOSS.KEY=VALUE, e.g. huber.delta=2 (repeatable)."),
-    ] = None,
-    logits: Annotated[bool, typer.Option("--logits", help="Predictions are logits.")] = False,
-    probs: Annotated[bool, typer.Option("--probs", help="Predictions are probabilities.")] = False,
-    pred_col: Annotated[
-        list[str] | None, typer.Option("--pred-col", help="Prediction column (repeatable).")
-    ] = None,
-    target_col: Annotated[
-        list[str] | None, typer.Option("--target-col", help="Target column (repeatable).")
-    ] = None,
-    id_col: Annotated[
-        str | None, typer.Option("--id-col", help="Join the files on this id column.")
-    ] = None,
-    group_col: Annotated[
-        str | None, typer.Option("--group-col", help="Image id column (segmentation, long form).")
-    ] = None,
-    weight_col: Annotated[
-        str | None, typer.Option("--weight-col", help="Sample weight column (weighted mean).")
-    ] = None,
+    loss: LossOpt = None,
+    param: ParamOpt = None,
+    logits: LogitsOpt = False,
+    probs: ProbsOpt = False,
+    pred_col: PredColOpt = None,
+    target_col: TargetColOpt = None,
+    id_col: IdColOpt = None,
+    group_col: GroupColOpt = None,
+    weight_col: WeightColOpt = None,
     max_: Annotated[
         list[str] | None,
         typer.Option("--max", help="Gate LOSS=V for every model: exit 1 if LOSS > V."),
