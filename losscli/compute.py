@@ -185,6 +185,33 @@ def class_counts(target: np.ndarray, n_classes: int, ignore_index: Any = None) -
     return np.bincount(y, minlength=n_classes)[:n_classes].astype(np.int64)
 
 
+def per_class_sums(
+    values: np.ndarray,
+    labels: np.ndarray,
+    n_classes: int,
+    weight: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Σw·l and Σw of per-row losses ``values`` grouped by integer class ``labels``
+    (rows whose label lies outside 0…C−1, e.g. an ``ignore_index``, are left out).
+    Mergeable: add the pairs of two chunks. The one per-class rule (SPEC §6)."""
+    y = np.asarray(labels).astype(np.int64, copy=False).reshape(-1)
+    v = np.asarray(values, dtype=np.float64).reshape(-1)
+    w = np.ones_like(v) if weight is None else np.asarray(weight, dtype=np.float64).reshape(-1)
+    keep = (y >= 0) & (y < n_classes)
+    if not keep.all():
+        y, v, w = y[keep], v[keep], w[keep]
+    sums = np.bincount(y, weights=w * v, minlength=n_classes)[:n_classes]
+    wsum = np.bincount(y, weights=w, minlength=n_classes)[:n_classes]
+    return sums, wsum
+
+
+def per_class_means(sums: np.ndarray, wsum: np.ndarray, names: list[str]) -> dict[str, float]:
+    """``{class name: Σw·l/Σw}`` from :func:`per_class_sums`; NaN for a class with no rows."""
+    with np.errstate(all="ignore"):
+        means = np.where(wsum > 0, sums / np.where(wsum > 0, wsum, 1.0), np.nan)
+    return {name: float(m) for name, m in zip(names, means)}
+
+
 @dataclass
 class ClassWeights:
     """``weight=balanced`` resolved from class counts: w_c = n / (C·count_c), 0 for absent

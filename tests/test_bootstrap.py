@@ -1,3 +1,5 @@
+import pytest
+
 """The paired Poisson bootstrap (losscli.bootstrap): counts, replicate formula, coverage."""
 
 from __future__ import annotations
@@ -125,6 +127,7 @@ def test_interval_coverage_for_the_mean_of_normal_data():
     assert 0.90 <= coverage <= 0.98, coverage
 
 
+@pytest.mark.slow
 def test_a_million_rows_times_100_replicates_runs():
     """Timing-free (about 0.6 s here): the blocked product handles 1e6 rows."""
     x = np.random.default_rng(0).exponential(size=1_000_000)

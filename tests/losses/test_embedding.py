@@ -425,6 +425,7 @@ def test_one_class_cosine_matches_the_sum_identity() -> None:
 # --------------------------------------------------------------------------- scale
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "params"),
     [("contrastive", {}), ("triplet", {}), ("cosine_embedding", {})],
