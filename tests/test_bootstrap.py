@@ -1,5 +1,3 @@
-import pytest
-
 """The paired Poisson bootstrap (losscli.bootstrap): counts, replicate formula, coverage."""
 
 from __future__ import annotations
@@ -7,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from losscli.bootstrap import (
     BLOCK_ELEMENTS,
