@@ -19,11 +19,9 @@ intervals): worst rows, per-sample lines and per-class sums are reduced chunk by
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +42,7 @@ from losscli.compute import (
     value_range,
 )
 from losscli.errors import DataError
+from losscli.files import AtomicFile, write_atomic
 from losscli.losses._reduce import Partial, Reduction
 from losscli.registry import LossSpec, resolve_params
 
@@ -327,7 +326,7 @@ def _value(x: Any) -> Any:
 
 class PerSampleWriter:
     """``--per-sample FILE.csv``: one line per row (row number, id, each loss), written
-    chunk by chunk to a temporary file next to ``path`` and renamed into place by
+    chunk by chunk through :class:`losscli.files.AtomicFile` and renamed into place by
     :meth:`close` — a failed run leaves no half-written file.
 
     Lines are rendered by :func:`losscli.report.csv.render_per_sample`, the same view an
@@ -338,58 +337,40 @@ class PerSampleWriter:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.names: list[str] | None = None
-        self._fh: Any = None
-        self._tmp: str | None = None
+        self._file: AtomicFile | None = None
 
     def write(self, row_numbers: Any, row_ids: Any, per_rows: Mapping[str, np.ndarray]) -> None:
         from losscli.report.csv import render_per_sample
 
         text = render_per_sample(row_numbers, row_ids, dict(per_rows))
-        if self._fh is None:
+        if self._file is None:
             self.names = list(per_rows)
-            parent = self.path.parent if str(self.path.parent) else Path(".")
-            parent.mkdir(parents=True, exist_ok=True)
-            fd, self._tmp = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".tmp", dir=parent
-            )
-            self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            self._file = AtomicFile(self.path)
         else:
             text = text.split("\n", 1)[1]
-        self._fh.write(text)
+        self._file.write(text)
 
     def close(self, keep: Sequence[str] | None = None) -> None:
         """Finish the file, keeping only the loss columns ``keep`` (all when None)."""
-        from losscli.report import write_atomic
-
-        if self._fh is None:
+        if self._file is None:
             from losscli.report.csv import render_per_sample
 
             write_atomic(self.path, render_per_sample([], None, {n: [] for n in keep or []}))
             return
-        self._fh.close()
-        self._fh = None
-        assert self._tmp is not None
-        tmp, self._tmp = self._tmp, None
+        file, self._file = self._file, None
         try:
             names = self.names or []
             if keep is not None and list(keep) != names:
-                _drop_columns(tmp, [n for n in names if n not in keep])
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, self.path)
+                _drop_columns(file.close_temp(), [n for n in names if n not in keep])
+            file.commit()
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            file.abort()
             raise
 
     def abort(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-        if self._tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._tmp)
-            self._tmp = None
+        if self._file is not None:
+            self._file.abort()
+            self._file = None
 
 
 def _drop_columns(path: str, drop: Sequence[str]) -> None:
@@ -406,12 +387,6 @@ def _drop_columns(path: str, drop: Sequence[str]) -> None:
         for row in [header, *reader]:
             writer.writerow([row[j] for j in keep])
     os.replace(out, path)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 # --------------------------------------------------------------------------- one run

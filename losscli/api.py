@@ -441,7 +441,7 @@ def evaluate(
         l2=l2 if l2 is not None else reg.get("l2"),
     )
     if per_sample_path is not None:
-        from losscli.report import check_writable
+        from losscli.files import check_writable
 
         check_writable(per_sample_path)  # before any input is read
 
@@ -500,7 +500,7 @@ def evaluate(
         except BaseException as exc:
             run.abort()
             if isinstance(exc, OSError) and _is_about(exc, per_sample_path):
-                from losscli.report import output_error
+                from losscli.files import output_error
 
                 raise output_error(per_sample_path or "", exc) from None
             raise

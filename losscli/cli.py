@@ -163,7 +163,8 @@ def _silence_stdout() -> None:
 
 def _check_output_flags(outputs: list[Path] | None, precision: int) -> None:
     """Reject a bad ``-o`` extension or path, or ``--precision``, before any data is read."""
-    from losscli.report import check_writable, format_for_path
+    from losscli.files import check_writable
+    from losscli.report import format_for_path
 
     if precision < 1:
         raise UsageError(f"--precision must be at least 1, got {precision}")

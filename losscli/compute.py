@@ -215,19 +215,15 @@ def per_class_means(sums: np.ndarray, wsum: np.ndarray, names: list[str]) -> dic
 @dataclass
 class ClassWeights:
     """``weight=balanced`` resolved from class counts: w_c = n / (C·count_c), 0 for absent
-    classes (scikit-learn ``compute_class_weight('balanced')``; the kernel's own rule,
-    :func:`losscli.losses.classification.balanced_class_weights`)."""
+    classes (:func:`losscli.losses.classification.balanced_weights_from_counts`)."""
 
     param: str
     counts: np.ndarray
 
     def weights(self) -> tuple[float, ...]:
-        n = float(self.counts.sum())
-        c = self.counts.shape[0]
-        out = np.zeros(c, dtype=np.float64)
-        present = self.counts > 0
-        out[present] = n / (c * self.counts[present].astype(np.float64))
-        return tuple(float(v) for v in out)
+        from losscli.losses.classification import balanced_weights_from_counts
+
+        return tuple(float(v) for v in balanced_weights_from_counts(self.counts))
 
     def notes(self, params: Mapping[str, Any]) -> list[str]:
         """The kernel's note for absent classes, which it gives only for the word."""

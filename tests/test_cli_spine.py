@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from losscli.errors import ExitCode
-from losscli.report import format_for_path, write_atomic, write_files
+from losscli.files import write_atomic
+from losscli.report import format_for_path, write_files
 
 COMMANDS = ["evaluate", "compare", "recommend", "losses"]
 

@@ -491,15 +491,21 @@ def _log_prob_true(
     return log_py, p_y, hit
 
 
-def balanced_class_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
-    """w_c = n / (C · count_c) over the given labels (scikit-learn
-    ``compute_class_weight('balanced')``); classes with no label get weight 0."""
-    counts = np.bincount(labels, minlength=n_classes)[:n_classes].astype(np.float64)
-    n = float(labels.shape[0])
+def balanced_weights_from_counts(counts: np.ndarray) -> np.ndarray:
+    """w_c = n / (C · count_c) from per-class counts (scikit-learn
+    ``compute_class_weight('balanced')``); classes with no label get weight 0. The one
+    rule for ``weight=balanced``, whether the counts come from one chunk or every row."""
+    counts = np.asarray(counts, dtype=np.float64)
+    n_classes = counts.shape[0]
     w = np.zeros(n_classes, dtype=np.float64)
     present = counts > 0
-    w[present] = n / (n_classes * counts[present])
+    w[present] = counts.sum() / (n_classes * counts[present])
     return w
+
+
+def balanced_class_weights(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """:func:`balanced_weights_from_counts` of the given labels."""
+    return balanced_weights_from_counts(np.bincount(labels, minlength=n_classes)[:n_classes])
 
 
 def _resolve_class_weight(

@@ -7,14 +7,13 @@ writes ``-o`` outputs atomically.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from losscli.errors import UsageError
+from losscli.files import output_error, write_atomic
 
 #: --format choices (SPEC §3).
 FORMATS: tuple[str, ...] = ("table", "json", "csv", "markdown")
@@ -67,82 +66,9 @@ def fmt_params(params: dict[str, Any], precision: int = 4) -> str:
     return " ".join(parts)
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: readers never see
-    a half-written file, and a failure leaves any previous file untouched (and raises the
-    OSError; :func:`write_files` turns it into a usage error naming the path)."""
-    target = Path(path)
-    parent = target.parent if str(target.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-    try:
-        # mkstemp creates the file 0600; give it the mode a plain open() would (0666 & ~umask)
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def _why_unwritable(path: str | os.PathLike[str]) -> str | None:
-    """A plain reason why ``path`` cannot become a file, when one is visible without
-    writing: it is a directory, or one of its parents is a file."""
-    target = Path(path)
-    try:
-        if target.is_dir():
-            return "it is a directory"
-        anc = target.parent
-        while str(anc) not in ("", ".") and not anc.exists() and anc != anc.parent:
-            anc = anc.parent
-        if anc.exists() and not anc.is_dir():
-            return f"'{anc}' is a file, not a directory"
-    except OSError:
-        return None
-    return None
-
-
-def output_error(path: str | os.PathLike[str], exc: OSError | None = None) -> UsageError:
-    """The usage error (exit 2) for an output file that cannot be written."""
-    reason = _why_unwritable(path)
-    if reason is None and exc is not None:
-        reason = exc.strerror or str(exc)
-    return UsageError(
-        f"cannot write '{path}': {reason or 'not writable'}",
-        hint="choose a file path in a directory you can write to",
-    )
-
-
-def check_writable(path: str | os.PathLike[str]) -> None:
-    """Fail early (before any input is read) when ``path`` cannot be written: probe its
-    directory with a temporary file when that directory exists."""
-    if _why_unwritable(path) is not None:
-        raise output_error(path)
-    parent = Path(path).parent if str(Path(path).parent) else Path(".")
-    try:
-        if not parent.is_dir():
-            return  # created on write; errors then are mapped by write_atomic
-        fd, tmp = tempfile.mkstemp(prefix=f".{Path(path).name}.", suffix=".tmp", dir=parent)
-    except OSError as exc:
-        raise output_error(path, exc) from None
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        os.unlink(tmp)
-
-
 def plural(n: int, word: str) -> str:
     """``1 sample``, ``2 samples``."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _umask() -> int:
-    """The process umask (read by setting and restoring it; there is no getter)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def write_files(paths: Iterable[str], render: Callable[[str], str]) -> list[tuple[str, str]]:
