@@ -28,17 +28,19 @@ import numpy as np
 
 from losscli.losses._numerics import (
     LOG_CLAMP,
+    NLL_CLAMP_NOTE,
     as_float,
     clip_probabilities,
+    log_sigmoid,
+    log_softmax_rows,
+    row_max,
+    row_sum,
+    sigmoid,
+    softmax,
 )
 from losscli.losses._reduce import Terms
 
 CLAMP_NOTE = "log-probabilities below -100 were clamped at -100 (PyTorch BCELoss convention)"
-#: Same text as the distribution family's note, so the two merge in one report.
-NLL_CLAMP_NOTE = (
-    "log-probabilities below -100 were clamped at -100 (PyTorch convention for "
-    "cross-entropy on probabilities)"
-)
 EPS_NOTE = "probabilities were clipped to [eps, 1-eps] before taking logs (scikit-learn convention)"
 HINGE_LABEL_NOTE = "0/1 targets were mapped to -1/+1 (t = 2y - 1)"
 HINGE_SCORE_NOTE = "probabilities were mapped to scores s = 2p - 1"
@@ -76,35 +78,19 @@ def _eps_or_none(eps: float | str | None) -> float | None:
     return float(eps)
 
 
-def _torch_sigmoid(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1 / (1 + e^−x) evaluated as PyTorch's CPU kernel does (e^−x may overflow to
-    inf, giving exactly 0), so (1 − p_t) in the focal factor rounds as in torchvision."""
-    out = np.negative(x)
-    with np.errstate(over="ignore"):
-        np.exp(out, out=out)
-    out += 1.0
-    np.reciprocal(out, out=out)
-    return out
-
-
 # --------------------------------------------------------------------------- BCE
 
 
 def _bce_logits(x: np.ndarray, y: np.ndarray, pos_weight: float) -> np.ndarray:
     """(1−y)·x − (1 + (pw−1)·y)·log σ(x)  (torch ``binary_cross_entropy_with_logits``).
 
-    log σ(x) = min(x, 0) − log1p(e^−|x|) (torch's CPU form, never overflows), evaluated
-    in two arrays with the same operations and rounding as torch.
+    log σ(x) = min(x, 0) − log1p(e^−|x|) (torch's CPU form, never overflows), with the
+    same operations and rounding as torch.
     """
-    log_sig = np.abs(x)
-    np.negative(log_sig, out=log_sig)
-    np.exp(log_sig, out=log_sig)
-    np.log1p(log_sig, out=log_sig)
-    out = np.minimum(x, 0.0)
-    np.subtract(out, log_sig, out=log_sig)
+    log_sig = log_sigmoid(x)
     if pos_weight != 1.0:
         log_sig *= (pos_weight - 1.0) * y + 1.0
-    np.subtract(1.0, y, out=out)
+    out = np.subtract(1.0, y)
     out *= x
     out -= log_sig
     return out
@@ -251,7 +237,7 @@ def focal_elementwise(
     y = _labels_like(target, x.dtype)
     if from_logits:
         ce = _bce_logits(x, y, 1.0)
-        p = _torch_sigmoid(x)
+        p = sigmoid(x)
         notes: list[str] = []
     else:
         ce, notes = bce_elementwise(x, y)
@@ -369,7 +355,7 @@ def brier(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) ->
     y = _labels_like(target, p.dtype)
     notes: list[str] = []
     if from_logits:
-        d = _torch_sigmoid(p)  # 1/(1 + e^−x) as torch.sigmoid: one exp, one temporary
+        d = sigmoid(p)
         if p.size:
             notes.append(SIGMOID_NOTE)
         d -= y
@@ -390,30 +376,6 @@ def _row_blocks(n: int, c: int) -> Iterator[slice]:
     step = max(1, _BLOCK_ELEMENTS // max(c, 1))
     for start in range(0, n, step):
         yield slice(start, min(start + step, n))
-
-
-#: Up to this many classes the row maximum is taken column by column.
-_COLUMN_LOOP_MAX = 64
-
-
-def _row_max(z: np.ndarray) -> np.ndarray:
-    """max over the class axis of a ``(rows, C)`` block (NaN propagates, as ``max(1)``).
-
-    For few classes a running ``np.maximum`` over the C columns is 4–30× faster than
-    ``z.max(axis=1)``, whose per-row reduction loop dominates on rows of 2–64 values.
-    """
-    c = z.shape[1]
-    if c > _COLUMN_LOOP_MAX:
-        return z.max(axis=1)
-    m = z[:, 0].copy()
-    for j in range(1, c):
-        np.maximum(m, z[:, j], out=m)
-    return m
-
-
-def _row_sum(z: np.ndarray) -> np.ndarray:
-    """Σ over the class axis as a matrix-vector product (5–10× faster than ``sum(1)``)."""
-    return z @ np.ones(z.shape[1], dtype=z.dtype)
 
 
 def _flat_index(z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -439,23 +401,14 @@ def _take_true(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.take(np.ascontiguousarray(z).reshape(-1), _flat_index(z, y))
 
 
-def _shifted_exp(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(row max m, e^(z − m)) of a ``(rows, C)`` logit block: the softmax numerators."""
-    m = _row_max(z)
-    e = np.subtract(z, m[:, None])
-    np.exp(e, out=e)
-    return m, e
-
-
 def _log_prob_matrix(block: np.ndarray, from_logits: bool) -> tuple[np.ndarray, np.ndarray]:
     """(log-probabilities, raw-log-below-clamp mask or empty) of a (rows, C) block.
 
     Logits: (z − m) − log Σ_c e^(z_c − m) with m the row maximum (torch's log_softmax).
     """
     if from_logits:
-        m = _row_max(block)
+        m, lse = log_softmax_rows(block)
         out = np.subtract(block, m[:, None])
-        lse = np.log(_row_sum(np.exp(out)))
         out -= lse[:, None]
         return out, np.zeros((0,), dtype=bool)
     with np.errstate(divide="ignore"):
@@ -476,10 +429,10 @@ def _log_prob_true(
     ``exp`` per element, the row sums as a matrix-vector product, one ``log`` per row.
     """
     if from_logits:
-        m, e = _shifted_exp(pred)
+        m, lse = log_softmax_rows(pred)
         log_py = _take_true(pred, y)
         log_py -= m
-        log_py -= np.log(_row_sum(e))
+        log_py -= lse
         return log_py, np.exp(log_py), None
     p_y = _take_true(pred, y)
     with np.errstate(divide="ignore"):
@@ -573,7 +526,7 @@ def cross_entropy(
         if smooth is not None:
             logp, hit = _log_prob_matrix(z[sl], from_logits)
             nll[sl] = -_take_true(logp, yb)
-            smooth[sl] = -(logp @ w_class if w_class is not None else _row_sum(logp))
+            smooth[sl] = -(logp @ w_class if w_class is not None else row_sum(logp))
             if hit.size and hit.any():
                 if w_class is not None:
                     hit &= (w_class != 0)[None, :]
@@ -673,7 +626,7 @@ def multi_hinge(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = Fal
     flat = others.reshape(-1)
     s_y = np.take(flat, idx)
     flat[idx] = -np.inf
-    loss = _row_max(others)  # max_{j≠y} s_j
+    loss = row_max(others)  # max_{j≠y} s_j
     loss -= s_y
     loss += 1.0
     np.maximum(loss, 0.0, out=loss)
@@ -692,9 +645,7 @@ def brier_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool 
     y = _class_index(target)
     notes: list[str] = []
     if from_logits:
-        # softmax e^(z − m) / Σ e^(z − m), as torch.softmax evaluates it
-        _, d = _shifted_exp(z)
-        d /= _row_sum(d)[:, None]
+        d = softmax(z)
         if d.size:
             notes.append(SOFTMAX_NOTE)
     else:
@@ -703,7 +654,7 @@ def brier_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool 
     idx = _flat_index(d, y)
     flat[idx] -= 1.0
     d *= d
-    return Terms(_row_sum(d), notes=notes)
+    return Terms(row_sum(d), notes=notes)
 
 
 def kl_div_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from losscli.losses._numerics import LOG_CLAMP, xlogy
+from losscli.losses._numerics import LOG_CLAMP, NLL_CLAMP_NOTE, float_dtype, row_sum, xlogy
 from losscli.losses._reduce import Terms
 
 __all__ = ["cross_entropy", "js_div", "kl_div"]
@@ -23,22 +23,7 @@ __all__ = ["cross_entropy", "js_div", "kl_div"]
 _LN2 = math.log(2.0)
 
 KL_ZERO_NOTE = "terms with P = Q = 0 count as 0 (0·log 0 = 0); PyTorch's kl_div gives NaN for them"
-CE_CLAMP_NOTE = (
-    "log-probabilities below -100 were clamped at -100 (PyTorch convention for "
-    "cross-entropy on probabilities)"
-)
-
-
-def _float_dtype(pred: np.ndarray, target: np.ndarray) -> np.dtype:
-    dt = np.result_type(pred, target)
-    if dt == np.float32 or dt == np.float64:
-        return dt
-    return np.dtype(np.float64)
-
-
-def _row_sum(x: np.ndarray) -> np.ndarray:
-    """Σ over the class axis as a matrix-vector product (about 2× faster than sum(1))."""
-    return x @ np.ones(x.shape[1], dtype=x.dtype)
+CE_CLAMP_NOTE = NLL_CLAMP_NOTE
 
 
 def _p_log_ratio(p: np.ndarray, r_den: np.ndarray, dt: np.dtype) -> np.ndarray:
@@ -61,9 +46,9 @@ def kl_div(pred: np.ndarray, target: np.ndarray) -> Terms:
     reduction="batchmean")``. Reference: Kullback & Leibler (1951), "On Information and
     Sufficiency".
     """
-    dt = _float_dtype(pred, target)
+    dt = float_dtype(pred, target)
     t = _p_log_ratio(target, pred, dt)
-    rows = _row_sum(t)
+    rows = row_sum(t)
     notes: list[str] = []
     if pred.size and float(pred.min()) == 0.0 and bool(np.any((pred == 0) & (target == 0))):
         notes.append(KL_ZERO_NOTE)
@@ -82,14 +67,14 @@ def js_div(pred: np.ndarray, target: np.ndarray) -> Terms:
     distribution never makes it infinite. Reference: Lin (1991), "Divergence Measures
     Based on the Shannon Entropy", IEEE Trans. Inf. Theory 37(1).
     """
-    dt = _float_dtype(pred, target)
+    dt = float_dtype(pred, target)
     m = np.add(pred, target, dtype=dt)
     m *= 0.5
     a = _p_log_ratio(target, m, dt)
     b = _p_log_ratio(pred, m, dt)
     a += b
     a *= 0.5
-    rows = _row_sum(a)
+    rows = row_sum(a)
     # Rounding can leave a tiny negative sum for identical rows; JS ≥ 0 by definition.
     np.maximum(rows, 0.0, out=rows)
     np.minimum(rows, _LN2, out=rows)
@@ -104,7 +89,7 @@ def cross_entropy(pred: np.ndarray, target: np.ndarray) -> Terms:
     Equals ``torch.nn.functional.cross_entropy(Q.log(), P)`` for rows of Q summing to 1
     and Q > e^−100. H(P, Q) = H(P) + KL(P ‖ Q).
     """
-    dt = _float_dtype(pred, target)
+    dt = float_dtype(pred, target)
     with np.errstate(divide="ignore"):
         lq = np.log(pred, dtype=dt)
     notes: list[str] = []
@@ -113,6 +98,6 @@ def cross_entropy(pred: np.ndarray, target: np.ndarray) -> Terms:
             notes.append(CE_CLAMP_NOTE)
         np.maximum(lq, LOG_CLAMP, out=lq)
     lq *= target
-    rows = _row_sum(lq)
+    rows = row_sum(lq)
     np.negative(rows, out=rows)
     return Terms(rows, notes=notes)

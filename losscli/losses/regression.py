@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from losscli.losses._numerics import float_dtype
 from losscli.losses._reduce import Terms
 
 __all__ = [
@@ -46,17 +47,9 @@ MAPE_NOTE = (
 )
 
 
-def _float_dtype(pred: np.ndarray, target: np.ndarray) -> np.dtype:
-    """The floating dtype of the result: float32 only when both inputs are float32."""
-    dt = np.result_type(pred, target)
-    if dt == np.float32 or dt == np.float64:
-        return dt
-    return np.dtype(np.float64)
-
-
 def _residual(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """A new array holding ŷ − y in the result's floating dtype."""
-    return np.subtract(pred, target, dtype=_float_dtype(pred, target))
+    return np.subtract(pred, target, dtype=float_dtype(pred, target))
 
 
 def _abs_residual(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -179,7 +172,7 @@ def pinball(pred: np.ndarray, target: np.ndarray, *, quantile: float = 0.5) -> T
     "Regression Quantiles"; ``sklearn.metrics.mean_pinball_loss(alpha=q)``.
     """
     q = float(quantile)
-    d = np.subtract(target, pred, dtype=_float_dtype(pred, target))
+    d = np.subtract(target, pred, dtype=float_dtype(pred, target))
     neg = np.multiply(d, q - 1.0)
     d *= q
     np.maximum(d, neg, out=d)
@@ -191,7 +184,7 @@ def msle(pred: np.ndarray, target: np.ndarray) -> Terms:
 
     Reference: ``sklearn.metrics.mean_squared_log_error``.
     """
-    dt = _float_dtype(pred, target)
+    dt = float_dtype(pred, target)
     e = np.log1p(pred, dtype=dt)
     e -= np.log1p(target, dtype=dt)
     np.multiply(e, e, out=e)
@@ -221,7 +214,7 @@ def poisson_nll(pred: np.ndarray, target: np.ndarray, *, eps: float = 1e-8) -> T
     PyTorch's ``log_input=False, full=False`` form (the log(y!) term is dropped, so values
     can be negative). Reference: ``torch.nn.PoissonNLLLoss(log_input=False, eps=1e-8)``.
     """
-    dt = _float_dtype(pred, target)
+    dt = float_dtype(pred, target)
     out = np.add(pred, float(eps), dtype=dt)
     np.log(out, out=out)
     out *= target

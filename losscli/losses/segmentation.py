@@ -30,6 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from losscli.losses._numerics import sigmoid
 from losscli.losses._reduce import Terms
 from losscli.losses.classification import bce_elementwise, focal_elementwise
 
@@ -57,22 +58,6 @@ def _as_ncp(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1/(1 + e^(−x)) in float64 with one temporary, accurate to a few ulp.
-
-    e^(−x) overflows to +inf for x < −709.78 and the reciprocal gives 0 there (the true
-    value is below 1e-308; torch.sigmoid gives 0 too), and every other result keeps its
-    relative accuracy, so no branch on the sign is needed. One temporary instead of the
-    several of a two-branch ``np.where`` form: about 10× faster on large masks.
-    """
-    out = np.negative(x, dtype=np.float64)
-    with np.errstate(over="ignore"):
-        np.exp(out, out=out)
-    out += 1.0
-    np.reciprocal(out, out=out)
-    return out
-
-
 def _pixel_chunks(shape: tuple[int, ...]) -> list[slice]:
     """Slices of the pixel axis of an ``(n, C, P)`` array with about
     :data:`_CHUNK_ELEMENTS` values each (one slice when the whole array is that small).
@@ -93,7 +78,7 @@ def _pixel_chunks(shape: tuple[int, ...]) -> list[slice]:
 def _probabilities(pred: np.ndarray, from_logits: bool) -> np.ndarray:
     p = _as_ncp(pred)
     if from_logits:
-        return _sigmoid(p)
+        return sigmoid(p, dtype=np.float64)
     return p
 
 
