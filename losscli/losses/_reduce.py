@@ -12,9 +12,10 @@ Weighted means cover PyTorch's class-weighted cross-entropy (Σ w_y l / Σ w_y),
 rows (weight 0) and per-row sample weights with one formula. Because a mean is a ratio of
 two sums, partial results from chunks merge exactly (see :class:`Partial`).
 
-Importing this module also sets glibc's malloc thresholds once (:func:`tune_malloc`): the
-row-block loop allocates and frees block-sized temporaries hundreds of times per call,
-and with glibc's defaults each block could pay fresh page faults.
+:func:`tune_allocator` fixes glibc's malloc thresholds for the process (the command-line
+entry point calls it once; importing this module changes nothing): the row-block loop
+allocates and frees block-sized temporaries hundreds of times per call, and with glibc's
+defaults each block could pay fresh page faults.
 """
 
 from __future__ import annotations
@@ -39,8 +40,13 @@ MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 64 << 20
 
 
-def tune_malloc() -> bool:
-    """Fix glibc's malloc thresholds at the values its dynamic rule settles on; True if set.
+#: Outcome of :func:`tune_allocator` in this process: None until it ran, then whether
+#: the thresholds took effect.
+_allocator_tuned: bool | None = None
+
+
+def tune_allocator() -> None:
+    """Fix glibc's malloc thresholds at the values its dynamic rule settles on.
 
     Why: kernels are called on row blocks of about 64K elements (512 KiB in float64) and
     allocate one or more block-sized temporaries each. glibc serves the first such
@@ -53,9 +59,25 @@ def tune_malloc() -> bool:
     depended on what the process had done before). Setting both thresholds explicitly
     makes every process start in glibc's settled state: block temporaries are reused
     from the heap, arrays above 32 MiB are still ``mmap``-ed and returned to the OS when
-    freed, and at most 64 MiB of free heap is kept. Only glibc on Linux is touched (other
-    C libraries keep their defaults); the call is idempotent.
+    freed, and at most 64 MiB of free heap is kept.
+
+    This changes process-wide state, so only entry points call it (the command line, the
+    benchmark), never an import. Only glibc on Linux is touched (other C libraries keep
+    their defaults). Idempotent: later calls do nothing; :func:`allocator_tuned` tells
+    whether it took effect.
     """
+    global _allocator_tuned
+    if _allocator_tuned is None:
+        _allocator_tuned = _set_malloc_thresholds()
+
+
+def allocator_tuned() -> bool:
+    """Whether :func:`tune_allocator` ran in this process and took effect."""
+    return bool(_allocator_tuned)
+
+
+def _set_malloc_thresholds() -> bool:
+    """Set glibc's mmap and trim thresholds through ``mallopt``; True if both were set."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -72,10 +94,6 @@ def tune_malloc() -> bool:
     ok_mmap = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
     ok_trim = mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
     return ok_mmap and ok_trim
-
-
-#: Whether :func:`tune_malloc` took effect in this process.
-MALLOC_TUNED = tune_malloc()
 
 
 @dataclass
