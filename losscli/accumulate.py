@@ -50,11 +50,16 @@ from losscli.registry import LossSpec, resolve_params
 
 
 class Ranges:
-    """(min, max) of a chunk's predictions and targets, computed once and shared by the
-    domain checks of every loss."""
+    """(min, max) of a chunk's predictions, targets and context arrays, computed once and
+    shared by the domain checks of every loss."""
 
-    def __init__(self, pred: np.ndarray, target: np.ndarray | None) -> None:
-        self._arrays = {"pred": pred, "target": target}
+    def __init__(
+        self,
+        pred: np.ndarray,
+        target: np.ndarray | None,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._arrays = {**(context or {}), "pred": pred, "target": target}
         self._cache: dict[str, tuple[float, float] | None] = {}
 
     def get(self, which: str) -> tuple[float, float] | None:
@@ -152,17 +157,23 @@ class LossAccumulator:
         n = int(pred.shape[0])
         if n == 0 and self.rows > 0:
             return None
-        ranges = ranges if ranges is not None else Ranges(pred, target)
+        ranges = ranges if ranges is not None else Ranges(pred, target, context)
         chunk = {inp: ranges.get(inp) for inp in self._inputs}
         for inp, rng in chunk.items():
             self._ranges[inp] = _widen(self._ranges.get(inp), rng)
         if self.reason is not None:
             return None
-        reason = domain_reason(self.spec, chunk, input_kind=self.input_kind)
+        needs = self.spec.missing_context(context)
+        reason = (
+            needs.message if needs else domain_reason(self.spec, chunk, input_kind=self.input_kind)
+        )
         if reason is not None:
             if self.strict:
                 raise DataError(
-                    reason, hint=f"check the inputs, or leave {self.spec.name} out of --loss"
+                    reason,
+                    hint=needs.hint
+                    if needs
+                    else f"check the inputs, or leave {self.spec.name} out of --loss",
                 )
             self.reason = reason
             return None
@@ -476,7 +487,7 @@ class Evaluation:
         n = ds.n_samples
         if n == 0:
             return
-        ranges = Ranges(ds.pred, ds.target)
+        ranges = Ranges(ds.pred, ds.target, ds.context)
         want = self._want_rows()
         sample_rows: dict[str, np.ndarray] = {}
         for i, (spec, acc) in enumerate(zip(self.specs, self.accs)):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from losscli.errors import DataError
 from losscli.losses._reduce import Terms
 from losscli.losses.classification import focal_elementwise
 from losscli.losses.regression import smooth_l1_elementwise
@@ -95,35 +94,33 @@ def focal_smooth_l1(
     ``F.smooth_l1_loss`` (mean over the ``(n, 4)`` tensor).
 
     The classification half needs the ``scores`` and ``labels`` context arrays (a score
-    column in the predictions and a 0/1 label column in the targets); without them the loss
-    is not computable and a :class:`DataError` says so. Scores outside [0, 1] without
-    ``from_logits`` and labels outside [0, 1] are data errors too (compute's domain checks
-    cover ``pred`` and ``target`` only).
+    column in the predictions and a 0/1 label column in the targets); the registry
+    declares them and their domains (scores in [0, 1] unless ``from_logits``, labels in
+    [0, 1]), so the engine reports missing or out-of-range arrays as data errors before
+    this runs. Called directly, the kernel refuses such inputs with a ``ValueError``.
 
     References: Lin et al. (2017), "Focal Loss for Dense Object Detection", ICCV
     (RetinaNet); Girshick (2015), "Fast R-CNN", ICCV.
     """
     if scores is None or labels is None:
-        raise DataError(
+        raise ValueError(
             "focal_smooth_l1 needs a score column in the predictions and a label column "
-            "in the targets",
-            hint="add a 'score' column to the predictions and a 0/1 'label' column to the "
-            "targets, or use smooth_l1 / giou for the boxes alone",
+            "in the targets"
         )
     s = np.asarray(scores, dtype=np.float64).reshape(-1)
     y = np.asarray(labels, dtype=np.float64).reshape(-1)
     n = int(np.asarray(pred).shape[0])
     if s.shape[0] != n or y.shape[0] != n:
-        raise DataError(
+        raise ValueError(
             f"focal_smooth_l1 needs one score and one label per box row; got {s.shape[0]} "
             f"scores and {y.shape[0]} labels for {n} rows"
         )
     if y.size and (y.min() < 0.0 or y.max() > 1.0):
-        raise DataError("focal_smooth_l1 needs labels in [0, 1] (1 = object, 0 = background)")
+        raise ValueError("focal_smooth_l1 needs labels in [0, 1] (1 = object, 0 = background)")
     if not from_logits and s.size and (s.min() < 0.0 or s.max() > 1.0):
-        raise DataError(
-            "focal_smooth_l1 needs scores in [0, 1] when they are probabilities",
-            hint="pass --logits if the scores are raw logits",
+        raise ValueError(
+            "focal_smooth_l1 needs scores in [0, 1] when they are probabilities; pass "
+            "from_logits=True if the scores are raw logits"
         )
     cls, notes = focal_elementwise(s, y, alpha=alpha, gamma=gamma, from_logits=from_logits)
     # row mean of the four coordinates as a matrix-vector product (about twice as fast as

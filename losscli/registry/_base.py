@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -87,15 +87,20 @@ def _fmt(x: float) -> str:
     return repr(x)
 
 
+#: How :meth:`Domain.describe` names the two main inputs (context arrays keep their name).
+_INPUT_NAMES = {"pred": "predictions", "target": "targets"}
+
+
 @dataclass(frozen=True)
 class Domain:
     """A constraint on an input array, checked before the kernel runs (SPEC §5 Domains).
 
-    ``input`` is ``"pred"`` or ``"target"``. ``when`` restricts the check to one input
-    kind (``"probabilities"`` or ``"logits"``); ``None`` means always.
+    ``input`` is ``"pred"``, ``"target"`` or a context array the kernel declares
+    (``"scores"``, ``"labels"``). ``when`` restricts the check to one input kind
+    (``"probabilities"`` or ``"logits"``); ``None`` means always.
     """
 
-    input: Literal["pred", "target"]
+    input: str
     low: float | None = None
     high: float | None = None
     low_open: bool = False
@@ -108,7 +113,7 @@ class Domain:
         hi = ")" if (self.high_open or self.high is None) else "]"
         lo_v = "-inf" if self.low is None else _fmt(self.low)
         hi_v = "inf" if self.high is None else _fmt(self.high)
-        name = "predictions" if self.input == "pred" else "targets"
+        name = _INPUT_NAMES.get(self.input, self.input)
         when = f" (when {self.when})" if self.when else ""
         return f"{name} in {lo}{lo_v}, {hi_v}{hi}{when}"
 
@@ -120,6 +125,22 @@ class Domain:
             self.high is not None
             and (hi_val >= self.high if self.high_open else hi_val > self.high)
         )
+
+
+@dataclass(frozen=True)
+class Needs:
+    """Context arrays without which a loss is not computable: when one is absent, the
+    engine reports ``message`` and ``hint`` as a data error (or the loss as not
+    applicable in a run over every loss), before the kernel runs."""
+
+    arrays: tuple[str, ...]
+    message: str
+    hint: str = ""
+
+    def missing(self, context: Mapping[str, Any] | None) -> bool:
+        """Whether one of the arrays is absent from ``context``."""
+        ctx = context or {}
+        return any(ctx.get(name) is None for name in self.arrays)
 
 
 @dataclass(frozen=True)
@@ -144,6 +165,8 @@ class LossSpec:
     #: Context keywords the kernel accepts besides params (``from_logits``, ``layout``,
     #: ``mu``, ``logvar``, ``scores``, ``labels``) — filled by compute, not by the user.
     context: tuple[str, ...] = ()
+    #: Context arrays the loss cannot do without (focal_smooth_l1's scores and labels).
+    needs: Needs | None = None
     #: True when the loss is a (weighted) mean of per-row terms that can be computed
     #: block by block and merged. False for losses that need every row at once
     #: (all-pairs contrastive, batch-hard triplet).
@@ -178,6 +201,13 @@ class LossSpec:
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
+
+    def missing_context(self, context: Mapping[str, Any] | None) -> Needs | None:
+        """The unmet :attr:`needs` of these context arrays, or None when they are all
+        there."""
+        if self.needs is not None and self.needs.missing(context):
+            return self.needs
+        return None
 
 
 def finite_or_none(x: float) -> float | None:

@@ -6,7 +6,7 @@ Inputs are matched boxes, one row per match. Kernels live in
 
 from __future__ import annotations
 
-from losscli.registry._base import LossSpec, ParamSpec
+from losscli.registry._base import Domain, LossSpec, Needs, ParamSpec
 
 _FN = "losscli.losses.detection"
 _TASKS = ("detection",)
@@ -15,6 +15,18 @@ _INPUTS = (
     "predictions: (n, 4) matched boxes x1, y1, x2, y2 (+ a score column, probability or "
     "logit, for focal_smooth_l1); targets: (n, 4) boxes x1, y1, x2, y2 (+ a 0/1 label "
     "column for focal_smooth_l1)"
+)
+
+#: focal_smooth_l1's classification half: a score per box and a 0/1 label per box.
+_SCORES_AND_LABELS = Needs(
+    ("scores", "labels"),
+    "focal_smooth_l1 needs a score column in the predictions and a label column in the targets",
+    hint="add a 'score' column to the predictions and a 0/1 'label' column to the "
+    "targets, or use smooth_l1 / giou for the boxes alone",
+)
+_SCORE_LABEL_DOMAINS = (
+    Domain("scores", 0.0, 1.0, when="probabilities"),
+    Domain("labels", 0.0, 1.0, why="1 = object, 0 = background"),
 )
 
 _BETA = ParamSpec("beta", 1.0, help="width of the quadratic zone around 0; 0 gives L1", low=0.0)
@@ -110,6 +122,8 @@ SPECS: tuple[LossSpec, ...] = (
         ),
         aliases=("retinanet",),
         context=("scores", "labels", "from_logits"),
+        needs=_SCORES_AND_LABELS,
+        domains=_SCORE_LABEL_DOMAINS,
         oracle="torchvision sigmoid_focal_loss formula in torch 2.13.0 ops + "
         "F.smooth_l1_loss(reduction='none').mean(-1), float64 "
         "(tests/oracle/gen_segmentation.py)",

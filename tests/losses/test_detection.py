@@ -140,27 +140,47 @@ def test_focal_smooth_l1_without_alpha_and_gamma_is_bce_plus_smooth_l1() -> None
 
 def test_focal_smooth_l1_needs_scores_and_labels() -> None:
     pred = target = _boxes([0.0, 0.0, 1.0, 1.0])
-    with pytest.raises(DataError, match="needs a score column in the predictions and a label"):
+    # called directly, the kernel refuses with a ValueError (losses raise nothing else)
+    with pytest.raises(ValueError, match="needs a score column in the predictions and a label"):
         det.focal_smooth_l1(pred, target)
-    with pytest.raises(DataError, match="needs a score column"):
+    with pytest.raises(ValueError, match="needs a score column"):
         det.focal_smooth_l1(pred, target, scores=np.array([0.5]))
-    with pytest.raises(DataError, match="needs a score column"):
+    # through the engine, the registry's declared needs make it a data error with a hint
+    with pytest.raises(DataError, match="needs a score column") as info:
         compute(SPEC["focal_smooth_l1"], pred, target)
+    assert info.value.hint is not None and "smooth_l1 / giou" in info.value.hint
+    lenient = compute(SPEC["focal_smooth_l1"], pred, target, strict=False)
+    assert lenient.status == "not_applicable"
+    assert lenient.reason is not None and "needs a score column" in lenient.reason
 
 
 def test_focal_smooth_l1_checks_score_and_label_ranges() -> None:
     pred = target = _boxes([0.0, 0.0, 1.0, 1.0])
-    with pytest.raises(DataError, match="scores in"):
+    with pytest.raises(ValueError, match="scores in"):
         det.focal_smooth_l1(pred, target, scores=np.array([1.5]), labels=np.array([1.0]))
     # logits may take any value
     ok = det.focal_smooth_l1(
         pred, target, scores=np.array([1.5]), labels=np.array([1.0]), from_logits=True
     )
     assert np.isfinite(ok.loss).all()
-    with pytest.raises(DataError, match="labels in"):
+    with pytest.raises(ValueError, match="labels in"):
         det.focal_smooth_l1(pred, target, scores=np.array([0.5]), labels=np.array([2.0]))
-    with pytest.raises(DataError, match="one score and one label per box row"):
+    with pytest.raises(ValueError, match="one score and one label per box row"):
         det.focal_smooth_l1(pred, target, scores=np.array([0.5, 0.5]), labels=np.array([1.0]))
+
+
+def test_focal_smooth_l1_score_and_label_domains_are_data_errors() -> None:
+    pred = target = _boxes([0.0, 0.0, 1.0, 1.0])
+    spec = SPEC["focal_smooth_l1"]
+    probs = {"scores": np.array([1.5]), "labels": np.array([1.0]), "from_logits": False}
+    with pytest.raises(DataError, match=r"needs scores in \[0, 1\] \(when probabilities\)"):
+        compute(spec, pred, target, context=probs)
+    logits = dict(probs, from_logits=True)
+    assert compute(spec, pred, target, context=logits).status == "ok"
+    bad_label = {"scores": np.array([0.5]), "labels": np.array([2.0]), "from_logits": False}
+    with pytest.raises(DataError, match=r"needs labels in \[0, 1\] \(1 = object"):
+        compute(spec, pred, target, context=bad_label)
+    assert compute(spec, pred, target, context=bad_label, strict=False).status == "not_applicable"
 
 
 def test_focal_smooth_l1_context_is_sliced_per_block(monkeypatch) -> None:
