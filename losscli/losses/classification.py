@@ -509,61 +509,119 @@ def cross_entropy(
     """
     z = as_float(pred)
     y = _class_index(target)
-    n, c = (int(z.shape[0]), int(z.shape[1])) if z.ndim == 2 else (int(z.shape[0]), 1)
-    notes: list[str] = []
-    ignoring = ignore_index is not None and not isinstance(ignore_index, str)
-    valid = (y != int(ignore_index)) if ignoring else None  # type: ignore[arg-type]
-    if valid is not None and bool(valid.all()):
-        valid = None
+    c = int(z.shape[1]) if z.ndim == 2 else 1
+    valid = _kept_rows(y, ignore_index)
     y_safe = np.where(valid, y, 0) if valid is not None else y
     w_class = _resolve_class_weight(weight, y if valid is None else y[valid], c)
     eps = float(label_smoothing)
-    nll = np.empty(n, dtype=np.float64)
-    smooth = np.empty(n, dtype=np.float64) if eps else None
-    clamped = False
-    for sl in _row_blocks(n, c):
-        yb = y_safe[sl]
-        if smooth is not None:
-            logp, hit = _log_prob_matrix(z[sl], from_logits)
-            nll[sl] = -_take_true(logp, yb)
-            smooth[sl] = -(logp @ w_class if w_class is not None else row_sum(logp))
-            if hit.size and hit.any():
-                if w_class is not None:
-                    hit &= (w_class != 0)[None, :]
-                if valid is not None:
-                    hit &= valid[sl][:, None]
-                clamped = clamped or bool(hit.any())
-        else:
-            log_py, _, hit_rows = _log_prob_true(z[sl], yb, from_logits)
-            nll[sl] = -log_py
-            if hit_rows is not None:
-                if valid is not None:
-                    hit_rows &= valid[sl]
-                clamped = clamped or bool(hit_rows.any())
-    if clamped:
-        _add(notes, NLL_CLAMP_NOTE)
-
-    if w_class is None:
-        loss = nll if smooth is None else (1.0 - eps) * nll + (eps / c) * smooth
-        row_w = None if valid is None else valid.astype(np.float64)
+    nll, smooth, clamped = _class_log_terms(
+        z, y_safe, from_logits=from_logits, smoothing=bool(eps), w_class=w_class, valid=valid
+    )
+    notes = [NLL_CLAMP_NOTE] if clamped else []
+    row_w = _row_weights(w_class, y_safe, valid)
+    if smooth is None:
+        loss = nll
     else:
-        row_w = w_class[y_safe]
-        if valid is not None:
-            row_w = np.where(valid, row_w, 0.0)
-        if smooth is None:
-            loss = nll
-        else:
-            nonzero = row_w != 0
-            safe_w = np.where(nonzero, row_w, 1.0)
-            loss = (1.0 - eps) * nll + (eps / c) * smooth / safe_w
-            dropped = ~nonzero if valid is None else (~nonzero & valid)
-            if np.any(dropped & (smooth != 0)):
-                _add(notes, ZERO_CLASS_WEIGHT_NOTE)
-            if isinstance(weight, str) and np.any(w_class == 0):
-                _add(notes, ABSENT_CLASS_NOTE)
+        loss = _smoothed(nll, smooth, eps, c, row_w if w_class is not None else None)
+        notes += _smoothing_notes(smooth, w_class, row_w, valid, weight)
     if valid is not None:
         loss = np.where(valid, loss, 0.0)
     return Terms(loss, weight=row_w, notes=notes)
+
+
+def _kept_rows(y: np.ndarray, ignore_index: int | str | None) -> np.ndarray | None:
+    """Mask of the rows whose target is not ``ignore_index``; None when every row counts."""
+    if ignore_index is None or isinstance(ignore_index, str):
+        return None
+    valid = y != int(ignore_index)
+    return None if bool(valid.all()) else valid
+
+
+def _class_log_terms(
+    z: np.ndarray,
+    y: np.ndarray,
+    *,
+    from_logits: bool,
+    smoothing: bool,
+    w_class: np.ndarray | None,
+    valid: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """(−log p_y, the smoothing sums −Σ_c w_c·log p_c or None, whether the −100 clamp
+    changed a log that counts) per row, in row blocks of about 64K values.
+
+    Without smoothing only the true-class log-probability is formed; with it the whole
+    row of logs (class weights w, or 1 when None). Clamped logs of ignored rows, or of
+    classes of weight 0, do not count.
+    """
+    n = int(z.shape[0])
+    c = int(z.shape[1]) if z.ndim == 2 else 1
+    nll = np.empty(n, dtype=np.float64)
+    smooth = np.empty(n, dtype=np.float64) if smoothing else None
+    clamped = False
+    for sl in _row_blocks(n, c):
+        if smooth is None:
+            log_py, _, hit = _log_prob_true(z[sl], y[sl], from_logits)
+            nll[sl] = -log_py
+        else:
+            logp, hit = _log_prob_matrix(z[sl], from_logits)
+            nll[sl] = -_take_true(logp, y[sl])
+            smooth[sl] = -(logp @ w_class if w_class is not None else row_sum(logp))
+            if hit.size and w_class is not None:
+                hit &= (w_class != 0)[None, :]
+        clamped = _counted_clamp(hit, valid, sl) or clamped
+    return nll, smooth, clamped
+
+
+def _counted_clamp(hit: np.ndarray | None, valid: np.ndarray | None, sl: slice) -> bool:
+    """Whether a clamp mask of a row block (per row, or per row and class) marks a log of
+    a row that is not ignored."""
+    if hit is None or not hit.size:
+        return False
+    if valid is not None:
+        hit &= valid[sl] if hit.ndim == 1 else valid[sl][:, None]
+    return bool(hit.any())
+
+
+def _row_weights(
+    w_class: np.ndarray | None, y: np.ndarray, valid: np.ndarray | None
+) -> np.ndarray | None:
+    """Per-row weight: the true class's weight (or 1), 0 for ignored rows; None when all 1."""
+    if w_class is None:
+        return None if valid is None else valid.astype(np.float64)
+    row_w = w_class[y]
+    return row_w if valid is None else np.where(valid, row_w, 0.0)
+
+
+def _smoothed(
+    nll: np.ndarray, smooth: np.ndarray, eps: float, c: int, row_w: np.ndarray | None
+) -> np.ndarray:
+    """(1−ε)·nll + (ε/C)·smooth, with the smoothing term divided by the row's class weight
+    when there are class weights (so that the weighted mean is PyTorch's); rows of weight
+    0 keep their smoothing sum undivided (they drop out of the mean anyway)."""
+    if row_w is None:
+        return (1.0 - eps) * nll + (eps / c) * smooth
+    safe_w = np.where(row_w != 0, row_w, 1.0)
+    return (1.0 - eps) * nll + (eps / c) * smooth / safe_w
+
+
+def _smoothing_notes(
+    smooth: np.ndarray,
+    w_class: np.ndarray | None,
+    row_w: np.ndarray | None,
+    valid: np.ndarray | None,
+    weight: object,
+) -> list[str]:
+    """Notes of label smoothing with class weights: rows dropped by a zero class weight,
+    and classes that ``balanced`` weighted 0 because no target has them."""
+    if w_class is None or row_w is None:
+        return []
+    notes: list[str] = []
+    dropped = row_w == 0 if valid is None else (row_w == 0) & valid
+    if np.any(dropped & (smooth != 0)):
+        notes.append(ZERO_CLASS_WEIGHT_NOTE)
+    if isinstance(weight, str) and np.any(w_class == 0):
+        notes.append(ABSENT_CLASS_NOTE)
+    return notes
 
 
 def _per_class_alpha(alpha: float | tuple[float, ...], n_classes: int) -> np.ndarray | float:

@@ -10,6 +10,7 @@ Where does a new loss go? Its kernel in ``losscli/losses/<family>.py``, its spec
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -120,40 +121,53 @@ def parse_param_value(spec: LossSpec, p: ParamSpec, raw: Any) -> Any:
     text = raw.strip() if isinstance(raw, str) else raw
     if isinstance(text, str) and text.lower() in p.words:
         return text.lower()
-    if p.kind == "bool":
-        if isinstance(text, bool):
-            return text
-        if isinstance(text, str) and text.lower() in _TRUE | _FALSE:
-            return text.lower() in _TRUE
-        raise _bad(where, raw, p)
-    if p.kind == "choice":
-        if isinstance(text, str) and text.lower() in p.choices:
-            return text.lower()
-        hint = did_you_mean(str(text), p.choices) if isinstance(text, str) else None
-        raise UsageError(
-            f"invalid value '{raw}' for {where}",
-            hint=(hint + " " if hint else "") + f"allowed: {p.range_text()}",
-        )
-    if p.kind == "floats":
-        if isinstance(text, (list, tuple)):
-            items = list(text)
-        elif isinstance(text, str) and "," in text:
-            items = [t for t in text.split(",") if t.strip()]
-        else:
-            value = _number(where, text, p)
-            _check_range(where, value, p)
-            return value
-        values = [_number(where, t, p) for t in items]
-        for v in values:
-            _check_range(where, v, p)
-        return tuple(values)
+    return _PARSERS[p.kind](where, p, raw, text)
+
+
+def _parse_bool(where: str, p: ParamSpec, raw: Any, text: Any) -> bool:
+    if isinstance(text, bool):
+        return text
+    if isinstance(text, str) and text.lower() in _TRUE | _FALSE:
+        return text.lower() in _TRUE
+    raise _bad(where, raw, p)
+
+
+def _parse_choice(where: str, p: ParamSpec, raw: Any, text: Any) -> str:
+    if isinstance(text, str) and text.lower() in p.choices:
+        return text.lower()
+    hint = did_you_mean(str(text), p.choices) if isinstance(text, str) else None
+    raise UsageError(
+        f"invalid value '{raw}' for {where}",
+        hint=(hint + " " if hint else "") + f"allowed: {p.range_text()}",
+    )
+
+
+def _parse_floats(where: str, p: ParamSpec, raw: Any, text: Any) -> float | tuple[float, ...]:
+    """One number, or a list (YAML) or comma-separated string of numbers."""
+    if isinstance(text, (list, tuple)):
+        items = list(text)
+    elif isinstance(text, str) and "," in text:
+        items = [t for t in text.split(",") if t.strip()]
+    else:
+        return _parse_float(where, p, raw, text)
+    values = [_number(where, t, p) for t in items]  # every item a number, then in range
+    for v in values:
+        _check_range(where, v, p)
+    return tuple(values)
+
+
+def _parse_float(where: str, p: ParamSpec, raw: Any, text: Any) -> float:
     value = _number(where, text, p)
-    if p.kind == "int":
-        if not float(value).is_integer():
-            raise _bad(where, raw, p)
-        value = int(value)
     _check_range(where, value, p)
     return value
+
+
+def _parse_int(where: str, p: ParamSpec, raw: Any, text: Any) -> int:
+    value = _number(where, text, p)
+    if not float(value).is_integer():
+        raise _bad(where, raw, p)
+    _check_range(where, int(value), p)
+    return int(value)
 
 
 def _number(where: str, text: Any, p: ParamSpec) -> float:
@@ -184,6 +198,15 @@ def _check_range(where: str, v: float, p: ParamSpec) -> None:
 
 def _bad(where: str, raw: Any, p: ParamSpec) -> UsageError:
     return UsageError(f"invalid value '{raw}' for {where}", hint=f"allowed: {p.range_text()}")
+
+
+_PARSERS: dict[str, Callable[[str, ParamSpec, Any, Any], Any]] = {
+    "bool": _parse_bool,
+    "choice": _parse_choice,
+    "floats": _parse_floats,
+    "float": _parse_float,
+    "int": _parse_int,
+}
 
 
 def resolve_params(spec: LossSpec, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
