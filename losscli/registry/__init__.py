@@ -1,10 +1,11 @@
 """The loss registry: one ``LossSpec`` per loss and task family.
 
-Specs live beside each other by family (``registry/regression.py`` …); this module
-collects them and answers look-ups. Nothing here imports NumPy.
+Specs are data: one YAML file per family (``registry/specs/regression.yaml`` …) lists
+the losses with their documentation, parameters and domains; this module reads them into
+:class:`LossSpec` objects and answers look-ups. Nothing here imports NumPy.
 
-Where does a new loss go? Its kernel in ``losscli/losses/<family>.py``, its spec in
-``losscli/registry/<family>.py``, its tests in ``tests/losses/``.
+Where does a new loss go? Its kernel in ``losscli/losses/<family>.py``, its entry in
+``losscli/registry/specs/<family>.yaml``, its tests in ``tests/losses/``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import cache
+from importlib import resources
 from typing import Any
 
+import yaml
+
 from losscli.errors import UsageError, did_you_mean, unknown_name
-from losscli.registry._base import TASKS, Domain, LossSpec, ParamSpec
+from losscli.registry._base import TASKS, Domain, LossSpec, Needs, ParamSpec
 
 __all__ = [
     "TASKS",
@@ -24,6 +28,7 @@ __all__ = [
     "ParamSpec",
     "all_specs",
     "canonical_name",
+    "family_specs",
     "get_spec",
     "loss_names",
     "parse_param_value",
@@ -45,12 +50,38 @@ _FAMILIES = (
 @cache
 def all_specs() -> tuple[LossSpec, ...]:
     """Every registered spec, in catalogue order."""
-    import importlib
+    return tuple(spec for fam in _FAMILIES for spec in family_specs(fam))
 
-    specs: list[LossSpec] = []
-    for fam in _FAMILIES:
-        specs.extend(importlib.import_module(f"losscli.registry.{fam}").SPECS)
-    return tuple(specs)
+
+@cache
+def family_specs(family: str) -> tuple[LossSpec, ...]:
+    """The specs of one family, in the order of ``registry/specs/<family>.yaml``.
+
+    The file holds ``module`` (where the kernels live), optional ``defaults`` (fields every
+    entry gets unless it sets them) and ``losses``: one mapping of :class:`LossSpec`
+    fields per loss, with ``kernel`` naming the kernel function (default: the loss name)
+    and ``params``/``domains``/``needs`` as mappings of their own fields.
+    """
+    text = resources.files(__name__).joinpath("specs", f"{family}.yaml").read_text("utf-8")
+    doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    defaults = doc.get("defaults", {})
+    return tuple(_spec(doc["module"], {**defaults, **entry}) for entry in doc["losses"])
+
+
+def _spec(module: str, fields: dict[str, Any]) -> LossSpec:
+    """One :class:`LossSpec` from its YAML mapping (lists become tuples)."""
+    fields = _tuples(fields)
+    fields["fn"] = f"{module}:{fields.pop('kernel', fields['name'])}"
+    fields["params"] = tuple(ParamSpec(**_tuples(p)) for p in fields.get("params", ()))
+    fields["domains"] = tuple(Domain(**d) for d in fields.get("domains", ()))
+    if "needs" in fields:
+        fields["needs"] = Needs(**_tuples(fields["needs"]))
+    return LossSpec(**fields)
+
+
+def _tuples(mapping: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``mapping`` with its list values as tuples (specs are frozen)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in mapping.items()}
 
 
 @cache

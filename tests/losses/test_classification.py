@@ -19,8 +19,9 @@ from hypothesis.extra.numpy import arrays
 from losscli.compute import compute
 from losscli.errors import UsageError
 from losscli.losses import classification as C
-from losscli.registry import get_spec, resolve_params
-from losscli.registry.classification import SPECS
+from losscli.registry import family_specs, get_spec, resolve_params
+
+SPECS = family_specs("classification")
 
 LN2 = math.log(2.0)
 

@@ -14,8 +14,9 @@ from hypothesis.extra.numpy import arrays
 from losscli.compute import compute
 from losscli.errors import DataError
 from losscli.losses import detection as det
-from losscli.registry import resolve_params
-from losscli.registry.detection import SPECS
+from losscli.registry import family_specs, resolve_params
+
+SPECS = family_specs("detection")
 
 SPEC = {s.name: s for s in SPECS}
 # the module itself: the package attribute `losscli.compute` is the re-exported function

@@ -15,8 +15,9 @@ from losscli.compute import compute
 from losscli.errors import DataError
 from losscli.losses import distribution as D
 from losscli.losses._reduce import Terms, reduce_terms
-from losscli.registry import get_spec
-from losscli.registry.distribution import SPECS
+from losscli.registry import family_specs, get_spec
+
+SPECS = family_specs("distribution")
 
 NAMES = [s.name for s in SPECS]
 LN2 = math.log(2.0)

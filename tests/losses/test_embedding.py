@@ -17,8 +17,9 @@ from hypothesis.extra.numpy import arrays
 import losscli.losses.embedding as emb
 from losscli.compute import compute
 from losscli.losses._reduce import Terms, reduce_terms
-from losscli.registry import canonical_name, get_spec, resolve_params
-from losscli.registry.embedding import SPECS
+from losscli.registry import canonical_name, family_specs, get_spec, resolve_params
+
+SPECS = family_specs("embedding")
 
 SPEC = {s.name: s for s in SPECS}
 

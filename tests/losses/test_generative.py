@@ -14,8 +14,9 @@ import losscli.losses.generative as gen
 from losscli.compute import compute
 from losscli.losses._reduce import reduce_terms
 from losscli.losses.regularization import l1_penalty, l2_penalty
-from losscli.registry import canonical_name, get_spec, resolve_params
-from losscli.registry.generative import SPECS
+from losscli.registry import canonical_name, family_specs, get_spec, resolve_params
+
+SPECS = family_specs("generative")
 
 SPEC = {s.name: s for s in SPECS}
 GANS = ("gan_d", "gan_g", "hinge_d", "hinge_g", "wgan_d", "wgan_g", "lsgan_d", "lsgan_g")

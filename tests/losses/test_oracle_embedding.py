@@ -66,8 +66,10 @@ def _generator() -> ModuleType:
 
 def test_fixture_covers_every_loss_and_layout() -> None:
     from losscli.losses.embedding import LAYOUTS
-    from losscli.registry.embedding import SPECS as EMB
-    from losscli.registry.generative import SPECS as GEN
+    from losscli.registry import family_specs
+
+    EMB = family_specs("embedding")
+    GEN = family_specs("generative")
 
     covered = {(c["loss"], c["task"]) for c in CASES}
     for spec in EMB + GEN:

@@ -15,8 +15,9 @@ from losscli.compute import compute
 from losscli.errors import DataError, UsageError
 from losscli.losses import regression as R
 from losscli.losses._reduce import Terms, reduce_terms
-from losscli.registry import get_spec
-from losscli.registry.regression import SPECS
+from losscli.registry import family_specs, get_spec
+
+SPECS = family_specs("regression")
 
 NAMES = [s.name for s in SPECS]
 #: Losses that are ≥ 0 and vanish at a perfect prediction (poisson_nll is an NLL without

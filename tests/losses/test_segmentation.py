@@ -15,8 +15,9 @@ from losscli.compute import compute
 from losscli.errors import DataError
 from losscli.losses import segmentation as seg
 from losscli.losses.classification import CLAMP_NOTE
-from losscli.registry import resolve_params
-from losscli.registry.segmentation import SPECS
+from losscli.registry import family_specs, resolve_params
+
+SPECS = family_specs("segmentation")
 
 SPEC = {s.name: s for s in SPECS}
 # the module itself: the package attribute `losscli.compute` is the re-exported function
