@@ -67,11 +67,6 @@ def _labels_like(target: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.asarray(target, dtype=dtype)
 
 
-def _add(notes: list[str], note: str) -> None:
-    if note not in notes:
-        notes.append(note)
-
-
 def _eps_or_none(eps: float | str | None) -> float | None:
     if eps is None or (isinstance(eps, str) and eps.lower() == "none"):
         return None
@@ -133,54 +128,6 @@ def _bce_clipped(
     return log_p, clipped
 
 
-def bce_elementwise(
-    pred: np.ndarray,
-    target: np.ndarray,
-    *,
-    pos_weight: float = 1.0,
-    label_smoothing: float = 0.0,
-    eps: float | str | None = None,
-    from_logits: bool = False,
-) -> tuple[np.ndarray, list[str]]:
-    """Elementwise binary cross-entropy of any shape, plus convention notes.
-
-    l = −[w_p·y·log p + (1−y)·log(1−p)],  w_p = ``pos_weight``, and with label smoothing
-    y ← y(1−ε) + ε/2 (Keras binary convention).
-
-    * probabilities, ``eps=None``: each log clamped at −100 (torch ``F.binary_cross_entropy``;
-      p = 0 with y = 1 costs exactly 100);
-    * probabilities, ``eps`` a number: p clipped to [eps, 1−eps] (scikit-learn ``log_loss``
-      with eps = 2.22e-16, Keras with 1e-7);
-    * logits: l = (1−y)·x + (1 + (w_p−1)·y)·softplus(−x)  (torch
-      ``F.binary_cross_entropy_with_logits(pos_weight=w_p)``), finite and exact for any x.
-
-    Soft labels in [0, 1] are allowed everywhere. The probability path keeps torch's
-    log1p(−p) for the negative term, so tiny p with y = 0 stays exact (a single log of
-    p_t = 1 − p would lose all relative accuracy there).
-
-    References: PyTorch ``torch.nn.BCELoss`` / ``BCEWithLogitsLoss`` documentation;
-    scikit-learn ``sklearn.metrics.log_loss``.
-    """
-    x = as_float(pred)
-    y = _labels_like(target, x.dtype)
-    notes: list[str] = []
-    if label_smoothing:
-        y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    pw = float(pos_weight)
-    if from_logits:
-        return _bce_logits(x, y, pw), notes
-    eps_value = _eps_or_none(eps)
-    if eps_value is not None:
-        loss, clipped = _bce_clipped(x, y, pw, eps_value)
-        if clipped:
-            _add(notes, EPS_NOTE)
-        return loss, notes
-    loss, clamped = _bce_clamped(x, y, pw)
-    if clamped:
-        _add(notes, CLAMP_NOTE)
-    return loss, notes
-
-
 def bce(
     pred: np.ndarray,
     target: np.ndarray,
@@ -190,45 +137,61 @@ def bce(
     eps: float | str | None = "none",
     from_logits: bool = False,
 ) -> Terms:
-    """Binary cross-entropy −[w_p·y·log p + (1−y)·log(1−p)]; loss shape = pred shape.
+    """Binary cross-entropy −[w_p·y·log p + (1−y)·log(1−p)] per element; loss shape =
+    pred shape (any shape: binary ``(n,)``, multilabel ``(n, L)``, masks).
 
-    Conventions as :func:`bce_elementwise`: logs clamped at −100 (torch ``BCELoss``),
-    ``eps`` clipping (scikit-learn), stable logits (torch ``BCEWithLogitsLoss`` with
-    ``pos_weight``), label smoothing y(1−ε) + ε/2 (Keras). Multilabel ``(n, L)`` rows
+    w_p = ``pos_weight``, and with label smoothing y ← y(1−ε) + ε/2 (Keras binary
+    convention).
+
+    * probabilities, ``eps="none"``: each log clamped at −100 (torch
+      ``F.binary_cross_entropy``; p = 0 with y = 1 costs exactly 100);
+    * probabilities, ``eps`` a number: p clipped to [eps, 1−eps] (scikit-learn ``log_loss``
+      with eps = 2.22e-16, Keras with 1e-7);
+    * logits: l = (1−y)·x + (1 + (w_p−1)·y)·softplus(−x)  (torch
+      ``F.binary_cross_entropy_with_logits(pos_weight=w_p)``), finite and exact for any x.
+
+    Soft labels in [0, 1] are allowed everywhere. The probability path keeps torch's
+    log1p(−p) for the negative term, so tiny p with y = 0 stays exact (a single log of
+    p_t = 1 − p would lose all relative accuracy there). Multilabel ``(n, L)`` rows
     average their L labels, so the mean over rows equals torch's mean over all elements.
 
-    Reference: PyTorch ``torch.nn.BCELoss`` / ``BCEWithLogitsLoss`` documentation.
+    References: PyTorch ``torch.nn.BCELoss`` / ``BCEWithLogitsLoss`` documentation;
+    scikit-learn ``sklearn.metrics.log_loss``.
     """
-    loss, notes = bce_elementwise(
-        pred,
-        target,
-        pos_weight=pos_weight,
-        label_smoothing=label_smoothing,
-        eps=eps,
-        from_logits=from_logits,
-    )
-    return Terms(loss, notes=notes)
+    x = as_float(pred)
+    y = _labels_like(target, x.dtype)
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    pw = float(pos_weight)
+    if from_logits:
+        return Terms(_bce_logits(x, y, pw))
+    eps_value = _eps_or_none(eps)
+    if eps_value is not None:
+        loss, clipped = _bce_clipped(x, y, pw, eps_value)
+        return Terms(loss, notes=[EPS_NOTE] if clipped else [])
+    loss, clamped = _bce_clamped(x, y, pw)
+    return Terms(loss, notes=[CLAMP_NOTE] if clamped else [])
 
 
 # --------------------------------------------------------------------------- focal
 
 
-def focal_elementwise(
+def focal(
     pred: np.ndarray,
     target: np.ndarray,
     *,
     alpha: float = 0.25,
     gamma: float = 2.0,
     from_logits: bool = False,
-) -> tuple[np.ndarray, list[str]]:
-    """Elementwise sigmoid focal loss of any shape, plus convention notes.
+) -> Terms:
+    """Sigmoid focal loss −α_t·(1−p_t)^γ·log p_t per element; loss shape = pred shape.
 
     FL = α_t·(1−p_t)^γ·ce,  ce = BCE(p, y),  p_t = p·y + (1−p)(1−y),
     α_t = α·y + (1−α)(1−y) when α ≥ 0 (α = −1 disables it).
 
     Logits follow torchvision ``ops.sigmoid_focal_loss`` step by step (ce from
     ``binary_cross_entropy_with_logits``, p = σ(x)); probabilities use the −100-clamped
-    BCE of :func:`bce_elementwise`. γ = 0 and α = −1 give exactly BCE.
+    BCE of :func:`bce`. γ = 0 and α = −1 give exactly BCE.
 
     Reference: Lin, Goyal, Girshick, He & Dollár (2017), "Focal Loss for Dense Object
     Detection", ICCV; torchvision ``torchvision/ops/focal_loss.py``.
@@ -240,7 +203,8 @@ def focal_elementwise(
         p = sigmoid(x)
         notes: list[str] = []
     else:
-        ce, notes = bce_elementwise(x, y)
+        ce_terms = bce(x, y)
+        ce, notes = ce_terms.loss, ce_terms.notes
         p = x
     # torchvision's operations in the same order, in three block-sized arrays:
     # p_t = p·y + (1−p)(1−y); loss = ce·(1−p_t)^γ; α_t = α·y + (1−α)(1−y); loss = α_t·loss
@@ -257,25 +221,6 @@ def focal_elementwise(
         one_minus_y *= 1.0 - alpha
         tmp += one_minus_y
         loss *= tmp
-    return loss, notes
-
-
-def focal(
-    pred: np.ndarray,
-    target: np.ndarray,
-    *,
-    alpha: float = 0.25,
-    gamma: float = 2.0,
-    from_logits: bool = False,
-) -> Terms:
-    """Binary / multilabel focal loss −α_t·(1−p_t)^γ·log p_t; loss shape = pred shape.
-
-    torchvision ``sigmoid_focal_loss`` semantics (α_t = α for y = 1 and 1−α for y = 0;
-    α = −1 disables the weighting); see :func:`focal_elementwise`.
-
-    Reference: Lin et al. (2017), "Focal Loss for Dense Object Detection", ICCV.
-    """
-    loss, notes = focal_elementwise(pred, target, alpha=alpha, gamma=gamma, from_logits=from_logits)
     return Terms(loss, notes=notes)
 
 
@@ -302,11 +247,7 @@ def _margin_inputs(
 
 
 def hinge(
-    pred: np.ndarray,
-    target: np.ndarray,
-    *,
-    margin: float = 1.0,
-    from_logits: bool = False,
+    pred: np.ndarray, target: np.ndarray, *, margin: float = 1.0, from_logits: bool = False
 ) -> Terms:
     """Binary hinge max(0, m − t·s), t = 2y − 1, s = logit or 2p − 1.
 

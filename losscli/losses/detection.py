@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from losscli.losses._reduce import Terms
-from losscli.losses.classification import focal_elementwise
+from losscli.losses.classification import focal
 from losscli.losses.regression import smooth_l1_elementwise
 
 #: Attached by :func:`giou` when a predicted or target box has x2 < x1 or y2 < y1.
@@ -122,8 +122,8 @@ def focal_smooth_l1(
             "focal_smooth_l1 needs scores in [0, 1] when they are probabilities; pass "
             "from_logits=True if the scores are raw logits"
         )
-    cls, notes = focal_elementwise(s, y, alpha=alpha, gamma=gamma, from_logits=from_logits)
+    cls = focal(s, y, alpha=alpha, gamma=gamma, from_logits=from_logits)
     # row mean of the four coordinates as a matrix-vector product (about twice as fast as
     # .mean(axis=-1) on millions of boxes)
     box = (smooth_l1_elementwise(pred, target, beta=beta) @ np.ones(4)) / 4.0
-    return Terms(np.asarray(cls, dtype=np.float64) + box, notes=list(notes))
+    return Terms(np.asarray(cls.loss, dtype=np.float64) + box, notes=list(cls.notes))

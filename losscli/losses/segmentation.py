@@ -26,13 +26,15 @@ Empty masks (the convention table in MONAI issue #4160 shows the anchors disagre
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from losscli.losses._numerics import sigmoid
 from losscli.losses._reduce import Terms
-from losscli.losses.classification import bce_elementwise, focal_elementwise
+from losscli.losses.classification import bce, focal
 
 #: Attached when ``smooth=0`` met an image/class with an empty target and empty prediction.
 EMPTY_MATCH_NOTE = "empty target and prediction counted as a perfect match (loss 0)"
@@ -145,11 +147,22 @@ def _tversky_values(
     return _error_ratio(err, tp + err + smooth, smooth=smooth, empty=(sum_p + sum_y) == 0)
 
 
+def _overlap_loss(
+    pred: np.ndarray, target: np.ndarray, *, smooth: float, from_logits: bool, jaccard: bool
+) -> Terms:
+    """Dice (Σp + Σy − 2TP)/(Σp + Σy + s) or, with ``jaccard``, IoU
+    (Σp + Σy − 2TP)/(Σp + Σy − TP + s), per image and class."""
+    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits)
+    total = sum_p + sum_y
+    err = np.maximum(total - 2.0 * tp, 0.0)
+    den = (total - tp if jaccard else total) + smooth
+    loss, notes = _error_ratio(err, den, smooth=smooth, empty=total == 0)
+    return Terms(loss, notes=notes)
+
+
 def _pixel_mean(
-    elementwise: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, list[str]]],
-    pred: np.ndarray,
-    target: np.ndarray,
-) -> tuple[np.ndarray, list[str]]:
+    elementwise: Callable[[np.ndarray, np.ndarray], Terms], pred: np.ndarray, target: np.ndarray
+) -> Terms:
     """Mean over the pixel axis of a pixel-wise loss → ``(n, C)``, with its notes.
 
     ``elementwise(pred_chunk, target_chunk)`` gives the per-pixel values and notes; it is
@@ -160,27 +173,38 @@ def _pixel_mean(
     target = _as_ncp(target)
     chunks = _pixel_chunks(pred.shape)
     if len(chunks) == 1:
-        values, notes = elementwise(pred, target)
-        return values.mean(axis=-1, dtype=np.float64), list(notes)
+        terms = elementwise(pred, target)
+        return Terms(terms.loss.mean(axis=-1, dtype=np.float64), notes=list(terms.notes))
     total = np.zeros(pred.shape[:2], dtype=np.float64)
     merged: list[str] = []
     for sl in chunks:
-        values, notes = elementwise(pred[..., sl], target[..., sl])
-        total += values.sum(axis=-1, dtype=np.float64)
-        merged.extend(nt for nt in notes if nt not in merged)
+        terms = elementwise(pred[..., sl], target[..., sl])
+        total += terms.loss.sum(axis=-1, dtype=np.float64)
+        merged.extend(nt for nt in terms.notes if nt not in merged)
     total /= pred.shape[-1]
-    return total, merged
+    return Terms(total, notes=merged)
+
+
+def _pixel_mean_of(elementwise: Callable[..., Terms], name: str, doc: str) -> Callable[..., Terms]:
+    """The segmentation kernel ``name``: the elementwise loss ``elementwise`` (same
+    keywords, same signature) averaged over the pixels of each image and class
+    (:func:`_pixel_mean`), so the loss has shape ``(n, C)``."""
+
+    @functools.wraps(elementwise)
+    def kernel(pred: np.ndarray, target: np.ndarray, **params: Any) -> Terms:
+        return _pixel_mean(lambda p, y: elementwise(p, y, **params), pred, target)
+
+    kernel.__name__ = kernel.__qualname__ = name
+    kernel.__module__ = __name__
+    kernel.__doc__ = doc
+    return kernel
 
 
 # --------------------------------------------------------------------------- overlap losses
 
 
 def dice(
-    pred: np.ndarray,
-    target: np.ndarray,
-    *,
-    smooth: float = 1.0,
-    from_logits: bool = False,
+    pred: np.ndarray, target: np.ndarray, *, smooth: float = 1.0, from_logits: bool = False
 ) -> Terms:
     """Soft Dice loss per image and class.
 
@@ -192,19 +216,11 @@ def dice(
     Reference: Milletari, Navab & Ahmadi (2016), "V-Net: Fully Convolutional Neural
     Networks for Volumetric Medical Image Segmentation", 3DV, eq. 1 (soft Dice).
     """
-    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits)
-    total = sum_p + sum_y
-    err = np.maximum(total - 2.0 * tp, 0.0)
-    loss, notes = _error_ratio(err, total + smooth, smooth=smooth, empty=total == 0)
-    return Terms(loss, notes=notes)
+    return _overlap_loss(pred, target, smooth=smooth, from_logits=from_logits, jaccard=False)
 
 
 def iou(
-    pred: np.ndarray,
-    target: np.ndarray,
-    *,
-    smooth: float = 1.0,
-    from_logits: bool = False,
+    pred: np.ndarray, target: np.ndarray, *, smooth: float = 1.0, from_logits: bool = False
 ) -> Terms:
     """Soft IoU (Jaccard) loss per image and class.
 
@@ -217,11 +233,7 @@ def iou(
     Reference: Rahman & Wang (2016), "Optimizing Intersection-Over-Union in Deep Neural
     Networks for Image Segmentation", ISVC.
     """
-    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits)
-    total = sum_p + sum_y
-    err = np.maximum(total - 2.0 * tp, 0.0)
-    loss, notes = _error_ratio(err, total - tp + smooth, smooth=smooth, empty=total == 0)
-    return Terms(loss, notes=notes)
+    return _overlap_loss(pred, target, smooth=smooth, from_logits=from_logits, jaccard=True)
 
 
 def tversky(
@@ -281,15 +293,9 @@ def focal_tversky(
 # --------------------------------------------------------------------------- pixel-wise losses
 
 
-def seg_bce(
-    pred: np.ndarray,
-    target: np.ndarray,
-    *,
-    pos_weight: float = 1.0,
-    label_smoothing: float = 0.0,
-    eps: float | str | None = "none",
-    from_logits: bool = False,
-) -> Terms:
+seg_bce = _pixel_mean_of(
+    bce,
+    "seg_bce",
     """Pixel-wise binary cross-entropy, averaged over the pixels of each image and class.
 
     −[w_p·y·log p + (1−y)·log(1−p)] per pixel with the binary ``bce`` conventions (logs of
@@ -299,30 +305,12 @@ def seg_bce(
     ``F.binary_cross_entropy(_with_logits)`` over the whole ``(n, C, P)`` tensor.
 
     Reference: PyTorch ``torch.nn.BCELoss`` / ``BCEWithLogitsLoss`` documentation.
-    """
+    """,
+)
 
-    def elementwise(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        return bce_elementwise(
-            p,
-            y,
-            pos_weight=pos_weight,
-            label_smoothing=label_smoothing,
-            eps=eps,
-            from_logits=from_logits,
-        )
-
-    values, notes = _pixel_mean(elementwise, pred, target)
-    return Terms(values, notes=notes)
-
-
-def seg_focal(
-    pred: np.ndarray,
-    target: np.ndarray,
-    *,
-    alpha: float = 0.25,
-    gamma: float = 2.0,
-    from_logits: bool = False,
-) -> Terms:
+seg_focal = _pixel_mean_of(
+    focal,
+    "seg_focal",
     """Pixel-wise sigmoid focal loss, averaged over the pixels of each image and class.
 
     −α_t·(1−p_t)^γ·log p_t per pixel, α_t = α for y = 1 and 1−α for y = 0 (α = −1
@@ -331,13 +319,8 @@ def seg_focal(
 
     Reference: Lin, Goyal, Girshick, He & Dollár (2017), "Focal Loss for Dense Object
     Detection", ICCV.
-    """
-
-    def elementwise(p: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        return focal_elementwise(p, y, alpha=alpha, gamma=gamma, from_logits=from_logits)
-
-    values, notes = _pixel_mean(elementwise, pred, target)
-    return Terms(values, notes=notes)
+    """,
+)
 
 
 def dice_bce(

@@ -23,6 +23,13 @@ from losscli.registry import family_specs, get_spec, resolve_params
 
 SPECS = family_specs("classification")
 
+
+def _pair(kernel, *args, **kwargs):
+    """(per-element loss, notes) of an elementwise kernel."""
+    terms = kernel(*args, **kwargs)
+    return terms.loss, terms.notes
+
+
 LN2 = math.log(2.0)
 
 
@@ -177,11 +184,11 @@ def test_bce_pos_weight_probabilities_and_logits() -> None:
 def test_bce_exact_zero_and_one_probabilities_cost_100() -> None:
     # torch clamps each log at −100: p = 0 with y = 1 and p = 1 with y = 0 cost exactly 100
     # (torch F.binary_cross_entropy([0., 1.], [1., 0.], reduction='none') = [100., 100.])
-    loss, notes = C.bce_elementwise(np.array([0.0, 1.0, 0.0, 1.0]), np.array([1, 0, 0, 1]))
+    loss, notes = _pair(C.bce, np.array([0.0, 1.0, 0.0, 1.0]), np.array([1, 0, 0, 1]))
     np.testing.assert_array_equal(loss, [100.0, 100.0, 0.0, 0.0])
     assert notes == [C.CLAMP_NOTE]
     # right answers at the edges change nothing: no note
-    loss, notes = C.bce_elementwise(np.array([0.0, 1.0]), np.array([0.0, 1.0]))
+    loss, notes = _pair(C.bce, np.array([0.0, 1.0]), np.array([0.0, 1.0]))
     np.testing.assert_array_equal(loss, [0.0, 0.0])
     assert notes == []
     res = run("bce", "binary", [0.0, 1.0], [1, 0])
@@ -190,7 +197,7 @@ def test_bce_exact_zero_and_one_probabilities_cost_100() -> None:
 
 def test_bce_tiny_probability_keeps_relative_accuracy() -> None:
     # y = 0, p = 1e-12: −log(1 − p) = p + p²/2 + … = 1.0000000000005e-12 (log1p form, torch)
-    loss, _ = C.bce_elementwise(np.array([1e-12]), np.array([0.0]))
+    loss, _ = _pair(C.bce, np.array([1e-12]), np.array([0.0]))
     assert loss[0] == pytest.approx(1.0000000000005e-12, rel=1e-14)
 
 
@@ -212,15 +219,16 @@ def test_bce_eps_clipping_gives_scikit_learn_value() -> None:
 def test_bce_extreme_logits_are_finite_and_exact() -> None:
     # softplus form: (1−y)·x + softplus(−x); torch F.binary_cross_entropy_with_logits gives
     # [1000, 1000, 0, 0] for x = [1000, −1000, 1000, −1000], y = [0, 1, 1, 0]
-    loss, notes = C.bce_elementwise(
-        np.array([1000.0, -1000.0, 1000.0, -1000.0]), np.array([0, 1, 1, 0]), from_logits=True
+    loss, notes = _pair(
+        C.bce,
+        np.array([1000.0, -1000.0, 1000.0, -1000.0]),
+        np.array([0, 1, 1, 0]),
+        from_logits=True,
     )
     np.testing.assert_array_equal(loss, [1000.0, 1000.0, 0.0, 0.0])
     assert notes == []
     # pos_weight scales the positive term: 2·softplus(1000) = 2000
-    loss, _ = C.bce_elementwise(
-        np.array([-1000.0]), np.array([1.0]), pos_weight=2.0, from_logits=True
-    )
+    loss, _ = _pair(C.bce, np.array([-1000.0]), np.array([1.0]), pos_weight=2.0, from_logits=True)
     assert loss[0] == 2000.0
 
 
@@ -246,12 +254,12 @@ def test_focal_known_value() -> None:
 
 
 def test_focal_extreme_logits_and_edges() -> None:
-    loss, _ = C.focal_elementwise(
-        np.array([1000.0, -1000.0, 1000.0]), np.array([0.0, 1.0, 1.0]), from_logits=True
+    loss, _ = _pair(
+        C.focal, np.array([1000.0, -1000.0, 1000.0]), np.array([0.0, 1.0, 1.0]), from_logits=True
     )
     # wrong and certain: p_t = 0, factor 1: α_t·1000 → [0.75·1000, 0.25·1000, 0]
     np.testing.assert_array_equal(loss, [750.0, 250.0, 0.0])
-    loss, notes = C.focal_elementwise(np.array([0.0, 1.0]), np.array([1.0, 0.0]))
+    loss, notes = _pair(C.focal, np.array([0.0, 1.0]), np.array([1.0, 0.0]))
     np.testing.assert_array_equal(loss, [25.0, 75.0])
     assert notes == [C.CLAMP_NOTE]
 
@@ -479,8 +487,8 @@ def test_multiclass_losses_non_negative(data, logits: bool) -> None:
 def test_focal_gamma0_alpha_off_equals_bce(data, logits: bool) -> None:
     p, y = data
     x = (p - 0.5) * 60 if logits else p
-    f, _ = C.focal_elementwise(x, y, alpha=-1.0, gamma=0.0, from_logits=logits)
-    b, _ = C.bce_elementwise(x, y, from_logits=logits)
+    f, _ = _pair(C.focal, x, y, alpha=-1.0, gamma=0.0, from_logits=logits)
+    b, _ = _pair(C.bce, x, y, from_logits=logits)
     np.testing.assert_array_equal(f, b)
 
 
@@ -489,13 +497,13 @@ def test_focal_gamma0_alpha_off_equals_bce(data, logits: bool) -> None:
 def test_bce_logits_agree_with_probabilities_in_safe_range(data) -> None:
     z, y = data
     p = 1.0 / (1.0 + np.exp(-z))
-    a, _ = C.bce_elementwise(z, y, from_logits=True)
-    b, _ = C.bce_elementwise(p, y)
+    a, _ = _pair(C.bce, z, y, from_logits=True)
+    b, _ = _pair(C.bce, p, y)
     # σ(z) rounds 1 − p by ~1.1e-16 absolute, i.e. ~1.1e-16·e^|z| on the log
     tol = 1e-12 * np.abs(a) + 4.5e-16 * (1.0 + np.exp(np.abs(z)))
     assert np.all(np.abs(a - b) <= tol)
-    fa, _ = C.focal_elementwise(z, y, from_logits=True)
-    fb, _ = C.focal_elementwise(p, y)
+    fa, _ = _pair(C.focal, z, y, from_logits=True)
+    fb, _ = _pair(C.focal, p, y)
     assert np.all(np.abs(fa - fb) <= tol)
 
 
@@ -561,7 +569,7 @@ def test_label_smoothing_zero_is_plain(mc, binary) -> None:
         C.cross_entropy(p, y, label_smoothing=0.0).loss, C.cross_entropy(p, y).loss
     )
     q, t = binary
-    np.testing.assert_array_equal(C.bce(q, t, label_smoothing=0.0).loss, C.bce_elementwise(q, t)[0])
+    np.testing.assert_array_equal(C.bce(q, t, label_smoothing=0.0).loss, _pair(C.bce, q, t)[0])
 
 
 @settings(max_examples=40, deadline=None)
