@@ -91,8 +91,10 @@ def _bce_logits(x: np.ndarray, y: np.ndarray, pos_weight: float) -> np.ndarray:
     return out
 
 
-def _bce_clamped(p: np.ndarray, y: np.ndarray, pos_weight: float) -> tuple[np.ndarray, bool]:
-    """−[pw·y·max(log p, −100) + (1−y)·max(log(1−p), −100)]  (torch ``BCELoss``)."""
+def bce_clamped(p: np.ndarray, y: np.ndarray, pos_weight: float) -> tuple[np.ndarray, bool]:
+    """−[pw·y·max(log p, −100) + (1−y)·max(log(1−p), −100)]  (torch ``BCELoss``), and
+    whether the clamp changed a term that counts: the one rule of BCE on probabilities
+    (also the VAE's reconstruction term)."""
     with np.errstate(divide="ignore"):
         log_p = np.log(p)
         log_q = np.negative(p)
@@ -169,7 +171,7 @@ def bce(
     if eps_value is not None:
         loss, clipped = _bce_clipped(x, y, pw, eps_value)
         return Terms(loss, notes=[EPS_NOTE] if clipped else [])
-    loss, clamped = _bce_clamped(x, y, pw)
+    loss, clamped = bce_clamped(x, y, pw)
     return Terms(loss, notes=[CLAMP_NOTE] if clamped else [])
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from losscli.losses._numerics import LOG_CLAMP, softplus
+from losscli.losses._numerics import softplus
 from losscli.losses._reduce import Terms
+from losscli.losses.classification import CLAMP_NOTE, bce_clamped
 
-NOTE_BCE_CLAMP = "log-probabilities below -100 were clamped at -100 (PyTorch BCELoss convention)"
+NOTE_BCE_CLAMP = CLAMP_NOTE
 NOTE_BCE_CLIP = "reconstructions outside [0, 1] were clipped to [0, 1] for recon=bce"
 
 
@@ -53,15 +54,9 @@ def bce_sum(recon: np.ndarray, target: np.ndarray, notes: list[str]) -> np.ndarr
     if p.size and (p.min() < 0.0 or p.max() > 1.0):
         p = np.clip(p, 0.0, 1.0)
         notes.append(NOTE_BCE_CLIP)
-    with np.errstate(divide="ignore"):
-        log_p = np.log(p)
-        log_1mp = np.log1p(-p)
-    clamped = ((log_p < LOG_CLAMP) & (x != 0)) | ((log_1mp < LOG_CLAMP) & (x != 1))
-    np.maximum(log_p, LOG_CLAMP, out=log_p)
-    np.maximum(log_1mp, LOG_CLAMP, out=log_1mp)
-    if clamped.any():
+    per, clamped = bce_clamped(p, x, 1.0)
+    if clamped:
         notes.append(NOTE_BCE_CLAMP)
-    per = (x - 1.0) * log_1mp - x * log_p
     return per if per.ndim == 1 else per.sum(axis=1)
 
 

@@ -8,7 +8,6 @@ NumPy or the math modules.
 from __future__ import annotations
 
 import importlib
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -208,7 +207,3 @@ class LossSpec:
         if self.needs is not None and self.needs.missing(context):
             return self.needs
         return None
-
-
-def finite_or_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None
