@@ -37,22 +37,25 @@ def as_float(a: object) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float64)
 
 
-def softplus(x: np.ndarray) -> np.ndarray:
-    """log(1 + e^x) without overflow: max(x, 0) + log1p(exp(-|x|))."""
+def _log1p_exp_neg_abs(x: np.ndarray) -> np.ndarray:
+    """log1p(e^−|x|) (a new array): the overflow-free part of softplus and log-sigmoid."""
     out = np.abs(x)
     np.negative(out, out=out)
     np.exp(out, out=out)
     np.log1p(out, out=out)
+    return out
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    """log(1 + e^x) without overflow: max(x, 0) + log1p(exp(-|x|))."""
+    out = _log1p_exp_neg_abs(x)
     out += np.maximum(x, 0)
     return out
 
 
 def log_sigmoid(x: np.ndarray) -> np.ndarray:
     """log σ(x) = -softplus(-x) = min(x, 0) - log1p(exp(-|x|)) (torch's CPU form)."""
-    out = np.abs(x)
-    np.negative(out, out=out)
-    np.exp(out, out=out)
-    np.log1p(out, out=out)
+    out = _log1p_exp_neg_abs(x)
     np.subtract(np.minimum(x, 0), out, out=out)
     return out
 

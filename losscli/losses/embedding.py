@@ -423,9 +423,7 @@ def cosine_embedding(
     if target is None:
         raise ValueError("layout 'pairs' needs 0/1 similarity targets")
     notes: list[str] = []
-    y = np.asarray(target, dtype=np.float64).reshape(-1)
-    if np.any(y < 0):
-        notes.append(NOTE_NEGATIVE_TARGET)
+    y = _pair_targets(target, notes)
     a, b = _split(pred, 2, "pairs")
     cos = np.einsum("ij,ij->i", a, b) / np.sqrt(
         (_row_norms_sq(a) + COSINE_EPS) * (_row_norms_sq(b) + COSINE_EPS)

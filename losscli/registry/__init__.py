@@ -214,14 +214,7 @@ def _number(where: str, text: Any, p: ParamSpec) -> float:
 
 
 def _check_range(where: str, v: float, p: ParamSpec) -> None:
-    if v in p.specials:
-        return
-    bad = False
-    if p.low is not None:
-        bad |= v <= p.low if p.low_open else v < p.low
-    if p.high is not None:
-        bad |= v >= p.high if p.high_open else v > p.high
-    if bad:
+    if not p.in_range(v):
         raise UsageError(
             f"value {v:g} is out of range for {where}", hint=f"allowed: {p.range_text()}"
         )

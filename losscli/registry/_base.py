@@ -60,13 +60,7 @@ class ParamSpec:
             return "true or false"
         parts: list[str] = []
         if self.low is not None or self.high is not None:
-            lo = "(" if self.low_open else "["
-            hi = ")" if self.high_open else "]"
-            lo_v = "-inf" if self.low is None else _fmt(self.low)
-            hi_v = "inf" if self.high is None else _fmt(self.high)
-            lo = "(" if self.low is None else lo
-            hi = ")" if self.high is None else hi
-            parts.append(f"{lo}{lo_v}, {hi_v}{hi}")
+            parts.append(interval_text(self.low, self.high, self.low_open, self.high_open))
         else:
             parts.append("any number")
         if self.kind == "int":
@@ -79,11 +73,43 @@ class ParamSpec:
             parts.append(w)
         return " or ".join(parts)
 
+    def in_range(self, value: float) -> bool:
+        """Whether ``value`` is inside the bounds or one of the :attr:`specials`."""
+        return value in self.specials or in_interval(
+            value, value, self.low, self.high, self.low_open, self.high_open
+        )
+
 
 def _fmt(x: float) -> str:
     if isinstance(x, float) and x.is_integer():
         return str(int(x))
     return repr(x)
+
+
+def interval_text(
+    low: float | None, high: float | None, low_open: bool = False, high_open: bool = False
+) -> str:
+    """``[low, high]`` with ``(``/``)`` for open or missing bounds (missing: ±inf)."""
+    lo = "(" if (low_open or low is None) else "["
+    hi = ")" if (high_open or high is None) else "]"
+    lo_v = "-inf" if low is None else _fmt(low)
+    hi_v = "inf" if high is None else _fmt(high)
+    return f"{lo}{lo_v}, {hi_v}{hi}"
+
+
+def in_interval(
+    lo_val: float,
+    hi_val: float,
+    low: float | None,
+    high: float | None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> bool:
+    """Whether the observed range [lo_val, hi_val] lies inside the interval (the one
+    bounds rule of parameters and input domains)."""
+    if low is not None and (lo_val <= low if low_open else lo_val < low):
+        return False
+    return not (high is not None and (hi_val >= high if high_open else hi_val > high))
 
 
 #: How :meth:`Domain.describe` names the two main inputs (context arrays keep their name).
@@ -108,22 +134,15 @@ class Domain:
     why: str = ""
 
     def describe(self) -> str:
-        lo = "(" if (self.low_open or self.low is None) else "["
-        hi = ")" if (self.high_open or self.high is None) else "]"
-        lo_v = "-inf" if self.low is None else _fmt(self.low)
-        hi_v = "inf" if self.high is None else _fmt(self.high)
+        """``predictions in [0, 1] (when probabilities)``."""
         name = _INPUT_NAMES.get(self.input, self.input)
+        bounds = interval_text(self.low, self.high, self.low_open, self.high_open)
         when = f" (when {self.when})" if self.when else ""
-        return f"{name} in {lo}{lo_v}, {hi_v}{hi}{when}"
+        return f"{name} in {bounds}{when}"
 
     def contains(self, lo_val: float, hi_val: float) -> bool:
         """Whether the observed range [lo_val, hi_val] lies inside the domain."""
-        if self.low is not None and (lo_val <= self.low if self.low_open else lo_val < self.low):
-            return False
-        return not (
-            self.high is not None
-            and (hi_val >= self.high if self.high_open else hi_val > self.high)
-        )
+        return in_interval(lo_val, hi_val, self.low, self.high, self.low_open, self.high_open)
 
 
 @dataclass(frozen=True)
