@@ -119,3 +119,20 @@ def test_every_loss_in_the_rules_file_exists():
     assert names
     for n in names:
         assert canonical_name(n) == n
+
+
+def test_a_bad_declaration_names_its_file_and_loss():
+    from losscli.registry import specs_from_yaml
+
+    text = "module: m\nlosses:\n- name: odd\n  sumary: typo\n"
+    with pytest.raises(ValueError, match=r"x\.yaml: loss 'odd': .*sumary"):
+        specs_from_yaml(text, source="x.yaml")
+
+
+def test_shared_declarations_are_the_same_values():
+    # YAML anchors share one declaration between losses: equal specs, no drift
+    from losscli.registry import family_specs
+
+    seg = {s.name: s for s in family_specs("segmentation")}
+    assert seg["dice"].params == seg["iou"].params
+    assert seg["tversky"].param("alpha") == seg["focal_tversky"].param("alpha")

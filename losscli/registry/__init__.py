@@ -34,6 +34,7 @@ __all__ = [
     "parse_param_value",
     "resolve_params",
     "specs_for_task",
+    "specs_from_yaml",
 ]
 
 _FAMILIES = (
@@ -63,9 +64,22 @@ def family_specs(family: str) -> tuple[LossSpec, ...]:
     and ``params``/``domains``/``needs`` as mappings of their own fields.
     """
     text = resources.files(__name__).joinpath("specs", f"{family}.yaml").read_text("utf-8")
+    return specs_from_yaml(text, source=f"registry/specs/{family}.yaml")
+
+
+def specs_from_yaml(text: str, *, source: str = "<yaml>") -> tuple[LossSpec, ...]:
+    """The specs declared by one family file's YAML text (see :func:`family_specs`); an
+    entry with an unknown or missing field raises ValueError naming ``source`` and the
+    loss."""
     doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     defaults = doc.get("defaults", {})
-    return tuple(_spec(doc["module"], {**defaults, **entry}) for entry in doc["losses"])
+    specs = []
+    for entry in doc["losses"]:
+        try:
+            specs.append(_spec(doc["module"], {**defaults, **entry}))
+        except (TypeError, KeyError) as exc:
+            raise ValueError(f"{source}: loss '{entry.get('name', '?')}': {exc}") from None
+    return tuple(specs)
 
 
 def _spec(module: str, fields: dict[str, Any]) -> LossSpec:
