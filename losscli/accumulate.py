@@ -163,19 +163,11 @@ class LossAccumulator:
             self._ranges[inp] = _widen(self._ranges.get(inp), rng)
         if self.reason is not None:
             return None
-        needs = self.spec.missing_context(context)
-        reason = (
-            needs.message if needs else domain_reason(self.spec, chunk, input_kind=self.input_kind)
-        )
-        if reason is not None:
+        refusal = self._refusal(chunk, context)
+        if refusal is not None:
             if self.strict:
-                raise DataError(
-                    reason,
-                    hint=needs.hint
-                    if needs
-                    else f"check the inputs, or leave {self.spec.name} out of --loss",
-                )
-            self.reason = reason
+                raise refusal
+            self.reason = refusal.message
             return None
         if self.needs_class_counts:
             raise RuntimeError(f"{self.spec.name}: class counts must be set before the rows")
@@ -202,6 +194,21 @@ class LossAccumulator:
         if want_rows and per_row is not None:
             return per_row, per_row_weight
         return None
+
+    def _refusal(
+        self,
+        chunk: Mapping[str, tuple[float, float] | None],
+        context: Mapping[str, Any] | None,
+    ) -> DataError | None:
+        """Why the loss cannot take this chunk, as the data error to raise: a context array
+        it needs is absent, or values fall outside its domains; None when it can."""
+        needs = self.spec.missing_context(context)
+        if needs is not None:
+            return DataError(needs.message, hint=needs.hint or None)
+        reason = domain_reason(self.spec, chunk, input_kind=self.input_kind)
+        if reason is None:
+            return None
+        return DataError(reason, hint=f"check the inputs, or leave {self.spec.name} out of --loss")
 
     def merge(self, other: LossAccumulator) -> LossAccumulator:
         """Fold in an accumulator of the same loss over other rows (which follow these)."""
