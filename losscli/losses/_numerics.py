@@ -9,7 +9,7 @@
 
 Each rule is written once, here, in the form PyTorch's CPU kernels evaluate it, so that
 the oracle fixtures match to the last bits: :func:`sigmoid` is ``1 / (1 + e^−x)``,
-:func:`log_softmax` is ``(z − m) − log Σ e^(z − m)`` and :func:`softmax` is
+:func:`log_softmax_rows` gives log-softmax as ``(z − m) − log Σ e^(z − m)`` and :func:`softmax` is
 ``e^(z − m) / Σ e^(z − m)`` with ``m`` the row maximum.
 """
 
@@ -132,16 +132,6 @@ def _over_rows(z: np.ndarray, axis: int) -> tuple[np.ndarray, tuple[int, ...]]:
     """``z`` with ``axis`` moved last, as a ``(rows, C)`` array, and that moved shape."""
     moved = np.moveaxis(np.asarray(z), axis, -1)
     return moved.reshape(math.prod(moved.shape[:-1]), moved.shape[-1]), moved.shape
-
-
-def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
-    """log softmax along ``axis``: (z − m) − log Σ e^(z − m), m the maximum (torch's
-    ``log_softmax``; finite for logits of ±1e3)."""
-    rows, shape = _over_rows(z, axis)
-    m, lse = log_softmax_rows(rows)
-    out = np.subtract(rows, m[:, None])
-    out -= lse[:, None]
-    return np.moveaxis(out.reshape(shape), -1, axis)
 
 
 def softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
