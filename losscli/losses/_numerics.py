@@ -9,8 +9,8 @@
 
 Each rule is written once, here, in the form PyTorch's CPU kernels evaluate it, so that
 the oracle fixtures match to the last bits: :func:`sigmoid` is ``1 / (1 + e^−x)``,
-:func:`log_softmax_rows` gives log-softmax as ``(z − m) − log Σ e^(z − m)`` and :func:`softmax` is
-``e^(z − m) / Σ e^(z − m)`` with ``m`` the row maximum.
+:func:`log_softmax_rows` gives log-softmax as ``(z − m) − log Σ e^(z − m)``, and
+:func:`softmax` is ``e^(z − m) / Σ e^(z − m)``, with ``m`` the row maximum.
 """
 
 from __future__ import annotations
