@@ -7,6 +7,7 @@ logits, and returns a :class:`Dataset` in the layout the loss kernels take.
 
 from __future__ import annotations
 
-from losscli.data.dataset import Dataset, load_dataset
+from losscli.data.dataset import Dataset
+from losscli.data.pipeline import load_dataset
 
 __all__ = ["Dataset", "load_dataset"]

@@ -37,25 +37,18 @@ from losscli.data.infer import (
     percent_like,
     sum_tolerance,
 )
-from losscli.data.readers import Selector, Table, read_table
+from losscli.data.readers import Selector, Table
 from losscli.data.validate import (
     Checked,
-    DropTally,
     Invalid,
-    all_invalid_error,
     check_binary_targets,
     check_probabilities,
     check_unit_interval,
     check_weights,
     check_zero_one,
-    invalid_error,
     scan_invalid,
 )
-from losscli.errors import DataError, UsageError, unknown_name
-from losscli.registry._base import TASKS
-
-#: Tasks whose predictions are scores (probabilities or logits).
-SCORE_TASKS = ("binary", "multilabel", "multiclass", "segmentation", "detection")
+from losscli.errors import DataError, UsageError
 
 
 @dataclass
@@ -99,7 +92,7 @@ def _selector(patterns: Sequence[str]) -> Selector:
 _SIDE_COLUMNS = ("score", "mu_*", "mu[0-9]*", "logvar_*", "logvar[0-9]*", ID_NAME)
 
 
-def _selectors(
+def selectors(
     one_file: bool,
     pred_cols: Sequence[str],
     target_cols: Sequence[str],
@@ -114,70 +107,6 @@ def _selectors(
         sel_p = _selector(pats)
     sel_t = _selector([*target_cols, *roles, ID_NAME, "label"]) if target_cols else None
     return sel_p, sel_t
-
-
-# --------------------------------------------------------------------------- entry point
-
-
-def load_dataset(
-    preds: str,
-    targets: str | None = None,
-    *,
-    task: str = "auto",
-    pred_cols: Sequence[str] = (),
-    target_cols: Sequence[str] = (),
-    id_col: str | None = None,
-    group_col: str | None = None,
-    weight_col: str | None = None,
-    logits: bool | None = None,
-    drop_invalid: bool = False,
-) -> Dataset:
-    """Load prediction (and target) files into a :class:`Dataset`.
-
-    ``targets`` None: the predictions file holds the targets too (``--target-col``, or a
-    column named target/y/label; an ``.npz`` with pred and target arrays), or the task
-    has none (gan, embedding triplets). ``logits`` True/False forces the input kind;
-    None infers it. ``drop_invalid`` drops rows with missing or non-finite cells from
-    both sides (and says so in ``warnings``) instead of failing.
-    """
-    task = (task or "auto").strip().lower()
-    if task != "auto" and task not in TASKS:
-        raise unknown_name("task", task, ("auto", *TASKS))
-    if preds == "-" and targets == "-":
-        raise UsageError(
-            "at most one input may be '-' (standard input)",
-            hint="save one of them to a file",
-        )
-    pred_cols = (pred_cols,) if isinstance(pred_cols, str) else tuple(pred_cols)
-    target_cols = (target_cols,) if isinstance(target_cols, str) else tuple(target_cols)
-    role_names = [c for c in (id_col, group_col, weight_col) if c]
-    sel_p, sel_t = _selectors(targets is None, pred_cols, target_cols, role_names)
-
-    ptab = read_table(preds, select=sel_p, role="predictions")
-    ttab: Table | None = None
-    if targets is not None:
-        ttab = read_table(targets, select=sel_t, role="targets")
-    elif ptab.companion is not None:
-        ttab = ptab.companion
-    evidence = list(ptab.notes) + (list(ttab.notes) if ttab is not None else [])
-    warnings = list(ptab.warnings) + (list(ttab.warnings) if ttab is not None else [])
-
-    if ptab.tensor is not None or (ttab is not None and ttab.tensor is not None):
-        return _from_tensors(ptab, ttab, task, logits, drop_invalid, evidence, warnings)
-    return _from_tables(
-        ptab,
-        ttab,
-        task=task,
-        pred_cols=pred_cols,
-        target_cols=target_cols,
-        id_col=id_col,
-        group_col=group_col,
-        weight_col=weight_col,
-        logits=logits,
-        drop_invalid=drop_invalid,
-        evidence=evidence,
-        warnings=warnings,
-    )
 
 
 # --------------------------------------------------------------------------- tables
@@ -335,15 +264,10 @@ def drop_rows(arr: _Arrays, bad: np.ndarray) -> int:
     return dropped
 
 
-def check_sample_weights(plan: TablePlan, arr: _Arrays, *, require_positive: bool = True) -> None:
-    """Sample weights ≥ 0 (and, over the whole input, not all 0)."""
+def check_sample_weights(plan: TablePlan, arr: _Arrays) -> None:
+    """Sample weights ≥ 0 (not all 0 is a check over the whole input)."""
     if arr.weight is not None and plan.roles.weight is not None:
-        check_weights(
-            arr.weight,
-            _weight_ref(plan, arr),
-            plan.roles.weight[1],
-            require_positive=require_positive,
-        )
+        check_weights(arr.weight, _weight_ref(plan, arr), plan.roles.weight[1])
 
 
 def build_dataset(
@@ -403,52 +327,6 @@ def build_dataset(
     if ds.sample_weight is not None:
         ds.sample_weight = np.ascontiguousarray(ds.sample_weight, dtype=np.float64)
     return ds
-
-
-def _from_tables(
-    ptab: Table,
-    ttab: Table | None,
-    *,
-    task: str,
-    pred_cols: Sequence[str],
-    target_cols: Sequence[str],
-    id_col: str | None,
-    group_col: str | None,
-    weight_col: str | None,
-    logits: bool | None,
-    drop_invalid: bool,
-    evidence: list[str],
-    warnings: list[str],
-) -> Dataset:
-    plan = plan_tables(
-        ptab,
-        ttab,
-        task=task,
-        pred_cols=pred_cols,
-        target_cols=target_cols,
-        id_col=id_col,
-        group_col=group_col,
-        weight_col=weight_col,
-    )
-    evidence.extend(plan.roles.evidence)
-    warnings.extend(plan.roles.warnings)
-    evidence.extend(plan.layout.evidence)
-    arr = table_arrays(plan, ptab, ttab)
-
-    # Missing / non-finite cells, in every used column.
-    bad, found = invalid_cells(plan, arr)
-    if found:
-        if not drop_invalid:
-            raise invalid_error(found)
-        total = arr.n
-        dropped = drop_rows(arr, bad)
-        if arr.n == 0:
-            raise all_invalid_error(found)
-        warnings.append(DropTally().add(found).warning(dropped, total))
-    check_sample_weights(plan, arr)
-    return build_dataset(
-        plan, arr, ptab, ttab, task=task, logits=logits, evidence=evidence, warnings=warnings
-    )
 
 
 def _used(*groups: Sequence[str]) -> list[str]:
@@ -825,7 +703,7 @@ def _segmentation_rows(
     _scores(ds, arr.pref, ds.pred, logits, layout.pred_cols, rows=arr.pred)
 
 
-def _from_tensors(
+def from_tensors(
     ptab: Table,
     ttab: Table | None,
     task: str,
@@ -1000,4 +878,4 @@ def _check_mask_values(target: np.ndarray, ref: RowRef) -> None:
     )
 
 
-__all__ = ["Dataset", "load_dataset"]
+__all__ = ["Dataset", "TablePlan", "build_dataset", "from_tensors", "plan_tables", "table_arrays"]

@@ -255,22 +255,29 @@ def read_table(path: str, *, select: Selector | None = None, role: str = "predic
     """
     if path == STDIN:
         return _read_stdin(select, role)
+    files = list_data_files(path, hint="expected files ending in " + ", ".join(DATA_EXTENSIONS))
+    if files is not None:
+        return _read_many(path, files, select, role)
+    return _read_file(path, select, role)
+
+
+def list_data_files(path: str, *, hint: str) -> list[str] | None:
+    """The data files of a directory or glob ``path``, in natural order (None when
+    ``path`` is neither: one file to read as it is). ``hint`` says what was expected
+    when there is none."""
     p = Path(path)
     if p.is_dir():
         files = sorted(
             (
                 str(f)
                 for f in p.iterdir()
-                if f.is_file() and not f.name.startswith((".", "_")) and _is_data_file(f.name)
+                if f.is_file() and not f.name.startswith((".", "_")) and is_data_file(f.name)
             ),
             key=natural_key,
         )
         if not files:
-            raise DataError(
-                f"{path}: directory holds no data files",
-                hint="expected files ending in " + ", ".join(DATA_EXTENSIONS),
-            )
-        return _read_many(path, files, select, role)
+            raise DataError(f"{path}: directory holds no data files", hint=hint)
+        return files
     if not p.exists() and any(ch in path for ch in "*?["):
         files = sorted((f for f in glob.glob(path) if os.path.isfile(f)), key=natural_key)
         if not files:
@@ -278,8 +285,8 @@ def read_table(path: str, *, select: Selector | None = None, role: str = "predic
                 f"{path}: no file matches this pattern",
                 hint="check the pattern; quote it so that the shell does not expand it",
             )
-        return _read_many(path, files, select, role)
-    return _read_file(path, select, role)
+        return files
+    return None
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -307,7 +314,7 @@ def files_phrase(files: Sequence[str], n: int = 3) -> str:
     return ", ".join(names[:n]) + ", …, " + names[-1]
 
 
-def _is_data_file(name: str) -> bool:
+def is_data_file(name: str) -> bool:
     low = name.lower()
     for comp in COMPRESSIONS:
         if low.endswith(comp):
@@ -316,7 +323,7 @@ def _is_data_file(name: str) -> bool:
     return low.endswith(DATA_EXTENSIONS)
 
 
-def _split_ext(path: str) -> tuple[str, str | None]:
+def split_ext(path: str) -> tuple[str, str | None]:
     """(base extension, compression) of a file name."""
     low = os.path.basename(path).lower()
     comp = None
@@ -342,7 +349,7 @@ def _read_file(path: str, select: Selector | None, role: str) -> Table:
         raise DataError(f"{path}: is a directory with no readable files")
     if not os.access(path, os.R_OK):
         raise DataError(f"{path}: permission denied", hint="check the file's permissions")
-    ext, comp = _split_ext(path)
+    ext, comp = split_ext(path)
     if comp is None:
         if ext == ".npy":
             return _read_npy(path, _load_npy(path), select)

@@ -133,6 +133,17 @@ class DropTally:
             tally.count += int(f.rows.size)
         return self
 
+    def merge(self, other: DropTally) -> DropTally:
+        """Fold the tally of later rows into this one (the first rows shown are kept)."""
+        for key, t in other._cols.items():
+            mine = self._cols.get(key)
+            if mine is None:
+                self._cols[key] = _Tally(t.binary, t.several_files, list(t.places), t.count)
+                continue
+            mine.places += t.places[: max(0, self.SHOWN - len(mine.places))]
+            mine.count += t.count
+        return self
+
     def warning(self, dropped: int, total: int) -> str:
         """Warning for ``drop_invalid``: how many rows, from which file, which column."""
         by_file: dict[str, list[str]] = {}
@@ -156,11 +167,6 @@ class _Tally:
     count: int = 0
 
 
-def drop_warning(found: Sequence[Invalid], dropped: int, total: int) -> str:
-    """Warning for ``drop_invalid`` after one read: how many rows, which file and column."""
-    return DropTally().add(found).warning(dropped, total)
-
-
 def all_invalid_error(found: Sequence[Invalid]) -> DataError:
     """Every row had a missing or non-finite cell: nothing is left after --drop-invalid."""
     return DataError(
@@ -169,14 +175,9 @@ def all_invalid_error(found: Sequence[Invalid]) -> DataError:
     )
 
 
-def check_weights(
-    w: np.ndarray, ref: RowRef, column: str, *, require_positive: bool = True
-) -> None:
-    """Sample weights: ≥ 0 (finiteness is checked with the other cells), not all 0.
-
-    ``require_positive`` False skips the "not all 0" check (one chunk of a larger input
-    may be all 0; the whole input is checked at the end).
-    """
+def check_weights(w: np.ndarray, ref: RowRef, column: str) -> None:
+    """Sample weights ≥ 0 (finiteness is checked with the other cells; "not all 0" over
+    the whole input, by :func:`zero_weights_error`'s caller)."""
     neg = np.flatnonzero(w < 0)
     if neg.size:
         raise DataError(
@@ -184,8 +185,6 @@ def check_weights(
             f"{ref.phrase(neg[:5], total=neg.size)} (first {w[neg[0]]:g})",
             hint="sample weights must be ≥ 0",
         )
-    if require_positive and w.size and not np.any(w > 0):
-        raise zero_weights_error(ref.name, column)
 
 
 def zero_weights_error(name: str, column: str) -> DataError:
