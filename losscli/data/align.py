@@ -409,6 +409,24 @@ def _fmt_ids(values: Sequence[object]) -> str:
     return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 
 
+def id_positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Position in ``ids`` (unique) of each id of ``wanted``; -1 where it is missing."""
+    import pandas as pd
+
+    return np.asarray(pd.Index(ids).get_indexer(wanted), dtype=np.int64)
+
+
+def match_ids(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
+    """The order that puts ``ids`` in the order of ``wanted`` (``ids[pos] == wanted``),
+    when both hold the same unique ids; None otherwise."""
+    import pandas as pd
+
+    if ids.shape != wanted.shape or not pd.Index(ids).is_unique:
+        return None
+    pos = id_positions(ids, wanted)
+    return None if (pos < 0).any() else pos
+
+
 def join_on_ids(ptab: Table, ttab: Table, pcol: str, tcol: str) -> Alignment:
     """Targets reordered to the prediction rows by id; every id must match exactly once."""
     import pandas as pd
@@ -434,10 +452,9 @@ def join_on_ids(ptab: Table, ttab: Table, pcol: str, tcol: str) -> Alignment:
                 f"'{col}': " + "; ".join(parts),
                 hint="ids must be unique to join the files; remove the repeated rows",
             )
-    tindex = pd.Index(tid)
-    target_pos = tindex.get_indexer(pid)
+    target_pos = id_positions(tid, pid)
     lost = np.flatnonzero(target_pos < 0)
-    extra = np.flatnonzero(pd.Index(pid).get_indexer(tid) < 0)
+    extra = np.flatnonzero(id_positions(pid, tid) < 0)
     if lost.size or extra.size:
         parts = []
         if lost.size:

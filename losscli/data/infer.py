@@ -691,6 +691,78 @@ def _explicit(
     return Decision(task)
 
 
+# --------------------------------------------------------------------------- targets only
+
+#: Integer targets with at most this many distinct values (and ≥ 5 rows per value on
+#: average) count as class labels when there are no predictions to tell.
+MAX_LABEL_CLASSES = 20
+
+
+def infer_targets_task(
+    table: Table, task: str | None, name: str
+) -> tuple[str, np.ndarray, list[str]]:
+    """Task of a targets file read without predictions (``recommend --from-data``):
+    (task, target values, the evidence). ``task`` None infers it; ``name`` names the
+    file."""
+    if table.tensor is not None:
+        return (
+            task or "segmentation",
+            table.tensor,
+            [f"{name} holds an array of shape {table.tensor.shape} → segmentation"],
+        )
+    cols = [c for c in table.all_columns if c.lower() not in ("id", "index")]
+    if not cols:
+        raise DataError(
+            f"{name} has no target column",
+            hint="give a file with one target column (or several 0/1 label columns)",
+        )
+    text = [c for c in cols if table.kind(c) == "text"]
+    if text:
+        return _class_name_targets(table.columns[text[0]], text[0], task)
+    y = table.matrix(cols, role="a target")
+    if y.shape[1] > 1:
+        return _target_columns(y, task)
+    if task:
+        return task, y[:, 0], [f"task given: {task}"]
+    return _one_target_column(y[:, 0], cols[0])
+
+
+def _class_name_targets(
+    labels: np.ndarray, col: str, task: str | None
+) -> tuple[str, np.ndarray, list[str]]:
+    """Text targets: class names, coded 0..C-1 in sorted order."""
+    names, codes = np.unique(labels.astype(str), return_inverse=True)
+    chosen = task or ("binary" if len(names) == 2 else "multiclass")
+    why = f"targets (column '{col}') are class names ({len(names)} classes) → {chosen}"
+    return chosen, codes.astype(np.float64), [why]
+
+
+def _target_columns(y: np.ndarray, task: str | None) -> tuple[str, np.ndarray, list[str]]:
+    """Several target columns: 0/1 labels (multilabel) or continuous (regression)."""
+    if _is01(y):
+        return task or "multilabel", y, [f"{y.shape[1]} target columns of 0/1 values → multilabel"]
+    return task or "regression", y, [f"{y.shape[1]} continuous target columns → regression"]
+
+
+def _one_target_column(y: np.ndarray, col: str) -> tuple[str, np.ndarray, list[str]]:
+    """One numeric target column: 0/1 (binary), a few integer labels (multiclass), or
+    continuous (regression)."""
+    distinct = np.unique(y)
+    if _is01(distinct):
+        return "binary", y, [f"targets (column '{col}') are all 0 or 1 → binary"]
+    labels = (
+        _integral(distinct)
+        and distinct.size <= MAX_LABEL_CLASSES
+        and y.size >= 5 * distinct.size
+        and distinct.min() >= 0
+    )
+    if labels:
+        why = f"targets (column '{col}') are {distinct.size} integer labels → multiclass"
+        return "multiclass", y, [why]
+    why = f"targets (column '{col}') are continuous ({distinct.size} distinct values) → regression"
+    return "regression", y, [why]
+
+
 # --------------------------------------------------------------------------- input kind
 
 
