@@ -713,6 +713,50 @@ def from_tensors(
     warnings: list[str],
 ) -> Dataset:
     """Segmentation masks from N-d arrays: (N,H,W) → (N,1,H·W); (N,C,H,W) → (N,C,H·W)."""
+    p, t, ttab = _tensor_pair(ptab, ttab, task)
+    masks = _masks(p, t)
+    n, c = masks.pred.shape[0], masks.pred.shape[1]
+    if task == "auto":
+        shape = "×".join(str(s) for s in masks.spatial)
+        evidence.append(
+            f"{ptab.name} holds an array of shape {tuple(p.shape)} (ndim {p.ndim} ≥ 3) → "
+            f"segmentation ({c} channel{'s' if c > 1 else ''} of {shape} pixels)"
+        )
+    pref, tref = RowRef(ptab), RowRef(ttab)
+    keep = _finite_images(masks, pref, tref, drop_invalid, warnings)
+    if keep is not None:
+        masks.pred, masks.target = masks.pred[keep], masks.target[keep]
+        pref, tref = pref.keep(keep), tref.keep(keep)
+        n = masks.pred.shape[0]
+    if masks.onehot_labels:
+        target = _labels_to_onehot(masks.target, c, tref)
+    else:
+        target = masks.target
+        _check_mask_values(target, tref)
+    ds = Dataset(
+        task="segmentation",
+        task_inferred=task == "auto",
+        input_kind=None,
+        input_kind_inferred=False,
+        pred=masks.pred,
+        target=np.ascontiguousarray(target),
+        row_numbers=pref.rows(n),
+        class_names=[str(j) for j in range(c)] if c > 1 else None,
+        inputs={
+            "predictions": _tensor_input(ptab.name, p),
+            "targets": _tensor_input(ttab.name, t),
+        },
+        evidence=evidence,
+        warnings=warnings,
+    )
+    _tensor_input_kind(ds, pref, logits)
+    return ds
+
+
+def _tensor_pair(
+    ptab: Table, ttab: Table | None, task: str
+) -> tuple[np.ndarray, np.ndarray, Table]:
+    """Predicted and true masks, both N-d arrays of the same number of images."""
     src = ptab if ptab.tensor is not None else ttab
     assert src is not None and src.tensor is not None
     if task not in ("auto", "segmentation"):
@@ -733,102 +777,90 @@ def from_tensors(
             f"{src.name} holds N-d masks but {other.name} is a table of {other.n_rows} rows",
             hint="give both predictions and targets as arrays (N,H,W) or (N,C,H,W)",
         )
-    n = p.shape[0]
-    if t.shape[0] != n:
+    if t.shape[0] != p.shape[0]:
         raise DataError(
-            f"{ptab.name} holds {n} images but {ttab.name} holds {t.shape[0]} "
+            f"{ptab.name} holds {p.shape[0]} images but {ttab.name} holds {t.shape[0]} "
             f"(shapes {p.shape} and {t.shape})",
         )
+    return p, t, ttab
+
+
+@dataclass
+class _Masks:
+    """Masks flattened per image: pred (N, C, P); target (N, C, P), or (N, P) labels."""
+
+    pred: np.ndarray
+    target: np.ndarray
+    onehot_labels: bool
+    spatial: tuple[int, ...]
+
+
+def _masks(p: np.ndarray, t: np.ndarray) -> _Masks:
+    """Flatten the pixels of both arrays; class-label targets stay (N, P)."""
+    n = p.shape[0]
     c = 1 if p.ndim == 3 else int(p.shape[1])
-    spatial = p.shape[1:] if p.ndim == 3 else p.shape[2:]
+    spatial = tuple(p.shape[1:] if p.ndim == 3 else p.shape[2:])
     pred = np.ascontiguousarray(p, dtype=np.float64).reshape(n, c, -1)
-    onehot_labels = False
+    tgt = np.ascontiguousarray(t, dtype=np.float64)
     if t.shape == p.shape:
-        target = np.ascontiguousarray(t, dtype=np.float64).reshape(n, c, -1)
-    elif p.ndim >= 4 and t.shape[1:] == spatial:
+        return _Masks(pred, tgt.reshape(n, c, -1), False, spatial)
+    if p.ndim >= 4 and t.shape[1:] == spatial:
         if c == 1:
-            target = np.ascontiguousarray(t, dtype=np.float64).reshape(n, 1, -1)
-        else:
-            onehot_labels = True
-            target = np.ascontiguousarray(t, dtype=np.float64).reshape(n, -1)
-    elif p.ndim == 3 and t.ndim == 4 and t.shape[1] == 1 and t.shape[2:] == spatial:
-        target = np.ascontiguousarray(t, dtype=np.float64).reshape(n, 1, -1)
-    else:
-        raise DataError(
-            f"mask shapes do not match: predictions {p.shape}, targets {t.shape}",
-            hint="predictions (N,H,W) or (N,C,H,W); targets the same shape, or (N,H,W) class "
-            "labels for C ≥ 2 channels",
-        )
-    shape = "×".join(str(s) for s in spatial)
-    if task == "auto":
-        evidence.append(
-            f"{ptab.name} holds an array of shape {tuple(p.shape)} (ndim {p.ndim} ≥ 3) → "
-            f"segmentation ({c} channel{'s' if c > 1 else ''} of {shape} pixels)"
-        )
-    pref, tref = RowRef(ptab), RowRef(ttab)
-
-    # Missing / non-finite pixels: the image is reported (or dropped).
-    bad_p = ~np.isfinite(pred.reshape(n, -1)).all(axis=1)
-    bad_t = ~np.isfinite(target.reshape(n, -1)).all(axis=1)
-    if bad_p.any() or bad_t.any():
-        parts = []
-        for bad, ref in ((bad_p, pref), (bad_t, tref)):
-            idx = np.flatnonzero(bad)
-            if idx.size:
-                parts.append(
-                    f"{ref.name}: NaN or infinite pixels in {ref.phrase(idx[:5], total=idx.size, noun='image')}"
-                )
-        if not drop_invalid:
-            raise DataError(
-                "; ".join(parts),
-                hint="fix those images, or pass --drop-invalid to skip them",
-            )
-        keep = ~(bad_p | bad_t)
-        if not keep.any():
-            raise DataError("every image has NaN or infinite pixels; nothing is left to evaluate")
-        warnings.append(
-            f"dropped {int((~keep).sum())} of {n} images with NaN or infinite pixels "
-            f"(--drop-invalid) — " + "; ".join(parts)
-        )
-        pred, target = pred[keep], target[keep]
-        pref, tref = pref.keep(keep), tref.keep(keep)
-        n = pred.shape[0]
-
-    if onehot_labels:
-        target = _labels_to_onehot(target, c, tref)
-    else:
-        _check_mask_values(target, tref)
-    ds = Dataset(
-        task="segmentation",
-        task_inferred=task == "auto",
-        input_kind=None,
-        input_kind_inferred=False,
-        pred=pred,
-        target=np.ascontiguousarray(target),
-        row_numbers=pref.rows(n),
-        class_names=[str(j) for j in range(c)] if c > 1 else None,
-        inputs={
-            "predictions": {
-                "path": ptab.name,
-                "columns": [],
-                "rows": p.shape[0],
-                "shape": list(p.shape),
-            },
-            "targets": {
-                "path": ttab.name,
-                "columns": [],
-                "rows": t.shape[0],
-                "shape": list(t.shape),
-            },
-        },
-        evidence=evidence,
-        warnings=warnings,
+            return _Masks(pred, tgt.reshape(n, 1, -1), False, spatial)
+        return _Masks(pred, tgt.reshape(n, -1), True, spatial)
+    if p.ndim == 3 and t.ndim == 4 and t.shape[1] == 1 and t.shape[2:] == spatial:
+        return _Masks(pred, tgt.reshape(n, 1, -1), False, spatial)
+    raise DataError(
+        f"mask shapes do not match: predictions {p.shape}, targets {t.shape}",
+        hint="predictions (N,H,W) or (N,C,H,W); targets the same shape, or (N,H,W) class "
+        "labels for C ≥ 2 channels",
     )
+
+
+def _finite_images(
+    masks: _Masks, pref: RowRef, tref: RowRef, drop_invalid: bool, warnings: list[str]
+) -> np.ndarray | None:
+    """Images with NaN or infinite pixels: an error, or (--drop-invalid) the images to
+    keep and a warning. None when every pixel is finite."""
+    n = masks.pred.shape[0]
+    bad_p = ~np.isfinite(masks.pred.reshape(n, -1)).all(axis=1)
+    bad_t = ~np.isfinite(masks.target.reshape(n, -1)).all(axis=1)
+    if not (bad_p.any() or bad_t.any()):
+        return None
+    parts = []
+    for bad, ref in ((bad_p, pref), (bad_t, tref)):
+        idx = np.flatnonzero(bad)
+        if idx.size:
+            where = ref.phrase(idx[:5], total=idx.size, noun="image")
+            parts.append(f"{ref.name}: NaN or infinite pixels in {where}")
+    if not drop_invalid:
+        raise DataError(
+            "; ".join(parts),
+            hint="fix those images, or pass --drop-invalid to skip them",
+        )
+    keep = ~(bad_p | bad_t)
+    if not keep.any():
+        raise DataError("every image has NaN or infinite pixels; nothing is left to evaluate")
+    warnings.append(
+        f"dropped {int((~keep).sum())} of {n} images with NaN or infinite pixels "
+        f"(--drop-invalid) — " + "; ".join(parts)
+    )
+    return keep
+
+
+def _tensor_input(name: str, a: np.ndarray) -> dict[str, Any]:
+    return {"path": name, "columns": [], "rows": a.shape[0], "shape": list(a.shape)}
+
+
+def _tensor_input_kind(ds: Dataset, pref: RowRef, logits: bool | None) -> None:
+    """Probabilities or logits of the predicted masks (--probs: values in [0, 1])."""
+    pred = ds.pred
     kind = infer_input_kind(pred, task="segmentation", logits=logits)
     if kind.kind == "probabilities" and logits is False and (pred.min() < 0 or pred.max() > 1):
+        n = pred.shape[0]
         idx = np.flatnonzero(((pred < 0) | (pred > 1)).reshape(n, -1).any(axis=1))
         raise DataError(
-            f"{ptab.name}: probabilities (--probs) must be in [0, 1]; "
+            f"{pref.name}: probabilities (--probs) must be in [0, 1]; "
             f"{pref.phrase(idx[:5], total=idx.size, noun='image')} "
             f"{'has' if idx.size == 1 else 'have'} values outside",
             hint=percent_hint()
@@ -839,7 +871,6 @@ def from_tensors(
     ds.evidence.extend(kind.evidence)
     ds.warnings.extend(kind.warnings)
     ds.context = {"from_logits": kind.kind == "logits"}
-    return ds
 
 
 def _labels_to_onehot(labels: np.ndarray, c: int, ref: RowRef) -> np.ndarray:

@@ -1059,56 +1059,9 @@ def _read_many(pattern: str, files: list[str], select: Selector | None, role: st
         first.path = pattern
         return first
     if first.tensor is not None:
-        shapes = {p.tensor.shape[1:] if p.tensor is not None else None for p in parts}
-        if len(shapes) != 1:
-            raise DataError(
-                f"{pattern}: arrays of different shapes: "
-                + ", ".join(
-                    f"{p.files[0]} {p.tensor.shape if p.tensor is not None else 'table'}"
-                    for p in parts[:4]
-                )
-            )
-        tensor = np.concatenate([p.tensor for p in parts if p.tensor is not None], axis=0)
-        table = Table(path=pattern, files=files, binary=True, header=False, tensor=tensor)
+        table = _stack_tensors(pattern, files, parts)
     else:
-        cols = list(first.columns)
-        for p in parts[1:]:
-            if set(p.all_columns) != set(first.all_columns) or p.tensor is not None:
-                missing = [c for c in first.all_columns if c not in p.all_columns]
-                extra = [c for c in p.all_columns if c not in first.all_columns]
-                detail = []
-                if missing:
-                    detail.append("lacks " + ", ".join(missing[:5]))
-                if extra:
-                    detail.append("has extra " + ", ".join(extra[:5]))
-                raise DataError(
-                    f"{pattern}: {p.files[0]} has different columns from {first.files[0]} "
-                    f"({'; '.join(detail) or 'not a table'})",
-                    hint="every file of a glob or directory must have the same columns",
-                )
-        table = Table(
-            path=pattern,
-            files=files,
-            all_columns=first.all_columns,
-            binary=first.binary,
-            header=first.header,
-        )
-        for c in cols:
-            arrays = [p.columns[c] for p in parts]
-            if any(a.dtype == object for a in arrays):
-                merged = np.concatenate([a.astype(object) for a in arrays])
-                if all(c in p.text for p in parts):
-                    table.text.add(c)
-                else:
-                    table.mixed.add(c)
-                    merged = _maybe_numeric(merged)
-                    if merged.dtype != object:
-                        table.mixed.discard(c)
-            elif any(a.dtype == np.float64 for a in arrays):
-                merged = np.concatenate([a.astype(np.float64, copy=False) for a in arrays])
-            else:
-                merged = np.concatenate(arrays)
-            table.columns[c] = merged
+        table = _stack_tables(pattern, files, parts)
     table.row_numbers = np.concatenate([p.row_numbers for p in parts])
     table.file_index = np.concatenate(
         [np.full(p.n_rows, i, dtype=np.int32) for i, p in enumerate(parts)]
@@ -1122,6 +1075,73 @@ def _read_many(pattern: str, files: list[str], select: Selector | None, role: st
         f"names compared by value): {files_phrase(files)}"
     )
     return table
+
+
+def _stack_tensors(pattern: str, files: list[str], parts: list[Table]) -> Table:
+    """N-d arrays of several files, stacked along the first axis."""
+    shapes = {p.tensor.shape[1:] if p.tensor is not None else None for p in parts}
+    if len(shapes) != 1:
+        raise DataError(
+            f"{pattern}: arrays of different shapes: "
+            + ", ".join(
+                f"{p.files[0]} {p.tensor.shape if p.tensor is not None else 'table'}"
+                for p in parts[:4]
+            )
+        )
+    tensor = np.concatenate([p.tensor for p in parts if p.tensor is not None], axis=0)
+    return Table(path=pattern, files=files, binary=True, header=False, tensor=tensor)
+
+
+def column_difference(expected: Sequence[str], found: Sequence[str]) -> str:
+    """What ``found`` lacks of ``expected`` and has besides (empty when the sets match)."""
+    missing = [c for c in expected if c not in found]
+    extra = [c for c in found if c not in expected]
+    detail = []
+    if missing:
+        detail.append("lacks " + ", ".join(missing[:5]))
+    if extra:
+        detail.append("has extra " + ", ".join(extra[:5]))
+    return "; ".join(detail)
+
+
+def _stack_tables(pattern: str, files: list[str], parts: list[Table]) -> Table:
+    """Tables of several files with the same columns, one after the other."""
+    first = parts[0]
+    for p in parts[1:]:
+        if set(p.all_columns) != set(first.all_columns) or p.tensor is not None:
+            detail = column_difference(first.all_columns, p.all_columns)
+            raise DataError(
+                f"{pattern}: {p.files[0]} has different columns from {first.files[0]} "
+                f"({detail or 'not a table'})",
+                hint="every file of a glob or directory must have the same columns",
+            )
+    table = Table(
+        path=pattern,
+        files=files,
+        all_columns=first.all_columns,
+        binary=first.binary,
+        header=first.header,
+    )
+    for c in first.columns:
+        table.columns[c] = _stack_column(table, c, parts)
+    return table
+
+
+def _stack_column(table: Table, c: str, parts: list[Table]) -> np.ndarray:
+    """One column of several files; marks it text or mixed in ``table``."""
+    arrays = [p.columns[c] for p in parts]
+    if any(a.dtype == object for a in arrays):
+        merged = np.concatenate([a.astype(object) for a in arrays])
+        if all(c in p.text for p in parts):
+            table.text.add(c)
+            return merged
+        merged = _maybe_numeric(merged)
+        if merged.dtype == object:
+            table.mixed.add(c)
+        return merged
+    if any(a.dtype == np.float64 for a in arrays):
+        return np.concatenate([a.astype(np.float64, copy=False) for a in arrays])
+    return np.concatenate(arrays)
 
 
 def _maybe_numeric(arr: np.ndarray) -> np.ndarray:

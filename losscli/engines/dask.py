@@ -54,6 +54,7 @@ from losscli.data.readers import (
     STDIN,
     TEXT_EXTENSIONS,
     Table,
+    column_difference,
     list_data_files,
     read_table,
     split_ext,
@@ -162,15 +163,9 @@ def _worker_address() -> str:
 def _same_columns(ptab: Table, columns: Sequence[str], first_path: str) -> None:
     if set(ptab.all_columns) == set(columns):
         return
-    missing = [c for c in columns if c not in ptab.all_columns]
-    extra = [c for c in ptab.all_columns if c not in columns]
-    detail = []
-    if missing:
-        detail.append("lacks " + ", ".join(missing[:5]))
-    if extra:
-        detail.append("has extra " + ", ".join(extra[:5]))
     raise DataError(
-        f"{ptab.name} has different columns from {first_path} ({'; '.join(detail)})",
+        f"{ptab.name} has different columns from {first_path} "
+        f"({column_difference(columns, ptab.all_columns)})",
         hint="every partition must have the same columns",
     )
 
