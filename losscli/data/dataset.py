@@ -10,7 +10,7 @@ read (:mod:`~losscli.data.readers`) → roles and layout (:mod:`~losscli.data.al
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ from losscli.data.align import (
     resolve_roles,
 )
 from losscli.data.infer import (
+    Decision,
     Layout,
     choose_layout,
     infer_input_kind,
@@ -407,78 +408,118 @@ def _build(
     ds.evidence.extend(decision.evidence)
     ds.warnings.extend(decision.warnings)
     ds.task = decision.task
+    fill = _BY_TASK.get(decision.task)
+    if fill is None:  # pragma: no cover
+        raise DataError(f"task '{decision.task}' cannot be read from tables")
+    fill(ds, arr, layout, decision, logits)
+
+
+def _regression(
+    ds: Dataset, arr: _Arrays, layout: Layout, decision: Decision, logits: bool | None
+) -> None:
+    assert arr.target is not None
+    _no_input_kind(ds, logits)
+    ds.pred = arr.pred[:, 0] if arr.pred.shape[1] == 1 else arr.pred
+    t = arr.target
+    ds.target = t[:, 0] if t.shape[1] == 1 else _matched_order(t, layout, ds)
+
+
+def _binary(
+    ds: Dataset, arr: _Arrays, layout: Layout, decision: Decision, logits: bool | None
+) -> None:
+    assert arr.target is not None and arr.tref is not None
     tcol = layout.target_cols[0]
+    ds.pred = arr.pred[:, 0]
+    if decision.target_form == "positive":
+        ds.target = np.fromiter(
+            (1.0 if str(v) == decision.positive else 0.0 for v in arr.target),
+            dtype=np.float64,
+            count=arr.n,
+        )
+    else:
+        ds.target = _binary_labels(ds, arr.target[:, 0], tcol)
+        check_binary_targets(
+            ds.target, arr.tref, [tcol], "binary", hint=_two_labels_hint(ds.target)
+        )
+    _scores(ds, arr.pref, ds.pred, logits, layout.pred_cols)
+
+
+def _multilabel(
+    ds: Dataset, arr: _Arrays, layout: Layout, decision: Decision, logits: bool | None
+) -> None:
+    assert arr.target is not None and arr.tref is not None
+    ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
+    check_binary_targets(ds.target, arr.tref, layout.target_cols, "multilabel")
+    ds.class_names = list(layout.pred_cols)
+    _scores(ds, arr.pref, ds.pred, logits, layout.pred_cols)
+
+
+def _multiclass(
+    ds: Dataset, arr: _Arrays, layout: Layout, decision: Decision, logits: bool | None
+) -> None:
+    assert arr.target is not None and arr.tref is not None
+    pcols, tcol = layout.pred_cols, layout.target_cols[0]
+    ds.pred = arr.pred
+    ds.class_names = list(pcols)
+    if decision.target_form == "onehot":
+        tgt = _matched_order(arr.target, layout, ds)
+        ds.target = one_hot_indices(tgt, arr.tref, layout.target_cols)
+    else:
+        labels = arr.target if arr.target.dtype == object else arr.target[:, 0]
+        ds.target, how = class_indices(labels, pcols, arr.tref, tcol)
+        said = ds.task_inferred and how.startswith("class names")
+        if how != "class indices" and not said:
+            ds.evidence.append(f"targets (column '{tcol}') read as {how}")
+    _scores(ds, arr.pref, ds.pred, logits, pcols)
+
+
+def _distribution(
+    ds: Dataset, arr: _Arrays, layout: Layout, decision: Decision, logits: bool | None
+) -> None:
+    assert arr.target is not None
+    if logits:
+        raise UsageError(
+            "--logits does not apply to distribution: predictions are distributions",
+            hint="drop --logits (apply a softmax to logits first)",
+        )
     pcols = layout.pred_cols
-    if decision.task == "regression":
-        _no_input_kind(ds, logits)
-        ds.pred = arr.pred[:, 0] if arr.pred.shape[1] == 1 else arr.pred
-        t = arr.target
-        ds.target = t[:, 0] if t.shape[1] == 1 else _matched_order(t, layout, ds)
-        return
-    if decision.task == "binary":
+    ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
+    ds.class_names = list(pcols)
+    # rows of a distribution are probabilities by definition: inferred unless --probs
+    ds.input_kind, ds.input_kind_inferred = "probabilities", logits is None
+    if logits is None:
+        ds.evidence.append("distribution predictions are probabilities by definition")
+    if not ds.task_inferred:
+        _check_distribution(ds.pred, arr.pref, pcols, "predictions")
+        _check_distribution(ds.target, arr.tref, layout.target_cols, "targets")
+
+
+def _embedding(
+    ds: Dataset, arr: _Arrays, layout: Layout, decision: Decision, logits: bool | None
+) -> None:
+    assert arr.target is not None and arr.tref is not None
+    tcol = layout.target_cols[0]
+    _no_input_kind(ds, logits)
+    if decision.embedding == "distance":
         ds.pred = arr.pred[:, 0]
-        if decision.target_form == "positive":
-            ds.target = np.fromiter(
-                (1.0 if str(v) == decision.positive else 0.0 for v in arr.target),
-                dtype=np.float64,
-                count=arr.n,
-            )
-        else:
-            ds.target = _binary_labels(ds, arr.target[:, 0], tcol)
-            check_binary_targets(
-                ds.target, arr.tref, [tcol], "binary", hint=_two_labels_hint(ds.target)
-            )
-        _scores(ds, arr.pref, ds.pred, logits, pcols)
+        ds.target = arr.target[:, 0]
+        check_zero_one(ds.target, arr.tref, tcol, what="similarity target")
+        ds.context = {"layout": "distance"}
         return
-    if decision.task == "multilabel":
-        ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
-        check_binary_targets(ds.target, arr.tref, layout.target_cols, "multilabel")
-        ds.class_names = list(pcols)
-        _scores(ds, arr.pref, ds.pred, logits, pcols)
-        return
-    if decision.task == "multiclass":
-        ds.pred = arr.pred
-        ds.class_names = list(pcols)
-        if decision.target_form == "onehot":
-            tgt = _matched_order(arr.target, layout, ds)
-            ds.target = one_hot_indices(tgt, arr.tref, layout.target_cols)
-        else:
-            labels = arr.target if arr.target.dtype == object else arr.target[:, 0]
-            ds.target, how = class_indices(labels, pcols, arr.tref, tcol)
-            said = ds.task_inferred and how.startswith("class names")
-            if how != "class indices" and not said:
-                ds.evidence.append(f"targets (column '{tcol}') read as {how}")
-        _scores(ds, arr.pref, ds.pred, logits, pcols)
-        return
-    if decision.task == "distribution":
-        if logits:
-            raise UsageError(
-                "--logits does not apply to distribution: predictions are distributions",
-                hint="drop --logits (apply a softmax to logits first)",
-            )
-        ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
-        ds.class_names = list(pcols)
-        # rows of a distribution are probabilities by definition: inferred unless --probs
-        ds.input_kind, ds.input_kind_inferred = "probabilities", logits is None
-        if logits is None:
-            ds.evidence.append("distribution predictions are probabilities by definition")
-        if not ds.task_inferred:
-            _check_distribution(ds.pred, arr.pref, pcols, "predictions")
-            _check_distribution(ds.target, arr.tref, layout.target_cols, "targets")
-        return
-    if decision.task == "embedding":
-        _no_input_kind(ds, logits)
-        if decision.embedding == "distance":
-            ds.pred = arr.pred[:, 0]
-            ds.target = arr.target[:, 0]
-            check_zero_one(ds.target, arr.tref, tcol, what="similarity target")
-            ds.context = {"layout": "distance"}
-            return
-        ds.pred = arr.pred
-        ds.target = _embedding_labels(arr.target, arr.tref, tcol)
-        ds.context = {"layout": "labels"}
-        return
-    raise DataError(f"task '{decision.task}' cannot be read from tables")  # pragma: no cover
+    ds.pred = arr.pred
+    ds.target = _embedding_labels(arr.target, arr.tref, tcol)
+    ds.context = {"layout": "labels"}
+
+
+#: How the arrays of each task decided by values are laid out for the kernels.
+_BY_TASK: dict[str, Callable[[Dataset, _Arrays, Layout, Decision, bool | None], None]] = {
+    "regression": _regression,
+    "binary": _binary,
+    "multilabel": _multilabel,
+    "multiclass": _multiclass,
+    "distribution": _distribution,
+    "embedding": _embedding,
+}
 
 
 def _binary_labels(ds: Dataset, t: np.ndarray, col: str) -> np.ndarray:

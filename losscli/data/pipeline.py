@@ -51,7 +51,7 @@ EVERY_ROW_LOCAL = "--chunk-size 0"
 
 __all__ = [
     "ChunkStep",
-    "Decision",
+    "Inferred",
     "Summary",
     "TablePlan",
     "Totals",
@@ -70,7 +70,7 @@ __all__ = [
 
 
 @dataclass
-class Decision:
+class Inferred:
     """What the first chunk decided, applied to every later chunk."""
 
     task: str
@@ -81,7 +81,7 @@ class Decision:
     logits: bool | None
 
     @classmethod
-    def of(cls, ds: Dataset, rows: int) -> Decision:
+    def of(cls, ds: Dataset, rows: int) -> Inferred:
         """The decisions of the first chunk's dataset (``rows`` rows)."""
         logits = None if ds.input_kind is None else ds.input_kind == "logits"
         return cls(ds.task, ds.task_inferred, ds.input_kind, ds.input_kind_inferred, rows, logits)
@@ -149,7 +149,7 @@ class ChunkStep:
     task: str
     logits: bool | None
     drop_invalid: bool
-    decision: Decision | None = None
+    decision: Inferred | None = None
     every_row: str = EVERY_ROW_LOCAL
     vet: Callable[[Dataset, _Arrays], None] | None = None
 
@@ -211,7 +211,7 @@ class ChunkStep:
         )
         if self.vet is not None:
             self.vet(ds, arr)
-        self.decision = Decision.of(ds, arr.n)
+        self.decision = Inferred.of(ds, arr.n)
         totals.build_warnings.extend(ds.warnings)
         return ds
 
@@ -237,7 +237,7 @@ def finish_input(totals: Totals, plan: TablePlan, weight_source: str, empty: str
 
 
 def check_consistent(
-    d: Decision, plan: TablePlan, arr: _Arrays, *, every_row: str = EVERY_ROW_LOCAL
+    d: Inferred, plan: TablePlan, arr: _Arrays, *, every_row: str = EVERY_ROW_LOCAL
 ) -> None:
     """A later chunk must fit what the first chunk's values implied."""
     _targets_fit(d, plan, arr, every_row)
@@ -245,7 +245,7 @@ def check_consistent(
         _probabilities_fit(d, plan, arr, every_row)
 
 
-def _targets_fit(d: Decision, plan: TablePlan, arr: _Arrays, every_row: str) -> None:
+def _targets_fit(d: Inferred, plan: TablePlan, arr: _Arrays, every_row: str) -> None:
     """Targets inferred to be 0/1 stay 0/1."""
     t, ref = arr.target, arr.tref
     if not d.task_inferred or d.task not in ("binary", "multilabel"):
@@ -269,7 +269,7 @@ def _targets_fit(d: Decision, plan: TablePlan, arr: _Arrays, every_row: str) -> 
     )
 
 
-def _probabilities_fit(d: Decision, plan: TablePlan, arr: _Arrays, every_row: str) -> None:
+def _probabilities_fit(d: Inferred, plan: TablePlan, arr: _Arrays, every_row: str) -> None:
     """Scores inferred to be probabilities stay in [0, 1] (and sum to 1 for multiclass)."""
     lay = plan.layout
     if d.task == "detection":
