@@ -935,23 +935,40 @@ def _npz_table(
     pkey = _find_key(arrays, PRED_KEYS)
     tkey = _find_key(arrays, TARGET_KEYS)
     if pkey is not None or tkey is not None:
-        if role == "targets":
-            key = tkey if tkey is not None else pkey
-            assert key is not None
-            table = _array_table(f"{name}[{key}]", arrays[key], select)
-            table.notes.append(f"{name}: targets are the array '{key}'")
-            return table
-        key = pkey if pkey is not None else tkey
-        assert key is not None
-        table = _array_table(f"{name}[{key}]", arrays[key], select)
-        if pkey is not None and tkey is not None:
-            table.companion = _array_table(f"{name}[{tkey}]", arrays[tkey], None)
-            table.notes.append(f"{name} holds both arrays: predictions '{pkey}', targets '{tkey}'")
-        return table
+        return _keyed_npz(name, arrays, select, role, pkey, tkey)
     if len(arrays) == 1:
         key = next(iter(arrays))
         return _array_table(name, arrays[key], select)
-    # Every array a column (2-D arrays give key_0 … key_{k-1}).
+    return _columns_npz(name, arrays, select)
+
+
+def _keyed_npz(
+    name: str,
+    arrays: dict[str, np.ndarray],
+    select: Selector | None,
+    role: str,
+    pkey: str | None,
+    tkey: str | None,
+) -> Table:
+    """An archive with arrays named pred/target: the one ``role`` asks for (predictions
+    carry the targets as their companion when both are there)."""
+    if role == "targets":
+        key = tkey if tkey is not None else pkey
+        assert key is not None
+        table = _array_table(f"{name}[{key}]", arrays[key], select)
+        table.notes.append(f"{name}: targets are the array '{key}'")
+        return table
+    key = pkey if pkey is not None else tkey
+    assert key is not None
+    table = _array_table(f"{name}[{key}]", arrays[key], select)
+    if pkey is not None and tkey is not None:
+        table.companion = _array_table(f"{name}[{tkey}]", arrays[tkey], None)
+        table.notes.append(f"{name} holds both arrays: predictions '{pkey}', targets '{tkey}'")
+    return table
+
+
+def _columns_npz(name: str, arrays: dict[str, np.ndarray], select: Selector | None) -> Table:
+    """Every array a column (2-D arrays give key_0 … key_{k-1})."""
     cols: dict[str, np.ndarray] = {}
     n: int | None = None
     for key, arr in arrays.items():
@@ -970,8 +987,7 @@ def _npz_table(
         if arr.ndim == 1:
             cols[key] = arr
         else:
-            for j in range(arr.shape[1]):
-                cols[f"{key}_{j}"] = arr[:, j]
+            cols.update({f"{key}_{j}": arr[:, j] for j in range(arr.shape[1])})
     names = list(cols)
     table = Table(path=name, files=[name], binary=True, header=True, all_columns=names)
     for c in _choose(select, names):

@@ -431,30 +431,25 @@ class StreamSource(Source):
             frames = [p.next() for p in peeks]
             if all(f is None for f in frames):
                 return
-            if (
-                first
-                and len(files) > 1
-                and all(f is not None and len(f[1]) < self.chunk_rows for f in frames)
-                and all(p.at_end() for p in peeks)
-            ):
-                # the whole input is in this chunk: compare row counts before any row is
-                # used, as a one-piece read does
-                sizes = [len(f[1]) for f in frames if f is not None]
-                if len(set(sizes)) > 1:
-                    _mismatch(files, sizes)
+            if first and len(files) > 1:
+                self._check_whole_counts(files, peeks, frames)
             first = False
             if any(f is None for f in frames):
                 _mismatch(files, [p.count(f) for p, f in zip(peeks, frames)])
-            n = min(len(f[1]) for f in frames if f is not None)
-            out = []
-            for p, f in zip(peeks, frames):
-                assert f is not None
-                start, df = f
-                if len(df) > n:
-                    p.push_front((start + n, df.iloc[n:]))
-                    df = df.iloc[:n]
-                out.append((start, df))
-            yield out
+            yield _same_rows(peeks, frames)
+
+    def _check_whole_counts(
+        self, files: list[_FileChunks], peeks: list[_Frames], frames: list[Any]
+    ) -> None:
+        """When the whole input is in the first chunk, compare row counts before any row
+        is used, as a one-piece read does."""
+        if not all(f is not None and len(f[1]) < self.chunk_rows for f in frames):
+            return
+        if not all(p.at_end() for p in peeks):
+            return
+        sizes = [len(f[1]) for f in frames if f is not None]
+        if len(set(sizes)) > 1:
+            _mismatch(files, sizes)
 
     # ------------------------------------------------------------------ chunks
 
@@ -575,6 +570,20 @@ class StreamSource(Source):
             first, t, self.step.plan.roles.warnings, inputs=inputs, read_note=note
         )
         return self._summary
+
+
+def _same_rows(peeks: list[_Frames], frames: list[Any]) -> list[tuple[int, Any]]:
+    """The rows every file's frame has; the rest of longer frames is pushed back."""
+    n = min(len(f[1]) for f in frames if f is not None)
+    out = []
+    for p, f in zip(peeks, frames):
+        assert f is not None
+        start, df = f
+        if len(df) > n:
+            p.push_front((start + n, df.iloc[n:]))
+            df = df.iloc[:n]
+        out.append((start, df))
+    return out
 
 
 def _check_streamable_plan(plan: TablePlan) -> None:
