@@ -34,7 +34,7 @@ from losscli.data.dataset import (
     table_arrays,
 )
 from losscli.data.infer import sum_tolerance
-from losscli.data.readers import Table, read_table
+from losscli.data.readers import Selector, Table, read_table
 from losscli.data.validate import (
     DropTally,
     all_invalid_error,
@@ -52,6 +52,7 @@ EVERY_ROW_LOCAL = "--chunk-size 0"
 __all__ = [
     "ChunkStep",
     "Inferred",
+    "ReadOptions",
     "Summary",
     "TablePlan",
     "Totals",
@@ -60,8 +61,7 @@ __all__ = [
     "finish_input",
     "load_dataset",
     "named_binary",
-    "plan_tables",
-    "selectors",
+    "read_whole",
     "summarize",
 ]
 
@@ -370,6 +370,52 @@ def check_task(task: str | None) -> str:
     return task
 
 
+def _names(cols: str | Sequence[str]) -> tuple[str, ...]:
+    return (cols,) if isinstance(cols, str) else tuple(cols)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """The data flags of one input (``--task``, ``--pred-col``, …), checked once; every
+    source reads with them."""
+
+    task: str = "auto"
+    pred_cols: tuple[str, ...] = ()
+    target_cols: tuple[str, ...] = ()
+    id_col: str | None = None
+    group_col: str | None = None
+    weight_col: str | None = None
+    logits: bool | None = None
+    drop_invalid: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "task", check_task(self.task))
+        object.__setattr__(self, "pred_cols", _names(self.pred_cols))
+        object.__setattr__(self, "target_cols", _names(self.target_cols))
+
+    def column_selectors(self, one_file: bool) -> tuple[Selector | None, Selector | None]:
+        """Column selectors of the predictions and targets files."""
+        roles = [c for c in (self.id_col, self.group_col, self.weight_col) if c]
+        return selectors(one_file, self.pred_cols, self.target_cols, roles)
+
+    def plan(self, ptab: Table, ttab: Table | None) -> TablePlan:
+        """Column roles and layout of these tables."""
+        return plan_tables(
+            ptab,
+            ttab,
+            task=self.task,
+            pred_cols=self.pred_cols,
+            target_cols=self.target_cols,
+            id_col=self.id_col,
+            group_col=self.group_col,
+            weight_col=self.weight_col,
+        )
+
+    def step(self, plan: TablePlan, **kw: Any) -> ChunkStep:
+        """The chunk step of an input planned as ``plan``."""
+        return ChunkStep(plan, self.task, self.logits, self.drop_invalid, **kw)
+
+
 def load_dataset(
     preds: str,
     targets: str | None = None,
@@ -391,17 +437,21 @@ def load_dataset(
     None infers it. ``drop_invalid`` drops rows with missing or non-finite cells from
     both sides (and says so in ``warnings``) instead of failing.
     """
-    task = check_task(task)
+    opts = ReadOptions(
+        task, pred_cols, target_cols, id_col, group_col, weight_col, logits, drop_invalid
+    )
+    return read_whole(preds, targets, opts)
+
+
+def read_whole(preds: str, targets: str | None, opts: ReadOptions) -> Dataset:
+    """The files read in one piece: N-d masks, or tables through the chunk step as one
+    chunk followed by the whole-input checks."""
     if preds == "-" and targets == "-":
         raise UsageError(
             "at most one input may be '-' (standard input)",
             hint="save one of them to a file",
         )
-    pred_cols = (pred_cols,) if isinstance(pred_cols, str) else tuple(pred_cols)
-    target_cols = (target_cols,) if isinstance(target_cols, str) else tuple(target_cols)
-    role_names = [c for c in (id_col, group_col, weight_col) if c]
-    sel_p, sel_t = selectors(targets is None, pred_cols, target_cols, role_names)
-
+    sel_p, sel_t = opts.column_selectors(targets is None)
     ptab = read_table(preds, select=sel_p, role="predictions")
     ttab: Table | None = None
     if targets is not None:
@@ -409,40 +459,17 @@ def load_dataset(
     elif ptab.companion is not None:
         ttab = ptab.companion
     tables = [ptab] if ttab is None else [ptab, ttab]
+    notes = [n for t in tables for n in t.notes]
+    warnings = [w for t in tables for w in t.warnings]
     if any(t.tensor is not None for t in tables):
-        evidence = [n for t in tables for n in t.notes]
-        warnings = [w for t in tables for w in t.warnings]
-        return from_tensors(ptab, ttab, task, logits, drop_invalid, evidence, warnings)
-    plan = plan_tables(
-        ptab,
-        ttab,
-        task=task,
-        pred_cols=pred_cols,
-        target_cols=target_cols,
-        id_col=id_col,
-        group_col=group_col,
-        weight_col=weight_col,
-    )
-    return load_tables(plan, ptab, ttab, task=task, logits=logits, drop_invalid=drop_invalid)
-
-
-def load_tables(
-    plan: TablePlan,
-    ptab: Table,
-    ttab: Table | None,
-    *,
-    task: str,
-    logits: bool | None,
-    drop_invalid: bool,
-) -> Dataset:
-    """Whole tables through the chunk step as one chunk, and the whole-input checks."""
-    tables = [ptab] if ttab is None else [ptab, ttab]
-    totals = Totals(file_warnings=[w for t in tables for w in t.warnings])
-    step = ChunkStep(plan, task, logits, drop_invalid)
+        return from_tensors(ptab, ttab, opts.task, opts.logits, opts.drop_invalid, notes, warnings)
+    plan = opts.plan(ptab, ttab)
+    totals = Totals(file_warnings=warnings)
+    step = opts.step(plan)
     arr = step.arrays(ptab, ttab, totals)
     finish_input(totals, plan, weight_table(plan, ptab, ttab).name, ptab.name)
     assert arr is not None
-    ds = step.dataset(arr, ptab, ttab, totals, [n for t in tables for n in t.notes])
+    ds = step.dataset(arr, ptab, ttab, totals, notes)
     ds.warnings = totals.warnings(plan.roles.warnings)
     return ds
 

@@ -34,14 +34,14 @@ from typing import Any
 
 import numpy as np
 
-from losscli.data.dataset import Dataset, TablePlan, _Arrays, plan_tables, selectors
+from losscli.data.dataset import Dataset, TablePlan, _Arrays
 from losscli.data.pipeline import (
     ChunkStep,
+    ReadOptions,
     Totals,
-    check_task,
     finish_input,
-    load_dataset,
     named_binary,
+    read_whole,
     summarize,
 )
 from losscli.data.readers import (
@@ -175,36 +175,27 @@ def open_source(
     chunk = DEFAULT_CHUNK_ROWS if chunk_rows is None else int(chunk_rows)
     if chunk < 0:
         raise UsageError(f"--chunk-size must be ≥ 0, got {chunk}", hint="0 reads in one piece")
-    task = check_task(task)
-    kwargs: dict[str, Any] = {
-        "task": task,
-        "pred_cols": tuple(pred_cols),
-        "target_cols": tuple(target_cols),
-        "id_col": id_col,
-        "group_col": group_col,
-        "weight_col": weight_col,
-        "logits": logits,
-        "drop_invalid": drop_invalid,
-    }
-    reason = keep_whole or _memory_reason(preds, targets, chunk, **kwargs)
+    opts = ReadOptions(
+        task, pred_cols, target_cols, id_col, group_col, weight_col, logits, drop_invalid
+    )
+    reason = keep_whole or _memory_reason(preds, targets, chunk, opts)
     if reason is not None:
-        return MemorySource(
-            load_dataset(preds, targets, **kwargs), ReadInfo("memory", chunk, 1, reason)
-        )
-    src = StreamSource(preds, targets, chunk_rows=chunk, progress=progress, **kwargs)
+        return MemorySource(read_whole(preds, targets, opts), ReadInfo("memory", chunk, 1, reason))
+    src = StreamSource(preds, targets, opts, chunk_rows=chunk, progress=progress)
     try:
         src.start()
     except _NotStreamable as exc:
         src.close()
-        ds = load_dataset(preds, targets, **kwargs)
-        return MemorySource(ds, ReadInfo("memory", chunk, 1, exc.reason))
+        return MemorySource(
+            read_whole(preds, targets, opts), ReadInfo("memory", chunk, 1, exc.reason)
+        )
     except BaseException:
         src.close()
         raise
     return src
 
 
-def _memory_reason(preds: str, targets: str | None, chunk: int, **kw: Any) -> str | None:
+def _memory_reason(preds: str, targets: str | None, chunk: int, opts: ReadOptions) -> str | None:
     """Why these inputs are read in one piece, decided before reading (None: stream)."""
     if chunk == 0:
         return "--chunk-size 0"
@@ -224,12 +215,12 @@ def _memory_reason(preds: str, targets: str | None, chunk: int, **kw: Any) -> st
             return f"{ext} input (binary formats load in one piece at memory speed)"
         if comp is not None and comp not in COMPRESSIONS.values():  # pragma: no cover
             return f"{comp} compression"
-    if kw.get("id_col"):
+    if opts.id_col:
         return "rows are joined on an id column (--id-col)"
-    if kw.get("group_col"):
+    if opts.group_col:
         return "long-form segmentation groups pixel rows into images (--group-col)"
-    if kw.get("task") not in ("auto", *STREAM_TASKS):
-        return f"{kw.get('task')} losses need every row at once"
+    if opts.task not in ("auto", *STREAM_TASKS):
+        return f"{opts.task} losses need every row at once"
     return None
 
 
@@ -374,27 +365,16 @@ class StreamSource(Source):
         self,
         preds: str,
         targets: str | None,
+        opts: ReadOptions,
         *,
-        task: str,
-        pred_cols: Sequence[str],
-        target_cols: Sequence[str],
-        id_col: str | None,
-        group_col: str | None,
-        weight_col: str | None,
-        logits: bool | None,
-        drop_invalid: bool,
         chunk_rows: int,
         progress: Progress | None = None,
     ) -> None:
         self.preds, self.targets = preds, targets
-        self.task, self.logits = task, logits
-        self.pred_cols, self.target_cols = tuple(pred_cols), tuple(target_cols)
-        self.id_col, self.group_col, self.weight_col = id_col, group_col, weight_col
-        self.drop_invalid = drop_invalid
+        self.opts = opts
         self.chunk_rows = chunk_rows
         self.progress = progress
-        roles = [c for c in (id_col, group_col, weight_col) if c]
-        self._sel = selectors(targets is None, self.pred_cols, self.target_cols, roles)
+        self._sel = opts.column_selectors(targets is None)
         self._files: list[_FileChunks] = []
         self.step: ChunkStep | None = None
         self.info = ReadInfo("stream", chunk_rows)
@@ -486,18 +466,9 @@ class StreamSource(Source):
         ptab = tables[0]
         ttab = tables[1] if len(tables) > 1 else None
         self._file_notes = [n for t in tables for n in t.notes]
-        plan = plan_tables(
-            ptab,
-            ttab,
-            task=self.task,
-            pred_cols=self.pred_cols,
-            target_cols=self.target_cols,
-            id_col=self.id_col,
-            group_col=self.group_col,
-            weight_col=self.weight_col,
-        )
+        plan = self.opts.plan(ptab, ttab)
         _check_streamable_plan(plan)
-        self.step = ChunkStep(plan, self.task, self.logits, self.drop_invalid, vet=_vet_first)
+        self.step = self.opts.step(plan, vet=_vet_first)
         return self.step
 
     def chunks(self) -> Iterator[Dataset]:

@@ -42,12 +42,10 @@ from losscli.compute import LossResult, class_counts, rowwise
 from losscli.data import Dataset
 from losscli.data.pipeline import (
     ChunkStep,
+    ReadOptions,
     Totals,
-    check_task,
     finish_input,
     named_binary,
-    plan_tables,
-    selectors,
     summarize,
 )
 from losscli.data.readers import (
@@ -113,9 +111,7 @@ class _Job:
     """What every partition task needs: how to read it and what to compute."""
 
     step: ChunkStep
-    pred_cols: tuple[str, ...]
-    target_cols: tuple[str, ...]
-    roles: tuple[str, ...]
+    opts: ReadOptions
     columns: list[str]
     first_path: str
     #: The pickled run template (an empty Evaluation); None for the class-count pass.
@@ -141,13 +137,11 @@ def _read(path: str, job: _Job) -> Table:
             f"{path}: no such file on the Dask worker{_worker_address()}",
             hint="every worker must see the partitions at the same path (a shared file system)",
         )
-    return _read_partition(path, job.pred_cols, job.target_cols, job.roles)
+    return _read_partition(path, job.opts)
 
 
-def _read_partition(
-    path: str, pred_cols: Sequence[str], target_cols: Sequence[str], roles: Sequence[str]
-) -> Table:
-    select, _ = selectors(True, pred_cols, target_cols, roles)
+def _read_partition(path: str, opts: ReadOptions) -> Table:
+    select, _ = opts.column_selectors(True)
     return read_table(path, select=select, role="predictions")
 
 
@@ -252,25 +246,15 @@ class DaskSource(Source):
         self,
         pattern: str,
         paths: Sequence[str],
+        opts: ReadOptions,
         *,
         scheduler: str | None,
-        task: str,
-        pred_cols: Sequence[str],
-        target_cols: Sequence[str],
-        id_col: str | None,
-        weight_col: str | None,
-        logits: bool | None,
-        drop_invalid: bool,
         progress: Progress | None = None,
     ) -> None:
         self.pattern = pattern
         self.paths = list(paths)
+        self.opts = opts
         self.scheduler = scheduler
-        self.task, self.logits = task, logits
-        self.pred_cols, self.target_cols = tuple(pred_cols), tuple(target_cols)
-        self.id_col, self.weight_col = id_col, weight_col
-        self.roles = tuple(c for c in (id_col, weight_col) if c)
-        self.drop_invalid = drop_invalid
         self.progress = progress
         self.info = DaskReadInfo(len(self.paths), scheduler or "local")
         self.step: ChunkStep | None = None
@@ -288,7 +272,7 @@ class DaskSource(Source):
         """Read partitions here until one has rows: plan the columns, infer the task."""
         scratch = Totals()
         for path in self.paths:
-            ptab = _read_partition(path, self.pred_cols, self.target_cols, self.roles)
+            ptab = _read_partition(path, self.opts)
             if self.step is None:
                 self.step = self._plan(ptab)
                 self._first_path = path
@@ -302,19 +286,7 @@ class DaskSource(Source):
         raise scratch.nothing_left or DataError(f"{self.pattern}: no data rows")
 
     def _plan(self, ptab: Table) -> ChunkStep:
-        plan = plan_tables(
-            ptab,
-            None,
-            task=self.task,
-            pred_cols=self.pred_cols,
-            target_cols=self.target_cols,
-            id_col=self.id_col,
-            group_col=None,
-            weight_col=self.weight_col,
-        )
-        return ChunkStep(
-            plan, self.task, self.logits, self.drop_invalid, every_row="--engine local", vet=_vet
-        )
+        return self.opts.step(self.opts.plan(ptab, None), every_row="--engine local", vet=_vet)
 
     @property
     def first(self) -> Dataset:  # type: ignore[override]
@@ -325,9 +297,7 @@ class DaskSource(Source):
         assert self.step is not None
         return _Job(
             self.step,
-            self.pred_cols,
-            self.target_cols,
-            self.roles,
+            self.opts,
             self._columns,
             self._first_path,
             **kw,
@@ -535,22 +505,18 @@ def open_dask_source(
     preds: str,
     targets: str | None = None,
     *,
-    task: str = "auto",
-    pred_cols: Sequence[str] = (),
-    target_cols: Sequence[str] = (),
-    id_col: str | None = None,
-    group_col: str | None = None,
-    weight_col: str | None = None,
-    logits: bool | None = None,
-    drop_invalid: bool = False,
+    scheduler: str | None = None,
     chunk_rows: int | None = None,
     keep_whole: str | None = None,
     progress: Progress | None = None,
-    scheduler: str | None = None,
+    group_col: str | None = None,
+    **options: Any,
 ) -> DaskSource:
     """Open a partitioned input for ``--engine dask`` (the arguments of
     :func:`losscli.data.stream.open_source`, plus the scheduler address; None starts a
-    local cluster). Reads the first partition; the cluster starts at the first pass."""
+    local cluster). ``options`` are the data flags, read as a
+    :class:`~losscli.data.pipeline.ReadOptions` (task, columns, logits, drop_invalid).
+    Reads the first partition; the cluster starts at the first pass."""
     if targets is not None:
         raise UsageError(
             "--engine dask reads partitions that hold both prediction and target columns; "
@@ -575,21 +541,9 @@ def open_dask_source(
             "partitions",
             hint="use --engine local, or one row per image",
         )
-    task = check_task(task)
+    opts = ReadOptions(**options)
     paths = list_partitions(preds)
-    src = DaskSource(
-        preds,
-        paths,
-        scheduler=scheduler,
-        task=task,
-        pred_cols=pred_cols,
-        target_cols=target_cols,
-        id_col=id_col,
-        weight_col=weight_col,
-        logits=logits,
-        drop_invalid=drop_invalid,
-        progress=progress,
-    )
+    src = DaskSource(preds, paths, opts, scheduler=scheduler, progress=progress)
     try:
         src.start()
     except BaseException:
