@@ -36,7 +36,7 @@ from losscli.data.infer import (
     infer_task,
     percent_hint,
     percent_like,
-    sum_tolerance,
+    rows_off_sum,
 )
 from losscli.data.readers import Selector, Table
 from losscli.data.validate import (
@@ -597,8 +597,7 @@ def _check_distribution(
         what=f"distribution {what}",
         hint="rows must be probability distributions",
     )
-    err = np.abs(values.sum(axis=1) - 1.0)
-    bad = np.flatnonzero(err > sum_tolerance(values.shape[1]))
+    bad = rows_off_sum(values)
     if bad.size:
         raise DataError(
             f"{ref.name}: distribution {what} must sum to 1 per row; "

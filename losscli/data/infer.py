@@ -454,6 +454,11 @@ def sum_tolerance(n_classes: int) -> float:
     return min(max(n_classes * SUM_TOL_ROUNDED_PER_CLASS, SUM_TOL_ROUNDED_MIN), SUM_TOL_ROUNDED_MAX)
 
 
+def rows_off_sum(a: np.ndarray) -> np.ndarray:
+    """Rows of a 2-D array whose sum is further from 1 than :func:`sum_tolerance`."""
+    return np.flatnonzero(np.abs(a.sum(axis=1) - 1.0) > sum_tolerance(a.shape[1]))
+
+
 def sums_to_one_rounded(a: np.ndarray) -> bool:
     """Every row sums to 1 within :func:`sum_tolerance` (rounded CSV values)."""
     return a.ndim == 2 and row_sum_error(a) <= sum_tolerance(a.shape[1])

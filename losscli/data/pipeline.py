@@ -33,12 +33,13 @@ from losscli.data.dataset import (
     selectors,
     table_arrays,
 )
-from losscli.data.infer import sum_tolerance
+from losscli.data.infer import rows_off_sum
 from losscli.data.readers import Selector, Table, read_table
 from losscli.data.validate import (
     DropTally,
     all_invalid_error,
     invalid_error,
+    outside_unit,
     zero_weights_error,
 )
 from losscli.errors import DataError, UsageError, unknown_name
@@ -279,10 +280,9 @@ def _probabilities_fit(d: Inferred, plan: TablePlan, arr: _Arrays, every_row: st
     if scores is None or scores.size == 0:
         return
     mat = scores.reshape(scores.shape[0], -1)
-    if mat.min() < 0.0 or mat.max() > 1.0:
-        out = (mat < 0.0) | (mat > 1.0)
-        rows = np.flatnonzero(out.any(axis=1))
-        j = int(np.flatnonzero(out[rows[0]])[0])
+    found = outside_unit(mat)
+    if found is not None:
+        rows, j = found
         col = cols[j] if j < len(cols) else str(j)
         raise DataError(
             f"{arr.pref.name}: predictions were read as probabilities (all in [0, 1] in "
@@ -292,8 +292,7 @@ def _probabilities_fit(d: Inferred, plan: TablePlan, arr: _Arrays, every_row: st
             f"{every_row} to infer from every row)",
         )
     if d.task == "multiclass" and mat.shape[1] >= 2:
-        err = np.abs(mat.sum(axis=1) - 1.0)
-        rows = np.flatnonzero(err > sum_tolerance(mat.shape[1]))
+        rows = rows_off_sum(mat)
         if rows.size:
             raise DataError(
                 f"{arr.pref.name}: predictions were read as probabilities (rows summing "

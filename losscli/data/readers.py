@@ -158,21 +158,10 @@ class Table:
         arr = self.columns[col]
         if arr.dtype != object:
             return arr if arr.dtype == np.float64 else arr.astype(np.float64)
-        bad: list[int] = []
-        values: list[str] = []
-        out = np.empty(arr.shape[0], dtype=np.float64)
-        for i, cell in enumerate(arr):
-            if cell is None:
-                out[i] = np.nan
-                continue
-            try:
-                out[i] = float(cell)
-            except (TypeError, ValueError):
-                bad.append(i)
-                if len(values) < 5:
-                    values.append(str(cell))
+        out, bad = _floats(arr)
         if not bad:
             return out
+        values = [str(arr[i]) for i in bad[:5]]
         raise non_numeric_error(self, col, bad, values, role=role)
 
     def matrix(self, cols: Sequence[str], *, role: str = "a numeric") -> np.ndarray:
@@ -827,32 +816,36 @@ def _read_stdin(select: Selector | None, role: str) -> Table:
 
 
 def _load_npy(name: str, source: Any = None) -> np.ndarray:
-    try:
-        return np.load(source if source is not None else name, allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise DataError(
-                f"{name}: array holds Python objects",
-                hint="save a numeric array (np.save(path, arr.astype(float)))",
-            ) from None
-        raise DataError(f"{name}: not a valid .npy file ({exc})") from None
-    except (OSError, EOFError) as exc:
-        raise DataError(f"{name}: cannot read .npy file ({exc})") from None
+    return _load_numpy(name, source, ".npy")
 
 
 def _load_npz(name: str, source: Any = None) -> dict[str, np.ndarray]:
+    return _load_numpy(name, source, ".npz")
+
+
+#: What an .npy / .npz file of Python objects holds, and how to save it instead.
+_OBJECT_ARRAYS = {
+    ".npy": ("array holds", "save a numeric array (np.save(path, arr.astype(float)))"),
+    ".npz": ("an array holds", "save numeric arrays (np.savez(path, pred=..., target=...))"),
+}
+
+
+def _load_numpy(name: str, source: Any, ext: str) -> Any:
+    """An .npy array or the arrays of an .npz archive (no pickled objects)."""
     try:
-        with np.load(source if source is not None else name, allow_pickle=False) as z:
+        with contextlib.ExitStack() as stack:
+            loaded = np.load(source if source is not None else name, allow_pickle=False)
+            if ext == ".npy":
+                return loaded
+            z = stack.enter_context(loaded)
             return {k: z[k] for k in z.files}
     except ValueError as exc:
         if "pickle" in str(exc):
-            raise DataError(
-                f"{name}: an array holds Python objects",
-                hint="save numeric arrays (np.savez(path, pred=..., target=...))",
-            ) from None
-        raise DataError(f"{name}: not a valid .npz file ({exc})") from None
+            what, hint = _OBJECT_ARRAYS[ext]
+            raise DataError(f"{name}: {what} Python objects", hint=hint) from None
+        raise DataError(f"{name}: not a valid {ext} file ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{name}: cannot read .npz file ({exc})") from None
+        raise DataError(f"{name}: cannot read {ext} file ({exc})") from None
 
 
 def _check_numeric_array(name: str, arr: np.ndarray, what: str = "array") -> None:
@@ -1160,18 +1153,28 @@ def _stack_column(table: Table, c: str, parts: list[Table]) -> np.ndarray:
     return np.concatenate(arrays)
 
 
-def _maybe_numeric(arr: np.ndarray) -> np.ndarray:
-    """An object column whose every cell is a number (or missing) → float64."""
+def _floats(arr: np.ndarray, *, stop: bool = False) -> tuple[np.ndarray, list[int]]:
+    """Cells of an object column as float64 (None → NaN), and the rows that are not
+    numbers (``stop``: only the first)."""
     out = np.empty(arr.shape[0], dtype=np.float64)
-    for i, v in enumerate(arr):
-        if v is None:
+    bad: list[int] = []
+    for i, cell in enumerate(arr):
+        if cell is None:
             out[i] = np.nan
             continue
         try:
-            out[i] = float(v)
+            out[i] = float(cell)
         except (TypeError, ValueError):
-            return arr
-    return out
+            bad.append(i)
+            if stop:
+                break
+    return out, bad
+
+
+def _maybe_numeric(arr: np.ndarray) -> np.ndarray:
+    """An object column whose every cell is a number (or missing) → float64."""
+    out, bad = _floats(arr, stop=True)
+    return arr if bad else out
 
 
 def _choose(select: Selector | None, names: list[str]) -> list[str]:

@@ -194,6 +194,16 @@ def zero_weights_error(name: str, column: str) -> DataError:
     )
 
 
+def outside_unit(mat: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """Rows of a 2-D array with a value outside [0, 1], and the first such row's first
+    such column; None when every value is inside."""
+    if mat.size == 0 or (mat.min() >= 0.0 and mat.max() <= 1.0):
+        return None
+    out = (mat < 0.0) | (mat > 1.0)
+    rows = np.flatnonzero(out.any(axis=1))
+    return rows, int(np.flatnonzero(out[rows[0]])[0])
+
+
 def check_unit_interval(
     values: np.ndarray, ref: RowRef, columns: Sequence[str], *, what: str, hint: str
 ) -> None:
@@ -201,11 +211,10 @@ def check_unit_interval(
     if values.size == 0:
         return
     mat = values.reshape(values.shape[0], -1)
-    if mat.min() >= 0.0 and mat.max() <= 1.0:
+    found = outside_unit(mat)
+    if found is None:
         return
-    out = (mat < 0.0) | (mat > 1.0)
-    rows = np.flatnonzero(out.any(axis=1))
-    j = int(np.flatnonzero(out[rows[0]])[0])
+    rows, j = found
     col = columns[j] if j < len(columns) else str(j)
     raise DataError(
         f"{ref.name}: {what} must be in [0, 1]; found values outside at "
