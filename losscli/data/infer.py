@@ -443,11 +443,6 @@ def row_sum_error(a: np.ndarray) -> float:
     return float(np.abs(a.sum(axis=1) - 1.0).max())
 
 
-def sums_to_one(a: np.ndarray) -> bool:
-    """Every row sums to 1 up to float rounding of 6-decimal values."""
-    return row_sum_error(a) <= SUM_TOL_PER_CLASS * max(a.shape[1], 1)
-
-
 def sum_tolerance(n_classes: int) -> float:
     """Largest |row sum − 1| of C values still read as rounded probabilities:
     ``min(max(C·5e-3, 0.01), 0.1)`` (values written with 2 or 3 decimals)."""

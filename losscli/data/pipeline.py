@@ -14,6 +14,7 @@ report's view of the whole input is :func:`summarize`.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ from losscli.data.infer import rows_off_sum
 from losscli.data.readers import Selector, Table, read_table
 from losscli.data.validate import (
     DropTally,
+    InvalidNote,
     all_invalid_error,
     invalid_error,
     outside_unit,
@@ -97,7 +99,7 @@ class Totals:
     chunks: int = 0  # chunks with rows left
     dropped: int = 0
     tally: DropTally = field(default_factory=DropTally)
-    nothing_left: DataError | None = None  # the error if every row turns out invalid
+    invalid: InvalidNote | None = None  # the first invalid column, over every chunk
     positive_weight: bool = False
     file_warnings: list[str] = field(default_factory=list)
     build_warnings: list[str] = field(default_factory=list)
@@ -115,11 +117,25 @@ class Totals:
         self.chunks += other.chunks
         self.dropped += other.dropped
         self.tally.merge(other.tally)
-        self.nothing_left = self.nothing_left or other.nothing_left
+        self.note_invalid([] if other.invalid is None else [other.invalid])
         self.positive_weight = self.positive_weight or other.positive_weight
         self.add_warnings(self.file_warnings, other.file_warnings)
         self.add_warnings(self.build_warnings, other.build_warnings)
         return self
+
+    def note_invalid(self, notes: Sequence[InvalidNote]) -> None:
+        """Invalid cells of later rows: counted with the first invalid column."""
+        for n in notes:
+            if self.invalid is None:
+                self.invalid = copy.deepcopy(n)
+            else:
+                self.invalid.merge(n)
+
+    def nothing_left(self, name: str) -> DataError:
+        """The error for an input without a row to evaluate (``name`` the input)."""
+        if self.invalid is not None:
+            return all_invalid_error(self.invalid)
+        return DataError(f"{name}: no data rows")
 
     def warnings(self, roles_warnings: Sequence[str]) -> list[str]:
         """The input's warnings in report order: files, column roles, dropped rows, values."""
@@ -163,7 +179,7 @@ class ChunkStep:
         if found:
             if not self.drop_invalid:
                 raise invalid_error(found)
-            totals.nothing_left = totals.nothing_left or all_invalid_error(found)
+            totals.note_invalid([f.note() for f in found])
             totals.tally.add(found)
             totals.dropped += drop_rows(arr, bad)
         if arr.n == 0:
@@ -229,7 +245,7 @@ def finish_input(totals: Totals, plan: TablePlan, weight_source: str, empty: str
     some sample weight is positive. ``weight_source`` names the weights' file; ``empty``
     the input, for an input without rows."""
     if totals.kept == 0:
-        raise totals.nothing_left or DataError(f"{empty}: no data rows")
+        raise totals.nothing_left(empty)
     if plan.roles.weight is not None and not totals.positive_weight:
         raise zero_weights_error(weight_source, plan.roles.weight[1])
 

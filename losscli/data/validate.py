@@ -43,7 +43,49 @@ class Invalid:
     infinite: int
 
     def describe(self) -> str:
-        n = self.rows.size
+        return self.note().describe()
+
+    def note(self) -> InvalidNote:
+        """What was found, without the rows' table (small, mergeable across chunks)."""
+        t = self.ref.table
+        return InvalidNote(
+            self.ref.name,
+            self.column,
+            t.where(self.ref.source(self.rows[: InvalidNote.SHOWN])),
+            t.binary,
+            len(t.files) > 1,
+            int(self.rows.size),
+            self.missing,
+            self.infinite,
+        )
+
+
+@dataclass
+class InvalidNote:
+    """Invalid cells of one column, as a message says them: the first rows and counts."""
+
+    SHOWN = 5
+
+    name: str
+    column: str
+    places: list[tuple[str, int]]
+    binary: bool
+    several_files: bool
+    count: int
+    missing: int
+    infinite: int
+
+    def merge(self, other: InvalidNote) -> None:
+        """Add the cells of the same column found in later rows."""
+        if (other.name, other.column) != (self.name, self.column):
+            return
+        self.places += other.places[: max(0, self.SHOWN - len(self.places))]
+        self.count += other.count
+        self.missing += other.missing
+        self.infinite += other.infinite
+
+    def describe(self) -> str:
+        n = self.count
         if self.missing and not self.infinite:
             what = "a missing value" if n == 1 else "missing values"
             what += " (empty, NA or NaN)"
@@ -52,10 +94,10 @@ class Invalid:
             what += " (inf, or too large for float64)"
         else:
             what = "missing or infinite values"
-        return (
-            f"{self.ref.name}: column '{self.column}' has {what} at "
-            f"{self.ref.phrase(self.rows[:5], total=n)}"
+        where = places_phrase(
+            self.places, binary=self.binary, several_files=self.several_files, total=n
         )
+        return f"{self.name}: column '{self.column}' has {what} at {where}"
 
 
 def _missing_text(values: np.ndarray) -> np.ndarray:
@@ -167,10 +209,10 @@ class _Tally:
     count: int = 0
 
 
-def all_invalid_error(found: Sequence[Invalid]) -> DataError:
+def all_invalid_error(note: InvalidNote) -> DataError:
     """Every row had a missing or non-finite cell: nothing is left after --drop-invalid."""
     return DataError(
-        f"every row has a missing or non-finite value ({found[0].describe()})",
+        f"every row has a missing or non-finite value ({note.describe()})",
         hint="nothing is left to evaluate after --drop-invalid",
     )
 

@@ -283,7 +283,7 @@ class DaskSource(Source):
             if ds is not None:
                 self._first = ds
                 return
-        raise scratch.nothing_left or DataError(f"{self.pattern}: no data rows")
+        raise scratch.nothing_left(self.pattern)
 
     def _plan(self, ptab: Table) -> ChunkStep:
         return self.opts.step(self.opts.plan(ptab, None), every_row="--engine local", vet=_vet)
