@@ -626,39 +626,46 @@ def _embedding_labels(target: np.ndarray, ref: RowRef | None, col: str) -> np.nd
 def _pinned(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None:
     """Tasks decided by column names: gan, vae, detection, embedding pairs/distance/triplets."""
     ds.task = layout.task or "embedding"
-    if ds.task == "gan":
+    fill = _PINNED.get(ds.task, _embedding_by_name)
+    fill(ds, arr, layout, logits)
+
+
+def _gan(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None:
+    _no_input_kind(ds, logits)
+    assert arr.target is not None
+    ds.pred, ds.target = arr.pred[:, 0], arr.target[:, 0]
+
+
+def _vae(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None:
+    _no_input_kind(ds, logits)
+    assert arr.target is not None
+    if arr.target.dtype == object or arr.target.shape[1] != arr.pred.shape[1]:
+        m = 1 if arr.target.dtype == object else arr.target.shape[1]
+        raise DataError(
+            f"vae: {arr.pred.shape[1]} reconstruction columns ({', '.join(layout.pred_cols[:6])}) "
+            f"but {m} target columns ({', '.join(layout.target_cols[:6])})",
+            hint="the targets are the original inputs, one column per reconstructed feature",
+        )
+    ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
+    ds.context = {"mu": arr.mu, "logvar": arr.logvar}
+
+
+def _detection(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None:
+    assert arr.target is not None and arr.tref is not None
+    ds.pred, ds.target = arr.pred, arr.target
+    if arr.label is not None:
+        check_zero_one(arr.label, arr.tref, layout.label_col or "label", what="detection labels")
+        ds.context["labels"] = np.ascontiguousarray(arr.label)
+    if arr.score is None:
         _no_input_kind(ds, logits)
-        assert arr.target is not None
-        ds.pred, ds.target = arr.pred[:, 0], arr.target[:, 0]
         return
-    if ds.task == "vae":
-        _no_input_kind(ds, logits)
-        assert arr.target is not None
-        if arr.target.dtype == object or arr.target.shape[1] != arr.pred.shape[1]:
-            m = 1 if arr.target.dtype == object else arr.target.shape[1]
-            raise DataError(
-                f"vae: {arr.pred.shape[1]} reconstruction columns ({', '.join(layout.pred_cols[:6])}) "
-                f"but {m} target columns ({', '.join(layout.target_cols[:6])})",
-                hint="the targets are the original inputs, one column per reconstructed feature",
-            )
-        ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
-        ds.context = {"mu": arr.mu, "logvar": arr.logvar}
-        return
-    if ds.task == "detection":
-        assert arr.target is not None and arr.tref is not None
-        ds.pred, ds.target = arr.pred, arr.target
-        if arr.label is not None:
-            check_zero_one(
-                arr.label, arr.tref, layout.label_col or "label", what="detection labels"
-            )
-            ds.context["labels"] = np.ascontiguousarray(arr.label)
-        if arr.score is not None:
-            ds.context["scores"] = np.ascontiguousarray(arr.score)
-            col = layout.score_col or "score"
-            _scores(ds, arr.pref, arr.score, logits, [col], what=f"scores (column '{col}')")
-        else:
-            _no_input_kind(ds, logits)
-        return
+    ds.context["scores"] = np.ascontiguousarray(arr.score)
+    col = layout.score_col or "score"
+    _scores(ds, arr.pref, arr.score, logits, [col], what=f"scores (column '{col}')")
+
+
+def _embedding_by_name(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None:
+    """Embedding triplets, pairs or distances (column names decided the layout)."""
     _no_input_kind(ds, logits)
     ds.task = "embedding"
     ds.context = {"layout": layout.embedding}
@@ -676,6 +683,14 @@ def _pinned(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> N
     ds.target = t[:, 0]
     check_zero_one(ds.target, arr.tref, layout.target_cols[0], what="similarity target")
     ds.pred = arr.pred[:, 0] if layout.embedding == "distance" else arr.pred
+
+
+#: How the arrays of each task decided by column names are laid out for the kernels.
+_PINNED: dict[str, Callable[[Dataset, _Arrays, Layout, bool | None], None]] = {
+    "gan": _gan,
+    "vae": _vae,
+    "detection": _detection,
+}
 
 
 # --------------------------------------------------------------------------- segmentation
