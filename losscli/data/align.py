@@ -270,26 +270,37 @@ def infer_group(ptab: Table, ttab: Table, roles: Roles) -> tuple[str, str, str] 
         pc, tc = find_column(ptab, name), find_column(ttab, name)
         if pc is None or tc is None or pc == roles.id_pred or tc == roles.id_target:
             continue
-        pv, tv = ptab.columns.get(pc), ttab.columns.get(tc)
-        if pv is None or tv is None or not _same_labels(pv, tv):
-            continue
-        runs = _run_lengths(pv)
-        if runs is None or runs.size < 2 or runs[0] < 2:
-            continue
-        if np.any(runs[:-1] != runs[0]) or runs[-1] > runs[0]:
-            continue
-        pex, tex = roles.excluded("pred") | {pc}, roles.excluded("target") | {tc}
-        k = len(default_columns(ptab, pex, allow_text=False))
-        tcols = default_columns(ttab, tex, allow_text=False)
-        if k == 0 or not tcols or not all(_class_like(ttab.columns[c], k) for c in tcols):
+        run = _image_run(ptab.columns.get(pc), ttab.columns.get(tc))
+        if run is None or not _pixel_labels(ptab, ttab, roles, pc, tc):
             continue
         ev = (
-            f"both files have the same '{pc}' column, in runs of {int(runs[0])} rows "
+            f"both files have the same '{pc}' column, in runs of {run} rows "
             f"→ it names the image of long-form segmentation pixel rows (--group-col {pc}); "
             "pass --task regression or binary to read every row as a sample instead"
         )
         return pc, tc, ev
     return None
+
+
+def _image_run(pv: np.ndarray | None, tv: np.ndarray | None) -> int | None:
+    """Rows per image when both columns hold the same ids in runs of one length ≥ 2
+    (the last may be shorter); else None."""
+    if pv is None or tv is None or not _same_labels(pv, tv):
+        return None
+    runs = _run_lengths(pv)
+    if runs is None or runs.size < 2 or runs[0] < 2:
+        return None
+    if np.any(runs[:-1] != runs[0]) or runs[-1] > runs[0]:
+        return None
+    return int(runs[0])
+
+
+def _pixel_labels(ptab: Table, ttab: Table, roles: Roles, pc: str, tc: str) -> bool:
+    """Every other target column holds class labels of the prediction columns."""
+    pex, tex = roles.excluded("pred") | {pc}, roles.excluded("target") | {tc}
+    k = len(default_columns(ptab, pex, allow_text=False))
+    tcols = default_columns(ttab, tex, allow_text=False)
+    return k > 0 and bool(tcols) and all(_class_like(ttab.columns[c], k) for c in tcols)
 
 
 def _same_labels(a: np.ndarray, b: np.ndarray) -> bool:
