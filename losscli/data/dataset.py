@@ -114,7 +114,7 @@ def selectors(
 
 
 @dataclass
-class _Arrays:
+class ChunkArrays:
     """Aligned arrays before the task layout is applied."""
 
     pref: RowRef
@@ -215,7 +215,7 @@ def plan_tables(
     return TablePlan(roles, layout, one_file)
 
 
-def table_arrays(plan: TablePlan, ptab: Table, ttab: Table | None) -> _Arrays:
+def table_arrays(plan: TablePlan, ptab: Table, ttab: Table | None) -> ChunkArrays:
     """Aligned arrays of the planned columns (rows joined on ids or by order)."""
     from losscli.data.align import align_rows
 
@@ -229,7 +229,7 @@ def table_arrays(plan: TablePlan, ptab: Table, ttab: Table | None) -> _Arrays:
     return arr
 
 
-def invalid_cells(plan: TablePlan, arr: _Arrays) -> tuple[np.ndarray, list[Invalid]]:
+def invalid_cells(plan: TablePlan, arr: ChunkArrays) -> tuple[np.ndarray, list[Invalid]]:
     """Rows with a missing or non-finite cell in any used column, and what was found."""
     layout, roles = plan.layout, plan.roles
     items = [Checked(arr.pref, layout.pred_cols, arr.pred)]
@@ -249,14 +249,14 @@ def invalid_cells(plan: TablePlan, arr: _Arrays) -> tuple[np.ndarray, list[Inval
     return scan_invalid(items, arr.n)
 
 
-def _weight_ref(plan: TablePlan, arr: _Arrays) -> RowRef:
+def _weight_ref(plan: TablePlan, arr: ChunkArrays) -> RowRef:
     assert plan.roles.weight is not None
     wref = arr.pref if plan.roles.weight[0] == "pred" else arr.tref
     assert wref is not None
     return wref
 
 
-def drop_rows(arr: _Arrays, bad: np.ndarray) -> int:
+def drop_rows(arr: ChunkArrays, bad: np.ndarray) -> int:
     """Drop the rows of ``bad`` (whole images in long-form segmentation); the count."""
     if arr.groups is not None:
         bad = _whole_groups(arr.groups, bad)
@@ -265,7 +265,7 @@ def drop_rows(arr: _Arrays, bad: np.ndarray) -> int:
     return dropped
 
 
-def check_sample_weights(plan: TablePlan, arr: _Arrays) -> None:
+def check_sample_weights(plan: TablePlan, arr: ChunkArrays) -> None:
     """Sample weights ≥ 0 (not all 0 is a check over the whole input)."""
     if arr.weight is not None and plan.roles.weight is not None:
         check_weights(arr.weight, _weight_ref(plan, arr), plan.roles.weight[1])
@@ -273,7 +273,7 @@ def check_sample_weights(plan: TablePlan, arr: _Arrays) -> None:
 
 def build_dataset(
     plan: TablePlan,
-    arr: _Arrays,
+    arr: ChunkArrays,
     ptab: Table,
     ttab: Table | None,
     *,
@@ -348,7 +348,7 @@ def _whole_groups(groups: np.ndarray, bad: np.ndarray) -> np.ndarray:
 
 def _extract(
     ptab: Table, tsrc: Table, layout: Layout, roles: Any, pref: RowRef, tref: RowRef | None
-) -> _Arrays:
+) -> ChunkArrays:
     pred = pref.take(ptab.matrix(layout.pred_cols, role="a prediction"))
     target: np.ndarray | None = None
     if layout.target_cols and tref is not None:
@@ -357,7 +357,7 @@ def _extract(
             target = tref.take(tsrc.columns[tcols[0]])
         else:
             target = tref.take(tsrc.matrix(tcols, role="a target"))
-    arr = _Arrays(pref, tref, pred, target)
+    arr = ChunkArrays(pref, tref, pred, target)
     if layout.score_col:
         arr.score = pref.take(ptab.numeric(layout.score_col, role="the score"))
     if layout.label_col and tref is not None:
@@ -383,7 +383,7 @@ def _extract(
 
 def _build(
     ds: Dataset,
-    arr: _Arrays,
+    arr: ChunkArrays,
     layout: Layout,
     group_col: str | None,
     task: str,
@@ -415,7 +415,7 @@ def _build(
 
 
 def _regression(
-    ds: Dataset, arr: _Arrays, layout: Layout, decision: Decision, logits: bool | None
+    ds: Dataset, arr: ChunkArrays, layout: Layout, decision: Decision, logits: bool | None
 ) -> None:
     assert arr.target is not None
     _no_input_kind(ds, logits)
@@ -425,7 +425,7 @@ def _regression(
 
 
 def _binary(
-    ds: Dataset, arr: _Arrays, layout: Layout, decision: Decision, logits: bool | None
+    ds: Dataset, arr: ChunkArrays, layout: Layout, decision: Decision, logits: bool | None
 ) -> None:
     assert arr.target is not None and arr.tref is not None
     tcol = layout.target_cols[0]
@@ -445,7 +445,7 @@ def _binary(
 
 
 def _multilabel(
-    ds: Dataset, arr: _Arrays, layout: Layout, decision: Decision, logits: bool | None
+    ds: Dataset, arr: ChunkArrays, layout: Layout, decision: Decision, logits: bool | None
 ) -> None:
     assert arr.target is not None and arr.tref is not None
     ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
@@ -455,7 +455,7 @@ def _multilabel(
 
 
 def _multiclass(
-    ds: Dataset, arr: _Arrays, layout: Layout, decision: Decision, logits: bool | None
+    ds: Dataset, arr: ChunkArrays, layout: Layout, decision: Decision, logits: bool | None
 ) -> None:
     assert arr.target is not None and arr.tref is not None
     pcols, tcol = layout.pred_cols, layout.target_cols[0]
@@ -474,7 +474,7 @@ def _multiclass(
 
 
 def _distribution(
-    ds: Dataset, arr: _Arrays, layout: Layout, decision: Decision, logits: bool | None
+    ds: Dataset, arr: ChunkArrays, layout: Layout, decision: Decision, logits: bool | None
 ) -> None:
     assert arr.target is not None
     if logits:
@@ -495,7 +495,7 @@ def _distribution(
 
 
 def _embedding(
-    ds: Dataset, arr: _Arrays, layout: Layout, decision: Decision, logits: bool | None
+    ds: Dataset, arr: ChunkArrays, layout: Layout, decision: Decision, logits: bool | None
 ) -> None:
     assert arr.target is not None and arr.tref is not None
     tcol = layout.target_cols[0]
@@ -512,7 +512,7 @@ def _embedding(
 
 
 #: How the arrays of each task decided by values are laid out for the kernels.
-_BY_TASK: dict[str, Callable[[Dataset, _Arrays, Layout, Decision, bool | None], None]] = {
+_BY_TASK: dict[str, Callable[[Dataset, ChunkArrays, Layout, Decision, bool | None], None]] = {
     "regression": _regression,
     "binary": _binary,
     "multilabel": _multilabel,
@@ -623,20 +623,20 @@ def _embedding_labels(target: np.ndarray, ref: RowRef | None, col: str) -> np.nd
     return t.astype(np.int64)
 
 
-def _pinned(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None:
+def _pinned(ds: Dataset, arr: ChunkArrays, layout: Layout, logits: bool | None) -> None:
     """Tasks decided by column names: gan, vae, detection, embedding pairs/distance/triplets."""
     ds.task = layout.task or "embedding"
     fill = _PINNED.get(ds.task, _embedding_by_name)
     fill(ds, arr, layout, logits)
 
 
-def _gan(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None:
+def _gan(ds: Dataset, arr: ChunkArrays, layout: Layout, logits: bool | None) -> None:
     _no_input_kind(ds, logits)
     assert arr.target is not None
     ds.pred, ds.target = arr.pred[:, 0], arr.target[:, 0]
 
 
-def _vae(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None:
+def _vae(ds: Dataset, arr: ChunkArrays, layout: Layout, logits: bool | None) -> None:
     _no_input_kind(ds, logits)
     assert arr.target is not None
     if arr.target.dtype == object or arr.target.shape[1] != arr.pred.shape[1]:
@@ -650,7 +650,7 @@ def _vae(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None
     ds.context = {"mu": arr.mu, "logvar": arr.logvar}
 
 
-def _detection(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None:
+def _detection(ds: Dataset, arr: ChunkArrays, layout: Layout, logits: bool | None) -> None:
     assert arr.target is not None and arr.tref is not None
     ds.pred, ds.target = arr.pred, arr.target
     if arr.label is not None:
@@ -664,7 +664,7 @@ def _detection(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -
     _scores(ds, arr.pref, arr.score, logits, [col], what=f"scores (column '{col}')")
 
 
-def _embedding_by_name(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None:
+def _embedding_by_name(ds: Dataset, arr: ChunkArrays, layout: Layout, logits: bool | None) -> None:
     """Embedding triplets, pairs or distances (column names decided the layout)."""
     _no_input_kind(ds, logits)
     ds.task = "embedding"
@@ -686,7 +686,7 @@ def _embedding_by_name(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool |
 
 
 #: How the arrays of each task decided by column names are laid out for the kernels.
-_PINNED: dict[str, Callable[[Dataset, _Arrays, Layout, bool | None], None]] = {
+_PINNED: dict[str, Callable[[Dataset, ChunkArrays, Layout, bool | None], None]] = {
     "gan": _gan,
     "vae": _vae,
     "detection": _detection,
@@ -697,7 +697,7 @@ _PINNED: dict[str, Callable[[Dataset, _Arrays, Layout, bool | None], None]] = {
 
 
 def _segmentation_rows(
-    ds: Dataset, arr: _Arrays, layout: Layout, group_col: str | None, logits: bool | None
+    ds: Dataset, arr: ChunkArrays, layout: Layout, group_col: str | None, logits: bool | None
 ) -> None:
     """Segmentation from tables: long form (--group-col) or one image per row."""
     ds.task = "segmentation"

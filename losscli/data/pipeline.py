@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from losscli.data.dataset import (
+    ChunkArrays,
     Dataset,
     TablePlan,
-    _Arrays,
     build_dataset,
     check_sample_weights,
     drop_rows,
@@ -53,6 +53,7 @@ MAX_WARNINGS = 50
 EVERY_ROW_LOCAL = "--chunk-size 0"
 
 __all__ = [
+    "ChunkArrays",
     "ChunkStep",
     "Inferred",
     "ReadOptions",
@@ -145,7 +146,7 @@ class Totals:
         return out + self.build_warnings
 
 
-def named_binary(ds: Dataset, arr: _Arrays) -> bool:
+def named_binary(ds: Dataset, arr: ChunkArrays) -> bool:
     """Binary targets given as class names (the positive class is decided over all rows)."""
     return ds.task == "binary" and arr.target is not None and arr.target.dtype == object
 
@@ -168,9 +169,9 @@ class ChunkStep:
     drop_invalid: bool
     decision: Inferred | None = None
     every_row: str = EVERY_ROW_LOCAL
-    vet: Callable[[Dataset, _Arrays], None] | None = None
+    vet: Callable[[Dataset, ChunkArrays], None] | None = None
 
-    def arrays(self, ptab: Table, ttab: Table | None, totals: Totals) -> _Arrays | None:
+    def arrays(self, ptab: Table, ttab: Table | None, totals: Totals) -> ChunkArrays | None:
         """Rows aligned, cells checked (invalid rows dropped with --drop-invalid), weights
         ≥ 0; None when no row is left. Counts go into ``totals``."""
         arr = table_arrays(self.plan, ptab, ttab)
@@ -193,7 +194,7 @@ class ChunkStep:
 
     def dataset(
         self,
-        arr: _Arrays,
+        arr: ChunkArrays,
         ptab: Table,
         ttab: Table | None,
         totals: Totals,
@@ -215,7 +216,7 @@ class ChunkStep:
 
     def _first(
         self,
-        arr: _Arrays,
+        arr: ChunkArrays,
         ptab: Table,
         ttab: Table | None,
         totals: Totals,
@@ -254,7 +255,7 @@ def finish_input(totals: Totals, plan: TablePlan, weight_source: str, empty: str
 
 
 def check_consistent(
-    d: Inferred, plan: TablePlan, arr: _Arrays, *, every_row: str = EVERY_ROW_LOCAL
+    d: Inferred, plan: TablePlan, arr: ChunkArrays, *, every_row: str = EVERY_ROW_LOCAL
 ) -> None:
     """A later chunk must fit what the first chunk's values implied."""
     _targets_fit(d, plan, arr, every_row)
@@ -262,7 +263,7 @@ def check_consistent(
         _probabilities_fit(d, plan, arr, every_row)
 
 
-def _targets_fit(d: Inferred, plan: TablePlan, arr: _Arrays, every_row: str) -> None:
+def _targets_fit(d: Inferred, plan: TablePlan, arr: ChunkArrays, every_row: str) -> None:
     """Targets inferred to be 0/1 stay 0/1."""
     t, ref = arr.target, arr.tref
     if not d.task_inferred or d.task not in ("binary", "multilabel"):
@@ -286,7 +287,7 @@ def _targets_fit(d: Inferred, plan: TablePlan, arr: _Arrays, every_row: str) -> 
     )
 
 
-def _probabilities_fit(d: Inferred, plan: TablePlan, arr: _Arrays, every_row: str) -> None:
+def _probabilities_fit(d: Inferred, plan: TablePlan, arr: ChunkArrays, every_row: str) -> None:
     """Scores inferred to be probabilities stay in [0, 1] (and sum to 1 for multiclass)."""
     lay = plan.layout
     if d.task == "detection":

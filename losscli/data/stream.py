@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.data.dataset import Dataset, TablePlan, _Arrays
+from losscli.data.dataset import ChunkArrays, Dataset, TablePlan
 from losscli.data.pipeline import (
     ChunkStep,
     ReadOptions,
@@ -566,7 +566,7 @@ def _check_streamable_plan(plan: TablePlan) -> None:
         raise _NotStreamable(f"{what} losses need every row at once")
 
 
-def _vet_first(ds: Dataset, arr: _Arrays) -> None:
+def _vet_first(ds: Dataset, arr: ChunkArrays) -> None:
     """The first chunk's decisions must be ones that later chunks can follow."""
     if ds.task not in STREAM_TASKS or ds.context.get("layout"):
         raise _NotStreamable(f"{ds.task} losses need every row at once")

@@ -41,6 +41,7 @@ import numpy as np
 from losscli.compute import LossResult, class_counts, rowwise
 from losscli.data import Dataset
 from losscli.data.pipeline import (
+    ChunkArrays,
     ChunkStep,
     ReadOptions,
     Totals,
@@ -473,7 +474,7 @@ class DaskSource(Source):
         return self._summary
 
 
-def _vet(ds: Dataset, arr: Any) -> None:
+def _vet(ds: Dataset, arr: ChunkArrays) -> None:
     """The first partition's decisions must hold for every partition on its own."""
     if named_binary(ds, arr):
         raise UsageError(
