@@ -2,7 +2,9 @@
 
 ``load_dataset(preds, targets, ...)`` reads prediction and target files, aligns their
 rows, checks every used cell, infers the task and whether scores are probabilities or
-logits, and returns a :class:`Dataset` in the layout the loss kernels take.
+logits, and returns a :class:`Dataset` in the layout the loss kernels take. Every read
+(in one piece, in chunks, per Dask partition) runs the one chunk step of
+:mod:`losscli.data.pipeline`.
 """
 
 from __future__ import annotations

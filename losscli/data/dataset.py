@@ -1,10 +1,12 @@
-"""Prediction and target files → a :class:`Dataset` of aligned NumPy arrays.
+"""Tables → the arrays of one chunk → a :class:`Dataset` in the kernels' layout.
 
-``load_dataset`` runs the data layer in one direction:
-read (:mod:`~losscli.data.readers`) → roles and layout (:mod:`~losscli.data.align`,
-:func:`~losscli.data.infer.choose_layout`) → row alignment → missing/non-finite cells
-(:mod:`~losscli.data.validate`) → task and input-kind inference
-(:mod:`~losscli.data.infer`) → arrays in the layout the loss kernels take.
+The pieces of the chunk step (:mod:`losscli.data.pipeline` runs them in order):
+:func:`plan_tables` (roles and layout, decided once per input, :mod:`~losscli.data.align`
+and :func:`~losscli.data.infer.choose_layout`) → :func:`table_arrays` (rows aligned) →
+:func:`invalid_cells` / :func:`drop_rows` (missing and non-finite cells,
+:mod:`~losscli.data.validate`) → :func:`build_dataset` (task and input-kind inference,
+:mod:`~losscli.data.infer`, and the arrays laid out per task). N-d masks take
+:func:`from_tensors`.
 """
 
 from __future__ import annotations

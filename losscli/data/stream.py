@@ -6,14 +6,15 @@ a report says about the whole input (rows, warnings, evidence). Two kinds:
 
 * :class:`StreamSource` — delimited text (csv/tsv/txt, compressed too) aligned by row
   order. pandas' C parser reads every file ``chunk_rows`` rows at a time, in lockstep;
-  the first chunk goes through the data layer exactly as a file read in one piece
-  (:func:`~losscli.data.dataset.plan_tables`, validation, task and input-kind
-  inference), and every later chunk is read with the same plan and decisions: its cells
+  every chunk goes through the one chunk step (:class:`~losscli.data.pipeline.ChunkStep`)
+  as a file read in one piece does: the first plans the columns and infers task and
+  input kind, and every later chunk is read with the same plan and decisions: its cells
   are checked with their source row numbers, and values that contradict what the first
   chunk implied (probabilities leaving [0, 1], binary targets leaving {0, 1}) are a data
   error with a hint to state ``--logits``/``--task``. A row-count mismatch shows when one
   file ends before the other and names both counts.
-* :class:`MemorySource` — one :class:`Dataset` from :func:`load_dataset`: Parquet/npy/npz
+* :class:`MemorySource` — one :class:`Dataset` read in one piece
+  (:func:`~losscli.data.pipeline.read_whole`): Parquet/npy/npz
   (already fast), stdin, globs and directories, id joins, segmentation and embedding,
   and anything asked to be kept whole. When such an input is larger than one chunk, the
   report says so in its warnings ("read in memory: <reason>").
