@@ -361,13 +361,19 @@ def align_rows(ptab: Table, ttab: Table | None, roles: Roles) -> Alignment:
         assert roles.id_pred is not None and roles.id_target is not None
         return join_on_ids(ptab, ttab, roles.id_pred, roles.id_target)
     if ptab.n_rows != ttab.n_rows:
-        raise DataError(
-            f"row counts differ: {ptab.name} has {ptab.n_rows} rows, {ttab.name} has {ttab.n_rows}",
-            hint="rows align by order; add an id column to both files (or pass --id-col) "
-            "to join on it",
-        )
+        raise row_count_error(ptab.name, ptab.n_rows, ttab.name, ttab.n_rows)
     ids = id_values(ptab, roles.id_pred) if roles.id_pred else None
     return Alignment(RowRef(ptab), RowRef(ttab), ids)
+
+
+def row_count_error(
+    pred_name: str, pred_rows: int, target_name: str, target_rows: int
+) -> DataError:
+    """Files aligned by row order hold different numbers of rows."""
+    return DataError(
+        f"row counts differ: {pred_name} has {pred_rows} rows, {target_name} has {target_rows}",
+        hint="rows align by order; add an id column to both files (or pass --id-col) to join on it",
+    )
 
 
 def id_values(table: Table, col: str | None) -> np.ndarray | None:

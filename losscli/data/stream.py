@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from losscli.data.align import row_count_error
 from losscli.data.dataset import ChunkArrays, Dataset, TablePlan
 from losscli.data.pipeline import (
     ChunkStep,
@@ -316,11 +317,7 @@ class _FileChunks:
 
 
 def _mismatch(files: list[_FileChunks], counts: list[int]) -> None:
-    p, t = files[0], files[1]
-    raise DataError(
-        f"row counts differ: {p.fmt.name} has {counts[0]} rows, {t.fmt.name} has {counts[1]}",
-        hint="rows align by order; add an id column to both files (or pass --id-col) to join on it",
-    )
+    raise row_count_error(files[0].fmt.name, counts[0], files[1].fmt.name, counts[1])
 
 
 class _Frames:
