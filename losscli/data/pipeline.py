@@ -28,13 +28,13 @@ from losscli.data.dataset import (
     build_dataset,
     check_sample_weights,
     drop_rows,
-    from_tensors,
     invalid_cells,
     plan_tables,
     selectors,
     table_arrays,
 )
 from losscli.data.infer import rows_off_sum
+from losscli.data.masks import from_tensors
 from losscli.data.readers import Selector, Table, read_table
 from losscli.data.validate import (
     DropTally,
