@@ -429,13 +429,11 @@ def _realign(ds: Any, base: Any) -> None:
     the same target in both (files joined on ids may list the rows in any order). Leaves
     ``ds`` unchanged otherwise; the caller then reports the misalignment."""
     import numpy as np
-    import pandas as pd
 
-    index = pd.Index(ds.row_ids)
-    if not index.is_unique or ds.row_ids.shape != base.row_ids.shape:
-        return
-    pos = index.get_indexer(base.row_ids)
-    if (pos < 0).any():
+    from losscli.data.align import match_ids
+
+    pos = match_ids(ds.row_ids, base.row_ids)
+    if pos is None:
         return
     n = ds.n_samples
     target = ds.target[pos] if ds.target is not None else None

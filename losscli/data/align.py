@@ -195,51 +195,59 @@ def resolve_roles(
 ) -> Roles:
     """Locate the id, weight and group columns (``ttab is ptab`` in one-file mode)."""
     roles = Roles()
-    two_files = ttab is not None and ttab is not ptab
+    other = ttab if ttab is not None and ttab is not ptab else None
     if id_col is not None:
-        pc = find_column(ptab, id_col)
-        if pc is None:
-            raise unknown_column(id_col, [ptab], "--id-col")
-        roles.id_pred = pc
-        if two_files:
-            assert ttab is not None
-            tc = find_column(ttab, id_col)
-            if tc is None:
-                raise unknown_column(id_col, [ttab], "--id-col")
-            roles.id_target = tc
-            roles.evidence.append(f"rows are joined on the id column '{pc}' (--id-col)")
+        _given_id(roles, id_col, ptab, other)
     else:
-        pc = find_column(ptab, ID_NAME)
-        tc = find_column(ttab, ID_NAME) if two_files and ttab is not None else None
-        if pc is not None and tc is not None:
-            roles.id_pred, roles.id_target = pc, tc
-            roles.evidence.append(
-                f"both files have an '{pc}' column, so rows are joined on it instead of by order"
-            )
-        elif pc is not None:
-            roles.id_pred = pc
-            if two_files:
-                assert ttab is not None
-                roles.warnings.append(
-                    f"{ptab.name} has an '{pc}' column but {ttab.name} has none: "
-                    "rows align by order"
-                )
-        elif tc is not None and ttab is not None:
-            roles.id_target = tc
-            roles.warnings.append(
-                f"{ttab.name} has an '{tc}' column but {ptab.name} has none: rows align by order"
-            )
+        _found_ids(roles, ptab, other)
     if weight_col is not None:
         roles.weight = _locate(weight_col, ptab, ttab, "--weight-col")
     if group_col is not None:
         roles.group = _locate(group_col, ptab, ttab, "--group-col")
-    if two_files and ttab is not None:
+    if other is not None:
         for role in (roles.weight, roles.group):
             if role is not None and role[0] == "pred":
-                other = find_column(ttab, role[1])
-                if other is not None:
-                    roles.mirrors.append(("target", other))
+                mirror = find_column(other, role[1])
+                if mirror is not None:
+                    roles.mirrors.append(("target", mirror))
     return roles
+
+
+def _given_id(roles: Roles, id_col: str, ptab: Table, ttab: Table | None) -> None:
+    """--id-col: in the predictions, and in the targets when they are another file."""
+    pc = find_column(ptab, id_col)
+    if pc is None:
+        raise unknown_column(id_col, [ptab], "--id-col")
+    roles.id_pred = pc
+    if ttab is None:
+        return
+    tc = find_column(ttab, id_col)
+    if tc is None:
+        raise unknown_column(id_col, [ttab], "--id-col")
+    roles.id_target = tc
+    roles.evidence.append(f"rows are joined on the id column '{pc}' (--id-col)")
+
+
+def _found_ids(roles: Roles, ptab: Table, ttab: Table | None) -> None:
+    """Columns named id: joined on when both files have one, else a warning."""
+    pc = find_column(ptab, ID_NAME)
+    tc = find_column(ttab, ID_NAME) if ttab is not None else None
+    if pc is not None and tc is not None:
+        roles.id_pred, roles.id_target = pc, tc
+        roles.evidence.append(
+            f"both files have an '{pc}' column, so rows are joined on it instead of by order"
+        )
+    elif pc is not None:
+        roles.id_pred = pc
+        if ttab is not None:
+            roles.warnings.append(
+                f"{ptab.name} has an '{pc}' column but {ttab.name} has none: rows align by order"
+            )
+    elif tc is not None and ttab is not None:
+        roles.id_target = tc
+        roles.warnings.append(
+            f"{ttab.name} has an '{tc}' column but {ptab.name} has none: rows align by order"
+        )
 
 
 #: Column names taken for the image id of long-form segmentation pixel rows when both
@@ -262,26 +270,37 @@ def infer_group(ptab: Table, ttab: Table, roles: Roles) -> tuple[str, str, str] 
         pc, tc = find_column(ptab, name), find_column(ttab, name)
         if pc is None or tc is None or pc == roles.id_pred or tc == roles.id_target:
             continue
-        pv, tv = ptab.columns.get(pc), ttab.columns.get(tc)
-        if pv is None or tv is None or not _same_labels(pv, tv):
-            continue
-        runs = _run_lengths(pv)
-        if runs is None or runs.size < 2 or runs[0] < 2:
-            continue
-        if np.any(runs[:-1] != runs[0]) or runs[-1] > runs[0]:
-            continue
-        pex, tex = roles.excluded("pred") | {pc}, roles.excluded("target") | {tc}
-        k = len(default_columns(ptab, pex, allow_text=False))
-        tcols = default_columns(ttab, tex, allow_text=False)
-        if k == 0 or not tcols or not all(_class_like(ttab.columns[c], k) for c in tcols):
+        run = _image_run(ptab.columns.get(pc), ttab.columns.get(tc))
+        if run is None or not _pixel_labels(ptab, ttab, roles, pc, tc):
             continue
         ev = (
-            f"both files have the same '{pc}' column, in runs of {int(runs[0])} rows "
+            f"both files have the same '{pc}' column, in runs of {run} rows "
             f"→ it names the image of long-form segmentation pixel rows (--group-col {pc}); "
             "pass --task regression or binary to read every row as a sample instead"
         )
         return pc, tc, ev
     return None
+
+
+def _image_run(pv: np.ndarray | None, tv: np.ndarray | None) -> int | None:
+    """Rows per image when both columns hold the same ids in runs of one length ≥ 2
+    (the last may be shorter); else None."""
+    if pv is None or tv is None or not _same_labels(pv, tv):
+        return None
+    runs = _run_lengths(pv)
+    if runs is None or runs.size < 2 or runs[0] < 2:
+        return None
+    if np.any(runs[:-1] != runs[0]) or runs[-1] > runs[0]:
+        return None
+    return int(runs[0])
+
+
+def _pixel_labels(ptab: Table, ttab: Table, roles: Roles, pc: str, tc: str) -> bool:
+    """Every other target column holds class labels of the prediction columns."""
+    pex, tex = roles.excluded("pred") | {pc}, roles.excluded("target") | {tc}
+    k = len(default_columns(ptab, pex, allow_text=False))
+    tcols = default_columns(ttab, tex, allow_text=False)
+    return k > 0 and bool(tcols) and all(_class_like(ttab.columns[c], k) for c in tcols)
 
 
 def _same_labels(a: np.ndarray, b: np.ndarray) -> bool:
@@ -342,13 +361,19 @@ def align_rows(ptab: Table, ttab: Table | None, roles: Roles) -> Alignment:
         assert roles.id_pred is not None and roles.id_target is not None
         return join_on_ids(ptab, ttab, roles.id_pred, roles.id_target)
     if ptab.n_rows != ttab.n_rows:
-        raise DataError(
-            f"row counts differ: {ptab.name} has {ptab.n_rows} rows, {ttab.name} has {ttab.n_rows}",
-            hint="rows align by order; add an id column to both files (or pass --id-col) "
-            "to join on it",
-        )
+        raise row_count_error(ptab.name, ptab.n_rows, ttab.name, ttab.n_rows)
     ids = id_values(ptab, roles.id_pred) if roles.id_pred else None
     return Alignment(RowRef(ptab), RowRef(ttab), ids)
+
+
+def row_count_error(
+    pred_name: str, pred_rows: int, target_name: str, target_rows: int
+) -> DataError:
+    """Files aligned by row order hold different numbers of rows."""
+    return DataError(
+        f"row counts differ: {pred_name} has {pred_rows} rows, {target_name} has {target_rows}",
+        hint="rows align by order; add an id column to both files (or pass --id-col) to join on it",
+    )
 
 
 def id_values(table: Table, col: str | None) -> np.ndarray | None:
@@ -409,6 +434,24 @@ def _fmt_ids(values: Sequence[object]) -> str:
     return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 
 
+def id_positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Position in ``ids`` (unique) of each id of ``wanted``; -1 where it is missing."""
+    import pandas as pd
+
+    return np.asarray(pd.Index(ids).get_indexer(wanted), dtype=np.int64)
+
+
+def match_ids(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
+    """The order that puts ``ids`` in the order of ``wanted`` (``ids[pos] == wanted``),
+    when both hold the same unique ids; None otherwise."""
+    import pandas as pd
+
+    if ids.shape != wanted.shape or not pd.Index(ids).is_unique:
+        return None
+    pos = id_positions(ids, wanted)
+    return None if (pos < 0).any() else pos
+
+
 def join_on_ids(ptab: Table, ttab: Table, pcol: str, tcol: str) -> Alignment:
     """Targets reordered to the prediction rows by id; every id must match exactly once."""
     import pandas as pd
@@ -434,10 +477,9 @@ def join_on_ids(ptab: Table, ttab: Table, pcol: str, tcol: str) -> Alignment:
                 f"'{col}': " + "; ".join(parts),
                 hint="ids must be unique to join the files; remove the repeated rows",
             )
-    tindex = pd.Index(tid)
-    target_pos = tindex.get_indexer(pid)
+    target_pos = id_positions(tid, pid)
     lost = np.flatnonzero(target_pos < 0)
-    extra = np.flatnonzero(pd.Index(pid).get_indexer(tid) < 0)
+    extra = np.flatnonzero(id_positions(pid, tid) < 0)
     if lost.size or extra.size:
         parts = []
         if lost.size:
@@ -479,35 +521,7 @@ def class_indices(
     names = [str(c) for c in class_names]
     k = len(names)
     if labels.dtype == object:
-        lookup = {n: i for i, n in enumerate(names)}
-        lookup_ci = {n.lower(): i for i, n in enumerate(names)}
-        out = np.empty(labels.shape[0], dtype=np.int64)
-        bad: list[int] = []
-        for i, v in enumerate(labels):
-            key = "" if v is None else str(v).strip()
-            j = lookup.get(key)
-            if j is None:
-                j = lookup_ci.get(key.lower())
-            if j is None:
-                j = _integer_name(key, lookup)
-            if j is None:
-                bad.append(i)
-                out[i] = -1
-            else:
-                out[i] = j
-        if bad:
-            first = str(labels[bad[0]])
-            unknown = list(dict.fromkeys(str(labels[b]) for b in bad))
-            hint = did_you_mean(first, names)
-            raise DataError(
-                f"{ref.name}: column '{column}': unknown class name"
-                f"{'s' if len(unknown) > 1 else ''} {_fmt_ids(unknown[:5])} at "
-                f"{ref.phrase(bad[:5], total=len(bad))}",
-                hint=(hint + " " if hint else "")
-                + "class names must match the prediction columns: "
-                + ", ".join(names[:20]),
-            )
-        return out, "class names matching the prediction columns"
+        return _named_classes(labels, names, ref, column)
     vals = labels.astype(np.float64, copy=False)
     integral = vals == np.round(vals)
     bad_idx = np.flatnonzero(~integral)
@@ -518,17 +532,7 @@ def class_indices(
             hint=f"multiclass targets are class indices 0..{k - 1}, class names, or one-hot columns",
         )
     if all(_is_int_text(n) for n in names) and [int(n) for n in names] != list(range(k)):
-        lookup = {int(n): i for i, n in enumerate(names)}
-        ints = vals.astype(np.int64)
-        out = np.fromiter((lookup.get(int(v), -1) for v in ints), dtype=np.int64, count=ints.size)
-        bad_idx = np.flatnonzero(out < 0)
-        if bad_idx.size:
-            raise DataError(
-                f"{ref.name}: column '{column}': label {ints[bad_idx[0]]} at "
-                f"{ref.phrase(bad_idx[:5], total=bad_idx.size)} is not one of the classes",
-                hint="the prediction columns name the classes: " + ", ".join(names[:20]),
-            )
-        return out, "integer labels matching the prediction column names"
+        return _integer_named_classes(vals.astype(np.int64), names, ref, column)
     ints = vals.astype(np.int64)
     bad_idx = np.flatnonzero((ints < 0) | (ints >= k))
     if bad_idx.size:
@@ -539,6 +543,55 @@ def class_indices(
             hint="class indices count from 0 and there must be one prediction column per class",
         )
     return ints, "class indices"
+
+
+def _named_classes(
+    labels: np.ndarray, names: list[str], ref: RowRef, column: str
+) -> tuple[np.ndarray, str]:
+    """Text labels → indices of the prediction columns they name (case-insensitive)."""
+    lookup = {n: i for i, n in enumerate(names)}
+    lookup_ci = {n.lower(): i for i, n in enumerate(names)}
+    out = np.empty(labels.shape[0], dtype=np.int64)
+    bad: list[int] = []
+    for i, v in enumerate(labels):
+        key = "" if v is None else str(v).strip()
+        j = lookup.get(key)
+        if j is None:
+            j = lookup_ci.get(key.lower())
+        if j is None:
+            j = _integer_name(key, lookup)
+        if j is None:
+            bad.append(i)
+        out[i] = -1 if j is None else j
+    if bad:
+        first = str(labels[bad[0]])
+        unknown = list(dict.fromkeys(str(labels[b]) for b in bad))
+        hint = did_you_mean(first, names)
+        raise DataError(
+            f"{ref.name}: column '{column}': unknown class name"
+            f"{'s' if len(unknown) > 1 else ''} {_fmt_ids(unknown[:5])} at "
+            f"{ref.phrase(bad[:5], total=len(bad))}",
+            hint=(hint + " " if hint else "")
+            + "class names must match the prediction columns: "
+            + ", ".join(names[:20]),
+        )
+    return out, "class names matching the prediction columns"
+
+
+def _integer_named_classes(
+    ints: np.ndarray, names: list[str], ref: RowRef, column: str
+) -> tuple[np.ndarray, str]:
+    """Integer labels → indices of the prediction columns named by those integers."""
+    lookup = {int(n): i for i, n in enumerate(names)}
+    out = np.fromiter((lookup.get(int(v), -1) for v in ints), dtype=np.int64, count=ints.size)
+    bad_idx = np.flatnonzero(out < 0)
+    if bad_idx.size:
+        raise DataError(
+            f"{ref.name}: column '{column}': label {ints[bad_idx[0]]} at "
+            f"{ref.phrase(bad_idx[:5], total=bad_idx.size)} is not one of the classes",
+            hint="the prediction columns name the classes: " + ", ".join(names[:20]),
+        )
+    return out, "integer labels matching the prediction column names"
 
 
 def _is_int_text(s: str) -> bool:

@@ -1,16 +1,18 @@
-"""Prediction and target files → a :class:`Dataset` of aligned NumPy arrays.
+"""Tables → the arrays of one chunk → a :class:`Dataset` in the kernels' layout.
 
-``load_dataset`` runs the data layer in one direction:
-read (:mod:`~losscli.data.readers`) → roles and layout (:mod:`~losscli.data.align`,
-:func:`~losscli.data.infer.choose_layout`) → row alignment → missing/non-finite cells
-(:mod:`~losscli.data.validate`) → task and input-kind inference
-(:mod:`~losscli.data.infer`) → arrays in the layout the loss kernels take.
+The pieces of the chunk step (:mod:`losscli.data.pipeline` runs them in order):
+:func:`plan_tables` (roles and layout, decided once per input, :mod:`~losscli.data.align`
+and :func:`~losscli.data.infer.choose_layout`) → :func:`table_arrays` (rows aligned) →
+:func:`invalid_cells` / :func:`drop_rows` (missing and non-finite cells,
+:mod:`~losscli.data.validate`) → :func:`build_dataset` (task and input-kind inference,
+:mod:`~losscli.data.infer`, and the arrays laid out per task). N-d masks are read by
+:mod:`losscli.data.masks`.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,33 +31,25 @@ from losscli.data.align import (
     resolve_roles,
 )
 from losscli.data.infer import (
+    Decision,
     Layout,
     choose_layout,
     infer_input_kind,
     infer_task,
-    percent_hint,
-    percent_like,
-    sum_tolerance,
+    rows_off_sum,
 )
-from losscli.data.readers import Selector, Table, read_table
+from losscli.data.readers import Selector, Table
 from losscli.data.validate import (
     Checked,
-    DropTally,
     Invalid,
-    all_invalid_error,
     check_binary_targets,
     check_probabilities,
     check_unit_interval,
     check_weights,
     check_zero_one,
-    invalid_error,
     scan_invalid,
 )
-from losscli.errors import DataError, UsageError, unknown_name
-from losscli.registry._base import TASKS
-
-#: Tasks whose predictions are scores (probabilities or logits).
-SCORE_TASKS = ("binary", "multilabel", "multiclass", "segmentation", "detection")
+from losscli.errors import DataError, UsageError
 
 
 @dataclass
@@ -99,7 +93,7 @@ def _selector(patterns: Sequence[str]) -> Selector:
 _SIDE_COLUMNS = ("score", "mu_*", "mu[0-9]*", "logvar_*", "logvar[0-9]*", ID_NAME)
 
 
-def _selectors(
+def selectors(
     one_file: bool,
     pred_cols: Sequence[str],
     target_cols: Sequence[str],
@@ -116,75 +110,11 @@ def _selectors(
     return sel_p, sel_t
 
 
-# --------------------------------------------------------------------------- entry point
-
-
-def load_dataset(
-    preds: str,
-    targets: str | None = None,
-    *,
-    task: str = "auto",
-    pred_cols: Sequence[str] = (),
-    target_cols: Sequence[str] = (),
-    id_col: str | None = None,
-    group_col: str | None = None,
-    weight_col: str | None = None,
-    logits: bool | None = None,
-    drop_invalid: bool = False,
-) -> Dataset:
-    """Load prediction (and target) files into a :class:`Dataset`.
-
-    ``targets`` None: the predictions file holds the targets too (``--target-col``, or a
-    column named target/y/label; an ``.npz`` with pred and target arrays), or the task
-    has none (gan, embedding triplets). ``logits`` True/False forces the input kind;
-    None infers it. ``drop_invalid`` drops rows with missing or non-finite cells from
-    both sides (and says so in ``warnings``) instead of failing.
-    """
-    task = (task or "auto").strip().lower()
-    if task != "auto" and task not in TASKS:
-        raise unknown_name("task", task, ("auto", *TASKS))
-    if preds == "-" and targets == "-":
-        raise UsageError(
-            "at most one input may be '-' (standard input)",
-            hint="save one of them to a file",
-        )
-    pred_cols = (pred_cols,) if isinstance(pred_cols, str) else tuple(pred_cols)
-    target_cols = (target_cols,) if isinstance(target_cols, str) else tuple(target_cols)
-    role_names = [c for c in (id_col, group_col, weight_col) if c]
-    sel_p, sel_t = _selectors(targets is None, pred_cols, target_cols, role_names)
-
-    ptab = read_table(preds, select=sel_p, role="predictions")
-    ttab: Table | None = None
-    if targets is not None:
-        ttab = read_table(targets, select=sel_t, role="targets")
-    elif ptab.companion is not None:
-        ttab = ptab.companion
-    evidence = list(ptab.notes) + (list(ttab.notes) if ttab is not None else [])
-    warnings = list(ptab.warnings) + (list(ttab.warnings) if ttab is not None else [])
-
-    if ptab.tensor is not None or (ttab is not None and ttab.tensor is not None):
-        return _from_tensors(ptab, ttab, task, logits, drop_invalid, evidence, warnings)
-    return _from_tables(
-        ptab,
-        ttab,
-        task=task,
-        pred_cols=pred_cols,
-        target_cols=target_cols,
-        id_col=id_col,
-        group_col=group_col,
-        weight_col=weight_col,
-        logits=logits,
-        drop_invalid=drop_invalid,
-        evidence=evidence,
-        warnings=warnings,
-    )
-
-
 # --------------------------------------------------------------------------- tables
 
 
 @dataclass
-class _Arrays:
+class ChunkArrays:
     """Aligned arrays before the task layout is applied."""
 
     pref: RowRef
@@ -285,7 +215,7 @@ def plan_tables(
     return TablePlan(roles, layout, one_file)
 
 
-def table_arrays(plan: TablePlan, ptab: Table, ttab: Table | None) -> _Arrays:
+def table_arrays(plan: TablePlan, ptab: Table, ttab: Table | None) -> ChunkArrays:
     """Aligned arrays of the planned columns (rows joined on ids or by order)."""
     from losscli.data.align import align_rows
 
@@ -299,7 +229,7 @@ def table_arrays(plan: TablePlan, ptab: Table, ttab: Table | None) -> _Arrays:
     return arr
 
 
-def invalid_cells(plan: TablePlan, arr: _Arrays) -> tuple[np.ndarray, list[Invalid]]:
+def invalid_cells(plan: TablePlan, arr: ChunkArrays) -> tuple[np.ndarray, list[Invalid]]:
     """Rows with a missing or non-finite cell in any used column, and what was found."""
     layout, roles = plan.layout, plan.roles
     items = [Checked(arr.pref, layout.pred_cols, arr.pred)]
@@ -319,14 +249,14 @@ def invalid_cells(plan: TablePlan, arr: _Arrays) -> tuple[np.ndarray, list[Inval
     return scan_invalid(items, arr.n)
 
 
-def _weight_ref(plan: TablePlan, arr: _Arrays) -> RowRef:
+def _weight_ref(plan: TablePlan, arr: ChunkArrays) -> RowRef:
     assert plan.roles.weight is not None
     wref = arr.pref if plan.roles.weight[0] == "pred" else arr.tref
     assert wref is not None
     return wref
 
 
-def drop_rows(arr: _Arrays, bad: np.ndarray) -> int:
+def drop_rows(arr: ChunkArrays, bad: np.ndarray) -> int:
     """Drop the rows of ``bad`` (whole images in long-form segmentation); the count."""
     if arr.groups is not None:
         bad = _whole_groups(arr.groups, bad)
@@ -335,20 +265,15 @@ def drop_rows(arr: _Arrays, bad: np.ndarray) -> int:
     return dropped
 
 
-def check_sample_weights(plan: TablePlan, arr: _Arrays, *, require_positive: bool = True) -> None:
-    """Sample weights ≥ 0 (and, over the whole input, not all 0)."""
+def check_sample_weights(plan: TablePlan, arr: ChunkArrays) -> None:
+    """Sample weights ≥ 0 (not all 0 is a check over the whole input)."""
     if arr.weight is not None and plan.roles.weight is not None:
-        check_weights(
-            arr.weight,
-            _weight_ref(plan, arr),
-            plan.roles.weight[1],
-            require_positive=require_positive,
-        )
+        check_weights(arr.weight, _weight_ref(plan, arr), plan.roles.weight[1])
 
 
 def build_dataset(
     plan: TablePlan,
-    arr: _Arrays,
+    arr: ChunkArrays,
     ptab: Table,
     ttab: Table | None,
     *,
@@ -405,52 +330,6 @@ def build_dataset(
     return ds
 
 
-def _from_tables(
-    ptab: Table,
-    ttab: Table | None,
-    *,
-    task: str,
-    pred_cols: Sequence[str],
-    target_cols: Sequence[str],
-    id_col: str | None,
-    group_col: str | None,
-    weight_col: str | None,
-    logits: bool | None,
-    drop_invalid: bool,
-    evidence: list[str],
-    warnings: list[str],
-) -> Dataset:
-    plan = plan_tables(
-        ptab,
-        ttab,
-        task=task,
-        pred_cols=pred_cols,
-        target_cols=target_cols,
-        id_col=id_col,
-        group_col=group_col,
-        weight_col=weight_col,
-    )
-    evidence.extend(plan.roles.evidence)
-    warnings.extend(plan.roles.warnings)
-    evidence.extend(plan.layout.evidence)
-    arr = table_arrays(plan, ptab, ttab)
-
-    # Missing / non-finite cells, in every used column.
-    bad, found = invalid_cells(plan, arr)
-    if found:
-        if not drop_invalid:
-            raise invalid_error(found)
-        total = arr.n
-        dropped = drop_rows(arr, bad)
-        if arr.n == 0:
-            raise all_invalid_error(found)
-        warnings.append(DropTally().add(found).warning(dropped, total))
-    check_sample_weights(plan, arr)
-    return build_dataset(
-        plan, arr, ptab, ttab, task=task, logits=logits, evidence=evidence, warnings=warnings
-    )
-
-
 def _used(*groups: Sequence[str]) -> list[str]:
     out: list[str] = []
     for g in groups:
@@ -469,7 +348,7 @@ def _whole_groups(groups: np.ndarray, bad: np.ndarray) -> np.ndarray:
 
 def _extract(
     ptab: Table, tsrc: Table, layout: Layout, roles: Any, pref: RowRef, tref: RowRef | None
-) -> _Arrays:
+) -> ChunkArrays:
     pred = pref.take(ptab.matrix(layout.pred_cols, role="a prediction"))
     target: np.ndarray | None = None
     if layout.target_cols and tref is not None:
@@ -478,7 +357,7 @@ def _extract(
             target = tref.take(tsrc.columns[tcols[0]])
         else:
             target = tref.take(tsrc.matrix(tcols, role="a target"))
-    arr = _Arrays(pref, tref, pred, target)
+    arr = ChunkArrays(pref, tref, pred, target)
     if layout.score_col:
         arr.score = pref.take(ptab.numeric(layout.score_col, role="the score"))
     if layout.label_col and tref is not None:
@@ -504,7 +383,7 @@ def _extract(
 
 def _build(
     ds: Dataset,
-    arr: _Arrays,
+    arr: ChunkArrays,
     layout: Layout,
     group_col: str | None,
     task: str,
@@ -529,78 +408,118 @@ def _build(
     ds.evidence.extend(decision.evidence)
     ds.warnings.extend(decision.warnings)
     ds.task = decision.task
+    fill = _BY_TASK.get(decision.task)
+    if fill is None:  # pragma: no cover
+        raise DataError(f"task '{decision.task}' cannot be read from tables")
+    fill(ds, arr, layout, decision, logits)
+
+
+def _regression(
+    ds: Dataset, arr: ChunkArrays, layout: Layout, decision: Decision, logits: bool | None
+) -> None:
+    assert arr.target is not None
+    _no_input_kind(ds, logits)
+    ds.pred = arr.pred[:, 0] if arr.pred.shape[1] == 1 else arr.pred
+    t = arr.target
+    ds.target = t[:, 0] if t.shape[1] == 1 else _matched_order(t, layout, ds)
+
+
+def _binary(
+    ds: Dataset, arr: ChunkArrays, layout: Layout, decision: Decision, logits: bool | None
+) -> None:
+    assert arr.target is not None and arr.tref is not None
     tcol = layout.target_cols[0]
+    ds.pred = arr.pred[:, 0]
+    if decision.target_form == "positive":
+        ds.target = np.fromiter(
+            (1.0 if str(v) == decision.positive else 0.0 for v in arr.target),
+            dtype=np.float64,
+            count=arr.n,
+        )
+    else:
+        ds.target = _binary_labels(ds, arr.target[:, 0], tcol)
+        check_binary_targets(
+            ds.target, arr.tref, [tcol], "binary", hint=_two_labels_hint(ds.target)
+        )
+    _scores(ds, arr.pref, ds.pred, logits, layout.pred_cols)
+
+
+def _multilabel(
+    ds: Dataset, arr: ChunkArrays, layout: Layout, decision: Decision, logits: bool | None
+) -> None:
+    assert arr.target is not None and arr.tref is not None
+    ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
+    check_binary_targets(ds.target, arr.tref, layout.target_cols, "multilabel")
+    ds.class_names = list(layout.pred_cols)
+    _scores(ds, arr.pref, ds.pred, logits, layout.pred_cols)
+
+
+def _multiclass(
+    ds: Dataset, arr: ChunkArrays, layout: Layout, decision: Decision, logits: bool | None
+) -> None:
+    assert arr.target is not None and arr.tref is not None
+    pcols, tcol = layout.pred_cols, layout.target_cols[0]
+    ds.pred = arr.pred
+    ds.class_names = list(pcols)
+    if decision.target_form == "onehot":
+        tgt = _matched_order(arr.target, layout, ds)
+        ds.target = one_hot_indices(tgt, arr.tref, layout.target_cols)
+    else:
+        labels = arr.target if arr.target.dtype == object else arr.target[:, 0]
+        ds.target, how = class_indices(labels, pcols, arr.tref, tcol)
+        said = ds.task_inferred and how.startswith("class names")
+        if how != "class indices" and not said:
+            ds.evidence.append(f"targets (column '{tcol}') read as {how}")
+    _scores(ds, arr.pref, ds.pred, logits, pcols)
+
+
+def _distribution(
+    ds: Dataset, arr: ChunkArrays, layout: Layout, decision: Decision, logits: bool | None
+) -> None:
+    assert arr.target is not None
+    if logits:
+        raise UsageError(
+            "--logits does not apply to distribution: predictions are distributions",
+            hint="drop --logits (apply a softmax to logits first)",
+        )
     pcols = layout.pred_cols
-    if decision.task == "regression":
-        _no_input_kind(ds, logits)
-        ds.pred = arr.pred[:, 0] if arr.pred.shape[1] == 1 else arr.pred
-        t = arr.target
-        ds.target = t[:, 0] if t.shape[1] == 1 else _matched_order(t, layout, ds)
-        return
-    if decision.task == "binary":
+    ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
+    ds.class_names = list(pcols)
+    # rows of a distribution are probabilities by definition: inferred unless --probs
+    ds.input_kind, ds.input_kind_inferred = "probabilities", logits is None
+    if logits is None:
+        ds.evidence.append("distribution predictions are probabilities by definition")
+    if not ds.task_inferred:
+        _check_distribution(ds.pred, arr.pref, pcols, "predictions")
+        _check_distribution(ds.target, arr.tref, layout.target_cols, "targets")
+
+
+def _embedding(
+    ds: Dataset, arr: ChunkArrays, layout: Layout, decision: Decision, logits: bool | None
+) -> None:
+    assert arr.target is not None and arr.tref is not None
+    tcol = layout.target_cols[0]
+    _no_input_kind(ds, logits)
+    if decision.embedding == "distance":
         ds.pred = arr.pred[:, 0]
-        if decision.target_form == "positive":
-            ds.target = np.fromiter(
-                (1.0 if str(v) == decision.positive else 0.0 for v in arr.target),
-                dtype=np.float64,
-                count=arr.n,
-            )
-        else:
-            ds.target = _binary_labels(ds, arr.target[:, 0], tcol)
-            check_binary_targets(
-                ds.target, arr.tref, [tcol], "binary", hint=_two_labels_hint(ds.target)
-            )
-        _scores(ds, arr.pref, ds.pred, logits, pcols)
+        ds.target = arr.target[:, 0]
+        check_zero_one(ds.target, arr.tref, tcol, what="similarity target")
+        ds.context = {"layout": "distance"}
         return
-    if decision.task == "multilabel":
-        ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
-        check_binary_targets(ds.target, arr.tref, layout.target_cols, "multilabel")
-        ds.class_names = list(pcols)
-        _scores(ds, arr.pref, ds.pred, logits, pcols)
-        return
-    if decision.task == "multiclass":
-        ds.pred = arr.pred
-        ds.class_names = list(pcols)
-        if decision.target_form == "onehot":
-            tgt = _matched_order(arr.target, layout, ds)
-            ds.target = one_hot_indices(tgt, arr.tref, layout.target_cols)
-        else:
-            labels = arr.target if arr.target.dtype == object else arr.target[:, 0]
-            ds.target, how = class_indices(labels, pcols, arr.tref, tcol)
-            said = ds.task_inferred and how.startswith("class names")
-            if how != "class indices" and not said:
-                ds.evidence.append(f"targets (column '{tcol}') read as {how}")
-        _scores(ds, arr.pref, ds.pred, logits, pcols)
-        return
-    if decision.task == "distribution":
-        if logits:
-            raise UsageError(
-                "--logits does not apply to distribution: predictions are distributions",
-                hint="drop --logits (apply a softmax to logits first)",
-            )
-        ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
-        ds.class_names = list(pcols)
-        # rows of a distribution are probabilities by definition: inferred unless --probs
-        ds.input_kind, ds.input_kind_inferred = "probabilities", logits is None
-        if logits is None:
-            ds.evidence.append("distribution predictions are probabilities by definition")
-        if not ds.task_inferred:
-            _check_distribution(ds.pred, arr.pref, pcols, "predictions")
-            _check_distribution(ds.target, arr.tref, layout.target_cols, "targets")
-        return
-    if decision.task == "embedding":
-        _no_input_kind(ds, logits)
-        if decision.embedding == "distance":
-            ds.pred = arr.pred[:, 0]
-            ds.target = arr.target[:, 0]
-            check_zero_one(ds.target, arr.tref, tcol, what="similarity target")
-            ds.context = {"layout": "distance"}
-            return
-        ds.pred = arr.pred
-        ds.target = _embedding_labels(arr.target, arr.tref, tcol)
-        ds.context = {"layout": "labels"}
-        return
-    raise DataError(f"task '{decision.task}' cannot be read from tables")  # pragma: no cover
+    ds.pred = arr.pred
+    ds.target = _embedding_labels(arr.target, arr.tref, tcol)
+    ds.context = {"layout": "labels"}
+
+
+#: How the arrays of each task decided by values are laid out for the kernels.
+_BY_TASK: dict[str, Callable[[Dataset, ChunkArrays, Layout, Decision, bool | None], None]] = {
+    "regression": _regression,
+    "binary": _binary,
+    "multilabel": _multilabel,
+    "multiclass": _multiclass,
+    "distribution": _distribution,
+    "embedding": _embedding,
+}
 
 
 def _binary_labels(ds: Dataset, t: np.ndarray, col: str) -> np.ndarray:
@@ -678,8 +597,7 @@ def _check_distribution(
         what=f"distribution {what}",
         hint="rows must be probability distributions",
     )
-    err = np.abs(values.sum(axis=1) - 1.0)
-    bad = np.flatnonzero(err > sum_tolerance(values.shape[1]))
+    bad = rows_off_sum(values)
     if bad.size:
         raise DataError(
             f"{ref.name}: distribution {what} must sum to 1 per row; "
@@ -705,42 +623,49 @@ def _embedding_labels(target: np.ndarray, ref: RowRef | None, col: str) -> np.nd
     return t.astype(np.int64)
 
 
-def _pinned(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> None:
+def _pinned(ds: Dataset, arr: ChunkArrays, layout: Layout, logits: bool | None) -> None:
     """Tasks decided by column names: gan, vae, detection, embedding pairs/distance/triplets."""
     ds.task = layout.task or "embedding"
-    if ds.task == "gan":
+    fill = _PINNED.get(ds.task, _embedding_by_name)
+    fill(ds, arr, layout, logits)
+
+
+def _gan(ds: Dataset, arr: ChunkArrays, layout: Layout, logits: bool | None) -> None:
+    _no_input_kind(ds, logits)
+    assert arr.target is not None
+    ds.pred, ds.target = arr.pred[:, 0], arr.target[:, 0]
+
+
+def _vae(ds: Dataset, arr: ChunkArrays, layout: Layout, logits: bool | None) -> None:
+    _no_input_kind(ds, logits)
+    assert arr.target is not None
+    if arr.target.dtype == object or arr.target.shape[1] != arr.pred.shape[1]:
+        m = 1 if arr.target.dtype == object else arr.target.shape[1]
+        raise DataError(
+            f"vae: {arr.pred.shape[1]} reconstruction columns ({', '.join(layout.pred_cols[:6])}) "
+            f"but {m} target columns ({', '.join(layout.target_cols[:6])})",
+            hint="the targets are the original inputs, one column per reconstructed feature",
+        )
+    ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
+    ds.context = {"mu": arr.mu, "logvar": arr.logvar}
+
+
+def _detection(ds: Dataset, arr: ChunkArrays, layout: Layout, logits: bool | None) -> None:
+    assert arr.target is not None and arr.tref is not None
+    ds.pred, ds.target = arr.pred, arr.target
+    if arr.label is not None:
+        check_zero_one(arr.label, arr.tref, layout.label_col or "label", what="detection labels")
+        ds.context["labels"] = np.ascontiguousarray(arr.label)
+    if arr.score is None:
         _no_input_kind(ds, logits)
-        assert arr.target is not None
-        ds.pred, ds.target = arr.pred[:, 0], arr.target[:, 0]
         return
-    if ds.task == "vae":
-        _no_input_kind(ds, logits)
-        assert arr.target is not None
-        if arr.target.dtype == object or arr.target.shape[1] != arr.pred.shape[1]:
-            m = 1 if arr.target.dtype == object else arr.target.shape[1]
-            raise DataError(
-                f"vae: {arr.pred.shape[1]} reconstruction columns ({', '.join(layout.pred_cols[:6])}) "
-                f"but {m} target columns ({', '.join(layout.target_cols[:6])})",
-                hint="the targets are the original inputs, one column per reconstructed feature",
-            )
-        ds.pred, ds.target = arr.pred, _matched_order(arr.target, layout, ds)
-        ds.context = {"mu": arr.mu, "logvar": arr.logvar}
-        return
-    if ds.task == "detection":
-        assert arr.target is not None and arr.tref is not None
-        ds.pred, ds.target = arr.pred, arr.target
-        if arr.label is not None:
-            check_zero_one(
-                arr.label, arr.tref, layout.label_col or "label", what="detection labels"
-            )
-            ds.context["labels"] = np.ascontiguousarray(arr.label)
-        if arr.score is not None:
-            ds.context["scores"] = np.ascontiguousarray(arr.score)
-            col = layout.score_col or "score"
-            _scores(ds, arr.pref, arr.score, logits, [col], what=f"scores (column '{col}')")
-        else:
-            _no_input_kind(ds, logits)
-        return
+    ds.context["scores"] = np.ascontiguousarray(arr.score)
+    col = layout.score_col or "score"
+    _scores(ds, arr.pref, arr.score, logits, [col], what=f"scores (column '{col}')")
+
+
+def _embedding_by_name(ds: Dataset, arr: ChunkArrays, layout: Layout, logits: bool | None) -> None:
+    """Embedding triplets, pairs or distances (column names decided the layout)."""
     _no_input_kind(ds, logits)
     ds.task = "embedding"
     ds.context = {"layout": layout.embedding}
@@ -760,11 +685,19 @@ def _pinned(ds: Dataset, arr: _Arrays, layout: Layout, logits: bool | None) -> N
     ds.pred = arr.pred[:, 0] if layout.embedding == "distance" else arr.pred
 
 
+#: How the arrays of each task decided by column names are laid out for the kernels.
+_PINNED: dict[str, Callable[[Dataset, ChunkArrays, Layout, bool | None], None]] = {
+    "gan": _gan,
+    "vae": _vae,
+    "detection": _detection,
+}
+
+
 # --------------------------------------------------------------------------- segmentation
 
 
 def _segmentation_rows(
-    ds: Dataset, arr: _Arrays, layout: Layout, group_col: str | None, logits: bool | None
+    ds: Dataset, arr: ChunkArrays, layout: Layout, group_col: str | None, logits: bool | None
 ) -> None:
     """Segmentation from tables: long form (--group-col) or one image per row."""
     ds.task = "segmentation"
@@ -825,179 +758,4 @@ def _segmentation_rows(
     _scores(ds, arr.pref, ds.pred, logits, layout.pred_cols, rows=arr.pred)
 
 
-def _from_tensors(
-    ptab: Table,
-    ttab: Table | None,
-    task: str,
-    logits: bool | None,
-    drop_invalid: bool,
-    evidence: list[str],
-    warnings: list[str],
-) -> Dataset:
-    """Segmentation masks from N-d arrays: (N,H,W) → (N,1,H·W); (N,C,H,W) → (N,C,H·W)."""
-    src = ptab if ptab.tensor is not None else ttab
-    assert src is not None and src.tensor is not None
-    if task not in ("auto", "segmentation"):
-        raise DataError(
-            f"{src.name} holds an array of shape {src.tensor.shape}; N-d arrays are read as "
-            f"segmentation masks, not as {task} data",
-            hint="pass --task segmentation, or save 1-D/2-D arrays (one row per sample)",
-        )
-    if ttab is None:
-        raise UsageError(
-            "segmentation needs the true masks: pass TARGETS, or an .npz holding 'pred' and "
-            "'target' arrays",
-        )
-    p, t = ptab.tensor, ttab.tensor
-    if p is None or t is None:
-        other = ttab if p is not None else ptab
-        raise DataError(
-            f"{src.name} holds N-d masks but {other.name} is a table of {other.n_rows} rows",
-            hint="give both predictions and targets as arrays (N,H,W) or (N,C,H,W)",
-        )
-    n = p.shape[0]
-    if t.shape[0] != n:
-        raise DataError(
-            f"{ptab.name} holds {n} images but {ttab.name} holds {t.shape[0]} "
-            f"(shapes {p.shape} and {t.shape})",
-        )
-    c = 1 if p.ndim == 3 else int(p.shape[1])
-    spatial = p.shape[1:] if p.ndim == 3 else p.shape[2:]
-    pred = np.ascontiguousarray(p, dtype=np.float64).reshape(n, c, -1)
-    onehot_labels = False
-    if t.shape == p.shape:
-        target = np.ascontiguousarray(t, dtype=np.float64).reshape(n, c, -1)
-    elif p.ndim >= 4 and t.shape[1:] == spatial:
-        if c == 1:
-            target = np.ascontiguousarray(t, dtype=np.float64).reshape(n, 1, -1)
-        else:
-            onehot_labels = True
-            target = np.ascontiguousarray(t, dtype=np.float64).reshape(n, -1)
-    elif p.ndim == 3 and t.ndim == 4 and t.shape[1] == 1 and t.shape[2:] == spatial:
-        target = np.ascontiguousarray(t, dtype=np.float64).reshape(n, 1, -1)
-    else:
-        raise DataError(
-            f"mask shapes do not match: predictions {p.shape}, targets {t.shape}",
-            hint="predictions (N,H,W) or (N,C,H,W); targets the same shape, or (N,H,W) class "
-            "labels for C ≥ 2 channels",
-        )
-    shape = "×".join(str(s) for s in spatial)
-    if task == "auto":
-        evidence.append(
-            f"{ptab.name} holds an array of shape {tuple(p.shape)} (ndim {p.ndim} ≥ 3) → "
-            f"segmentation ({c} channel{'s' if c > 1 else ''} of {shape} pixels)"
-        )
-    pref, tref = RowRef(ptab), RowRef(ttab)
-
-    # Missing / non-finite pixels: the image is reported (or dropped).
-    bad_p = ~np.isfinite(pred.reshape(n, -1)).all(axis=1)
-    bad_t = ~np.isfinite(target.reshape(n, -1)).all(axis=1)
-    if bad_p.any() or bad_t.any():
-        parts = []
-        for bad, ref in ((bad_p, pref), (bad_t, tref)):
-            idx = np.flatnonzero(bad)
-            if idx.size:
-                parts.append(
-                    f"{ref.name}: NaN or infinite pixels in {ref.phrase(idx[:5], total=idx.size, noun='image')}"
-                )
-        if not drop_invalid:
-            raise DataError(
-                "; ".join(parts),
-                hint="fix those images, or pass --drop-invalid to skip them",
-            )
-        keep = ~(bad_p | bad_t)
-        if not keep.any():
-            raise DataError("every image has NaN or infinite pixels; nothing is left to evaluate")
-        warnings.append(
-            f"dropped {int((~keep).sum())} of {n} images with NaN or infinite pixels "
-            f"(--drop-invalid) — " + "; ".join(parts)
-        )
-        pred, target = pred[keep], target[keep]
-        pref, tref = pref.keep(keep), tref.keep(keep)
-        n = pred.shape[0]
-
-    if onehot_labels:
-        target = _labels_to_onehot(target, c, tref)
-    else:
-        _check_mask_values(target, tref)
-    ds = Dataset(
-        task="segmentation",
-        task_inferred=task == "auto",
-        input_kind=None,
-        input_kind_inferred=False,
-        pred=pred,
-        target=np.ascontiguousarray(target),
-        row_numbers=pref.rows(n),
-        class_names=[str(j) for j in range(c)] if c > 1 else None,
-        inputs={
-            "predictions": {
-                "path": ptab.name,
-                "columns": [],
-                "rows": p.shape[0],
-                "shape": list(p.shape),
-            },
-            "targets": {
-                "path": ttab.name,
-                "columns": [],
-                "rows": t.shape[0],
-                "shape": list(t.shape),
-            },
-        },
-        evidence=evidence,
-        warnings=warnings,
-    )
-    kind = infer_input_kind(pred, task="segmentation", logits=logits)
-    if kind.kind == "probabilities" and logits is False and (pred.min() < 0 or pred.max() > 1):
-        idx = np.flatnonzero(((pred < 0) | (pred > 1)).reshape(n, -1).any(axis=1))
-        raise DataError(
-            f"{ptab.name}: probabilities (--probs) must be in [0, 1]; "
-            f"{pref.phrase(idx[:5], total=idx.size, noun='image')} "
-            f"{'has' if idx.size == 1 else 'have'} values outside",
-            hint=percent_hint()
-            if percent_like(pred)
-            else "these look like logits: drop --probs (or pass --logits)",
-        )
-    ds.input_kind, ds.input_kind_inferred = kind.kind, kind.inferred
-    ds.evidence.extend(kind.evidence)
-    ds.warnings.extend(kind.warnings)
-    ds.context = {"from_logits": kind.kind == "logits"}
-    return ds
-
-
-def _labels_to_onehot(labels: np.ndarray, c: int, ref: RowRef) -> np.ndarray:
-    """(N, P) integer class labels → (N, C, P) one-hot float64."""
-    n = labels.shape[0]
-    flat = labels.reshape(n, -1)
-    bad_img = np.flatnonzero(((flat != np.round(flat)) | (flat < 0) | (flat >= c)).any(axis=1))
-    if bad_img.size:
-        row = flat[bad_img[0]]
-        v = row[(row != np.round(row)) | (row < 0) | (row >= c)][0]
-        raise DataError(
-            f"{ref.name}: class label {v:g} in {ref.phrase(bad_img[:5], total=bad_img.size, noun='image')} "
-            f"is not one of the {c} channels (0..{c - 1})",
-            hint="label masks hold class indices 0..C-1 matching the prediction channels",
-        )
-    ints = flat.astype(np.int64)
-    out = np.zeros((n, c, ints.shape[1]), dtype=np.float64)
-    for j in range(c):
-        out[:, j, :] = ints == j
-    return out
-
-
-def _check_mask_values(target: np.ndarray, ref: RowRef) -> None:
-    n = target.shape[0]
-    flat = target.reshape(n, -1)
-    if flat.size == 0 or (flat.min() >= 0.0 and flat.max() <= 1.0):
-        return
-    bad_img = np.flatnonzero(((flat < 0) | (flat > 1)).any(axis=1))
-    row = flat[bad_img[0]]
-    v = row[(row < 0) | (row > 1)][0]
-    raise DataError(
-        f"{ref.name}: mask value {v:g} in {ref.phrase(bad_img[:5], total=bad_img.size, noun='image')} "
-        "is outside [0, 1]",
-        hint="masks hold 0/1 (or soft values in [0, 1]); for class-label masks give predictions "
-        "one channel per class (N,C,H,W)",
-    )
-
-
-__all__ = ["Dataset", "load_dataset"]
+__all__ = ["Dataset", "TablePlan", "build_dataset", "plan_tables", "table_arrays"]

@@ -85,6 +85,38 @@ def _short(cols: Sequence[str], n: int = 6) -> str:
     return ", ".join(cols[:n]) + (", …" if len(cols) > n else "")
 
 
+@dataclass
+class _Cols:
+    """What the layout rules look at: the tables, the roles and the flags."""
+
+    ptab: Table
+    ttab: Table | None
+    roles: Roles
+    task: str
+    one_file: bool
+    exp_p: list[str]  # --pred-col, resolved
+    exp_t: list[str]  # --target-col, resolved
+
+    @property
+    def tab_t(self) -> Table | None:
+        """The table holding the targets (the predictions table in one-file input)."""
+        return self.ptab if self.one_file else self.ttab
+
+    @property
+    def pex(self) -> set[str]:
+        """Prediction-table columns that play a role (id, weight, group)."""
+        return self.roles.excluded("pred")
+
+    def auto(self, name: str) -> bool:
+        """Whether the task may be ``name`` (given as it, or inferred)."""
+        return self.task in ("auto", name)
+
+    def targets(self, taken: set[str]) -> list[str]:
+        """--target-col, else the default target columns (not ``taken``)."""
+        assert self.tab_t is not None
+        return self.exp_t or _targets_of(self.ptab, self.tab_t, self.roles, self.one_file, taken)
+
+
 def choose_layout(
     ptab: Table,
     ttab: Table | None,
@@ -96,8 +128,11 @@ def choose_layout(
     one_file: bool,
 ) -> Layout:
     """Column roles from names and flags. ``ttab`` is None when there are no targets
-    (``one_file`` means the predictions table also holds the targets)."""
-    pex = roles.excluded("pred")
+    (``one_file`` means the predictions table also holds the targets).
+
+    Tasks that column names decide come first (gan, embedding, vae, detection); every
+    other input gets its default columns, and the values decide the task later.
+    """
     tab_t = ptab if one_file else ttab
     exp_p = resolve_columns(pred_cols, ptab, "--pred-col") if pred_cols else []
     exp_t: list[str] = []
@@ -108,153 +143,186 @@ def choose_layout(
                 hint="pass the TARGETS file, or drop --target-col",
             )
         exp_t = resolve_columns(target_cols, tab_t, "--target-col")
+    c = _Cols(ptab, ttab, roles, task, one_file, exp_p, exp_t)
+    for rule in (_gan_layout, _embedding_layout, _vae_layout, _detection_layout):
+        layout = rule(c)
+        if layout is not None:
+            return layout
+    return _default_layout(c)
 
-    def auto(name: str) -> bool:
-        return task in ("auto", name)
 
-    # --- GAN: the only file has real and fake discriminator outputs.
-    if auto("gan") and ttab is None and not exp_p:
-        rf = _named(ptab, ("real", "fake"))
+def _gan_layout(c: _Cols) -> Layout | None:
+    """GAN: the only file has real and fake discriminator outputs."""
+    if c.auto("gan") and c.ttab is None and not c.exp_p:
+        rf = _named(c.ptab, ("real", "fake"))
         if rf is not None:
             return Layout(
                 "gan",
                 [rf[0]],
                 [rf[1]],
                 evidence=[
-                    f"{ptab.name} has columns '{rf[0]}' and '{rf[1]}' and there are no "
+                    f"{c.ptab.name} has columns '{rf[0]}' and '{rf[1]}' and there are no "
                     "targets → gan (discriminator outputs on real and generated samples)"
                 ],
             )
-    if task == "gan":
-        return _explicit_gan(ptab, ttab, exp_p, exp_t, one_file)
+    if c.task == "gan":
+        return _explicit_gan(c.ptab, c.ttab, c.exp_p, c.exp_t, c.one_file)
+    return None
 
-    # --- Embedding triplets (no targets), pairs, distances.
-    if auto("embedding") and not exp_p:
-        a, p, n_ = (_prefixed(ptab, x, pex) for x in ("a", "p", "n"))
-        b = _prefixed(ptab, "b", pex)
-        if ttab is None and a and len(a) == len(p) == len(n_):
-            return Layout(
-                "embedding",
-                a + p + n_,
-                [],
-                embedding="triplets",
-                evidence=[
-                    f"{ptab.name} has anchor, positive and negative columns "
-                    f"({a[0]}…, {p[0]}…, {n_[0]}…; d={len(a)}) and there are no targets "
-                    "→ embedding (triplets)"
-                ],
-            )
-        if tab_t is not None and a and b and len(a) == len(b):
-            tcols = exp_t or _targets_of(ptab, tab_t, roles, one_file, set(a + b))
-            return Layout(
-                "embedding",
-                a + b,
-                tcols,
-                embedding="pairs",
-                evidence=[
-                    f"{ptab.name} has two embedding blocks ({a[0]}…, {b[0]}…; d={len(a)}) "
-                    "and a similarity target → embedding (pairs)"
-                ],
-            )
-        dist = find_column(ptab, "distance")
-        if tab_t is not None and dist is not None and dist not in pex:
-            tcols = exp_t or _targets_of(ptab, tab_t, roles, one_file, {dist})
-            return Layout(
-                "embedding",
-                [dist],
-                tcols,
-                embedding="distance",
-                evidence=[
-                    f"{ptab.name} has a '{dist}' column and a similarity target "
-                    "→ embedding (distance pairs)"
-                ],
-            )
-    if task == "embedding" and tab_t is None:
+
+def _embedding_layout(c: _Cols) -> Layout | None:
+    """Embedding triplets (no targets), pairs, distances."""
+    if c.auto("embedding") and not c.exp_p:
+        layout = _triplets(c) or _pairs(c) or _distances(c)
+        if layout is not None:
+            return layout
+    if c.task == "embedding" and c.tab_t is None:
         raise DataError(
             "embedding without targets needs triplet columns a_0…, p_0…, n_0… "
-            f"(anchor, positive, negative); {ptab.name} has: {_short(ptab.all_columns, 10)}",
+            f"(anchor, positive, negative); {c.ptab.name} has: {_short(c.ptab.all_columns, 10)}",
             hint="pass the label file as TARGETS, or name the columns a_*, p_*, n_*",
         )
+    return None
 
-    # --- VAE: reconstructions plus mu_* and logvar_* columns.
-    mu, logvar = _prefixed(ptab, "mu", pex), _prefixed(ptab, "logvar", pex)
-    if auto("vae") and mu and logvar and tab_t is not None:
-        if len(mu) != len(logvar):
+
+def _triplets(c: _Cols) -> Layout | None:
+    a, p, n_ = (_prefixed(c.ptab, x, c.pex) for x in ("a", "p", "n"))
+    if c.ttab is not None or not a or not len(a) == len(p) == len(n_):
+        return None
+    return Layout(
+        "embedding",
+        a + p + n_,
+        [],
+        embedding="triplets",
+        evidence=[
+            f"{c.ptab.name} has anchor, positive and negative columns "
+            f"({a[0]}…, {p[0]}…, {n_[0]}…; d={len(a)}) and there are no targets "
+            "→ embedding (triplets)"
+        ],
+    )
+
+
+def _pairs(c: _Cols) -> Layout | None:
+    a, b = (_prefixed(c.ptab, x, c.pex) for x in ("a", "b"))
+    if c.tab_t is None or not a or not b or len(a) != len(b):
+        return None
+    return Layout(
+        "embedding",
+        a + b,
+        c.targets(set(a + b)),
+        embedding="pairs",
+        evidence=[
+            f"{c.ptab.name} has two embedding blocks ({a[0]}…, {b[0]}…; d={len(a)}) "
+            "and a similarity target → embedding (pairs)"
+        ],
+    )
+
+
+def _distances(c: _Cols) -> Layout | None:
+    dist = find_column(c.ptab, "distance")
+    if c.tab_t is None or dist is None or dist in c.pex:
+        return None
+    return Layout(
+        "embedding",
+        [dist],
+        c.targets({dist}),
+        embedding="distance",
+        evidence=[
+            f"{c.ptab.name} has a '{dist}' column and a similarity target "
+            "→ embedding (distance pairs)"
+        ],
+    )
+
+
+def _vae_layout(c: _Cols) -> Layout | None:
+    """VAE: reconstructions plus mu_* and logvar_* columns."""
+    ptab = c.ptab
+    mu, logvar = _prefixed(ptab, "mu", c.pex), _prefixed(ptab, "logvar", c.pex)
+    if not (c.auto("vae") and mu and logvar and c.tab_t is not None):
+        if c.task == "vae":
             raise DataError(
-                f"{ptab.name}: {len(mu)} mu_* columns but {len(logvar)} logvar_* columns",
-                hint="the latent mean and log-variance need one column per latent dimension",
+                f"vae needs mu_* and logvar_* columns in {ptab.name} (besides the "
+                "reconstruction columns) and the original inputs as TARGETS; found: "
+                f"{_short(ptab.all_columns, 10)}",
+                hint="name the latent columns mu_0, mu_1, … and logvar_0, logvar_1, …",
             )
-        side = set(mu + logvar)
-        tcols = exp_t or _targets_of(ptab, tab_t, roles, one_file, side)
-        recon = exp_p or [
-            c
-            for c in default_columns(
-                ptab, pex | side | set(tcols if one_file else []), allow_text=False
-            )
-        ]
-        return Layout(
-            "vae",
-            recon,
-            tcols,
-            mu_cols=mu,
-            logvar_cols=logvar,
-            evidence=[
-                f"{ptab.name} has latent columns {mu[0]}…/{logvar[0]}… (k={len(mu)}) besides "
-                f"{len(recon)} reconstruction columns → vae"
-            ],
-        )
-    if task == "vae":
+        return None
+    if len(mu) != len(logvar):
         raise DataError(
-            f"vae needs mu_* and logvar_* columns in {ptab.name} (besides the reconstruction "
-            f"columns) and the original inputs as TARGETS; found: {_short(ptab.all_columns, 10)}",
-            hint="name the latent columns mu_0, mu_1, … and logvar_0, logvar_1, …",
+            f"{ptab.name}: {len(mu)} mu_* columns but {len(logvar)} logvar_* columns",
+            hint="the latent mean and log-variance need one column per latent dimension",
         )
+    side = set(mu + logvar)
+    tcols = c.targets(side)
+    taken = c.pex | side | set(tcols if c.one_file else [])
+    recon = c.exp_p or list(default_columns(ptab, taken, allow_text=False))
+    return Layout(
+        "vae",
+        recon,
+        tcols,
+        mu_cols=mu,
+        logvar_cols=logvar,
+        evidence=[
+            f"{ptab.name} has latent columns {mu[0]}…/{logvar[0]}… (k={len(mu)}) besides "
+            f"{len(recon)} reconstruction columns → vae"
+        ],
+    )
 
-    # --- Detection: matched boxes x1,y1,x2,y2 in both files.
-    if auto("detection") and ttab is not None and not one_file:
-        pbox = exp_p or _named(ptab, _BOX)
-        tbox = exp_t or _named(ttab, _BOX)
-        if pbox is not None and tbox is not None and (task == "detection" or not exp_p):
-            return _detection(ptab, ttab, pbox, tbox, exp_p, exp_t, task)
-    if task == "detection":
+
+def _detection_layout(c: _Cols) -> Layout | None:
+    """Detection: matched boxes x1,y1,x2,y2 in both files."""
+    if c.auto("detection") and c.ttab is not None and not c.one_file:
+        pbox = c.exp_p or _named(c.ptab, _BOX)
+        tbox = c.exp_t or _named(c.ttab, _BOX)
+        if pbox is not None and tbox is not None and (c.task == "detection" or not c.exp_p):
+            return _detection(c.ptab, c.ttab, pbox, tbox, c.exp_p, c.exp_t, c.task)
+    if c.task == "detection":
         raise DataError(
             "detection needs matched boxes: columns x1, y1, x2, y2 (+ score) in the predictions "
             "and x1, y1, x2, y2 (+ label) in the targets file",
             hint="one row per matched box pair; or name four columns with --pred-col/--target-col",
         )
+    return None
 
-    # --- Everything else: default columns, decided later by values.
-    if tab_t is None:
-        if task not in ("auto",):
-            raise UsageError(
-                f"task '{task}' needs targets",
-                hint="pass the TARGETS file, or --target-col naming the target column of "
-                f"{ptab.name} (columns: {_short(ptab.all_columns, 10)})",
-            )
-        raise UsageError(
-            f"no targets: {ptab.name} has no column named target, y or label",
-            hint="pass the TARGETS file, or --target-col naming the target column "
-            f"(columns: {_short(ptab.all_columns, 10)})",
-        )
-    tcols = exp_t or _targets_of(ptab, tab_t, roles, one_file, set(exp_p))
-    pcols = exp_p or default_columns(
-        ptab, pex | (set(tcols) if one_file else set()), allow_text=False
-    )
+
+def _default_layout(c: _Cols) -> Layout:
+    """Everything else: default columns, the task decided later by values."""
+    ptab, task = c.ptab, c.task
+    if c.tab_t is None:
+        raise _no_targets(ptab, task)
+    tcols = c.targets(set(c.exp_p))
+    taken = c.pex | (set(tcols) if c.one_file else set())
+    pcols = c.exp_p or default_columns(ptab, taken, allow_text=False)
     if not pcols:
-        raise _no_numeric(ptab, pex | set(tcols if one_file else []))
+        raise _no_numeric(ptab, taken)
     layout = Layout(task if task != "auto" else None, pcols, tcols)
-    if roles.group is not None:
+    if c.roles.group is not None:
         layout.task = "segmentation" if task in ("auto", "segmentation") else task
         if task == "auto":
             layout.evidence.append(
-                f"group column '{roles.group[1]}' groups pixel rows into images → segmentation"
+                f"group column '{c.roles.group[1]}' groups pixel rows into images → segmentation"
             )
-    elif task == "segmentation":
-        pass  # rows are images and columns pixels; checked when the arrays are built
-    layout.embedding_names = len(pcols) >= 2 and all(_EMBEDDING_NAME.match(c) for c in pcols)
+    # task segmentation without a group column: rows are images and columns pixels,
+    # checked when the arrays are built
+    layout.embedding_names = len(pcols) >= 2 and all(_EMBEDDING_NAME.match(p) for p in pcols)
     if task == "embedding":
         layout.embedding = "labels"
     return layout
+
+
+def _no_targets(ptab: Table, task: str) -> UsageError:
+    """No targets file and no target column in the predictions."""
+    if task != "auto":
+        return UsageError(
+            f"task '{task}' needs targets",
+            hint="pass the TARGETS file, or --target-col naming the target column of "
+            f"{ptab.name} (columns: {_short(ptab.all_columns, 10)})",
+        )
+    return UsageError(
+        f"no targets: {ptab.name} has no column named target, y or label",
+        hint="pass the TARGETS file, or --target-col naming the target column "
+        f"(columns: {_short(ptab.all_columns, 10)})",
+    )
 
 
 def _no_numeric(table: Table, exclude: set[str]) -> DataError:
@@ -375,15 +443,15 @@ def row_sum_error(a: np.ndarray) -> float:
     return float(np.abs(a.sum(axis=1) - 1.0).max())
 
 
-def sums_to_one(a: np.ndarray) -> bool:
-    """Every row sums to 1 up to float rounding of 6-decimal values."""
-    return row_sum_error(a) <= SUM_TOL_PER_CLASS * max(a.shape[1], 1)
-
-
 def sum_tolerance(n_classes: int) -> float:
     """Largest |row sum − 1| of C values still read as rounded probabilities:
     ``min(max(C·5e-3, 0.01), 0.1)`` (values written with 2 or 3 decimals)."""
     return min(max(n_classes * SUM_TOL_ROUNDED_PER_CLASS, SUM_TOL_ROUNDED_MIN), SUM_TOL_ROUNDED_MAX)
+
+
+def rows_off_sum(a: np.ndarray) -> np.ndarray:
+    """Rows of a 2-D array whose sum is further from 1 than :func:`sum_tolerance`."""
+    return np.flatnonzero(np.abs(a.sum(axis=1) - 1.0) > sum_tolerance(a.shape[1]))
 
 
 def sums_to_one_rounded(a: np.ndarray) -> bool:
@@ -421,6 +489,45 @@ def _values_text(a: np.ndarray) -> str:
     return f"{u.size} distinct values from {u[0]:g} to {u[-1]:g}"
 
 
+@dataclass
+class _Values:
+    """What the task rules look at: the arrays, their columns and shapes."""
+
+    pred: np.ndarray  # (n, k)
+    target: np.ndarray  # (n, m) float64 or (n,) object
+    layout: Layout
+    ref: RowRef  # the targets' rows
+
+    @property
+    def k(self) -> int:
+        return int(self.pred.shape[1])
+
+    @property
+    def text(self) -> bool:
+        return self.target.dtype == object
+
+    @property
+    def m(self) -> int:
+        return 1 if self.text else int(self.target.shape[1])
+
+    @property
+    def tname(self) -> str:
+        tcols = self.layout.target_cols
+        return tcols[0] if tcols else "target"
+
+    @property
+    def pcols(self) -> list[str]:
+        return self.layout.pred_cols
+
+    @property
+    def tshort(self) -> str:
+        return _short(self.layout.target_cols)
+
+    def names(self) -> set[str]:
+        """The class names of text targets."""
+        return {str(v) for v in self.target}
+
+
 def infer_task(
     pred: np.ndarray,
     target: np.ndarray,
@@ -435,116 +542,120 @@ def infer_task(
     ``pred`` is (n, k) float64; ``target`` is (n, m) float64 or (n,) object (text labels).
     ``pred_name`` names the predictions file in warnings.
     """
-    k = pred.shape[1]
-    tcols = layout.target_cols
-    text = target.dtype == object
-    m = 1 if text else target.shape[1]
-    tname = tcols[0] if tcols else "target"
-    if task == "auto":
-        out = _auto(pred, target, layout, k, m, text, tname)
-        if out.task == "regression" and k == 1 and m == 1:
-            out.warnings.extend(_label_warnings(pred[:, 0], target[:, 0], tname, pred_name))
-        return out
-    return _explicit(pred, target, layout, task, k, m, text, tname, target_ref)
+    v = _Values(pred, target, layout, target_ref)
+    if task != "auto":
+        if task in ("regression", "distribution", "multilabel") and v.text:
+            raise DataError(
+                f"--task {task} needs numeric targets; column '{v.tname}' of {v.ref.name} "
+                f"holds text (e.g. {target[0]!r})",
+            )
+        rule = _EXPLICIT.get(task)
+        return rule(v, task) if rule is not None else Decision(task)
+    out = _auto_text(v) if v.text else _auto_one(v) if v.m == 1 else _auto_columns(v)
+    if out.task == "regression" and v.k == 1 and v.m == 1:
+        out.warnings.extend(_label_warnings(pred[:, 0], target[:, 0], v.tname, pred_name))
+    return out
 
 
-def _auto(
-    pred: np.ndarray, target: np.ndarray, layout: Layout, k: int, m: int, text: bool, tname: str
-) -> Decision:
-    pcols = layout.pred_cols
-    if text:
-        names = {str(v) for v in target}
-        if k == 1 and len(names) <= 2 and pcols[0] in names:
-            return Decision(
-                "binary",
-                "positive",
-                positive=pcols[0],
-                evidence=[
-                    f"targets (column '{tname}') are two class names and the one prediction "
-                    f"column is named after one of them ('{pcols[0]}') → binary"
-                ],
-            )
-        lowered = {c.lower() for c in pcols}
-        matches = sum(1 for nm in names if nm in pcols or nm.lower() in lowered)
-        if layout.embedding_names and matches == 0:
-            return Decision(
-                "embedding",
-                "labels",
-                embedding="labels",
-                evidence=[
-                    f"prediction columns look like embedding dimensions ({_short(pcols, 3)}) "
-                    f"and the targets are labels → embedding (labels)"
-                ],
-            )
-        if k < 2:
-            raise DataError(
-                f"targets (column '{tname}') hold class names but there is one prediction "
-                f"column ('{pcols[0]}')",
-                hint="give one prediction column per class, named after the classes "
-                "(probabilities or logits)",
-            )
-        if matches == 0:
-            raise DataError(
-                f"targets (column '{tname}') hold class names ({_short(sorted(names), 4)}) that "
-                f"match none of the prediction columns ({_short(pcols)})",
-                hint="name each prediction column after its class, or give class indices "
-                "0..C-1 as targets",
-            )
+def _auto_text(v: _Values) -> Decision:
+    """Text targets: class names (binary, multiclass) or embedding labels."""
+    pcols, k, tname = v.pcols, v.k, v.tname
+    names = v.names()
+    if k == 1 and len(names) <= 2 and pcols[0] in names:
         return Decision(
-            "multiclass",
-            "indices",
+            "binary",
+            "positive",
+            positive=pcols[0],
             evidence=[
-                f"targets (column '{tname}') are class names matching the {k} prediction "
-                f"columns ({_short(pcols)}) → multiclass"
+                f"targets (column '{tname}') are two class names and the one prediction "
+                f"column is named after one of them ('{pcols[0]}') → binary"
             ],
         )
-    if m == 1:
-        t = target[:, 0]
-        if _is01(t) and k == 1:
-            return Decision(
-                "binary",
-                evidence=[
-                    f"targets (column '{tname}') are all 0 or 1 and there is one prediction "
-                    "column → binary"
-                ],
-            )
-        if k == 1:
-            what = "integers (counts)" if _integral(t) else "continuous"
-            return Decision(
-                "regression",
-                evidence=[
-                    f"targets (column '{tname}') are {what} ({_values_text(t)}) and there is "
-                    "one prediction column → regression"
-                ],
-            )
-        if _integral(t):
-            if layout.embedding_names:
-                return Decision(
-                    "embedding",
-                    "labels",
-                    embedding="labels",
-                    evidence=[
-                        f"prediction columns look like embedding dimensions ({_short(pcols, 3)}) "
-                        f"and targets are integer labels → embedding (labels)"
-                    ],
-                )
-            return Decision(
-                "multiclass",
-                "indices",
-                evidence=[
-                    f"targets (column '{tname}') are integer labels ({_values_text(t)}) and "
-                    f"there are {k} prediction columns → multiclass"
-                ],
-            )
+    lowered = {c.lower() for c in pcols}
+    matches = sum(1 for nm in names if nm in pcols or nm.lower() in lowered)
+    if v.layout.embedding_names and matches == 0:
+        return _embedding_labels("the targets are labels", pcols)
+    if k < 2:
         raise DataError(
-            f"one target column ('{tname}') but {k} prediction columns ({_short(pcols)}); "
+            f"targets (column '{tname}') hold class names but there is one prediction "
+            f"column ('{pcols[0]}')",
+            hint="give one prediction column per class, named after the classes "
+            "(probabilities or logits)",
+        )
+    if matches == 0:
+        raise DataError(
+            f"targets (column '{tname}') hold class names ({_short(sorted(names), 4)}) that "
+            f"match none of the prediction columns ({_short(pcols)})",
+            hint="name each prediction column after its class, or give class indices "
+            "0..C-1 as targets",
+        )
+    return Decision(
+        "multiclass",
+        "indices",
+        evidence=[
+            f"targets (column '{tname}') are class names matching the {k} prediction "
+            f"columns ({_short(pcols)}) → multiclass"
+        ],
+    )
+
+
+def _embedding_labels(what: str, pcols: Sequence[str]) -> Decision:
+    return Decision(
+        "embedding",
+        "labels",
+        embedding="labels",
+        evidence=[
+            f"prediction columns look like embedding dimensions ({_short(pcols, 3)}) "
+            f"and {what} → embedding (labels)"
+        ],
+    )
+
+
+def _auto_one(v: _Values) -> Decision:
+    """One numeric target column: binary, regression, multiclass labels or embedding."""
+    t, k, tname = v.target[:, 0], v.k, v.tname
+    if _is01(t) and k == 1:
+        return Decision(
+            "binary",
+            evidence=[
+                f"targets (column '{tname}') are all 0 or 1 and there is one prediction "
+                "column → binary"
+            ],
+        )
+    if k == 1:
+        what = "integers (counts)" if _integral(t) else "continuous"
+        return Decision(
+            "regression",
+            evidence=[
+                f"targets (column '{tname}') are {what} ({_values_text(t)}) and there is "
+                "one prediction column → regression"
+            ],
+        )
+    if not _integral(t):
+        raise DataError(
+            f"one target column ('{tname}') but {k} prediction columns ({_short(v.pcols)}); "
             "cannot tell the task",
             hint="choose the prediction column with --pred-col, or pass --task",
         )
+    if v.layout.embedding_names:
+        return _embedding_labels("targets are integer labels", v.pcols)
+    return Decision(
+        "multiclass",
+        "indices",
+        evidence=[
+            f"targets (column '{tname}') are integer labels ({_values_text(t)}) and "
+            f"there are {k} prediction columns → multiclass"
+        ],
+    )
+
+
+def _auto_columns(v: _Values) -> Decision:
+    """Several target columns: one-hot, multilabel, distribution or multi-output."""
+    pred, target, k, m = v.pred, v.target, v.k, v.m
     if m != k:
         raise DataError(
-            f"{m} target columns ({_short(layout.target_cols)}) but {k} prediction "
-            f"column{'s' if k != 1 else ''} ({_short(pcols)})",
+            f"{m} target columns ({v.tshort}) but {k} prediction "
+            f"column{'s' if k != 1 else ''} ({_short(v.pcols)})",
             hint="choose columns with --pred-col/--target-col so that they correspond",
         )
     if _is01(target):
@@ -561,12 +672,7 @@ def _auto(
             "multilabel",
             evidence=[f"the {m} target columns are 0/1 with any number of 1s per row → multilabel"],
         )
-    if (
-        _in_unit(pred)
-        and _in_unit(target)
-        and sums_to_one_rounded(pred)
-        and sums_to_one_rounded(target)
-    ):
+    if _is_distribution(pred) and _is_distribution(target):
         err = max(row_sum_error(pred), row_sum_error(target))
         within = f" (within {err:.2g}, rounded values)" if err > SUM_TOL_PER_CLASS * k else ""
         return Decision(
@@ -580,6 +686,10 @@ def _auto(
         "regression",
         evidence=[f"{m} continuous target columns → regression (multi-output)"],
     )
+
+
+def _is_distribution(a: np.ndarray) -> bool:
+    return _in_unit(a) and sums_to_one_rounded(a)
 
 
 def _label_warnings(p: np.ndarray, t: np.ndarray, tname: str, pred_name: str) -> list[str]:
@@ -607,88 +717,160 @@ def _label_warnings(p: np.ndarray, t: np.ndarray, tname: str, pred_name: str) ->
     return out
 
 
-def _explicit(
-    pred: np.ndarray,
-    target: np.ndarray,
-    layout: Layout,
-    task: str,
-    k: int,
-    m: int,
-    text: bool,
-    tname: str,
-    ref: RowRef,
-) -> Decision:
-    pcols = layout.pred_cols
-    if task in ("regression", "distribution", "multilabel") and text:
+def _explicit_regression(v: _Values, task: str) -> Decision:
+    if v.m != v.k:
         raise DataError(
-            f"--task {task} needs numeric targets; column '{tname}' of {ref.name} holds text "
-            f"(e.g. {target[0]!r})",
+            f"regression needs one target column per prediction column; got {v.k} prediction "
+            f"({_short(v.pcols)}) and {v.m} target columns ({v.tshort})",
+            hint="choose columns with --pred-col/--target-col",
         )
-    if task == "regression":
-        if m != k:
-            raise DataError(
-                f"regression needs one target column per prediction column; got {k} prediction "
-                f"({_short(pcols)}) and {m} target columns ({_short(layout.target_cols)})",
-                hint="choose columns with --pred-col/--target-col",
-            )
-        return Decision("regression")
-    if task == "binary":
-        if k != 1:
-            raise DataError(
-                f"binary needs one prediction column; got {k} ({_short(pcols)})",
-                hint="choose it with --pred-col, or use --task multiclass / multilabel",
-            )
-        if text:
-            names = {str(v) for v in target}
-            if len(names) <= 2 and pcols[0] in names:
-                return Decision("binary", "positive", positive=pcols[0])
-            raise DataError(
-                f"binary targets must be 0/1; column '{tname}' holds class names "
-                f"({_short(sorted(names), 4)})",
-                hint="name the prediction column after the positive class, or use 0/1 targets",
-            )
-        if m != 1:
-            raise DataError(
-                f"binary needs one target column; got {m} ({_short(layout.target_cols)})"
-            )
-        return Decision("binary")
-    if task == "multiclass":
-        if k < 2:
-            raise DataError(
-                f"multiclass needs one prediction column per class (C ≥ 2); got {k} "
-                f"({_short(pcols)})",
-                hint="for one probability column use --task binary",
-            )
-        if text or m == 1:
-            return Decision("multiclass", "indices")
-        if m == k:
-            return Decision("multiclass", "onehot")
+    return Decision("regression")
+
+
+def _explicit_binary(v: _Values, task: str) -> Decision:
+    if v.k != 1:
         raise DataError(
-            f"multiclass targets are one column of labels or {k} one-hot columns; got {m} "
-            f"target columns ({_short(layout.target_cols)})",
-            hint="choose the label column with --target-col",
+            f"binary needs one prediction column; got {v.k} ({_short(v.pcols)})",
+            hint="choose it with --pred-col, or use --task multiclass / multilabel",
         )
-    if task in ("multilabel", "distribution"):
-        if m != k or (task == "distribution" and k < 2):
-            raise DataError(
-                f"{task} needs as many target columns as prediction columns"
-                + (" (≥ 2)" if task == "distribution" else "")
-                + f"; got {k} prediction ({_short(pcols)}) and {m} target columns "
-                f"({_short(layout.target_cols)})",
-                hint="choose columns with --pred-col/--target-col",
-            )
-        return Decision(task)
-    if task == "embedding":
-        if m != 1:
-            raise DataError(
-                f"embedding targets are one column of labels (or 0/1 similarity); got {m} "
-                f"({_short(layout.target_cols)})",
-                hint="choose it with --target-col",
-            )
-        if k == 1 and not text and _is01(target[:, 0]):
-            return Decision("embedding", "values", embedding="distance")
-        return Decision("embedding", "labels", embedding="labels")
+    if v.text:
+        names = v.names()
+        if len(names) <= 2 and v.pcols[0] in names:
+            return Decision("binary", "positive", positive=v.pcols[0])
+        raise DataError(
+            f"binary targets must be 0/1; column '{v.tname}' holds class names "
+            f"({_short(sorted(names), 4)})",
+            hint="name the prediction column after the positive class, or use 0/1 targets",
+        )
+    if v.m != 1:
+        raise DataError(f"binary needs one target column; got {v.m} ({v.tshort})")
+    return Decision("binary")
+
+
+def _explicit_multiclass(v: _Values, task: str) -> Decision:
+    if v.k < 2:
+        raise DataError(
+            f"multiclass needs one prediction column per class (C ≥ 2); got {v.k} "
+            f"({_short(v.pcols)})",
+            hint="for one probability column use --task binary",
+        )
+    if v.text or v.m == 1:
+        return Decision("multiclass", "indices")
+    if v.m == v.k:
+        return Decision("multiclass", "onehot")
+    raise DataError(
+        f"multiclass targets are one column of labels or {v.k} one-hot columns; got {v.m} "
+        f"target columns ({v.tshort})",
+        hint="choose the label column with --target-col",
+    )
+
+
+def _explicit_matched(v: _Values, task: str) -> Decision:
+    """multilabel, distribution: one target column per prediction column."""
+    if v.m != v.k or (task == "distribution" and v.k < 2):
+        raise DataError(
+            f"{task} needs as many target columns as prediction columns"
+            + (" (≥ 2)" if task == "distribution" else "")
+            + f"; got {v.k} prediction ({_short(v.pcols)}) and {v.m} target columns "
+            f"({v.tshort})",
+            hint="choose columns with --pred-col/--target-col",
+        )
     return Decision(task)
+
+
+def _explicit_embedding(v: _Values, task: str) -> Decision:
+    if v.m != 1:
+        raise DataError(
+            f"embedding targets are one column of labels (or 0/1 similarity); got {v.m} "
+            f"({v.tshort})",
+            hint="choose it with --target-col",
+        )
+    if v.k == 1 and not v.text and _is01(v.target[:, 0]):
+        return Decision("embedding", "values", embedding="distance")
+    return Decision("embedding", "labels", embedding="labels")
+
+
+#: Checks of an explicit --task against the columns (tasks not listed pass as given).
+_EXPLICIT = {
+    "regression": _explicit_regression,
+    "binary": _explicit_binary,
+    "multiclass": _explicit_multiclass,
+    "multilabel": _explicit_matched,
+    "distribution": _explicit_matched,
+    "embedding": _explicit_embedding,
+}
+
+
+# --------------------------------------------------------------------------- targets only
+
+#: Integer targets with at most this many distinct values (and ≥ 5 rows per value on
+#: average) count as class labels when there are no predictions to tell.
+MAX_LABEL_CLASSES = 20
+
+
+def infer_targets_task(
+    table: Table, task: str | None, name: str
+) -> tuple[str, np.ndarray, list[str]]:
+    """Task of a targets file read without predictions (``recommend --from-data``):
+    (task, target values, the evidence). ``task`` None infers it; ``name`` names the
+    file."""
+    if table.tensor is not None:
+        return (
+            task or "segmentation",
+            table.tensor,
+            [f"{name} holds an array of shape {table.tensor.shape} → segmentation"],
+        )
+    cols = [c for c in table.all_columns if c.lower() not in ("id", "index")]
+    if not cols:
+        raise DataError(
+            f"{name} has no target column",
+            hint="give a file with one target column (or several 0/1 label columns)",
+        )
+    text = [c for c in cols if table.kind(c) == "text"]
+    if text:
+        return _class_name_targets(table.columns[text[0]], text[0], task)
+    y = table.matrix(cols, role="a target")
+    if y.shape[1] > 1:
+        return _target_columns(y, task)
+    if task:
+        return task, y[:, 0], [f"task given: {task}"]
+    return _one_target_column(y[:, 0], cols[0])
+
+
+def _class_name_targets(
+    labels: np.ndarray, col: str, task: str | None
+) -> tuple[str, np.ndarray, list[str]]:
+    """Text targets: class names, coded 0..C-1 in sorted order."""
+    names, codes = np.unique(labels.astype(str), return_inverse=True)
+    chosen = task or ("binary" if len(names) == 2 else "multiclass")
+    why = f"targets (column '{col}') are class names ({len(names)} classes) → {chosen}"
+    return chosen, codes.astype(np.float64), [why]
+
+
+def _target_columns(y: np.ndarray, task: str | None) -> tuple[str, np.ndarray, list[str]]:
+    """Several target columns: 0/1 labels (multilabel) or continuous (regression)."""
+    if _is01(y):
+        return task or "multilabel", y, [f"{y.shape[1]} target columns of 0/1 values → multilabel"]
+    return task or "regression", y, [f"{y.shape[1]} continuous target columns → regression"]
+
+
+def _one_target_column(y: np.ndarray, col: str) -> tuple[str, np.ndarray, list[str]]:
+    """One numeric target column: 0/1 (binary), a few integer labels (multiclass), or
+    continuous (regression)."""
+    distinct = np.unique(y)
+    if _is01(distinct):
+        return "binary", y, [f"targets (column '{col}') are all 0 or 1 → binary"]
+    labels = (
+        _integral(distinct)
+        and distinct.size <= MAX_LABEL_CLASSES
+        and y.size >= 5 * distinct.size
+        and distinct.min() >= 0
+    )
+    if labels:
+        why = f"targets (column '{col}') are {distinct.size} integer labels → multiclass"
+        return "multiclass", y, [why]
+    why = f"targets (column '{col}') are continuous ({distinct.size} distinct values) → regression"
+    return "regression", y, [why]
 
 
 # --------------------------------------------------------------------------- input kind

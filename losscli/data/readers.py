@@ -158,21 +158,10 @@ class Table:
         arr = self.columns[col]
         if arr.dtype != object:
             return arr if arr.dtype == np.float64 else arr.astype(np.float64)
-        bad: list[int] = []
-        values: list[str] = []
-        out = np.empty(arr.shape[0], dtype=np.float64)
-        for i, cell in enumerate(arr):
-            if cell is None:
-                out[i] = np.nan
-                continue
-            try:
-                out[i] = float(cell)
-            except (TypeError, ValueError):
-                bad.append(i)
-                if len(values) < 5:
-                    values.append(str(cell))
+        out, bad = _floats(arr)
         if not bad:
             return out
+        values = [str(arr[i]) for i in bad[:5]]
         raise non_numeric_error(self, col, bad, values, role=role)
 
     def matrix(self, cols: Sequence[str], *, role: str = "a numeric") -> np.ndarray:
@@ -255,22 +244,29 @@ def read_table(path: str, *, select: Selector | None = None, role: str = "predic
     """
     if path == STDIN:
         return _read_stdin(select, role)
+    files = list_data_files(path, hint="expected files ending in " + ", ".join(DATA_EXTENSIONS))
+    if files is not None:
+        return _read_many(path, files, select, role)
+    return _read_file(path, select, role)
+
+
+def list_data_files(path: str, *, hint: str) -> list[str] | None:
+    """The data files of a directory or glob ``path``, in natural order (None when
+    ``path`` is neither: one file to read as it is). ``hint`` says what was expected
+    when there is none."""
     p = Path(path)
     if p.is_dir():
         files = sorted(
             (
                 str(f)
                 for f in p.iterdir()
-                if f.is_file() and not f.name.startswith((".", "_")) and _is_data_file(f.name)
+                if f.is_file() and not f.name.startswith((".", "_")) and is_data_file(f.name)
             ),
             key=natural_key,
         )
         if not files:
-            raise DataError(
-                f"{path}: directory holds no data files",
-                hint="expected files ending in " + ", ".join(DATA_EXTENSIONS),
-            )
-        return _read_many(path, files, select, role)
+            raise DataError(f"{path}: directory holds no data files", hint=hint)
+        return files
     if not p.exists() and any(ch in path for ch in "*?["):
         files = sorted((f for f in glob.glob(path) if os.path.isfile(f)), key=natural_key)
         if not files:
@@ -278,8 +274,8 @@ def read_table(path: str, *, select: Selector | None = None, role: str = "predic
                 f"{path}: no file matches this pattern",
                 hint="check the pattern; quote it so that the shell does not expand it",
             )
-        return _read_many(path, files, select, role)
-    return _read_file(path, select, role)
+        return files
+    return None
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -307,7 +303,7 @@ def files_phrase(files: Sequence[str], n: int = 3) -> str:
     return ", ".join(names[:n]) + ", …, " + names[-1]
 
 
-def _is_data_file(name: str) -> bool:
+def is_data_file(name: str) -> bool:
     low = name.lower()
     for comp in COMPRESSIONS:
         if low.endswith(comp):
@@ -316,7 +312,7 @@ def _is_data_file(name: str) -> bool:
     return low.endswith(DATA_EXTENSIONS)
 
 
-def _split_ext(path: str) -> tuple[str, str | None]:
+def split_ext(path: str) -> tuple[str, str | None]:
     """(base extension, compression) of a file name."""
     low = os.path.basename(path).lower()
     comp = None
@@ -342,7 +338,7 @@ def _read_file(path: str, select: Selector | None, role: str) -> Table:
         raise DataError(f"{path}: is a directory with no readable files")
     if not os.access(path, os.R_OK):
         raise DataError(f"{path}: permission denied", hint="check the file's permissions")
-    ext, comp = _split_ext(path)
+    ext, comp = split_ext(path)
     if comp is None:
         if ext == ".npy":
             return _read_npy(path, _load_npy(path), select)
@@ -820,32 +816,36 @@ def _read_stdin(select: Selector | None, role: str) -> Table:
 
 
 def _load_npy(name: str, source: Any = None) -> np.ndarray:
-    try:
-        return np.load(source if source is not None else name, allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise DataError(
-                f"{name}: array holds Python objects",
-                hint="save a numeric array (np.save(path, arr.astype(float)))",
-            ) from None
-        raise DataError(f"{name}: not a valid .npy file ({exc})") from None
-    except (OSError, EOFError) as exc:
-        raise DataError(f"{name}: cannot read .npy file ({exc})") from None
+    return _load_numpy(name, source, ".npy")
 
 
 def _load_npz(name: str, source: Any = None) -> dict[str, np.ndarray]:
+    return _load_numpy(name, source, ".npz")
+
+
+#: What an .npy / .npz file of Python objects holds, and how to save it instead.
+_OBJECT_ARRAYS = {
+    ".npy": ("array holds", "save a numeric array (np.save(path, arr.astype(float)))"),
+    ".npz": ("an array holds", "save numeric arrays (np.savez(path, pred=..., target=...))"),
+}
+
+
+def _load_numpy(name: str, source: Any, ext: str) -> Any:
+    """An .npy array or the arrays of an .npz archive (no pickled objects)."""
     try:
-        with np.load(source if source is not None else name, allow_pickle=False) as z:
+        with contextlib.ExitStack() as stack:
+            loaded = np.load(source if source is not None else name, allow_pickle=False)
+            if ext == ".npy":
+                return loaded
+            z = stack.enter_context(loaded)
             return {k: z[k] for k in z.files}
     except ValueError as exc:
         if "pickle" in str(exc):
-            raise DataError(
-                f"{name}: an array holds Python objects",
-                hint="save numeric arrays (np.savez(path, pred=..., target=...))",
-            ) from None
-        raise DataError(f"{name}: not a valid .npz file ({exc})") from None
+            what, hint = _OBJECT_ARRAYS[ext]
+            raise DataError(f"{name}: {what} Python objects", hint=hint) from None
+        raise DataError(f"{name}: not a valid {ext} file ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise DataError(f"{name}: cannot read .npz file ({exc})") from None
+        raise DataError(f"{name}: cannot read {ext} file ({exc})") from None
 
 
 def _check_numeric_array(name: str, arr: np.ndarray, what: str = "array") -> None:
@@ -928,23 +928,40 @@ def _npz_table(
     pkey = _find_key(arrays, PRED_KEYS)
     tkey = _find_key(arrays, TARGET_KEYS)
     if pkey is not None or tkey is not None:
-        if role == "targets":
-            key = tkey if tkey is not None else pkey
-            assert key is not None
-            table = _array_table(f"{name}[{key}]", arrays[key], select)
-            table.notes.append(f"{name}: targets are the array '{key}'")
-            return table
-        key = pkey if pkey is not None else tkey
-        assert key is not None
-        table = _array_table(f"{name}[{key}]", arrays[key], select)
-        if pkey is not None and tkey is not None:
-            table.companion = _array_table(f"{name}[{tkey}]", arrays[tkey], None)
-            table.notes.append(f"{name} holds both arrays: predictions '{pkey}', targets '{tkey}'")
-        return table
+        return _keyed_npz(name, arrays, select, role, pkey, tkey)
     if len(arrays) == 1:
         key = next(iter(arrays))
         return _array_table(name, arrays[key], select)
-    # Every array a column (2-D arrays give key_0 … key_{k-1}).
+    return _columns_npz(name, arrays, select)
+
+
+def _keyed_npz(
+    name: str,
+    arrays: dict[str, np.ndarray],
+    select: Selector | None,
+    role: str,
+    pkey: str | None,
+    tkey: str | None,
+) -> Table:
+    """An archive with arrays named pred/target: the one ``role`` asks for (predictions
+    carry the targets as their companion when both are there)."""
+    if role == "targets":
+        key = tkey if tkey is not None else pkey
+        assert key is not None
+        table = _array_table(f"{name}[{key}]", arrays[key], select)
+        table.notes.append(f"{name}: targets are the array '{key}'")
+        return table
+    key = pkey if pkey is not None else tkey
+    assert key is not None
+    table = _array_table(f"{name}[{key}]", arrays[key], select)
+    if pkey is not None and tkey is not None:
+        table.companion = _array_table(f"{name}[{tkey}]", arrays[tkey], None)
+        table.notes.append(f"{name} holds both arrays: predictions '{pkey}', targets '{tkey}'")
+    return table
+
+
+def _columns_npz(name: str, arrays: dict[str, np.ndarray], select: Selector | None) -> Table:
+    """Every array a column (2-D arrays give key_0 … key_{k-1})."""
     cols: dict[str, np.ndarray] = {}
     n: int | None = None
     for key, arr in arrays.items():
@@ -963,8 +980,7 @@ def _npz_table(
         if arr.ndim == 1:
             cols[key] = arr
         else:
-            for j in range(arr.shape[1]):
-                cols[f"{key}_{j}"] = arr[:, j]
+            cols.update({f"{key}_{j}": arr[:, j] for j in range(arr.shape[1])})
     names = list(cols)
     table = Table(path=name, files=[name], binary=True, header=True, all_columns=names)
     for c in _choose(select, names):
@@ -1052,56 +1068,9 @@ def _read_many(pattern: str, files: list[str], select: Selector | None, role: st
         first.path = pattern
         return first
     if first.tensor is not None:
-        shapes = {p.tensor.shape[1:] if p.tensor is not None else None for p in parts}
-        if len(shapes) != 1:
-            raise DataError(
-                f"{pattern}: arrays of different shapes: "
-                + ", ".join(
-                    f"{p.files[0]} {p.tensor.shape if p.tensor is not None else 'table'}"
-                    for p in parts[:4]
-                )
-            )
-        tensor = np.concatenate([p.tensor for p in parts if p.tensor is not None], axis=0)
-        table = Table(path=pattern, files=files, binary=True, header=False, tensor=tensor)
+        table = _stack_tensors(pattern, files, parts)
     else:
-        cols = list(first.columns)
-        for p in parts[1:]:
-            if set(p.all_columns) != set(first.all_columns) or p.tensor is not None:
-                missing = [c for c in first.all_columns if c not in p.all_columns]
-                extra = [c for c in p.all_columns if c not in first.all_columns]
-                detail = []
-                if missing:
-                    detail.append("lacks " + ", ".join(missing[:5]))
-                if extra:
-                    detail.append("has extra " + ", ".join(extra[:5]))
-                raise DataError(
-                    f"{pattern}: {p.files[0]} has different columns from {first.files[0]} "
-                    f"({'; '.join(detail) or 'not a table'})",
-                    hint="every file of a glob or directory must have the same columns",
-                )
-        table = Table(
-            path=pattern,
-            files=files,
-            all_columns=first.all_columns,
-            binary=first.binary,
-            header=first.header,
-        )
-        for c in cols:
-            arrays = [p.columns[c] for p in parts]
-            if any(a.dtype == object for a in arrays):
-                merged = np.concatenate([a.astype(object) for a in arrays])
-                if all(c in p.text for p in parts):
-                    table.text.add(c)
-                else:
-                    table.mixed.add(c)
-                    merged = _maybe_numeric(merged)
-                    if merged.dtype != object:
-                        table.mixed.discard(c)
-            elif any(a.dtype == np.float64 for a in arrays):
-                merged = np.concatenate([a.astype(np.float64, copy=False) for a in arrays])
-            else:
-                merged = np.concatenate(arrays)
-            table.columns[c] = merged
+        table = _stack_tables(pattern, files, parts)
     table.row_numbers = np.concatenate([p.row_numbers for p in parts])
     table.file_index = np.concatenate(
         [np.full(p.n_rows, i, dtype=np.int32) for i, p in enumerate(parts)]
@@ -1117,18 +1086,95 @@ def _read_many(pattern: str, files: list[str], select: Selector | None, role: st
     return table
 
 
-def _maybe_numeric(arr: np.ndarray) -> np.ndarray:
-    """An object column whose every cell is a number (or missing) → float64."""
+def _stack_tensors(pattern: str, files: list[str], parts: list[Table]) -> Table:
+    """N-d arrays of several files, stacked along the first axis."""
+    shapes = {p.tensor.shape[1:] if p.tensor is not None else None for p in parts}
+    if len(shapes) != 1:
+        raise DataError(
+            f"{pattern}: arrays of different shapes: "
+            + ", ".join(
+                f"{p.files[0]} {p.tensor.shape if p.tensor is not None else 'table'}"
+                for p in parts[:4]
+            )
+        )
+    tensor = np.concatenate([p.tensor for p in parts if p.tensor is not None], axis=0)
+    return Table(path=pattern, files=files, binary=True, header=False, tensor=tensor)
+
+
+def column_difference(expected: Sequence[str], found: Sequence[str]) -> str:
+    """What ``found`` lacks of ``expected`` and has besides (empty when the sets match)."""
+    missing = [c for c in expected if c not in found]
+    extra = [c for c in found if c not in expected]
+    detail = []
+    if missing:
+        detail.append("lacks " + ", ".join(missing[:5]))
+    if extra:
+        detail.append("has extra " + ", ".join(extra[:5]))
+    return "; ".join(detail)
+
+
+def _stack_tables(pattern: str, files: list[str], parts: list[Table]) -> Table:
+    """Tables of several files with the same columns, one after the other."""
+    first = parts[0]
+    for p in parts[1:]:
+        if set(p.all_columns) != set(first.all_columns) or p.tensor is not None:
+            detail = column_difference(first.all_columns, p.all_columns)
+            raise DataError(
+                f"{pattern}: {p.files[0]} has different columns from {first.files[0]} "
+                f"({detail or 'not a table'})",
+                hint="every file of a glob or directory must have the same columns",
+            )
+    table = Table(
+        path=pattern,
+        files=files,
+        all_columns=first.all_columns,
+        binary=first.binary,
+        header=first.header,
+    )
+    for c in first.columns:
+        table.columns[c] = _stack_column(table, c, parts)
+    return table
+
+
+def _stack_column(table: Table, c: str, parts: list[Table]) -> np.ndarray:
+    """One column of several files; marks it text or mixed in ``table``."""
+    arrays = [p.columns[c] for p in parts]
+    if any(a.dtype == object for a in arrays):
+        merged = np.concatenate([a.astype(object) for a in arrays])
+        if all(c in p.text for p in parts):
+            table.text.add(c)
+            return merged
+        merged = _maybe_numeric(merged)
+        if merged.dtype == object:
+            table.mixed.add(c)
+        return merged
+    if any(a.dtype == np.float64 for a in arrays):
+        return np.concatenate([a.astype(np.float64, copy=False) for a in arrays])
+    return np.concatenate(arrays)
+
+
+def _floats(arr: np.ndarray, *, stop: bool = False) -> tuple[np.ndarray, list[int]]:
+    """Cells of an object column as float64 (None → NaN), and the rows that are not
+    numbers (``stop``: only the first)."""
     out = np.empty(arr.shape[0], dtype=np.float64)
-    for i, v in enumerate(arr):
-        if v is None:
+    bad: list[int] = []
+    for i, cell in enumerate(arr):
+        if cell is None:
             out[i] = np.nan
             continue
         try:
-            out[i] = float(v)
+            out[i] = float(cell)
         except (TypeError, ValueError):
-            return arr
-    return out
+            bad.append(i)
+            if stop:
+                break
+    return out, bad
+
+
+def _maybe_numeric(arr: np.ndarray) -> np.ndarray:
+    """An object column whose every cell is a number (or missing) → float64."""
+    out, bad = _floats(arr, stop=True)
+    return arr if bad else out
 
 
 def _choose(select: Selector | None, names: list[str]) -> list[str]:

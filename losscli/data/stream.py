@@ -6,14 +6,15 @@ a report says about the whole input (rows, warnings, evidence). Two kinds:
 
 * :class:`StreamSource` — delimited text (csv/tsv/txt, compressed too) aligned by row
   order. pandas' C parser reads every file ``chunk_rows`` rows at a time, in lockstep;
-  the first chunk goes through the data layer exactly as a file read in one piece
-  (:func:`~losscli.data.dataset.plan_tables`, validation, task and input-kind
-  inference), and every later chunk is read with the same plan and decisions: its cells
+  every chunk goes through the one chunk step (:class:`~losscli.data.pipeline.ChunkStep`)
+  as a file read in one piece does: the first plans the columns and infers task and
+  input kind, and every later chunk is read with the same plan and decisions: its cells
   are checked with their source row numbers, and values that contradict what the first
   chunk implied (probabilities leaving [0, 1], binary targets leaving {0, 1}) are a data
   error with a hint to state ``--logits``/``--task``. A row-count mismatch shows when one
   file ends before the other and names both counts.
-* :class:`MemorySource` — one :class:`Dataset` from :func:`load_dataset`: Parquet/npy/npz
+* :class:`MemorySource` — one :class:`Dataset` read in one piece
+  (:func:`~losscli.data.pipeline.read_whole`): Parquet/npy/npz
   (already fast), stdin, globs and directories, id joins, segmentation and embedding,
   and anything asked to be kept whole. When such an input is larger than one chunk, the
   report says so in its warnings ("read in memory: <reason>").
@@ -29,45 +30,39 @@ import contextlib
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from losscli.data.dataset import (
-    Dataset,
-    TablePlan,
-    _Arrays,
-    _selectors,
-    build_dataset,
-    check_sample_weights,
-    drop_rows,
-    invalid_cells,
-    load_dataset,
-    plan_tables,
-    table_arrays,
+from losscli.data.align import row_count_error
+from losscli.data.dataset import ChunkArrays, Dataset, TablePlan
+from losscli.data.pipeline import (
+    ChunkStep,
+    ReadOptions,
+    Totals,
+    finish_input,
+    named_binary,
+    read_whole,
+    summarize,
 )
-from losscli.data.infer import sum_tolerance
 from losscli.data.readers import (
     COMPRESSIONS,
     STDIN,
-    TEXT_EXTENSIONS,
     Selector,
     Table,
     TextFormat,
-    _split_ext,
     choose_text_columns,
     empty_lines_note,
     frame_table,
     no_rows_error,
     parse_errors,
+    split_ext,
     text_format,
     trailing_blank_lines,
     trailing_empty_rows,
 )
-from losscli.data.validate import DropTally, all_invalid_error, invalid_error, zero_weights_error
-from losscli.errors import DataError, UsageError, unknown_name
-from losscli.registry._base import TASKS
+from losscli.errors import DataError, UsageError
 
 #: Rows per chunk by default: 1e6 rows parse as fast as one piece with pandas' C engine
 #: and keep the peak near 170 MiB for two float columns (docs/scale.md).
@@ -182,38 +177,27 @@ def open_source(
     chunk = DEFAULT_CHUNK_ROWS if chunk_rows is None else int(chunk_rows)
     if chunk < 0:
         raise UsageError(f"--chunk-size must be ≥ 0, got {chunk}", hint="0 reads in one piece")
-    task = (task or "auto").strip().lower()
-    if task != "auto" and task not in TASKS:
-        raise unknown_name("task", task, ("auto", *TASKS))
-    kwargs: dict[str, Any] = {
-        "task": task,
-        "pred_cols": tuple(pred_cols),
-        "target_cols": tuple(target_cols),
-        "id_col": id_col,
-        "group_col": group_col,
-        "weight_col": weight_col,
-        "logits": logits,
-        "drop_invalid": drop_invalid,
-    }
-    reason = keep_whole or _memory_reason(preds, targets, chunk, **kwargs)
+    opts = ReadOptions(
+        task, pred_cols, target_cols, id_col, group_col, weight_col, logits, drop_invalid
+    )
+    reason = keep_whole or _memory_reason(preds, targets, chunk, opts)
     if reason is not None:
-        return MemorySource(
-            load_dataset(preds, targets, **kwargs), ReadInfo("memory", chunk, 1, reason)
-        )
-    src = StreamSource(preds, targets, chunk_rows=chunk, progress=progress, **kwargs)
+        return MemorySource(read_whole(preds, targets, opts), ReadInfo("memory", chunk, 1, reason))
+    src = StreamSource(preds, targets, opts, chunk_rows=chunk, progress=progress)
     try:
         src.start()
     except _NotStreamable as exc:
         src.close()
-        ds = load_dataset(preds, targets, **kwargs)
-        return MemorySource(ds, ReadInfo("memory", chunk, 1, exc.reason))
+        return MemorySource(
+            read_whole(preds, targets, opts), ReadInfo("memory", chunk, 1, exc.reason)
+        )
     except BaseException:
         src.close()
         raise
     return src
 
 
-def _memory_reason(preds: str, targets: str | None, chunk: int, **kw: Any) -> str | None:
+def _memory_reason(preds: str, targets: str | None, chunk: int, opts: ReadOptions) -> str | None:
     """Why these inputs are read in one piece, decided before reading (None: stream)."""
     if chunk == 0:
         return "--chunk-size 0"
@@ -228,17 +212,17 @@ def _memory_reason(preds: str, targets: str | None, chunk: int, **kw: Any) -> st
                 if os.path.exists(path) or any(ch in path for ch in "*?[")
                 else "no such file"
             )
-        ext, comp = _split_ext(path)
+        ext, comp = split_ext(path)
         if comp is None and ext in _BINARY_EXTENSIONS:
             return f"{ext} input (binary formats load in one piece at memory speed)"
         if comp is not None and comp not in COMPRESSIONS.values():  # pragma: no cover
             return f"{comp} compression"
-    if kw.get("id_col"):
+    if opts.id_col:
         return "rows are joined on an id column (--id-col)"
-    if kw.get("group_col"):
+    if opts.group_col:
         return "long-form segmentation groups pixel rows into images (--group-col)"
-    if kw.get("task") not in ("auto", *STREAM_TASKS):
-        return f"{kw.get('task')} losses need every row at once"
+    if opts.task not in ("auto", *STREAM_TASKS):
+        return f"{opts.task} losses need every row at once"
     return None
 
 
@@ -267,7 +251,7 @@ class _FileChunks:
     ) -> None:
         import pandas as pd
 
-        ext, comp = _split_ext(path)
+        ext, comp = split_ext(path)
         self.path = path
         self.fmt: TextFormat = text_format(path, path, comp, ext)
         self.chunk_rows = chunk_rows
@@ -333,11 +317,7 @@ class _FileChunks:
 
 
 def _mismatch(files: list[_FileChunks], counts: list[int]) -> None:
-    p, t = files[0], files[1]
-    raise DataError(
-        f"row counts differ: {p.fmt.name} has {counts[0]} rows, {t.fmt.name} has {counts[1]}",
-        hint="rows align by order; add an id column to both files (or pass --id-col) to join on it",
-    )
+    raise row_count_error(files[0].fmt.name, counts[0], files[1].fmt.name, counts[1])
 
 
 class _Frames:
@@ -376,30 +356,6 @@ class _Frames:
 # --------------------------------------------------------------------------- streams
 
 
-@dataclass
-class _Decision:
-    """What the first chunk decided, applied to every later chunk."""
-
-    task: str
-    task_inferred: bool
-    input_kind: str | None
-    input_kind_inferred: bool
-    rows: int
-    logits: bool | None
-
-
-@dataclass
-class _Totals:
-    rows_read: int = 0
-    kept: int = 0
-    chunks: int = 0
-    dropped: int = 0
-    tally: DropTally = field(default_factory=DropTally)
-    first_found: Any = None
-    positive_weight: bool = False
-    warnings: list[str] = field(default_factory=list)
-
-
 class StreamSource(Source):
     """Delimited text files read in lockstep, ``chunk_rows`` rows at a time."""
 
@@ -407,38 +363,23 @@ class StreamSource(Source):
         self,
         preds: str,
         targets: str | None,
+        opts: ReadOptions,
         *,
-        task: str,
-        pred_cols: Sequence[str],
-        target_cols: Sequence[str],
-        id_col: str | None,
-        group_col: str | None,
-        weight_col: str | None,
-        logits: bool | None,
-        drop_invalid: bool,
         chunk_rows: int,
         progress: Progress | None = None,
     ) -> None:
         self.preds, self.targets = preds, targets
-        self.task, self.logits = task, logits
-        self.pred_cols, self.target_cols = tuple(pred_cols), tuple(target_cols)
-        self.id_col, self.group_col, self.weight_col = id_col, group_col, weight_col
-        self.drop_invalid = drop_invalid
+        self.opts = opts
         self.chunk_rows = chunk_rows
         self.progress = progress
-        roles = [c for c in (id_col, group_col, weight_col) if c]
-        self._sel = _selectors(targets is None, self.pred_cols, self.target_cols, roles)
+        self._sel = opts.column_selectors(targets is None)
         self._files: list[_FileChunks] = []
-        self.plan: TablePlan | None = None
-        self.decision: _Decision | None = None
+        self.step: ChunkStep | None = None
         self.info = ReadInfo("stream", chunk_rows)
         self._first_chunk: Dataset | None = None
         self._rest: Iterator[Dataset] | None = None
-        self._whole = False
-        self._totals = _Totals()
+        self._totals = Totals()
         self._file_notes: list[str] = []
-        self._roles_warnings: list[str] = []
-        self._build_warnings: list[str] = []
         self._summary: Dataset | None = None
         self._file_rows: list[int] = []
 
@@ -468,30 +409,25 @@ class StreamSource(Source):
             frames = [p.next() for p in peeks]
             if all(f is None for f in frames):
                 return
-            if (
-                first
-                and len(files) > 1
-                and all(f is not None and len(f[1]) < self.chunk_rows for f in frames)
-                and all(p.at_end() for p in peeks)
-            ):
-                # the whole input is in this chunk: compare row counts before any row is
-                # used, as a one-piece read does
-                sizes = [len(f[1]) for f in frames if f is not None]
-                if len(set(sizes)) > 1:
-                    _mismatch(files, sizes)
+            if first and len(files) > 1:
+                self._check_whole_counts(files, peeks, frames)
             first = False
             if any(f is None for f in frames):
                 _mismatch(files, [p.count(f) for p, f in zip(peeks, frames)])
-            n = min(len(f[1]) for f in frames if f is not None)
-            out = []
-            for p, f in zip(peeks, frames):
-                assert f is not None
-                start, df = f
-                if len(df) > n:
-                    p.push_front((start + n, df.iloc[n:]))
-                    df = df.iloc[:n]
-                out.append((start, df))
-            yield out
+            yield _same_rows(peeks, frames)
+
+    def _check_whole_counts(
+        self, files: list[_FileChunks], peeks: list[_Frames], frames: list[Any]
+    ) -> None:
+        """When the whole input is in the first chunk, compare row counts before any row
+        is used, as a one-piece read does."""
+        if not all(f is not None and len(f[1]) < self.chunk_rows for f in frames):
+            return
+        if not all(p.at_end() for p in peeks):
+            return
+        sizes = [len(f[1]) for f in frames if f is not None]
+        if len(set(sizes)) > 1:
+            _mismatch(files, sizes)
 
     # ------------------------------------------------------------------ chunks
 
@@ -505,105 +441,33 @@ class StreamSource(Source):
         self._first_chunk = first
 
     def _chunks_from(self, files: list[_FileChunks], *, first_pass: bool) -> Iterator[Dataset]:
-        totals = self._totals if first_pass else _Totals()
+        totals = self._totals if first_pass else Totals()
         for frames in self._aligned(files):
             tables = [frame_table(f.fmt, df, start) for f, (start, df) in zip(files, frames)]
-            ds = self._chunk(tables, totals, first_pass=first_pass)
+            step = self._step(tables)
+            ttab = tables[1] if len(tables) > 1 else None
+            ds = step.run(tables[0], ttab, totals, self._file_notes)
             if self.progress is not None and first_pass:
                 self.progress(files[0].position(), files[0].size)
             if ds is not None:
                 yield ds
         if first_pass:
             for f in files:
-                self._totals.warnings.extend(f.warnings)
+                totals.file_warnings.extend(f.warnings)
             self._file_rows = [f.rows for f in files]
             self._finish_totals()
 
-    def _chunk(self, tables: list[Table], totals: _Totals, *, first_pass: bool) -> Dataset | None:
+    def _step(self, tables: list[Table]) -> ChunkStep:
+        """The chunk step, planned on the first chunk's tables."""
+        if self.step is not None:
+            return self.step
         ptab = tables[0]
         ttab = tables[1] if len(tables) > 1 else None
-        if ttab is None and ptab.companion is not None:  # pragma: no cover - text has none
-            ttab = ptab.companion
-        if self.plan is None:
-            self._file_notes = list(ptab.notes) + (list(ttab.notes) if ttab is not None else [])
-            self.plan = plan_tables(
-                ptab,
-                ttab,
-                task=self.task,
-                pred_cols=self.pred_cols,
-                target_cols=self.target_cols,
-                id_col=self.id_col,
-                group_col=self.group_col,
-                weight_col=self.weight_col,
-            )
-            if self.plan.roles.joined:
-                raise _NotStreamable(
-                    f"rows are joined on the id column '{self.plan.roles.id_pred}'"
-                )
-            if self.plan.layout.task not in (None, *STREAM_TASKS) or self.plan.layout.embedding:
-                what = self.plan.layout.embedding or self.plan.layout.task
-                raise _NotStreamable(f"{what} losses need every row at once")
-            self._roles_warnings = list(self.plan.roles.warnings)
-        plan = self.plan
-        arr = table_arrays(plan, ptab, ttab)
-        n_read = arr.n
-        totals.rows_read += n_read
-        bad, found = invalid_cells(plan, arr)
-        if found:
-            if not self.drop_invalid:
-                raise invalid_error(found)
-            if totals.first_found is None:
-                totals.first_found = found[0]
-            totals.tally.add(found)
-            totals.dropped += drop_rows(arr, bad)
-        if arr.n == 0:
-            return None
-        check_sample_weights(plan, arr, require_positive=False)
-        if arr.weight is not None and bool(np.any(arr.weight > 0)):
-            totals.positive_weight = True
-        totals.chunks += 1
-        totals.kept += arr.n
-        if self.decision is None:
-            evidence = (
-                list(self._file_notes) + list(plan.roles.evidence) + list(plan.layout.evidence)
-            )
-            build_warnings: list[str] = []
-            ds = build_dataset(
-                plan,
-                arr,
-                ptab,
-                ttab,
-                task=self.task,
-                logits=self.logits,
-                evidence=evidence,
-                warnings=build_warnings,
-            )
-            if ds.task not in STREAM_TASKS or ds.context.get("layout"):
-                raise _NotStreamable(f"{ds.task} losses need every row at once")
-            if _named_binary(ds, arr):
-                raise _NotStreamable("binary targets are class names")
-            self._build_warnings = build_warnings
-            self.decision = _Decision(
-                ds.task,
-                ds.task_inferred,
-                ds.input_kind,
-                ds.input_kind_inferred,
-                arr.n,
-                None if ds.input_kind is None else ds.input_kind == "logits",
-            )
-            return ds
-        d = self.decision
-        _check_consistent(d, plan, arr)
-        more: list[str] = []
-        ds = build_dataset(
-            plan, arr, ptab, ttab, task=d.task, logits=d.logits, evidence=[], warnings=more
-        )
-        if first_pass:
-            for w in more:
-                if w not in self._build_warnings and len(self._build_warnings) < 50:
-                    self._build_warnings.append(w)
-        ds.task_inferred, ds.input_kind_inferred = d.task_inferred, d.input_kind_inferred
-        return ds
+        self._file_notes = [n for t in tables for n in t.notes]
+        plan = self.opts.plan(ptab, ttab)
+        _check_streamable_plan(plan)
+        self.step = self.opts.step(plan, vet=_vet_first)
+        return self.step
 
     def chunks(self) -> Iterator[Dataset]:
         if self._rest is not None:
@@ -636,22 +500,12 @@ class StreamSource(Source):
         return total
 
     def _finish_totals(self) -> None:
-        t = self._totals
-        if t.kept == 0 and t.first_found is not None:
-            raise all_invalid_error([t.first_found])
-        if (
-            self.plan is not None
-            and self.plan.roles.weight is not None
-            and t.kept
-            and not t.positive_weight
-        ):
-            raise zero_weights_error(
-                self._files[0].fmt.name
-                if self.plan.roles.weight[0] == "pred"
-                else self._files[-1].fmt.name,
-                self.plan.roles.weight[1],
-            )
-        self.info.chunks = t.chunks
+        assert self.step is not None
+        weight = self.step.plan.roles.weight
+        names = [f.fmt.name for f in self._files]
+        name = names[0] if weight is None or weight[0] == "pred" else names[-1]
+        finish_input(self._totals, self.step.plan, name, self.preds)
+        self.info.chunks = self._totals.chunks
 
     @property
     def first(self) -> Dataset:  # type: ignore[override]
@@ -666,125 +520,56 @@ class StreamSource(Source):
         """The first chunk's dataset carrying the totals of the whole input."""
         if self._summary is not None:
             return self._summary
-        first = self.first
-        t = self._totals
-        warnings = list(t.warnings) + list(self._roles_warnings)
-        if t.dropped:
-            warnings.append(t.tally.warning(t.dropped, t.rows_read))
-        warnings += self._build_warnings
+        assert self.step is not None and self.step.decision is not None
+        first, t = self.first, self._totals
         inputs = {k: dict(v) for k, v in first.inputs.items()}
         inputs["predictions"]["rows"] = self._file_rows[0]
         if "targets" in inputs:
             inputs["targets"]["rows"] = self._file_rows[-1]
-        evidence = list(first.evidence)
-        if t.chunks > 1 and (first.task_inferred or first.input_kind_inferred):
-            rows = self.decision.rows if self.decision else 0
-            warnings.append(
+        note = None
+        if t.chunks > 1:
+            note = (
                 f"read in {t.chunks} chunks of up to {self.chunk_rows} rows: what was "
-                f"inferred from the first {rows} rows was checked on every later row "
-                "(--chunk-size 0 infers from every row)"
+                f"inferred from the first {self.step.decision.rows} rows was checked on every "
+                "later row (--chunk-size 0 infers from every row)"
             )
-        if t.chunks <= 1:
+        else:
             self.info.mode = "memory"
-        self._summary = _Summary(first, warnings, evidence, inputs, t.kept)
+        self._summary = summarize(
+            first, t, self.step.plan.roles.warnings, inputs=inputs, read_note=note
+        )
         return self._summary
 
 
-class _Summary(Dataset):
-    """A Dataset view whose sample count is the whole input's."""
-
-    def __init__(
-        self,
-        first: Dataset,
-        warnings: list[str],
-        evidence: list[str],
-        inputs: dict[str, dict[str, Any]],
-        n: int,
-    ) -> None:
-        self.__dict__.update(first.__dict__)
-        self.warnings = warnings
-        self.evidence = evidence
-        self.inputs = inputs
-        self._n = n
-
-    @property
-    def n_samples(self) -> int:
-        return self._n
+def _same_rows(peeks: list[_Frames], frames: list[Any]) -> list[tuple[int, Any]]:
+    """The rows every file's frame has; the rest of longer frames is pushed back."""
+    n = min(len(f[1]) for f in frames if f is not None)
+    out = []
+    for p, f in zip(peeks, frames):
+        assert f is not None
+        start, df = f
+        if len(df) > n:
+            p.push_front((start + n, df.iloc[n:]))
+            df = df.iloc[:n]
+        out.append((start, df))
+    return out
 
 
-def _named_binary(ds: Dataset, arr: _Arrays) -> bool:
-    return ds.task == "binary" and arr.target is not None and arr.target.dtype == object
+def _check_streamable_plan(plan: TablePlan) -> None:
+    """Inputs whose columns show that rows are not independent are read in one piece."""
+    if plan.roles.joined:
+        raise _NotStreamable(f"rows are joined on the id column '{plan.roles.id_pred}'")
+    if plan.layout.task not in (None, *STREAM_TASKS) or plan.layout.embedding:
+        what = plan.layout.embedding or plan.layout.task
+        raise _NotStreamable(f"{what} losses need every row at once")
 
 
-def _check_consistent(d: _Decision, plan: TablePlan, arr: _Arrays) -> None:
-    """A later chunk must fit what the first chunk's values implied."""
-    lay = plan.layout
-    if (
-        d.task_inferred
-        and arr.target is not None
-        and arr.tref is not None
-        and d.task in ("binary", "multilabel")
-        and arr.target.dtype != object
-    ):
-        t = arr.target
-        off = (t != 0.0) & (t != 1.0)
-        if off.any():
-            rows = np.flatnonzero(off.any(axis=1) if off.ndim == 2 else off)
-            j = int(np.flatnonzero(off.reshape(off.shape[0], -1)[rows[0]])[0])
-            v = float(t.reshape(t.shape[0], -1)[rows[0], j])
-            col = lay.target_cols[j] if j < len(lay.target_cols) else str(j)
-            raise DataError(
-                f"{arr.tref.name}: targets were read as {d.task} (0/1) from the first "
-                f"{d.rows} rows, but {arr.tref.phrase(rows[:5], total=rows.size)} "
-                f"{'has' if rows.size == 1 else 'have'} {v:g} in column '{col}'"
-                + (" (first)" if rows.size > 1 else ""),
-                hint=f"pass --task regression for continuous targets, or --task {d.task} "
-                "to accept soft labels in [0, 1] (or --chunk-size 0 to infer from every row)",
-            )
-    if d.input_kind == "probabilities" and d.input_kind_inferred:
-        scores, cols = (
-            (arr.score, [lay.score_col or "score"])
-            if d.task == "detection"
-            else (
-                arr.pred,
-                lay.pred_cols,
-            )
-        )
-        if scores is None or scores.size == 0:
-            return
-        mat = scores.reshape(scores.shape[0], -1)
-        if mat.min() < 0.0 or mat.max() > 1.0:
-            out = (mat < 0.0) | (mat > 1.0)
-            rows = np.flatnonzero(out.any(axis=1))
-            j = int(np.flatnonzero(out[rows[0]])[0])
-            col = cols[j] if j < len(cols) else str(j)
-            raise DataError(
-                f"{arr.pref.name}: predictions were read as probabilities (all in [0, 1] in "
-                f"the first {d.rows} rows), but {arr.pref.phrase(rows[:5], total=rows.size)} "
-                f"{'has' if rows.size == 1 else 'have'} {mat[rows[0], j]:g} in column '{col}'"
-                + (" (first)" if rows.size > 1 else ""),
-                hint="pass --logits if the predictions are logits (or --chunk-size 0 to "
-                "infer from every row)",
-            )
-        if d.task == "multiclass" and mat.shape[1] >= 2:
-            err = np.abs(mat.sum(axis=1) - 1.0)
-            rows = np.flatnonzero(err > sum_tolerance(mat.shape[1]))
-            if rows.size:
-                raise DataError(
-                    f"{arr.pref.name}: predictions were read as probabilities (rows summing "
-                    f"to 1 in the first {d.rows} rows), but "
-                    f"{arr.pref.phrase(rows[:5], total=rows.size)} "
-                    f"{'sums' if rows.size == 1 else 'sum'} to {mat[rows[0]].sum():.6g}"
-                    + (" (first)" if rows.size > 1 else ""),
-                    hint="pass --logits if the predictions are logits, or --probs to accept "
-                    "them as they are (or --chunk-size 0 to infer from every row)",
-                )
-
-
-def is_text_path(path: str) -> bool:
-    """Whether ``path`` names a delimited text file (csv/tsv/txt, compressed or not)."""
-    ext, _comp = _split_ext(path)
-    return ext in TEXT_EXTENSIONS
+def _vet_first(ds: Dataset, arr: ChunkArrays) -> None:
+    """The first chunk's decisions must be ones that later chunks can follow."""
+    if ds.task not in STREAM_TASKS or ds.context.get("layout"):
+        raise _NotStreamable(f"{ds.task} losses need every row at once")
+    if named_binary(ds, arr):
+        raise _NotStreamable("binary targets are class names")
 
 
 __all__ = [

@@ -43,7 +43,49 @@ class Invalid:
     infinite: int
 
     def describe(self) -> str:
-        n = self.rows.size
+        return self.note().describe()
+
+    def note(self) -> InvalidNote:
+        """What was found, without the rows' table (small, mergeable across chunks)."""
+        t = self.ref.table
+        return InvalidNote(
+            self.ref.name,
+            self.column,
+            t.where(self.ref.source(self.rows[: InvalidNote.SHOWN])),
+            t.binary,
+            len(t.files) > 1,
+            int(self.rows.size),
+            self.missing,
+            self.infinite,
+        )
+
+
+@dataclass
+class InvalidNote:
+    """Invalid cells of one column, as a message says them: the first rows and counts."""
+
+    SHOWN = 5
+
+    name: str
+    column: str
+    places: list[tuple[str, int]]
+    binary: bool
+    several_files: bool
+    count: int
+    missing: int
+    infinite: int
+
+    def merge(self, other: InvalidNote) -> None:
+        """Add the cells of the same column found in later rows."""
+        if (other.name, other.column) != (self.name, self.column):
+            return
+        self.places += other.places[: max(0, self.SHOWN - len(self.places))]
+        self.count += other.count
+        self.missing += other.missing
+        self.infinite += other.infinite
+
+    def describe(self) -> str:
+        n = self.count
         if self.missing and not self.infinite:
             what = "a missing value" if n == 1 else "missing values"
             what += " (empty, NA or NaN)"
@@ -52,10 +94,10 @@ class Invalid:
             what += " (inf, or too large for float64)"
         else:
             what = "missing or infinite values"
-        return (
-            f"{self.ref.name}: column '{self.column}' has {what} at "
-            f"{self.ref.phrase(self.rows[:5], total=n)}"
+        where = places_phrase(
+            self.places, binary=self.binary, several_files=self.several_files, total=n
         )
+        return f"{self.name}: column '{self.column}' has {what} at {where}"
 
 
 def _missing_text(values: np.ndarray) -> np.ndarray:
@@ -133,6 +175,17 @@ class DropTally:
             tally.count += int(f.rows.size)
         return self
 
+    def merge(self, other: DropTally) -> DropTally:
+        """Fold the tally of later rows into this one (the first rows shown are kept)."""
+        for key, t in other._cols.items():
+            mine = self._cols.get(key)
+            if mine is None:
+                self._cols[key] = _Tally(t.binary, t.several_files, list(t.places), t.count)
+                continue
+            mine.places += t.places[: max(0, self.SHOWN - len(mine.places))]
+            mine.count += t.count
+        return self
+
     def warning(self, dropped: int, total: int) -> str:
         """Warning for ``drop_invalid``: how many rows, from which file, which column."""
         by_file: dict[str, list[str]] = {}
@@ -156,27 +209,17 @@ class _Tally:
     count: int = 0
 
 
-def drop_warning(found: Sequence[Invalid], dropped: int, total: int) -> str:
-    """Warning for ``drop_invalid`` after one read: how many rows, which file and column."""
-    return DropTally().add(found).warning(dropped, total)
-
-
-def all_invalid_error(found: Sequence[Invalid]) -> DataError:
+def all_invalid_error(note: InvalidNote) -> DataError:
     """Every row had a missing or non-finite cell: nothing is left after --drop-invalid."""
     return DataError(
-        f"every row has a missing or non-finite value ({found[0].describe()})",
+        f"every row has a missing or non-finite value ({note.describe()})",
         hint="nothing is left to evaluate after --drop-invalid",
     )
 
 
-def check_weights(
-    w: np.ndarray, ref: RowRef, column: str, *, require_positive: bool = True
-) -> None:
-    """Sample weights: ≥ 0 (finiteness is checked with the other cells), not all 0.
-
-    ``require_positive`` False skips the "not all 0" check (one chunk of a larger input
-    may be all 0; the whole input is checked at the end).
-    """
+def check_weights(w: np.ndarray, ref: RowRef, column: str) -> None:
+    """Sample weights ≥ 0 (finiteness is checked with the other cells; "not all 0" over
+    the whole input, by :func:`zero_weights_error`'s caller)."""
     neg = np.flatnonzero(w < 0)
     if neg.size:
         raise DataError(
@@ -184,8 +227,6 @@ def check_weights(
             f"{ref.phrase(neg[:5], total=neg.size)} (first {w[neg[0]]:g})",
             hint="sample weights must be ≥ 0",
         )
-    if require_positive and w.size and not np.any(w > 0):
-        raise zero_weights_error(ref.name, column)
 
 
 def zero_weights_error(name: str, column: str) -> DataError:
@@ -195,6 +236,16 @@ def zero_weights_error(name: str, column: str) -> DataError:
     )
 
 
+def outside_unit(mat: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """Rows of a 2-D array with a value outside [0, 1], and the first such row's first
+    such column; None when every value is inside."""
+    if mat.size == 0 or (mat.min() >= 0.0 and mat.max() <= 1.0):
+        return None
+    out = (mat < 0.0) | (mat > 1.0)
+    rows = np.flatnonzero(out.any(axis=1))
+    return rows, int(np.flatnonzero(out[rows[0]])[0])
+
+
 def check_unit_interval(
     values: np.ndarray, ref: RowRef, columns: Sequence[str], *, what: str, hint: str
 ) -> None:
@@ -202,11 +253,10 @@ def check_unit_interval(
     if values.size == 0:
         return
     mat = values.reshape(values.shape[0], -1)
-    if mat.min() >= 0.0 and mat.max() <= 1.0:
+    found = outside_unit(mat)
+    if found is None:
         return
-    out = (mat < 0.0) | (mat > 1.0)
-    rows = np.flatnonzero(out.any(axis=1))
-    j = int(np.flatnonzero(out[rows[0]])[0])
+    rows, j = found
     col = columns[j] if j < len(columns) else str(j)
     raise DataError(
         f"{ref.name}: {what} must be in [0, 1]; found values outside at "

@@ -28,49 +28,38 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import glob
 import logging
 import os
 import pickle
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from losscli.compute import LossResult, class_counts, rowwise
-from losscli.data.dataset import (
-    Dataset,
-    TablePlan,
-    _selectors,
-    build_dataset,
-    check_sample_weights,
-    drop_rows,
-    invalid_cells,
-    plan_tables,
-    table_arrays,
+from losscli.data import Dataset
+from losscli.data.pipeline import (
+    ChunkArrays,
+    ChunkStep,
+    ReadOptions,
+    Totals,
+    finish_input,
+    named_binary,
+    summarize,
 )
 from losscli.data.readers import (
     STDIN,
     TEXT_EXTENSIONS,
     Table,
-    _is_data_file,
-    _split_ext,
-    natural_key,
+    column_difference,
+    list_data_files,
     read_table,
+    split_ext,
 )
-from losscli.data.stream import (
-    Source,
-    _check_consistent,
-    _Decision,
-    _named_binary,
-    _Summary,
-)
-from losscli.data.validate import DropTally, all_invalid_error, invalid_error, zero_weights_error
-from losscli.errors import DataError, LossCliError, UsageError, unknown_name
-from losscli.registry._base import TASKS
+from losscli.data.stream import Source
+from losscli.errors import DataError, LossCliError, UsageError
 
 #: Partial results merged by one reduce task (the tree's fan-in).
 FAN_IN = 4
@@ -98,34 +87,15 @@ def list_partitions(path: str) -> list[str]:
             "--engine dask cannot read standard input",
             hint="write the partitions to files that every worker can read",
         )
-    p = Path(path)
-    if p.is_dir():
-        files = sorted(
-            (
-                str(f)
-                for f in p.iterdir()
-                if f.is_file() and not f.name.startswith((".", "_")) and _is_data_file(f.name)
-            ),
-            key=natural_key,
-        )
-        if not files:
-            raise DataError(
-                f"{path}: directory holds no data files",
-                hint="expected Parquet or CSV partitions (.parquet, .pq, .csv, .tsv, .txt)",
-            )
-    elif p.is_file():
+    files = list_data_files(
+        path, hint="expected Parquet or CSV partitions (.parquet, .pq, .csv, .tsv, .txt)"
+    )
+    if files is None:
+        if not os.path.isfile(path):
+            raise DataError(f"{path}: no such file", hint="check the path")
         files = [path]
-    elif any(ch in path for ch in "*?["):
-        files = sorted((f for f in glob.glob(path) if os.path.isfile(f)), key=natural_key)
-        if not files:
-            raise DataError(
-                f"{path}: no file matches this pattern",
-                hint="check the pattern; quote it so that the shell does not expand it",
-            )
-    else:
-        raise DataError(f"{path}: no such file", hint="check the path")
     for f in files:
-        ext, comp = _split_ext(f)
+        ext, comp = split_ext(f)
         if not (ext in TEXT_EXTENSIONS or (comp is None and ext in _PARQUET)):
             raise UsageError(
                 f"--engine dask reads Parquet or CSV partitions; {f} is not one",
@@ -141,14 +111,10 @@ def list_partitions(path: str) -> list[str]:
 class _Job:
     """What every partition task needs: how to read it and what to compute."""
 
-    plan: TablePlan
-    decision: _Decision
-    pred_cols: tuple[str, ...]
-    target_cols: tuple[str, ...]
-    roles: tuple[str, ...]
+    step: ChunkStep
+    opts: ReadOptions
     columns: list[str]
     first_path: str
-    drop_invalid: bool
     #: The pickled run template (an empty Evaluation); None for the class-count pass.
     template: bytes | None = None
     #: Classes to count (the class-count pass) and the label left out of the counts.
@@ -160,14 +126,7 @@ class _Job:
 class _Part:
     """What partitions give back, merged in partition order."""
 
-    rows: int = 0  # data rows of the files
-    kept: int = 0  # rows evaluated (after --drop-invalid)
-    dropped: int = 0
-    tally: DropTally = field(default_factory=DropTally)
-    nothing_left: DataError | None = None  # the error if every row turns out invalid
-    positive_weight: bool = False
-    file_warnings: list[str] = field(default_factory=list)
-    build_warnings: list[str] = field(default_factory=list)
+    totals: Totals = field(default_factory=Totals)
     run: Any = None  # an Evaluation over these rows
     counts: np.ndarray | None = None
     error: LossCliError | None = None
@@ -179,7 +138,11 @@ def _read(path: str, job: _Job) -> Table:
             f"{path}: no such file on the Dask worker{_worker_address()}",
             hint="every worker must see the partitions at the same path (a shared file system)",
         )
-    select, _ = _selectors(True, job.pred_cols, job.target_cols, job.roles)
+    return _read_partition(path, job.opts)
+
+
+def _read_partition(path: str, opts: ReadOptions) -> Table:
+    select, _ = opts.column_selectors(True)
     return read_table(path, select=select, role="predictions")
 
 
@@ -192,58 +155,22 @@ def _worker_address() -> str:
         return ""
 
 
-def _same_columns(ptab: Table, job: _Job) -> None:
-    if set(ptab.all_columns) == set(job.columns):
+def _same_columns(ptab: Table, columns: Sequence[str], first_path: str) -> None:
+    if set(ptab.all_columns) == set(columns):
         return
-    missing = [c for c in job.columns if c not in ptab.all_columns]
-    extra = [c for c in ptab.all_columns if c not in job.columns]
-    detail = []
-    if missing:
-        detail.append("lacks " + ", ".join(missing[:5]))
-    if extra:
-        detail.append("has extra " + ", ".join(extra[:5]))
     raise DataError(
-        f"{ptab.name} has different columns from {job.first_path} ({'; '.join(detail)})",
+        f"{ptab.name} has different columns from {first_path} "
+        f"({column_difference(columns, ptab.all_columns)})",
         hint="every partition must have the same columns",
     )
 
 
 def _partition_dataset(ptab: Table, job: _Job, part: _Part) -> Dataset | None:
-    """One partition's table → Dataset with the first partition's plan and decisions
-    (None when --drop-invalid left no row); counts go into ``part``."""
-    plan, d = job.plan, job.decision
-    _same_columns(ptab, job)
-    arr = table_arrays(plan, ptab, None)
-    part.rows += ptab.n_rows
-    part.file_warnings.extend(w for w in ptab.warnings if w not in part.file_warnings)
-    bad, found = invalid_cells(plan, arr)
-    if found:
-        if not job.drop_invalid:
-            raise invalid_error(found)
-        if part.nothing_left is None:
-            part.nothing_left = all_invalid_error(found)
-        part.tally.add(found)
-        part.dropped += drop_rows(arr, bad)
-    if arr.n == 0:
-        return None
-    check_sample_weights(plan, arr, require_positive=False)
-    if arr.weight is not None and bool(np.any(arr.weight > 0)):
-        part.positive_weight = True
-    try:
-        _check_consistent(d, plan, arr)
-    except DataError as exc:
-        exc.hint = (exc.hint or "").replace("--chunk-size 0", "--engine local") or None
-        raise
-    more: list[str] = []
-    ds = build_dataset(
-        plan, arr, ptab, None, task=d.task, logits=d.logits, evidence=[], warnings=more
-    )
-    ds.task_inferred, ds.input_kind_inferred = d.task_inferred, d.input_kind_inferred
-    for w in more:
-        if w not in part.build_warnings and len(part.build_warnings) < MAX_WARNINGS:
-            part.build_warnings.append(w)
-    part.kept += arr.n
-    return ds
+    """One partition's table → Dataset through the chunk step, with the first
+    partition's plan and decisions (None when --drop-invalid left no row)."""
+    _same_columns(ptab, job.columns, job.first_path)
+    part.totals.add_warnings(part.totals.file_warnings, ptab.warnings)
+    return job.step.run(ptab, None, part.totals)
 
 
 def evaluate_partition(path: str, job: _Job) -> _Part:
@@ -276,35 +203,12 @@ def merge_parts(*parts: _Part) -> _Part:
             out.error = p.error
             break
         p = copy.deepcopy(p)
-        out.rows += p.rows
-        out.kept += p.kept
-        out.dropped += p.dropped
-        _merge_tally(out.tally, p.tally)
-        out.nothing_left = out.nothing_left or p.nothing_left
-        out.positive_weight = out.positive_weight or p.positive_weight
-        for mine, theirs in (
-            (out.file_warnings, p.file_warnings),
-            (out.build_warnings, p.build_warnings),
-        ):
-            for w in theirs:
-                if w not in mine and len(mine) < MAX_WARNINGS:
-                    mine.append(w)
+        out.totals.merge(p.totals)
         if p.run is not None:
             out.run = p.run if out.run is None else out.run.merge(p.run)
         if p.counts is not None:
             out.counts = p.counts if out.counts is None else out.counts + p.counts
     return out
-
-
-def _merge_tally(into: DropTally, other: DropTally) -> None:
-    """Fold the dropped-row tally of later partitions into ``into`` (first rows kept)."""
-    for key, t in other._cols.items():
-        mine = into._cols.get(key)
-        if mine is None:
-            into._cols[key] = t
-            continue
-        mine.places += t.places[: max(0, DropTally.SHOWN - len(mine.places))]
-        mine.count += t.count
 
 
 # --------------------------------------------------------------------------- source
@@ -343,35 +247,22 @@ class DaskSource(Source):
         self,
         pattern: str,
         paths: Sequence[str],
+        opts: ReadOptions,
         *,
         scheduler: str | None,
-        task: str,
-        pred_cols: Sequence[str],
-        target_cols: Sequence[str],
-        id_col: str | None,
-        weight_col: str | None,
-        logits: bool | None,
-        drop_invalid: bool,
         progress: Progress | None = None,
     ) -> None:
         self.pattern = pattern
         self.paths = list(paths)
+        self.opts = opts
         self.scheduler = scheduler
-        self.task, self.logits = task, logits
-        self.pred_cols, self.target_cols = tuple(pred_cols), tuple(target_cols)
-        self.id_col, self.weight_col = id_col, weight_col
-        self.roles = tuple(c for c in (id_col, weight_col) if c)
-        self.drop_invalid = drop_invalid
         self.progress = progress
         self.info = DaskReadInfo(len(self.paths), scheduler or "local")
-        self.plan: TablePlan | None = None
-        self.decision: _Decision | None = None
+        self.step: ChunkStep | None = None
         self._first: Dataset | None = None
         self._first_path = self.paths[0]
         self._columns: list[str] = []
-        self._roles_warnings: list[str] = []
-        self._file_notes: list[str] = []
-        self._totals: _Part | None = None
+        self._totals: Totals | None = None
         self._summary: Dataset | None = None
         self._client: Any = None
         self._cluster: Any = None
@@ -380,73 +271,23 @@ class DaskSource(Source):
 
     def start(self) -> None:
         """Read partitions here until one has rows: plan the columns, infer the task."""
-        nothing_left: DataError | None = None
+        scratch = Totals()
         for path in self.paths:
-            select, _ = _selectors(True, self.pred_cols, self.target_cols, self.roles)
-            ptab = read_table(path, select=select, role="predictions")
-            if self.plan is None:
-                self.plan = plan_tables(
-                    ptab,
-                    None,
-                    task=self.task,
-                    pred_cols=self.pred_cols,
-                    target_cols=self.target_cols,
-                    id_col=self.id_col,
-                    group_col=None,
-                    weight_col=self.weight_col,
-                )
-                self._columns = list(ptab.all_columns)
+            ptab = _read_partition(path, self.opts)
+            if self.step is None:
+                self.step = self._plan(ptab)
                 self._first_path = path
-                self._roles_warnings = list(self.plan.roles.warnings)
-                self._file_notes = list(ptab.notes)
-            ds, found = self._first_dataset(ptab, self.plan)
+                self._columns = list(ptab.all_columns)
+                notes = list(ptab.notes)
+            _same_columns(ptab, self._columns, self._first_path)
+            ds = self.step.run(ptab, None, scratch, notes)
             if ds is not None:
                 self._first = ds
                 return
-            nothing_left = nothing_left or found
-        raise nothing_left or DataError(f"{self.pattern}: no data rows")
+        raise scratch.nothing_left(self.pattern)
 
-    def _first_dataset(
-        self, ptab: Table, plan: TablePlan
-    ) -> tuple[Dataset | None, DataError | None]:
-        """The first partition's Dataset (task and input kind inferred), or None and the
-        error to raise if no partition has a valid row."""
-        _same_columns(ptab, self._job())
-        arr = table_arrays(plan, ptab, None)
-        bad, found = invalid_cells(plan, arr)
-        if found:
-            if not self.drop_invalid:
-                raise invalid_error(found)
-            drop_rows(arr, bad)
-            if arr.n == 0:
-                return None, all_invalid_error(found)
-        check_sample_weights(plan, arr, require_positive=False)
-        evidence = list(self._file_notes) + list(plan.roles.evidence) + list(plan.layout.evidence)
-        ds = build_dataset(
-            plan,
-            arr,
-            ptab,
-            None,
-            task=self.task,
-            logits=self.logits,
-            evidence=evidence,
-            warnings=[],
-        )
-        if _named_binary(ds, arr):
-            raise UsageError(
-                "--engine dask needs binary targets as 0/1: with class names the positive "
-                "class is decided over every row",
-                hint="map the class names to 0/1 in the partitions, or use --engine local",
-            )
-        self.decision = _Decision(
-            ds.task,
-            ds.task_inferred,
-            ds.input_kind,
-            ds.input_kind_inferred,
-            arr.n,
-            None if ds.input_kind is None else ds.input_kind == "logits",
-        )
-        return ds, None
+    def _plan(self, ptab: Table) -> ChunkStep:
+        return self.opts.step(self.opts.plan(ptab, None), every_row="--engine local", vet=_vet)
 
     @property
     def first(self) -> Dataset:  # type: ignore[override]
@@ -454,17 +295,12 @@ class DaskSource(Source):
         return self._first
 
     def _job(self, **kw: Any) -> _Job:
-        assert self.plan is not None
-        decision = self.decision or _Decision(self.task, False, None, False, 0, self.logits)
+        assert self.step is not None
         return _Job(
-            self.plan,
-            decision,
-            self.pred_cols,
-            self.target_cols,
-            self.roles,
+            self.step,
+            self.opts,
             self._columns,
             self._first_path,
-            self.drop_invalid,
             **kw,
         )
 
@@ -505,13 +341,9 @@ class DaskSource(Source):
 
     def _finish(self, part: _Part) -> None:
         """Checks over every row, then keep the totals for :meth:`summary`."""
-        assert self.plan is not None
-        if part.kept == 0:
-            raise part.nothing_left or DataError(f"{self.pattern}: no data rows")
-        weight = self.plan.roles.weight
-        if weight is not None and not part.positive_weight:
-            raise zero_weights_error(self.pattern, weight[1])
-        self._totals = part
+        assert self.step is not None
+        finish_input(part.totals, self.step.plan, self.pattern, self.pattern)
+        self._totals = part.totals
 
     # ------------------------------------------------------------------ cluster
 
@@ -611,15 +443,13 @@ class DaskSource(Source):
         """The first partition's dataset carrying the totals of every partition."""
         if self._summary is not None:
             return self._summary
+        assert self.step is not None
         first, t = self.first, self._totals
         assert t is not None, "summary() before the partitions were evaluated"
-        warnings = list(t.file_warnings) + list(self._roles_warnings)
-        if t.dropped:
-            warnings.append(t.tally.warning(t.dropped, t.rows))
-        warnings += t.build_warnings
         n = len(self.paths)
-        if n > 1 and (first.task_inferred or first.input_kind_inferred):
-            warnings.append(
+        note = None
+        if n > 1:
+            note = (
                 f"evaluated in {n} partitions: what was inferred from the first partition "
                 f"({first.n_samples} rows of {self._first_path}) was checked on every other "
                 "row (--engine local infers from every row)"
@@ -633,8 +463,25 @@ class DaskSource(Source):
             "in sorted order as one dataset",
             *first.evidence,
         ]
-        self._summary = _Summary(first, warnings, evidence, inputs, t.kept)
+        self._summary = summarize(
+            first,
+            t,
+            self.step.plan.roles.warnings,
+            inputs=inputs,
+            evidence=evidence,
+            read_note=note,
+        )
         return self._summary
+
+
+def _vet(ds: Dataset, arr: ChunkArrays) -> None:
+    """The first partition's decisions must hold for every partition on its own."""
+    if named_binary(ds, arr):
+        raise UsageError(
+            "--engine dask needs binary targets as 0/1: with class names the positive "
+            "class is decided over every row",
+            hint="map the class names to 0/1 in the partitions, or use --engine local",
+        )
 
 
 def set_aside_whole_row_losses(run: Any) -> None:
@@ -659,22 +506,18 @@ def open_dask_source(
     preds: str,
     targets: str | None = None,
     *,
-    task: str = "auto",
-    pred_cols: Sequence[str] = (),
-    target_cols: Sequence[str] = (),
-    id_col: str | None = None,
-    group_col: str | None = None,
-    weight_col: str | None = None,
-    logits: bool | None = None,
-    drop_invalid: bool = False,
+    scheduler: str | None = None,
     chunk_rows: int | None = None,
     keep_whole: str | None = None,
     progress: Progress | None = None,
-    scheduler: str | None = None,
+    group_col: str | None = None,
+    **options: Any,
 ) -> DaskSource:
     """Open a partitioned input for ``--engine dask`` (the arguments of
     :func:`losscli.data.stream.open_source`, plus the scheduler address; None starts a
-    local cluster). Reads the first partition; the cluster starts at the first pass."""
+    local cluster). ``options`` are the data flags, read as a
+    :class:`~losscli.data.pipeline.ReadOptions` (task, columns, logits, drop_invalid).
+    Reads the first partition; the cluster starts at the first pass."""
     if targets is not None:
         raise UsageError(
             "--engine dask reads partitions that hold both prediction and target columns; "
@@ -699,23 +542,9 @@ def open_dask_source(
             "partitions",
             hint="use --engine local, or one row per image",
         )
-    task = (task or "auto").strip().lower()
-    if task != "auto" and task not in TASKS:
-        raise unknown_name("task", task, ("auto", *TASKS))
+    opts = ReadOptions(**options)
     paths = list_partitions(preds)
-    src = DaskSource(
-        preds,
-        paths,
-        scheduler=scheduler,
-        task=task,
-        pred_cols=pred_cols,
-        target_cols=target_cols,
-        id_col=id_col,
-        weight_col=weight_col,
-        logits=logits,
-        drop_invalid=drop_invalid,
-        progress=progress,
-    )
+    src = DaskSource(preds, paths, opts, scheduler=scheduler, progress=progress)
     try:
         src.start()
     except BaseException:

@@ -1,0 +1,498 @@
+"""The one chunk step: a chunk of rows → checked arrays → a :class:`Dataset`.
+
+Every way of reading table-like input goes through :class:`ChunkStep` — in one piece
+(:func:`load_dataset`), in chunks of a text file (:mod:`losscli.data.stream`) and per
+partition of a Dask run (:mod:`losscli.engines.dask`)::
+
+    read → column roles and layout (plan, decided once) → rows aligned → cells checked
+         → arrays → values checked against the first chunk's decisions → Dataset
+
+What the chunks add up to is gathered in :class:`Totals` (mergeable, so that partitions
+reduce in any tree), the checks over the whole input are :func:`finish_input`, and the
+report's view of the whole input is :func:`summarize`.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from losscli.data.dataset import (
+    ChunkArrays,
+    Dataset,
+    TablePlan,
+    build_dataset,
+    check_sample_weights,
+    drop_rows,
+    invalid_cells,
+    plan_tables,
+    selectors,
+    table_arrays,
+)
+from losscli.data.infer import rows_off_sum
+from losscli.data.masks import from_tensors
+from losscli.data.readers import Selector, Table, read_table
+from losscli.data.validate import (
+    DropTally,
+    InvalidNote,
+    all_invalid_error,
+    invalid_error,
+    outside_unit,
+    zero_weights_error,
+)
+from losscli.errors import DataError, UsageError, unknown_name
+from losscli.registry._base import TASKS
+
+#: At most this many distinct warnings are gathered from the chunks after the first.
+MAX_WARNINGS = 50
+#: How to ask for inference over every row, in the hints of a local chunked read.
+EVERY_ROW_LOCAL = "--chunk-size 0"
+
+__all__ = [
+    "ChunkArrays",
+    "ChunkStep",
+    "Inferred",
+    "ReadOptions",
+    "Summary",
+    "TablePlan",
+    "Totals",
+    "check_consistent",
+    "check_task",
+    "finish_input",
+    "load_dataset",
+    "named_binary",
+    "read_whole",
+    "summarize",
+]
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+@dataclass
+class Inferred:
+    """What the first chunk decided, applied to every later chunk."""
+
+    task: str
+    task_inferred: bool
+    input_kind: str | None
+    input_kind_inferred: bool
+    rows: int
+    logits: bool | None
+
+    @classmethod
+    def of(cls, ds: Dataset, rows: int) -> Inferred:
+        """The decisions of the first chunk's dataset (``rows`` rows)."""
+        logits = None if ds.input_kind is None else ds.input_kind == "logits"
+        return cls(ds.task, ds.task_inferred, ds.input_kind, ds.input_kind_inferred, rows, logits)
+
+
+@dataclass
+class Totals:
+    """What the chunks (or partitions) of one input add up to; merged in row order."""
+
+    rows: int = 0  # rows read
+    kept: int = 0  # rows evaluated (after --drop-invalid)
+    chunks: int = 0  # chunks with rows left
+    dropped: int = 0
+    tally: DropTally = field(default_factory=DropTally)
+    invalid: InvalidNote | None = None  # the first invalid column, over every chunk
+    positive_weight: bool = False
+    file_warnings: list[str] = field(default_factory=list)
+    build_warnings: list[str] = field(default_factory=list)
+
+    def add_warnings(self, into: list[str], new: Sequence[str]) -> None:
+        """Append the warnings of ``new`` not yet in ``into`` (at most MAX_WARNINGS)."""
+        for w in new:
+            if w not in into and len(into) < MAX_WARNINGS:
+                into.append(w)
+
+    def merge(self, other: Totals) -> Totals:
+        """Fold the totals of later rows into these."""
+        self.rows += other.rows
+        self.kept += other.kept
+        self.chunks += other.chunks
+        self.dropped += other.dropped
+        self.tally.merge(other.tally)
+        self.note_invalid([] if other.invalid is None else [other.invalid])
+        self.positive_weight = self.positive_weight or other.positive_weight
+        self.add_warnings(self.file_warnings, other.file_warnings)
+        self.add_warnings(self.build_warnings, other.build_warnings)
+        return self
+
+    def note_invalid(self, notes: Sequence[InvalidNote]) -> None:
+        """Invalid cells of later rows: counted with the first invalid column."""
+        for n in notes:
+            if self.invalid is None:
+                self.invalid = copy.deepcopy(n)
+            else:
+                self.invalid.merge(n)
+
+    def nothing_left(self, name: str) -> DataError:
+        """The error for an input without a row to evaluate (``name`` the input)."""
+        if self.invalid is not None:
+            return all_invalid_error(self.invalid)
+        return DataError(f"{name}: no data rows")
+
+    def warnings(self, roles_warnings: Sequence[str]) -> list[str]:
+        """The input's warnings in report order: files, column roles, dropped rows, values."""
+        out = [*self.file_warnings, *roles_warnings]
+        if self.dropped:
+            out.append(self.tally.warning(self.dropped, self.rows))
+        return out + self.build_warnings
+
+
+def named_binary(ds: Dataset, arr: ChunkArrays) -> bool:
+    """Binary targets given as class names (the positive class is decided over all rows)."""
+    return ds.task == "binary" and arr.target is not None and arr.target.dtype == object
+
+
+# --------------------------------------------------------------------------- the step
+
+
+@dataclass
+class ChunkStep:
+    """One input's chunks → datasets, with the plan and decisions of its first chunk.
+
+    ``vet`` looks at the first chunk's dataset (a source that cannot take what it
+    decided raises there); ``every_row`` is how the user asks to infer from every row,
+    named in the hints of values that contradict the first chunk.
+    """
+
+    plan: TablePlan
+    task: str
+    logits: bool | None
+    drop_invalid: bool
+    decision: Inferred | None = None
+    every_row: str = EVERY_ROW_LOCAL
+    vet: Callable[[Dataset, ChunkArrays], None] | None = None
+
+    def arrays(self, ptab: Table, ttab: Table | None, totals: Totals) -> ChunkArrays | None:
+        """Rows aligned, cells checked (invalid rows dropped with --drop-invalid), weights
+        ≥ 0; None when no row is left. Counts go into ``totals``."""
+        arr = table_arrays(self.plan, ptab, ttab)
+        totals.rows += arr.n
+        bad, found = invalid_cells(self.plan, arr)
+        if found:
+            if not self.drop_invalid:
+                raise invalid_error(found)
+            totals.note_invalid([f.note() for f in found])
+            totals.tally.add(found)
+            totals.dropped += drop_rows(arr, bad)
+        if arr.n == 0:
+            return None
+        check_sample_weights(self.plan, arr)
+        if arr.weight is not None and bool(np.any(arr.weight > 0)):
+            totals.positive_weight = True
+        totals.chunks += 1
+        totals.kept += arr.n
+        return arr
+
+    def dataset(
+        self,
+        arr: ChunkArrays,
+        ptab: Table,
+        ttab: Table | None,
+        totals: Totals,
+        evidence: Sequence[str] = (),
+    ) -> Dataset:
+        """Checked arrays → Dataset: the first chunk infers task and input kind (with
+        ``evidence`` before its own); later chunks are checked against its decisions."""
+        if self.decision is None:
+            return self._first(arr, ptab, ttab, totals, evidence)
+        d = self.decision
+        check_consistent(d, self.plan, arr, every_row=self.every_row)
+        more: list[str] = []
+        ds = build_dataset(
+            self.plan, arr, ptab, ttab, task=d.task, logits=d.logits, evidence=[], warnings=more
+        )
+        ds.task_inferred, ds.input_kind_inferred = d.task_inferred, d.input_kind_inferred
+        totals.add_warnings(totals.build_warnings, more)
+        return ds
+
+    def _first(
+        self,
+        arr: ChunkArrays,
+        ptab: Table,
+        ttab: Table | None,
+        totals: Totals,
+        evidence: Sequence[str],
+    ) -> Dataset:
+        plan = self.plan
+        notes = [*evidence, *plan.roles.evidence, *plan.layout.evidence]
+        ds = build_dataset(
+            plan, arr, ptab, ttab, task=self.task, logits=self.logits, evidence=notes, warnings=[]
+        )
+        if self.vet is not None:
+            self.vet(ds, arr)
+        self.decision = Inferred.of(ds, arr.n)
+        totals.build_warnings.extend(ds.warnings)
+        return ds
+
+    def run(
+        self, ptab: Table, ttab: Table | None, totals: Totals, evidence: Sequence[str] = ()
+    ) -> Dataset | None:
+        """One chunk's tables → its Dataset (None when --drop-invalid left no row)."""
+        arr = self.arrays(ptab, ttab, totals)
+        return None if arr is None else self.dataset(arr, ptab, ttab, totals, evidence)
+
+
+def finish_input(totals: Totals, plan: TablePlan, weight_source: str, empty: str) -> None:
+    """Checks over every row of the input: some row is left after --drop-invalid, and
+    some sample weight is positive. ``weight_source`` names the weights' file; ``empty``
+    the input, for an input without rows."""
+    if totals.kept == 0:
+        raise totals.nothing_left(empty)
+    if plan.roles.weight is not None and not totals.positive_weight:
+        raise zero_weights_error(weight_source, plan.roles.weight[1])
+
+
+# --------------------------------------------------------------------------- consistency
+
+
+def check_consistent(
+    d: Inferred, plan: TablePlan, arr: ChunkArrays, *, every_row: str = EVERY_ROW_LOCAL
+) -> None:
+    """A later chunk must fit what the first chunk's values implied."""
+    _targets_fit(d, plan, arr, every_row)
+    if d.input_kind == "probabilities" and d.input_kind_inferred:
+        _probabilities_fit(d, plan, arr, every_row)
+
+
+def _targets_fit(d: Inferred, plan: TablePlan, arr: ChunkArrays, every_row: str) -> None:
+    """Targets inferred to be 0/1 stay 0/1."""
+    t, ref = arr.target, arr.tref
+    if not d.task_inferred or d.task not in ("binary", "multilabel"):
+        return
+    if t is None or ref is None or t.dtype == object:
+        return
+    off = (t != 0.0) & (t != 1.0)
+    if not off.any():
+        return
+    rows = np.flatnonzero(off.any(axis=1) if off.ndim == 2 else off)
+    j = int(np.flatnonzero(off.reshape(off.shape[0], -1)[rows[0]])[0])
+    v = float(t.reshape(t.shape[0], -1)[rows[0], j])
+    cols = plan.layout.target_cols
+    col = cols[j] if j < len(cols) else str(j)
+    raise DataError(
+        f"{ref.name}: targets were read as {d.task} (0/1) from the first "
+        f"{d.rows} rows, but {ref.phrase(rows[:5], total=rows.size)} "
+        f"{_has(rows.size)} {v:g} in column '{col}'" + _first_of(rows.size),
+        hint=f"pass --task regression for continuous targets, or --task {d.task} "
+        f"to accept soft labels in [0, 1] (or {every_row} to infer from every row)",
+    )
+
+
+def _probabilities_fit(d: Inferred, plan: TablePlan, arr: ChunkArrays, every_row: str) -> None:
+    """Scores inferred to be probabilities stay in [0, 1] (and sum to 1 for multiclass)."""
+    lay = plan.layout
+    if d.task == "detection":
+        scores, cols = arr.score, [lay.score_col or "score"]
+    else:
+        scores, cols = arr.pred, lay.pred_cols
+    if scores is None or scores.size == 0:
+        return
+    mat = scores.reshape(scores.shape[0], -1)
+    found = outside_unit(mat)
+    if found is not None:
+        rows, j = found
+        col = cols[j] if j < len(cols) else str(j)
+        raise DataError(
+            f"{arr.pref.name}: predictions were read as probabilities (all in [0, 1] in "
+            f"the first {d.rows} rows), but {arr.pref.phrase(rows[:5], total=rows.size)} "
+            f"{_has(rows.size)} {mat[rows[0], j]:g} in column '{col}'" + _first_of(rows.size),
+            hint="pass --logits if the predictions are logits (or "
+            f"{every_row} to infer from every row)",
+        )
+    if d.task == "multiclass" and mat.shape[1] >= 2:
+        rows = rows_off_sum(mat)
+        if rows.size:
+            raise DataError(
+                f"{arr.pref.name}: predictions were read as probabilities (rows summing "
+                f"to 1 in the first {d.rows} rows), but "
+                f"{arr.pref.phrase(rows[:5], total=rows.size)} "
+                f"{'sums' if rows.size == 1 else 'sum'} to {mat[rows[0]].sum():.6g}"
+                + _first_of(rows.size),
+                hint="pass --logits if the predictions are logits, or --probs to accept "
+                f"them as they are (or {every_row} to infer from every row)",
+            )
+
+
+def _has(n: int) -> str:
+    return "has" if n == 1 else "have"
+
+
+def _first_of(n: int) -> str:
+    return " (first)" if n > 1 else ""
+
+
+# --------------------------------------------------------------------------- summary
+
+
+class Summary(Dataset):
+    """A Dataset view of the whole input: the first chunk's arrays and decisions, the
+    whole input's sample count, warnings, evidence and inputs."""
+
+    def __init__(
+        self,
+        first: Dataset,
+        warnings: list[str],
+        evidence: list[str],
+        inputs: dict[str, dict[str, Any]],
+        n: int,
+    ) -> None:
+        self.__dict__.update(first.__dict__)
+        self.warnings = warnings
+        self.evidence = evidence
+        self.inputs = inputs
+        self._n = n
+
+    @property
+    def n_samples(self) -> int:
+        return self._n
+
+
+def summarize(
+    first: Dataset,
+    totals: Totals,
+    roles_warnings: Sequence[str],
+    *,
+    inputs: dict[str, dict[str, Any]],
+    evidence: Sequence[str] | None = None,
+    read_note: str | None = None,
+) -> Summary:
+    """The first chunk's dataset carrying the totals of the whole input; ``read_note``
+    (how the rows were read, when something was inferred from the first chunk only) ends
+    the warnings."""
+    warnings = totals.warnings(roles_warnings)
+    if read_note and (first.task_inferred or first.input_kind_inferred):
+        warnings.append(read_note)
+    ev = list(first.evidence if evidence is None else evidence)
+    return Summary(first, warnings, ev, inputs, totals.kept)
+
+
+# --------------------------------------------------------------------------- one piece
+
+
+def check_task(task: str | None) -> str:
+    """``--task``: auto or a known task (lower case)."""
+    task = (task or "auto").strip().lower()
+    if task != "auto" and task not in TASKS:
+        raise unknown_name("task", task, ("auto", *TASKS))
+    return task
+
+
+def _names(cols: str | Sequence[str]) -> tuple[str, ...]:
+    return (cols,) if isinstance(cols, str) else tuple(cols)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """The data flags of one input (``--task``, ``--pred-col``, …), checked once; every
+    source reads with them."""
+
+    task: str = "auto"
+    pred_cols: tuple[str, ...] = ()
+    target_cols: tuple[str, ...] = ()
+    id_col: str | None = None
+    group_col: str | None = None
+    weight_col: str | None = None
+    logits: bool | None = None
+    drop_invalid: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "task", check_task(self.task))
+        object.__setattr__(self, "pred_cols", _names(self.pred_cols))
+        object.__setattr__(self, "target_cols", _names(self.target_cols))
+
+    def column_selectors(self, one_file: bool) -> tuple[Selector | None, Selector | None]:
+        """Column selectors of the predictions and targets files."""
+        roles = [c for c in (self.id_col, self.group_col, self.weight_col) if c]
+        return selectors(one_file, self.pred_cols, self.target_cols, roles)
+
+    def plan(self, ptab: Table, ttab: Table | None) -> TablePlan:
+        """Column roles and layout of these tables."""
+        return plan_tables(
+            ptab,
+            ttab,
+            task=self.task,
+            pred_cols=self.pred_cols,
+            target_cols=self.target_cols,
+            id_col=self.id_col,
+            group_col=self.group_col,
+            weight_col=self.weight_col,
+        )
+
+    def step(self, plan: TablePlan, **kw: Any) -> ChunkStep:
+        """The chunk step of an input planned as ``plan``."""
+        return ChunkStep(plan, self.task, self.logits, self.drop_invalid, **kw)
+
+
+def load_dataset(
+    preds: str,
+    targets: str | None = None,
+    *,
+    task: str = "auto",
+    pred_cols: Sequence[str] = (),
+    target_cols: Sequence[str] = (),
+    id_col: str | None = None,
+    group_col: str | None = None,
+    weight_col: str | None = None,
+    logits: bool | None = None,
+    drop_invalid: bool = False,
+) -> Dataset:
+    """Load prediction (and target) files into a :class:`Dataset`, in one piece.
+
+    ``targets`` None: the predictions file holds the targets too (``--target-col``, or a
+    column named target/y/label; an ``.npz`` with pred and target arrays), or the task
+    has none (gan, embedding triplets). ``logits`` True/False forces the input kind;
+    None infers it. ``drop_invalid`` drops rows with missing or non-finite cells from
+    both sides (and says so in ``warnings``) instead of failing.
+    """
+    opts = ReadOptions(
+        task, pred_cols, target_cols, id_col, group_col, weight_col, logits, drop_invalid
+    )
+    return read_whole(preds, targets, opts)
+
+
+def read_whole(preds: str, targets: str | None, opts: ReadOptions) -> Dataset:
+    """The files read in one piece: N-d masks, or tables through the chunk step as one
+    chunk followed by the whole-input checks."""
+    if preds == "-" and targets == "-":
+        raise UsageError(
+            "at most one input may be '-' (standard input)",
+            hint="save one of them to a file",
+        )
+    sel_p, sel_t = opts.column_selectors(targets is None)
+    ptab = read_table(preds, select=sel_p, role="predictions")
+    ttab: Table | None = None
+    if targets is not None:
+        ttab = read_table(targets, select=sel_t, role="targets")
+    elif ptab.companion is not None:
+        ttab = ptab.companion
+    tables = [ptab] if ttab is None else [ptab, ttab]
+    notes = [n for t in tables for n in t.notes]
+    warnings = [w for t in tables for w in t.warnings]
+    if any(t.tensor is not None for t in tables):
+        return from_tensors(ptab, ttab, opts.task, opts.logits, opts.drop_invalid, notes, warnings)
+    plan = opts.plan(ptab, ttab)
+    totals = Totals(file_warnings=warnings)
+    step = opts.step(plan)
+    arr = step.arrays(ptab, ttab, totals)
+    finish_input(totals, plan, weight_table(plan, ptab, ttab).name, ptab.name)
+    assert arr is not None
+    ds = step.dataset(arr, ptab, ttab, totals, notes)
+    ds.warnings = totals.warnings(plan.roles.warnings)
+    return ds
+
+
+def weight_table(plan: TablePlan, ptab: Table, ttab: Table | None) -> Table:
+    """The table holding the sample-weight column (the predictions' when there is none)."""
+    weight = plan.roles.weight
+    if weight is not None and weight[0] != "pred" and ttab is not None:
+        return ttab
+    return ptab
