@@ -71,6 +71,38 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def render(doc: dict[str, Any], fmt: str, *, precision: int = 4, report: Any = None) -> str:
+    """The text of ``doc`` in one format: ``json``, ``csv``, ``markdown``, ``html`` or
+    ``text`` (the table view as plain text). ``report`` (an evaluate or compare
+    :class:`losscli.api.Report`) feeds the HTML page's charts; the page of any other
+    command is its table view. Renderers are imported here, so a command pays only for
+    the format it writes."""
+    command = doc.get("command")
+    if fmt == "json":
+        from losscli.report.json import dumps
+
+        return dumps(doc)
+    if fmt == "csv":
+        from losscli.report.csv import render as csv_render
+
+        return csv_render(doc)
+    if fmt == "markdown" and command == "recommend":
+        from losscli.report.recommend_view import render_markdown
+
+        return render_markdown(doc)
+    if fmt == "markdown":
+        from losscli.report.markdown import render as md_render
+
+        return md_render(doc, precision)
+    if fmt == "html" and command in ("evaluate", "compare"):
+        from losscli.report.html import render as html_render
+
+        return html_render(report if report is not None else doc, precision)
+    from losscli.report.table import to_html, to_text
+
+    return (to_html if fmt == "html" else to_text)(doc, precision)
+
+
 def write_files(paths: Iterable[str], render: Callable[[str], str]) -> list[tuple[str, str]]:
     """Render every ``-o`` file first (so a rendering error writes nothing), then write
     each atomically. ``render(fmt)`` returns the text for a format. A path that cannot
