@@ -3,7 +3,7 @@
 Bars are Unicode block characters and every number is printed beside its bar, so the
 charts read the same at 80 columns, with ``NO_COLOR``, in a CI log or pasted in an
 issue: nothing depends on colour. The numbers come from
-:mod:`losscli.report.chart_data`, which the HTML charts share; loss curves are evaluated
+:mod:`losscli.analysis`, which the HTML charts share; loss curves are evaluated
 by the registered kernels.
 
 What is drawn:
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.report import chart_data as cd
+from losscli import analysis as an
 from losscli.report import fmt_number
 
 #: Eighths of a character cell, for bars with sub-cell resolution.
@@ -94,14 +94,9 @@ def _pct(x: float | None) -> str:
 
 def histogram_lines(values: np.ndarray, width: int, bins: int = 10) -> list[str]:
     """Horizontal histogram: one line per bin, ``low … high  bar  count``."""
-    v = values[np.isfinite(values)]
-    if v.size == 0:
+    if not np.isfinite(values).any():
         return ["(no finite values)"]
-    lo, hi = float(v.min()), float(v.max())
-    if hi == lo:
-        hi = lo + 1.0
-    edges = np.linspace(lo, hi, bins + 1)
-    counts, _ = np.histogram(v, bins=edges)
+    edges, counts = an.histogram(values, bins)
     labels = [f"{fmt_number(a, 3)} … {fmt_number(b, 3)}" for a, b in itertools.pairwise(edges)]
     lw = max(len(s) for s in labels)
     cw = max(len(str(int(c))) for c in counts)
@@ -129,20 +124,20 @@ def bar_rows(rows: Sequence[tuple[str, float, str]], width: int) -> list[str]:
     return out
 
 
-def share_lines(shares: Sequence[cd.Share], width: int) -> list[str]:
+def share_lines(shares: Sequence[an.Share], width: int) -> list[str]:
     """Share of each loss carried by the worst 1/5/10/25% of rows, bar at 1%."""
     if not shares:
         return []
-    merged = cd.merge_identical({s.loss: s.cumulative for s in shares})
-    items = [cd.Share(name, cum) for name, cum in merged.items()]
+    merged = an.merge_identical({s.loss: s.cumulative for s in shares})
+    items = [an.Share(name, cum) for name, cum in merged.items()]
     lw = min(max(len(s.loss) for s in items), 24)
-    cols = "".join(f"{f'{p:.0%}':>6}" for p in cd.SHARE_POINTS)
+    cols = "".join(f"{f'{p:.0%}':>6}" for p in an.SHARE_POINTS)
     bw = max(10, width - lw - len(cols) - 3)
     head = f"{'loss':<{lw}} {'worst 1% of rows carry':<{bw}} {cols}"
     out = [head]
     for s in items:
         name = s.loss if len(s.loss) <= lw else s.loss[: lw - 1] + "…"
-        vals = "".join(f"{_pct(s.at(p)):>6}" for p in cd.SHARE_POINTS)
+        vals = "".join(f"{_pct(s.at(p)):>6}" for p in an.SHARE_POINTS)
         out.append(f"{name:<{lw}} {bar(s.at(0.01), bw):<{bw}} {vals}")
     out.append(
         "(if every row weighed the same, the worst 1% would carry 1%; "
@@ -151,7 +146,7 @@ def share_lines(shares: Sequence[cd.Share], width: int) -> list[str]:
     return out
 
 
-def line_chart(curves: cd.Curves, width: int, rows: int = CHART_ROWS) -> list[str]:
+def line_chart(curves: an.Curves, width: int, rows: int = CHART_ROWS) -> list[str]:
     """Curves on a character grid, one marker per curve, vertical marks as ``┊``.
 
     A curve that leaves the top of the chart is cut there (its legend entry says so);
@@ -239,7 +234,7 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width=width) or [""]
 
 
-def value_table(curves: cd.Curves, width: int) -> list[str]:
+def value_table(curves: an.Curves, width: int) -> list[str]:
     """The curves' values at a few telling points (``curves.probe``), from the kernels."""
     if not curves.probe:
         return []
@@ -270,12 +265,12 @@ def plot_result(report: Any, console: Any) -> None:
     task = doc["task"]["name"]
     ds = report.dataset
     if task == "regression":
-        e = cd.residuals(ds)
+        e = an.residuals(ds)
         if e is not None and e.size:
             _residuals(e, console, width)
         _emit(
             console,
-            share_lines(cd.shares(report), width) or ["(no per-row values)"],
+            share_lines(an.shares(report), width) or ["(no per-row values)"],
             "Share of each loss carried by the worst rows",
         )
         return
@@ -289,38 +284,35 @@ def plot_result(report: Any, console: Any) -> None:
     if task == "embedding":
         _distances(report, console, width)
         return
-    rows = cd.row_losses(report)
+    rows = an.row_losses(report)
     if rows:
         name, values = next(iter(rows.items()))
         _emit(console, histogram_lines(values, width), f"Per-row {name} ({values.size} rows)")
     _emit(
         console,
-        share_lines(cd.shares(report), width) or ["(no per-row values)"],
+        share_lines(an.shares(report), width) or ["(no per-row values)"],
         "Share of each loss carried by the worst rows",
     )
 
 
 def _residuals(e: np.ndarray, console: Any, width: int) -> None:
-    from losscli.report.charts import ROBUST_Z
-
-    med = float(np.median(e))
-    spread = 1.4826 * float(np.median(np.abs(e - med)))
-    inside = e[np.abs(e - med) <= ROBUST_Z * spread] if spread > 0 else e
-    out = e[~np.isin(e, inside)] if inside.size != e.size else np.empty(0)
+    keep = an.robust_inliers(e)
+    inside = e if keep is None else e[keep]
+    out = np.empty(0) if keep is None else e[~keep]
     title = f"Residuals e = prediction − target ({e.size} rows)"
     lines = histogram_lines(inside, width)
     if out.size:
         lines.append(
-            f"+ {out.size} rows beyond {ROBUST_Z:g} robust SDs of the median, from "
+            f"+ {out.size} rows beyond {an.ROBUST_Z:g} robust SDs of the median, from "
             f"{fmt_number(float(out.min()), 4)} to {fmt_number(float(out.max()), 4)}"
         )
-    qs = cd.abs_quantiles(e)
+    qs = an.abs_quantiles(e)
     lines.append("   ".join(f"{n} {fmt_number(v, 4)}" for n, v in qs))
     _emit(console, lines, title)
 
 
 def _reliability(ds: Any, console: Any, width: int) -> None:
-    rel = cd.reliability(ds)
+    rel = an.reliability(ds)
     if rel is None:
         return
     head = f"{'bin':<9} {'rows':>6} {'predicted':>9} {'observed':>9}  "
@@ -350,10 +342,10 @@ def _reliability(ds: Any, console: Any, width: int) -> None:
 
 
 def _class_loss(report: Any, console: Any, width: int) -> None:
-    per = cd.class_losses(report)
+    per = an.class_losses(report)
     if not per:
         return
-    counts = cd.class_counts(report.dataset)
+    counts = an.class_counts(report.dataset)
     loss, vals = next(iter(per.items()))
     multilabel = report.data["task"]["name"] == "multilabel"
     rows = [
@@ -369,7 +361,7 @@ def _class_loss(report: Any, console: Any, width: int) -> None:
 
 
 def _images(report: Any, console: Any, width: int) -> None:
-    scores = cd.image_overlap(report)
+    scores = an.image_overlap(report)
     if scores is None:
         return
     first = scores.losses[0]
@@ -386,19 +378,10 @@ def _images(report: Any, console: Any, width: int) -> None:
 
 
 def _distances(report: Any, console: Any, width: int) -> None:
-    dist = cd.embedding_distances(report)
+    dist = an.embedding_distances(report)
     if dist is None:
         return
-    allv = np.concatenate([dist.positive, dist.negative])
-    top = float(allv.max()) if allv.size else 1.0
-    if dist.margin is not None:
-        top = max(top, dist.margin * 1.05)
-    bins = 12
-    edges = np.linspace(0.0, top if top > 0 else 1.0, bins + 1)
-    pc, _ = np.histogram(dist.positive, bins=edges)
-    nc, _ = np.histogram(dist.negative, bins=edges)
-    pf = pc / max(dist.positive.size, 1)
-    nf = nc / max(dist.negative.size, 1)
+    edges, pf, nf = an.distance_histogram(dist)
     labels = [f"{a:.2f}–{b:.2f}" for a, b in itertools.pairwise(edges)]
     lw = max(len(s) for s in labels)
     half = max(8, (width - lw - 14) // 2)
@@ -410,7 +393,7 @@ def _distances(report: Any, console: Any, width: int) -> None:
         if not margin_done and edges[i] >= dist.margin:  # type: ignore[operator]
             lines.append(_margin_line(dist, lw, half))
             margin_done = True
-        left = rbar(pf[i] / peak, half) if pc[i] else " " * half
+        left = rbar(pf[i] / peak, half) if pf[i] else " " * half
         lines.append(
             f"{lab:<{lw}} {_pct(pf[i]):>4} {left}│{bar(nf[i] / peak, half):<{half}} {_pct(nf[i])}"
         )
@@ -420,8 +403,8 @@ def _distances(report: Any, console: Any, width: int) -> None:
         f"{dist.positive.size} similar and {dist.negative.size} dissimilar pairs; each side is "
         "a share of its own pairs."
     )
-    if dist.margin is not None and dist.negative.size:
-        inside = float(np.mean(dist.negative < dist.margin))
+    inside = an.inside_margin(dist)
+    if inside is not None:
         lines.append(
             f"{_pct(inside)} of dissimilar pairs are closer than the margin: they carry "
             f"{dist.margin_loss} loss."
@@ -433,7 +416,7 @@ def _distances(report: Any, console: Any, width: int) -> None:
     )
 
 
-def _margin_line(dist: cd.Distances, lw: int, half: int) -> str:
+def _margin_line(dist: an.Distances, lw: int, half: int) -> str:
     text = f" {dist.margin_loss} margin m = {dist.margin:g} "
     return f"{'':<{lw}} {'':>4} {text:─^{2 * half + 1}}"
 
@@ -487,13 +470,13 @@ def plot_recommendation(result: Mapping[str, Any], console: Any) -> None:
     values and what sets them apart."""
     width = _width(console)
     console.print()
-    curves, notes = cd.recommendation_curves(result)
+    curves, notes = an.recommendation_curves(result)
     for c in curves:
         lines = line_chart(c, width)
         lines.append("")
         lines += value_table(c, width)
         lines.append("")
-        for sentence in [*cd.why_sentences(c), *(n for n in c.notes if c.key != "distance")]:
+        for sentence in [*an.why_sentences(c), *(n for n in c.notes if c.key != "distance")]:
             lines += _wrap(sentence, width)
         _emit(console, lines, f"{c.title} ({c.ylabel})")
     for n in notes:
