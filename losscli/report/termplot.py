@@ -146,71 +146,109 @@ def share_lines(shares: Sequence[an.Share], width: int) -> list[str]:
     return out
 
 
-def line_chart(curves: an.Curves, width: int, rows: int = CHART_ROWS) -> list[str]:
-    """Curves on a character grid, one marker per curve, vertical marks as ``┊``.
-
-    A curve that leaves the top of the chart is cut there (its legend entry says so);
-    the y range is set by the other curves when one dwarfs them (mse next to mae)."""
-    names = list(curves.ys)
-    x = curves.x
-    tops = {k: float(np.nanmax(y)) for k, y in curves.ys.items()}
-    ordered = sorted(tops.values(), reverse=True)
+def _y_range(curves: an.Curves) -> tuple[float, float]:
+    """(ymin, ymax) of a line chart: up to twice the second-highest curve's top when the
+    highest dwarfs the others (mse next to mae), from 0 or the lowest value."""
+    ordered = sorted((float(np.nanmax(y)) for y in curves.ys.values()), reverse=True)
     ymax = ordered[0]
     if len(ordered) > 1 and ordered[0] > 3 * ordered[1] > 0:
         ymax = 2 * ordered[1]
     ymin = min(0.0, min(float(np.nanmin(y)) for y in curves.ys.values()))
-    ymax = ymax if ymax > ymin else ymin + 1.0
-    ylab = [fmt_number(ymax, 3), fmt_number((ymax + ymin) / 2, 3), fmt_number(ymin, 3)]
-    yw = max(len(s) for s in ylab)
-    pw = max(20, width - yw - 2)
-    grid = [[" "] * pw for _ in range(rows)]
-    x0, x1 = float(x[0]), float(x[-1])
+    return ymin, (ymax if ymax > ymin else ymin + 1.0)
 
-    def col_of(xv: float) -> int:
-        return min(pw - 1, max(0, round((xv - x0) / (x1 - x0) * (pw - 1))))
 
-    for _name, xv in curves.marks:
-        if x0 <= xv <= x1:
-            c = col_of(xv)
-            for r in range(rows):
-                grid[r][c] = "┊"
-            if x0 < -xv < x1 and curves.key == "error":
-                for r in range(rows):
-                    grid[r][col_of(-xv)] = "┊"
-    clipped: set[str] = set()
-    for j, name in enumerate(names):
-        y = curves.ys[name]
-        xs = np.linspace(x0, x1, pw)
-        ys = np.interp(xs, x, y)
+class _Grid:
+    """A character grid of ``rows`` × ``cols`` cells over the x range [x0, x1] and the
+    y range [ymin, ymax]."""
+
+    def __init__(self, rows: int, cols: int, xs: tuple[float, float], ys: tuple[float, float]):
+        self.rows, self.cols = rows, cols
+        self.x0, self.x1 = xs
+        self.ymin, self.ymax = ys
+        self.cells = [[" "] * cols for _ in range(rows)]
+
+    def col_of(self, xv: float) -> int:
+        return min(
+            self.cols - 1, max(0, round((xv - self.x0) / (self.x1 - self.x0) * (self.cols - 1)))
+        )
+
+    def row_of(self, yv: float) -> int:
+        return self.rows - 1 - round((yv - self.ymin) / (self.ymax - self.ymin) * (self.rows - 1))
+
+    def vline(self, xv: float) -> None:
+        """A vertical mark ``┊`` at ``xv``."""
+        c = self.col_of(xv)
+        for r in range(self.rows):
+            self.cells[r][c] = "┊"
+
+    def curve(self, x: np.ndarray, y: np.ndarray, marker: str) -> bool:
+        """Draw a curve; True when it was cut at the top."""
+        ys = np.interp(np.linspace(self.x0, self.x1, self.cols), x, y)
+        cut = False
         for c, yv in enumerate(ys):
             if not math.isfinite(yv):
                 continue
-            if yv > ymax:
-                clipped.add(name)
+            if yv > self.ymax:
+                cut = True
                 continue
-            r = rows - 1 - round((yv - ymin) / (ymax - ymin) * (rows - 1))
-            grid[r][c] = MARKERS[j % len(MARKERS)]
+            self.cells[self.row_of(yv)][c] = marker
+        return cut
+
+
+def _plot_lines(grid: _Grid, ylab: Sequence[str], yw: int) -> list[str]:
+    """The grid's rows with the y labels at the top, middle and bottom."""
+    at = {0: ylab[0], grid.rows // 2: ylab[1], grid.rows - 1: ylab[2]}
     out = []
-    for r in range(rows):
-        lab = ylab[0] if r == 0 else ylab[1] if r == rows // 2 else ylab[2] if r == rows - 1 else ""
-        out.append(f"{lab:>{yw}} ┤{''.join(grid[r])}" if lab else f"{'':>{yw}} │{''.join(grid[r])}")
-    out.append(f"{'':>{yw}} └{'─' * pw}")
-    left, mid, right = fmt_number(x0, 3), fmt_number((x0 + x1) / 2, 3), fmt_number(x1, 3)
+    for r, row in enumerate(grid.cells):
+        lab = at.get(r, "")
+        out.append(f"{lab:>{yw}} ┤{''.join(row)}" if lab else f"{'':>{yw}} │{''.join(row)}")
+    return out
+
+
+def _x_axis(grid: _Grid, yw: int, xlabel: str) -> list[str]:
+    """The x axis line, its three labels (left, middle, right) and its title."""
+    pw = grid.cols
+    left, mid, right = (fmt_number(v, 3) for v in (grid.x0, (grid.x0 + grid.x1) / 2, grid.x1))
     axis = [" "] * pw
     for text, c in ((left, 0), (mid, pw // 2 - len(mid) // 2), (right, pw - len(right))):
         for i, ch in enumerate(text):
             if 0 <= c + i < pw:
                 axis[c + i] = ch
-    out.append(f"{'':>{yw}}  {''.join(axis)}")
-    out.append(f"{'':>{yw}}  {curves.xlabel:^{pw}}".rstrip())
-    legend = [
-        f"{MARKERS[j % len(MARKERS)]} {n}" + (" (cut at the top)" if n in clipped else "")
-        for j, n in enumerate(names)
+    return [
+        f"{'':>{yw}} └{'─' * pw}",
+        f"{'':>{yw}}  {''.join(axis)}",
+        f"{'':>{yw}}  {xlabel:^{pw}}".rstrip(),
     ]
+
+
+def line_chart(curves: an.Curves, width: int, rows: int = CHART_ROWS) -> list[str]:
+    """Curves on a character grid, one marker per curve, vertical marks as ``┊``.
+
+    A curve that leaves the top of the chart is cut there (its legend entry says so);
+    the y range is set by the other curves when one dwarfs them (mse next to mae)."""
+    ymin, ymax = _y_range(curves)
+    ylab = [fmt_number(ymax, 3), fmt_number((ymax + ymin) / 2, 3), fmt_number(ymin, 3)]
+    yw = max(len(s) for s in ylab)
+    grid = _Grid(
+        rows, max(20, width - yw - 2), (float(curves.x[0]), float(curves.x[-1])), (ymin, ymax)
+    )
+    for _name, xv in curves.marks:
+        if grid.x0 <= xv <= grid.x1:
+            grid.vline(xv)
+            if curves.key == "error" and grid.x0 < -xv < grid.x1:
+                grid.vline(-xv)  # |e| marks on both sides of 0
+    legend = []
+    for j, name in enumerate(curves.ys):
+        marker = MARKERS[j % len(MARKERS)]
+        cut = grid.curve(curves.x, curves.ys[name], marker)
+        legend.append(f"{marker} {name}" + (" (cut at the top)" if cut else ""))
     if curves.marks:
         legend.append("┊ " + ", ".join(n for n, _ in curves.marks))
-    out += _wrap_items(legend, width)
-    return out
+    return [
+        *_plot_lines(grid, ylab, yw),
+        *_x_axis(grid, yw, curves.xlabel),
+        *_wrap_items(legend, width),
+    ]
 
 
 def _wrap_items(items: Sequence[str], width: int, sep: str = "   ") -> list[str]:
