@@ -356,11 +356,15 @@ def _family_curves(
     return _distance_family(losses)
 
 
+def error_scale(losses: Sequence[tuple[str, Mapping[str, Any]]]) -> float:
+    """The error scale worth drawing: the largest positive huber ``delta`` or smooth_l1
+    ``beta`` among ``losses`` (where they turn from quadratic to linear), at least 1."""
+    thresholds = [float(p[k]) for _, p in losses for k in ("delta", "beta") if k in p]
+    return max([1.0] + [t for t in thresholds if t > 0])
+
+
 def _error_family(task: str, losses: list[tuple[str, dict[str, Any]]], ref: str | None) -> Curves:
-    scale = max(
-        [1.0] + [float(p[k]) for _, p in losses for k in ("delta", "beta") if k in p and p[k] > 0]
-    )
-    span = 4.0 * scale
+    span = 4.0 * error_scale(losses)
     x = np.linspace(-span, span, 401)
     what = "box coordinate error" if task == "detection" else "error e = prediction − target"
     marks = tuple(

@@ -255,9 +255,7 @@ def _residuals(e: np.ndarray, precision: int) -> Chart:
 def _loss_curves(doc: dict[str, Any], e: np.ndarray, precision: int) -> Chart:
     losses = an.regression_error_losses(doc)
     far = an.regression_error_curves(doc, e)
-    scale = max(
-        [1.0] + [float(p[k]) for _, p in losses for k in ("delta", "beta") if k in p and p[k] > 0]
-    )
+    scale = an.error_scale(losses)
     x = np.linspace(-3 * scale, 3 * scale, 301)
     near = an.merge_identical(an.error_curves(x, losses))
     far_ys = an.merge_identical(far.ys)
