@@ -1,8 +1,11 @@
 """Results → output. The only place (besides cli.py) where rich is used.
 
-Every command produces one JSON-ready document (a dict). Renderers turn it into a Rich
-table, strict JSON, tidy CSV, Markdown or a self-contained HTML page; :func:`write_files`
-writes ``-o`` outputs atomically.
+Every command produces one JSON-ready document (a dict). :mod:`losscli.report.view`
+turns an evaluate, compare or losses document into one view model (sections of cells);
+the Rich table, Markdown and the self-contained HTML page render those same sections,
+JSON is the document itself and CSV one tidy table per command. :func:`render` picks the
+renderer of a format; :func:`write_files` writes ``-o`` outputs atomically. Numbers for
+charts come from :mod:`losscli.analysis`; this package only renders them.
 """
 
 from __future__ import annotations

@@ -169,6 +169,6 @@ def _body(v: View) -> list[str]:
     out.append("<h2>Inputs and task</h2>")
     if inputs is not None:
         out.append(_table(inputs))
-    out.append(f"<p>{e(v.task_line)}, because:</p>")
+    out.append(f"<p>{e(v.because)}, because:</p>")
     out.append(_list(v.evidence, empty="(no evidence recorded: the task was given)"))
     return out

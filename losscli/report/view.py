@@ -89,6 +89,7 @@ class View:
     warnings: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # page-only paragraphs (bootstrap …)
+    because: str = ""  # what the evidence explains: "task binary (inferred) · …"
 
     def shown(self, *, page: bool = False) -> list[Section]:
         """The sections a format renders: the page shows all; the others leave out
@@ -178,7 +179,7 @@ def _evaluate_losses(doc: Mapping[str, Any], precision: int) -> Section:
         Column("loss"),
         Column("value", numeric=True),
         *((Column("+ penalty", numeric=True),) if reg else ()),
-        Column("params", wide=False),
+        Column("params"),
         Column("what it measures", wide=True),
     )
     rows = []
@@ -370,6 +371,7 @@ def _evaluate(doc: Mapping[str, Any], precision: int) -> View:
         summary=list(doc.get("summary", [])),
         warnings=list(doc.get("warnings", [])),
         evidence=list(doc.get("evidence", [])),
+        because=line,
     )
 
 
@@ -388,7 +390,7 @@ def _compare(doc: Mapping[str, Any], precision: int) -> View:
         command="compare",
         title=f"losscli compare — {task}, {len(doc['models'])} models",
         heading=f"losscli compare — {task} ({n})",
-        task_line=f"{task_parts(doc)[0]} · {n} · lower is better",
+        task_line=f"task {task} · {n} · lower is better",
         sections=[
             _compare_losses(doc, precision),
             _compare_per_class(doc, precision),
@@ -402,6 +404,7 @@ def _compare(doc: Mapping[str, Any], precision: int) -> View:
         warnings=list(doc.get("warnings", [])),
         evidence=list(doc.get("evidence", [])),
         notes=notes,
+        because=task_parts(doc)[0],
     )
 
 
