@@ -348,12 +348,23 @@ def _sensitivity(doc: Mapping[str, Any], precision: int) -> Section:
 # --------------------------------------------------------------------------- views
 
 
+def _texts(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The verdict, summary, warnings and evidence of a result (evaluate, compare)."""
+    word, failed = verdict(doc.get("gates") or [])
+    return {
+        "verdict": word,
+        "failed": failed,
+        "summary": list(doc.get("summary", [])),
+        "warnings": list(doc.get("warnings", [])),
+        "evidence": list(doc.get("evidence", [])),
+    }
+
+
 def _evaluate(doc: Mapping[str, Any], precision: int) -> View:
     task = doc["task"]["name"]
     line = " · ".join(task_parts(doc))
     if doc.get("reduction"):
         line += f" · reduction {doc['reduction']}"
-    word, failed = verdict(doc.get("gates") or [])
     return View(
         command="evaluate",
         title=f"losscli evaluate — {task}",
@@ -366,11 +377,7 @@ def _evaluate(doc: Mapping[str, Any], precision: int) -> View:
             _worst(doc, precision),
             inputs_section({"": doc.get("inputs", {})}),
         ],
-        verdict=word,
-        failed=failed,
-        summary=list(doc.get("summary", [])),
-        warnings=list(doc.get("warnings", [])),
-        evidence=list(doc.get("evidence", [])),
+        **_texts(doc),
         because=line,
     )
 
@@ -378,7 +385,6 @@ def _evaluate(doc: Mapping[str, Any], precision: int) -> View:
 def _compare(doc: Mapping[str, Any], precision: int) -> View:
     task = doc["task"]["name"]
     n = plural(doc["n_samples"], "sample")
-    word, failed = verdict(doc.get("gates") or [])
     notes = []
     if doc.get("bootstrap"):
         b = doc["bootstrap"]
@@ -398,11 +404,7 @@ def _compare(doc: Mapping[str, Any], precision: int) -> View:
             _sensitivity(doc, precision),
             inputs_section(doc.get("inputs", {})),
         ],
-        verdict=word,
-        failed=failed,
-        summary=list(doc.get("summary", [])),
-        warnings=list(doc.get("warnings", [])),
-        evidence=list(doc.get("evidence", [])),
+        **_texts(doc),
         notes=notes,
         because=task_parts(doc)[0],
     )
