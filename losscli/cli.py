@@ -199,47 +199,21 @@ def emit(
 ) -> None:
     """Write ``-o`` files (atomically, all rendered before any is written) and print the
     chosen format on stdout. ``report`` (evaluate, compare) feeds the HTML page's charts."""
-    from losscli.report import write_files
+    from losscli.report import render, write_files
 
     if precision < 1:
         raise UsageError(f"--precision must be at least 1, got {precision}")
 
-    def render(kind: str) -> str:
-        if kind == "json":
-            from losscli.report.json import dumps
+    def text(kind: str) -> str:
+        return render(doc, kind, precision=precision, report=report)
 
-            return dumps(doc)
-        if kind == "csv":
-            from losscli.report.csv import render as csv_render
-
-            return csv_render(doc)
-        if kind == "markdown":
-            if doc.get("command") == "recommend":
-                from losscli.report.recommend_view import render_markdown
-
-                return render_markdown(doc)
-            from losscli.report.markdown import render as md_render
-
-            return md_render(doc, precision)
-        if kind == "html" and doc.get("command") in ("evaluate", "compare"):
-            from losscli.report.html import render as html_render
-
-            return html_render(report if report is not None else doc, precision)
-        if kind == "html":
-            from losscli.report.table import to_html
-
-            return to_html(doc, precision)
-        from losscli.report.table import to_text
-
-        return to_text(doc, precision)
-
-    write_files([str(p) for p in outputs or []], render)
+    write_files([str(p) for p in outputs or []], text)
     if fmt == "table":
         from losscli.report.table import render as table_render
 
         table_render(doc, out, precision)
     else:
-        sys.stdout.write(render(fmt))
+        sys.stdout.write(text(fmt))
         sys.stdout.flush()
 
 

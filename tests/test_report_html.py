@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from losscli.report import chart_data as cd
+from losscli import analysis as an
 from losscli.report import fmt_number
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -390,15 +390,15 @@ def test_losses_and_recommend_keep_their_html_view(cli, tmp_path, monkeypatch):
 
 def test_worst_share_known_values():
     # contributions 7, 1, 1, 1 (total 10): the worst row carries 7/10, the worst two 8/10
-    s = cd.worst_share(np.array([1.0, 7.0, 1.0, 1.0]), None, "x")
+    s = an.worst_share(np.array([1.0, 7.0, 1.0, 1.0]), None, "x")
     assert s is not None
     assert s.at(0.25) == pytest.approx(0.7)
     assert s.at(0.5) == pytest.approx(0.8)
     assert s.at(0.01) == pytest.approx(0.7)  # at least one row
     # weights multiply: w·l = 2, 7, 1, 0 (total 10)
-    w = cd.worst_share(np.array([1.0, 7.0, 1.0, 1.0]), np.array([2.0, 1.0, 1.0, 0.0]), "x")
+    w = an.worst_share(np.array([1.0, 7.0, 1.0, 1.0]), np.array([2.0, 1.0, 1.0, 0.0]), "x")
     assert w is not None and w.at(0.25) == pytest.approx(0.7) and w.at(0.5) == pytest.approx(0.9)
-    assert cd.worst_share(np.array([1.0, -2.0]), None, "wgan") is None
+    assert an.worst_share(np.array([1.0, -2.0]), None, "wgan") is None
 
 
 def test_worst_share_matches_compare_sensitivity(samples):
@@ -407,7 +407,7 @@ def test_worst_share_matches_compare_sensitivity(samples):
 
     preds, targets = str(samples / "regression_preds.csv"), str(samples / "regression_targets.csv")
     sens = {s["loss"]: s for s in compare([preds], targets).data["sensitivity"]}
-    shares = {s.loss: s for s in cd.shares(evaluate(preds, targets, per_sample=True))}
+    shares = {s.loss: s for s in an.shares(evaluate(preds, targets, per_sample=True))}
     for loss in ("mse", "mae", "huber", "log_cosh"):
         assert shares[loss].at(0.01) == pytest.approx(sens[loss]["top_1pct_share"], rel=1e-12)
         assert shares[loss].at(0.05) == pytest.approx(sens[loss]["top_5pct_share"], rel=1e-12)
@@ -415,7 +415,7 @@ def test_worst_share_matches_compare_sensitivity(samples):
 
 def test_error_curves_come_from_the_kernels():
     x = np.array([-3.0, -0.5, 0.0, 2.0])
-    ys = cd.error_curves(x, [("mse", {}), ("mae", {}), ("huber", {"delta": 1.0})])
+    ys = an.error_curves(x, [("mse", {}), ("mae", {}), ("huber", {"delta": 1.0})])
     # hand: mse e², mae |e|, huber 0.5e² for |e| ≤ 1 else |e| − 0.5
     np.testing.assert_allclose(ys["mse"], [9.0, 0.25, 0.0, 4.0])
     np.testing.assert_allclose(ys["mae"], [3.0, 0.5, 0.0, 2.0])
@@ -424,13 +424,13 @@ def test_error_curves_come_from_the_kernels():
 
 def test_pt_curves_bce_and_focal():
     pt = np.array([0.1, 0.5, 0.9])
-    ys = cd.pt_curves(pt, [("bce", {}), ("focal", {"alpha": 0.25, "gamma": 2.0})], multiclass=False)
+    ys = an.pt_curves(pt, [("bce", {}), ("focal", {"alpha": 0.25, "gamma": 2.0})], multiclass=False)
     # hand: bce = −log p_t; focal at y = 1: 0.25·(1 − p_t)²·(−log p_t)
     np.testing.assert_allclose(ys["bce"], -np.log(pt), rtol=1e-12)
     np.testing.assert_allclose(
         ys["focal (alpha=0.25, gamma=2)"], 0.25 * (1 - pt) ** 2 * -np.log(pt), rtol=1e-12
     )
-    mc = cd.pt_curves(pt, [("cross_entropy", {})], multiclass=True)
+    mc = an.pt_curves(pt, [("cross_entropy", {})], multiclass=True)
     np.testing.assert_allclose(mc["cross_entropy"], -np.log(pt), rtol=1e-12)
 
 
@@ -446,7 +446,7 @@ def test_reliability_hand_computed():
         target=np.array([0.0, 1.0, 0.0, 1.0]),
         context={"from_logits": False},
     )
-    rel = cd.reliability(ds)
+    rel = an.reliability(ds)
     assert rel is not None
     assert rel.counts.tolist() == [1, 2, 0, 0, 0, 0, 0, 0, 0, 1]
     assert rel.observed[1] == pytest.approx(0.5)
@@ -455,7 +455,7 @@ def test_reliability_hand_computed():
 
 def test_merge_identical_and_group_marks():
     a = np.array([1.0, 2.0])
-    merged = cd.merge_identical({"huber": a, "mse": a * 2, "smooth_l1": a.copy()})
+    merged = an.merge_identical({"huber": a, "mse": a * 2, "smooth_l1": a.copy()})
     assert list(merged) == ["huber = smooth_l1", "mse"]
-    marks = cd.group_marks([("q99", 266.5), ("max", 288.6), ("median", 8.1)], log=True)
+    marks = an.group_marks([("q99", 266.5), ("max", 288.6), ("median", 8.1)], log=True)
     assert ("q99, max", 266.5) in marks and ("median", 8.1) in marks

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from losscli.report import chart_data as cd
+from losscli import analysis as an
 from losscli.report.termplot import bar, histogram_lines, line_chart, rbar
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -188,10 +188,10 @@ def test_histogram_counts_every_value():
 
 
 def test_line_chart_shape_and_cut_marker():
-    c = cd.Curves(
+    c = an.Curves(
         "error",
         np.linspace(-4, 4, 81),
-        cd.error_curves(np.linspace(-4, 4, 81), [("mse", {}), ("mae", {})]),
+        an.error_curves(np.linspace(-4, 4, 81), [("mse", {}), ("mae", {})]),
         "error",
         "loss",
         "t",

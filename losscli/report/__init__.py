@@ -1,8 +1,11 @@
 """Results → output. The only place (besides cli.py) where rich is used.
 
-Every command produces one JSON-ready document (a dict). Renderers turn it into a Rich
-table, strict JSON, tidy CSV, Markdown or a self-contained HTML page; :func:`write_files`
-writes ``-o`` outputs atomically.
+Every command produces one JSON-ready document (a dict). :mod:`losscli.report.view`
+turns an evaluate, compare or losses document into one view model (sections of cells);
+the Rich table, Markdown and the self-contained HTML page render those same sections,
+JSON is the document itself and CSV one tidy table per command. :func:`render` picks the
+renderer of a format; :func:`write_files` writes ``-o`` outputs atomically. Numbers for
+charts come from :mod:`losscli.analysis`; this package only renders them.
 """
 
 from __future__ import annotations
@@ -69,6 +72,38 @@ def fmt_params(params: dict[str, Any], precision: int = 4) -> str:
 def plural(n: int, word: str) -> str:
     """``1 sample``, ``2 samples``."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def render(doc: dict[str, Any], fmt: str, *, precision: int = 4, report: Any = None) -> str:
+    """The text of ``doc`` in one format: ``json``, ``csv``, ``markdown``, ``html`` or
+    ``text`` (the table view as plain text). ``report`` (an evaluate or compare
+    :class:`losscli.api.Report`) feeds the HTML page's charts; the page of any other
+    command is its table view. Renderers are imported here, so a command pays only for
+    the format it writes."""
+    command = doc.get("command")
+    if fmt == "json":
+        from losscli.report.json import dumps
+
+        return dumps(doc)
+    if fmt == "csv":
+        from losscli.report.csv import render as csv_render
+
+        return csv_render(doc)
+    if fmt == "markdown" and command == "recommend":
+        from losscli.report.recommend_view import render_markdown
+
+        return render_markdown(doc)
+    if fmt == "markdown":
+        from losscli.report.markdown import render as md_render
+
+        return md_render(doc, precision)
+    if fmt == "html" and command in ("evaluate", "compare"):
+        from losscli.report.html import render as html_render
+
+        return html_render(report if report is not None else doc, precision)
+    from losscli.report.table import to_html, to_text
+
+    return (to_html if fmt == "html" else to_text)(doc, precision)
 
 
 def write_files(paths: Iterable[str], render: Callable[[str], str]) -> list[tuple[str, str]]:

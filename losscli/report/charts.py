@@ -7,7 +7,7 @@ error before any file is written. Every chart is drawn on a bare
 kept as text, and cleaned for inlining in one HTML page: no XML prolog or DOCTYPE, no
 xlink namespace, ids prefixed with the chart's id so several charts never clash.
 
-The numbers come from :mod:`losscli.report.chart_data`, which the terminal plots share.
+The numbers come from :mod:`losscli.analysis`, which the terminal plots share.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from losscli import analysis as an
 from losscli.errors import UsageError
-from losscli.report import chart_data as cd
 from losscli.report import fmt_number
 
 #: What to run when matplotlib is missing.
@@ -37,7 +37,7 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 #: Residuals further than this many robust standard deviations (1.4826·MAD) from the
 #: median are left out of the zoomed residual histogram.
-ROBUST_Z = 5.0
+ROBUST_Z = an.ROBUST_Z  # re-exported: captions quote it
 #: Up to this many images the per-image view draws one mark per image, not a histogram.
 STRIP_MAX = 40
 
@@ -166,7 +166,7 @@ def evaluate_charts(report: Any, precision: int = 4) -> list[Chart]:
     no_rows = "not drawn: the report holds no per-row values (evaluate with per_sample=True)"
     no_data = "not drawn: the report holds no input arrays"
     if task == "regression":
-        e = cd.residuals(ds)
+        e = an.residuals(ds)
         out = []
         if e is None or e.size == 0:
             out += [
@@ -192,12 +192,12 @@ def evaluate_charts(report: Any, precision: int = 4) -> list[Chart]:
             ]
         return [_reliability(ds), _pt_hist(ds), _class_loss(report, precision)]
     if task == "segmentation":
-        scores = cd.image_overlap(report) if rows else None
+        scores = an.image_overlap(report) if rows else None
         if scores is None:
             return [_missing("chart-image-overlap", "Overlap per image", no_rows)]
         return [_image_overlap(scores, precision)]
     if task == "embedding":
-        dist = cd.embedding_distances(report)
+        dist = an.embedding_distances(report)
         if dist is None:
             return [_missing("chart-distances", "Pair distances", no_data)]
         return [_distances(dist, precision)]
@@ -207,15 +207,10 @@ def evaluate_charts(report: Any, precision: int = 4) -> list[Chart]:
 
 
 def _residuals(e: np.ndarray, precision: int) -> Chart:
-    med = float(np.median(e))
-    spread = 1.4826 * float(np.median(np.abs(e - med)))  # MAD as a robust standard deviation
-    if spread > 0:
-        inside = e[np.abs(e - med) <= ROBUST_Z * spread]
-    else:
-        lo, hi = np.quantile(e, [0.01, 0.99])
-        inside = e[(e >= lo) & (e <= hi)]
+    keep = an.robust_inliers(e)
+    inside = e[keep if keep is not None else an.quantile_inliers(e)]
     outside = int(e.size - inside.size)
-    qs = cd.abs_quantiles(e)
+    qs = an.abs_quantiles(e)
 
     def build(fig: Any) -> None:
         ax1, ax2 = fig.subplots(1, 2)
@@ -258,15 +253,13 @@ def _residuals(e: np.ndarray, precision: int) -> Chart:
 
 
 def _loss_curves(doc: dict[str, Any], e: np.ndarray, precision: int) -> Chart:
-    losses = cd.regression_error_losses(doc)
-    far = cd.regression_error_curves(doc, e)
-    scale = max(
-        [1.0] + [float(p[k]) for _, p in losses for k in ("delta", "beta") if k in p and p[k] > 0]
-    )
+    losses = an.regression_error_losses(doc)
+    far = an.regression_error_curves(doc, e)
+    scale = an.error_scale(losses)
     x = np.linspace(-3 * scale, 3 * scale, 301)
-    near = cd.merge_identical(cd.error_curves(x, losses))
-    far_ys = cd.merge_identical(far.ys)
-    marks = cd.group_marks(far.marks, log=True)
+    near = an.merge_identical(an.error_curves(x, losses))
+    far_ys = an.merge_identical(far.ys)
+    marks = an.group_marks(far.marks, log=True)
 
     def build(fig: Any) -> None:
         ax1, ax2 = fig.subplots(1, 2)
@@ -313,7 +306,7 @@ def _loss_curves(doc: dict[str, Any], e: np.ndarray, precision: int) -> Chart:
 
 
 def _worst_share(report: Any) -> Chart:
-    ss = cd.shares(report)
+    ss = an.shares(report)
     title = "Share of each loss carried by the worst rows"
     if not ss:
         return _missing("chart-worst-share", title, "not drawn: no loss has non-negative rows")
@@ -347,23 +340,23 @@ def _worst_share(report: Any) -> Chart:
         ax.legend(loc="lower right")
 
     caption = (
-        cd.share_sentence(ss)
+        an.share_sentence(ss)
         + " A curve far above the grey line means a few rows decide the loss (outlier "
         "sensitivity); the dotted lines mark the worst 1% and 5%."
     )
     return _draw("chart-worst-share", title, caption, build, 9.5, 4.6)
 
 
-def _share_curves(ss: Sequence[cd.Share]) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+def _share_curves(ss: Sequence[an.Share]) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
     """At most seven distinct share curves (coinciding ones merged), regression's four
     error losses first."""
     order = sorted(
-        ss, key=lambda s: cd.ERROR_LOSSES.index(s.loss) if s.loss in cd.ERROR_LOSSES else 99
+        ss, key=lambda s: an.ERROR_LOSSES.index(s.loss) if s.loss in an.ERROR_LOSSES else 99
     )
-    full = cd.merge_identical({s.loss: s.cumulative for s in order})
+    full = an.merge_identical({s.loss: s.cumulative for s in order})
     out = {}
     for name, cum in list(full.items())[: len(COLORS)]:
-        share = cd.Share(name, cum)
+        share = an.Share(name, cum)
         fx, sy = share.curve()
         out[name] = (fx, sy, share.at(0.01))
     return out
@@ -392,7 +385,7 @@ def _percent_formatter() -> Any:
 
 
 def _reliability(ds: Any) -> Chart:
-    rel = cd.reliability(ds)
+    rel = an.reliability(ds)
     title = "Reliability (calibration) diagram"
     if rel is None:
         return _missing("chart-reliability", title, "not drawn: no targets")
@@ -437,7 +430,7 @@ def _reliability(ds: Any) -> Chart:
 
 
 def _pt_hist(ds: Any) -> Chart:
-    pts = cd.true_class_probability(ds)
+    pts = an.true_class_probability(ds)
     title = "p_t (probability of the true class) per class"
     if not pts:
         return _missing("chart-pt-hist", title, "not drawn: no targets")
@@ -454,7 +447,7 @@ def _pt_hist(ds: Any) -> Chart:
             )
             _count_axis(ax, np.asarray(counts))
             ax.axvline(0.5, color="#666666", linestyle=":", linewidth=1)
-            low = float(np.mean(v < 0.5)) if v.size else 0.0
+            low = an.share_below(v, 0.5)
             ax.set_title(f"{name} (n={v.size})", fontsize=10)
             ax.text(
                 0.02,
@@ -481,8 +474,8 @@ def _pt_hist(ds: Any) -> Chart:
 
 
 def _class_loss(report: Any, precision: int) -> Chart:
-    per = cd.class_losses(report)
-    counts = cd.class_counts(report.dataset)
+    per = an.class_losses(report)
+    counts = an.class_counts(report.dataset)
     title = "Mean loss per class"
     if not per:
         return _missing("chart-class-loss", title, "not drawn: no per-row or per-class values")
@@ -528,7 +521,7 @@ def _class_loss(report: Any, precision: int) -> Chart:
     return _draw("chart-class-loss", title, caption, build, 9.5, rows * (0.45 * ncls + 1.0) + 0.3)
 
 
-def _image_overlap(scores: cd.ImageScores, precision: int) -> Chart:
+def _image_overlap(scores: an.ImageScores, precision: int) -> Chart:
     n = len(scores.names)
     k = min(12, n)
     first = scores.losses[0]
@@ -606,7 +599,7 @@ def _image_overlap(scores: cd.ImageScores, precision: int) -> Chart:
     )
 
 
-def _distances(dist: cd.Distances, precision: int) -> Chart:
+def _distances(dist: an.Distances, precision: int) -> Chart:
     def build(fig: Any) -> None:
         ax = fig.subplots()
         allv = np.concatenate([dist.positive, dist.negative])
@@ -649,16 +642,17 @@ def _distances(dist: cd.Distances, precision: int) -> Chart:
         ax.legend(loc="upper right")
 
     parts = []
-    if dist.margin is not None and dist.negative.size:
-        inside = float(np.mean(dist.negative < dist.margin))
+    inside = an.inside_margin(dist)
+    if inside is not None:
         parts.append(
             f"{_pct(inside)} of dissimilar pairs are closer than the margin "
             f"m = {dist.margin:g}: those carry {dist.margin_loss} loss."
         )
-    if dist.positive.size and dist.negative.size:
+    medians = an.median_distances(dist)
+    if medians is not None:
         parts.append(
-            f"Median distance: similar {fmt_number(float(np.median(dist.positive)), precision)}, "
-            f"dissimilar {fmt_number(float(np.median(dist.negative)), precision)}."
+            f"Median distance: similar {fmt_number(medians[0], precision)}, "
+            f"dissimilar {fmt_number(medians[1], precision)}."
         )
     if dist.sampled:
         parts.append(f"Pairs among {dist.sampled} rows drawn at random (seed 0).")
@@ -671,7 +665,7 @@ def _distances(dist: cd.Distances, precision: int) -> Chart:
 
 
 def _row_loss(report: Any) -> Chart:
-    rows = cd.row_losses(report)
+    rows = an.row_losses(report)
     title = "Per-row losses"
     items = [(k, v) for k, v in rows.items() if v.size][:8]
     if not items:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 
@@ -16,72 +17,102 @@ def _num(v: Any) -> str:
     return "" if v is None else repr(v) if isinstance(v, float) else str(v)
 
 
+Rows = list[list[Any]]
+
+
+def _evaluate(doc: dict[str, Any]) -> Rows:
+    rows: Rows = [["loss", "value", "status", "params", "reason"]]
+    for item in doc["losses"]:
+        rows.append(
+            [
+                item["name"],
+                _num(item["value"]),
+                item["status"],
+                _params(item["params"]),
+                item.get("reason", ""),
+            ]
+        )
+    return rows
+
+
+def _compare(doc: dict[str, Any]) -> Rows:
+    rows: Rows = [["model", "loss", "value", "best", "ci_low", "ci_high", "params"]]
+    for item in doc["losses"]:
+        for model in doc["models"]:
+            ci = (item.get("ci") or {}).get(model) or [None, None]
+            rows.append(
+                [
+                    model,
+                    item["name"],
+                    _num(item["values"].get(model)),
+                    str(item.get("best") == model).lower(),
+                    _num(ci[0]),
+                    _num(ci[1]),
+                    _params(item["params"]),
+                ]
+            )
+    return rows
+
+
+def _catalogue(doc: dict[str, Any]) -> Rows:
+    rows: Rows = [["name", "tasks", "params", "aliases", "summary"]]
+    for item in doc["losses"]:
+        rows.append(
+            [
+                item["name"],
+                " ".join(item["tasks"]),
+                _params(item["params"]),
+                " ".join(item["aliases"]),
+                item["summary"],
+            ]
+        )
+    return rows
+
+
+_NO_PARAM = {"name": "", "default": None, "allowed": "", "help": ""}
+
+
+def _show(doc: dict[str, Any]) -> Rows:
+    rows: Rows = [["name", "task", "param", "default", "allowed", "help"]]
+    for v in doc["variants"]:
+        for p in v["params"] or [_NO_PARAM]:
+            rows.append(
+                [
+                    doc["name"],
+                    " ".join(v["tasks"]),
+                    p["name"],
+                    _num(p["default"]),
+                    p["allowed"],
+                    p["help"],
+                ]
+            )
+    return rows
+
+
+def _recommend(doc: dict[str, Any]) -> Rows:
+    rows: Rows = [["rank", "name", "losses", "params", "why"]]
+    for r in doc["recommendations"]:
+        rows.append([r["rank"], r["name"], " ".join(r["losses"]), _params(r["params"]), r["why"]])
+    return rows
+
+
+_VIEWS: dict[str, Callable[[dict[str, Any]], Rows]] = {
+    "evaluate": _evaluate,
+    "compare": _compare,
+    "losses": _catalogue,
+    "losses show": _show,
+    "recommend": _recommend,
+}
+
+
 def render(doc: dict[str, Any]) -> str:
+    """The tidy CSV of a result document: one observation per line, full precision."""
+    try:
+        view = _VIEWS[str(doc.get("command"))]
+    except KeyError:  # pragma: no cover - every command has a view above
+        raise ValueError(f"no CSV view for command {doc.get('command')!r}") from None
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    cmd = doc.get("command")
-    if cmd == "evaluate":
-        w.writerow(["loss", "value", "status", "params", "reason"])
-        for item in doc["losses"]:
-            w.writerow(
-                [
-                    item["name"],
-                    _num(item["value"]),
-                    item["status"],
-                    _params(item["params"]),
-                    item.get("reason", ""),
-                ]
-            )
-    elif cmd == "compare":
-        w.writerow(["model", "loss", "value", "best", "ci_low", "ci_high", "params"])
-        for item in doc["losses"]:
-            for model in doc["models"]:
-                ci = (item.get("ci") or {}).get(model) or [None, None]
-                w.writerow(
-                    [
-                        model,
-                        item["name"],
-                        _num(item["values"].get(model)),
-                        str(item.get("best") == model).lower(),
-                        _num(ci[0]),
-                        _num(ci[1]),
-                        _params(item["params"]),
-                    ]
-                )
-    elif cmd == "losses":
-        w.writerow(["name", "tasks", "params", "aliases", "summary"])
-        for item in doc["losses"]:
-            w.writerow(
-                [
-                    item["name"],
-                    " ".join(item["tasks"]),
-                    _params(item["params"]),
-                    " ".join(item["aliases"]),
-                    item["summary"],
-                ]
-            )
-    elif cmd == "losses show":
-        w.writerow(["name", "task", "param", "default", "allowed", "help"])
-        for v in doc["variants"]:
-            for p in v["params"] or [{"name": "", "default": None, "allowed": "", "help": ""}]:
-                w.writerow(
-                    [
-                        doc["name"],
-                        " ".join(v["tasks"]),
-                        p["name"],
-                        _num(p["default"]),
-                        p["allowed"],
-                        p["help"],
-                    ]
-                )
-    elif cmd == "recommend":
-        w.writerow(["rank", "name", "losses", "params", "why"])
-        for r in doc["recommendations"]:
-            w.writerow(
-                [r["rank"], r["name"], " ".join(r["losses"]), _params(r["params"]), r["why"]]
-            )
-    else:  # pragma: no cover - every command has a view above
-        raise ValueError(f"no CSV view for command {cmd!r}")
+    csv.writer(buf, lineterminator="\n").writerows(view(doc))
     return buf.getvalue()
 
 

@@ -11,11 +11,11 @@ shown by colour alone.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from losscli import __version__
-from losscli.report import fmt_number, fmt_params
+from losscli.report.view import BEST, FAIL, NAME, NUM, PASS, Cell, Section, View, build
 
 CSS = """
 :root { color-scheme: light; }
@@ -60,25 +60,17 @@ def render(report: Any, precision: int = 4) -> str:
     charts) or a bare result document (charts that need rows say so instead).
     """
     from losscli.api import Report
+    from losscli.report.charts import compare_charts, evaluate_charts
 
     if isinstance(report, dict):
         report = Report(report)
     doc = report.data
-    if doc.get("command") == "compare":
-        from losscli.report.charts import compare_charts
-
-        body = _compare(doc, precision)
-        figures = compare_charts(report, precision)
-        title = f"losscli compare — {doc['task']['name']}, {len(doc['models'])} models"
-    else:
-        from losscli.report.charts import evaluate_charts
-
-        body = _evaluate(doc, precision)
-        figures = evaluate_charts(report, precision)
-        title = f"losscli evaluate — {doc['task']['name']}"
+    v = build(doc, precision)
+    charts = compare_charts if v.command == "compare" else evaluate_charts
+    body = _body(v)
     body.append("<h2>Charts</h2>")
-    body.extend(_figure(f) for f in figures)
-    return _page(title, doc, body)
+    body.extend(_figure(f) for f in charts(report, precision))
+    return _page(v.title, doc, body)
 
 
 def _page(title: str, doc: dict[str, Any], body: list[str]) -> str:
@@ -117,18 +109,26 @@ def _figure(chart: Any) -> str:
     return f"{head}\n{chart.svg}{cap}</figcaption></figure>"
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A table from already-escaped cell HTML; a cell may be ``(html, css class)``."""
-    out = ["<table>", "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr></thead>"]
+_KIND_CLASS = {NUM: "num", BEST: "num best", PASS: "num", FAIL: "fail"}
+_PRIMARY = {"evaluate": "Losses", "compare": "Models × losses", "losses": "Losses"}
+
+
+def _td(c: Cell) -> str:
+    """One cell: names as code, the best value and failures written out."""
+    text = e(c.text) + (" (best)" if c.kind == BEST else "")
+    if c.kind == NAME:
+        text = f"<code>{text}</code>"
+    css = _KIND_CLASS.get(c.kind)
+    return f'<td class="{css}">{text}</td>' if css else f"<td>{text}</td>"
+
+
+def _table(section: Section) -> str:
+    """One section of the view as an HTML table."""
+    _, columns = section.visible(page=True)
+    out = ["<table>", "<thead><tr>" + "".join(f"<th>{e(c.name)}</th>" for c in columns)]
+    out[-1] += "</tr></thead>"
     out.append("<tbody>")
-    for row in rows:
-        cells = []
-        for c in row:
-            if isinstance(c, tuple):
-                cells.append(f'<td class="{c[1]}">{c[0]}</td>')
-            else:
-                cells.append(f"<td>{c}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
+    out += ["<tr>" + "".join(_td(c) for c in row) + "</tr>" for row in section.cells(page=True)]
     out.append("</tbody></table>")
     return "\n".join(out)
 
@@ -138,201 +138,37 @@ def _list(lines: Iterable[str], empty: str = "none") -> str:
     return "<ul>" + "".join(items) + "</ul>" if items else f"<p>{e(empty)}</p>"
 
 
-def _verdict(doc: dict[str, Any]) -> str:
-    gates = doc.get("gates") or []
-    if not gates:
-        return '<span class="verdict">no gates</span>'
-    failed = [g for g in gates if not g["passed"]]
-    if failed:
-        return f'<span class="verdict fail">FAIL: {len(failed)} of {len(gates)} gates failed</span>'
-    return f'<span class="verdict">pass: all {len(gates)} gates passed</span>'
+def _verdict(v: View) -> str:
+    return f'<span class="verdict{" fail" if v.failed else ""}">{e(v.verdict)}</span>'
 
 
-def _task_line(doc: dict[str, Any]) -> str:
-    task = doc["task"]
-    how = "inferred" if task.get("inferred") else "given"
-    kind = ""
-    if task.get("input"):
-        kind_how = "inferred" if task.get("input_inferred") else "given"
-        kind = f" · predictions are {task['input']} ({kind_how})"
-    red = f" · reduction {doc['reduction']}" if doc.get("reduction") else ""
-    return f"task {task['name']} ({how}){kind} · {_samples(doc['n_samples'])}{red}"
+def _section(section: Section) -> list[str]:
+    """A section under its heading; an empty one says so."""
+    title = section.title[:1].upper() + section.title[1:]
+    if not section.rows:
+        return [f"<h3>{e(title)}</h3>", f"<p>{e(section.empty)}</p>"] if section.empty else []
+    return [f"<h3>{e(title)}</h3>", _table(section)]
 
 
-def _value_cell(value: Any, status: str, precision: int) -> Any:
-    if status == "ok":
-        return (e(fmt_number(value, precision)), "num")
-    return (e(status.replace("_", " ")), "fail")
-
-
-# --------------------------------------------------------------------------- evaluate
-
-
-def _evaluate(doc: dict[str, Any], precision: int) -> list[str]:
-    out = [f'<p class="sub">{e(_task_line(doc))} · {_verdict(doc)}</p>', "<h2>Losses</h2>"]
-    rows = []
-    for it in doc["losses"]:
-        rows.append(
-            [
-                f"<code>{e(it['name'])}</code>",
-                _value_cell(it["value"], it["status"], precision),
-                e(fmt_params(it["params"], precision)),
-                e(it.get("reason") or it.get("summary", "")),
-            ]
-        )
-    out.append(_table(["loss", "value", "params", "what it measures"], rows))
-    out += _gates(doc, precision, with_model=False)
-    per_class = [it for it in doc["losses"] if it.get("per_class")]
-    if per_class:  # as the table view: whenever a loss carries a per-class breakdown
-        names = list(per_class[0]["per_class"])
-        out.append("<h3>Per class</h3>")
-        out.append(
-            _table(
-                ["loss", *names],
-                [
-                    [f"<code>{e(it['name'])}</code>"]
-                    + [(e(fmt_number(it["per_class"].get(n), precision)), "num") for n in names]
-                    for it in per_class
-                ],
-            )
-        )
-    if doc.get("worst"):
-        out.append(f"<h3>Worst rows by {e(doc['worst_loss'])}</h3>")
-        out.append(
-            _table(
-                ["row", "id", "prediction", "target", "loss"],
-                [
-                    [
-                        (e(w["row"]), "num"),
-                        e(w.get("id", "")),
-                        e(_cell(w["prediction"], precision)),
-                        e(_cell(w["target"], precision)),
-                        (e(fmt_number(w["loss"], precision)), "num"),
-                    ]
-                    for w in doc["worst"]
-                ],
-            )
-        )
-    out.append("<h2>Notes and warnings</h2>")
-    out.append(_list(doc.get("warnings", [])))
+def _body(v: View) -> list[str]:
+    """The page's content: verdict, every section, summary, notes, inputs and evidence."""
+    out = [f'<p class="sub">{e(v.task_line)} · {_verdict(v)}</p>']
+    inputs = None
+    for section in v.sections:
+        if section.primary:
+            out += [f"<h2>{e(_PRIMARY.get(v.command, 'Results'))}</h2>", _table(section)]
+            out += [f"<p>{e(n)}</p>" for n in v.notes]
+            out += [f"<p>{e(section.caption)}</p>"] if section.caption else []
+        elif section.key == "inputs":
+            inputs = section
+        else:
+            out += _section(section)
+    if v.summary:
+        out += ["<h3>What the numbers say</h3>", _list(v.summary)]
+    out += ["<h2>Notes and warnings</h2>", _list(v.warnings)]
     out.append("<h2>Inputs and task</h2>")
-    out.append(_inputs_table({"": doc.get("inputs", {})}))
-    out.append(f"<p>{e(_task_line(doc))}, because:</p>")
-    out.append(_list(doc.get("evidence", []), empty="(no evidence recorded: the task was given)"))
+    if inputs is not None:
+        out.append(_table(inputs))
+    out.append(f"<p>{e(v.because)}, because:</p>")
+    out.append(_list(v.evidence, empty="(no evidence recorded: the task was given)"))
     return out
-
-
-def _cell(v: Any, precision: int) -> str:
-    if isinstance(v, list):
-        shown = ", ".join(_cell(x, precision) for x in v[:6])
-        return f"[{shown}{', …' if len(v) > 6 else ''}]"
-    if isinstance(v, float):
-        return fmt_number(v, precision)
-    return str(v)
-
-
-def _gates(doc: dict[str, Any], precision: int, *, with_model: bool) -> list[str]:
-    gates = doc.get("gates") or []
-    if not gates:
-        return ["<h3>Gates</h3>", "<p>No gates were set (use --max LOSS=V).</p>"]
-    header = ["model"] if with_model else []
-    rows = []
-    for g in gates:
-        row: list[Any] = [e(g["model"])] if with_model else []
-        row += [
-            f"<code>{e(g['loss'])}</code>",
-            (e(f"{g['op']} {fmt_number(g['limit'], precision)}"), "num"),
-            (e(fmt_number(g["value"], precision)), "num"),
-            ("pass", "num") if g["passed"] else ("FAIL", "fail"),
-        ]
-        rows.append(row)
-    return ["<h3>Gates</h3>", _table([*header, "loss", "limit", "value", "result"], rows)]
-
-
-def _inputs_table(by_model: dict[str, dict[str, Any]]) -> str:
-    rows = []
-    for model, inputs in by_model.items():
-        for role, info in inputs.items():
-            cols = info.get("columns") or []
-            shown = ", ".join(str(c) for c in cols[:12]) + (" …" if len(cols) > 12 else "")
-            row = [e(model)] if model else []
-            row += [
-                e(role),
-                f"<code>{e(info.get('path', ''))}</code>",
-                e(shown),
-                (e(info.get("rows", "")), "num"),
-            ]
-            rows.append(row)
-    header = ["model"] if any(by_model) else []
-    return _table([*header, "file", "path", "columns", "rows"], rows)
-
-
-# --------------------------------------------------------------------------- compare
-
-
-def _compare(doc: dict[str, Any], precision: int) -> list[str]:
-    models = doc["models"]
-    line = f"task {doc['task']['name']} · {_samples(doc['n_samples'])} · lower is better"
-    out = [f'<p class="sub">{e(line)} · {_verdict(doc)}</p>', "<h2>Models × losses</h2>"]
-    rows = []
-    for it in doc["losses"]:
-        row: list[Any] = [f"<code>{e(it['name'])}</code>"]
-        for m in models:
-            v = it["values"].get(m)
-            txt = fmt_number(v, precision)
-            ci = (it.get("ci") or {}).get(m)
-            if ci and ci[0] is not None:
-                txt += f" [{fmt_number(ci[0], 3)}, {fmt_number(ci[1], 3)}]"
-            status = (it.get("status") or {}).get(m, "ok")
-            if v is None:
-                txt = status.replace("_", " ")
-            best = it.get("best") == m and len(models) > 1
-            row.append((e(txt + (" (best)" if best else "")), "num best" if best else "num"))
-        row.append(e(it.get("best") or "—"))
-        row.append(e(fmt_params(it.get("params", {}), precision)))
-        rows.append(row)
-    out.append(_table(["loss", *models, "best", "params"], rows))
-    if doc.get("bootstrap"):
-        b = doc["bootstrap"]
-        out.append(
-            f"<p>Intervals: {e(int(b['level'] * 100))}% paired {e(b['method'])} bootstrap, "
-            f"{e(b['replicates'])} replicates, seed {e(b['seed'])}.</p>"
-        )
-    if doc.get("summary"):
-        out.append("<h3>What the numbers say</h3>")
-        out.append(_list(doc["summary"]))
-    if doc.get("sensitivity"):
-        out.append("<h3>Outlier sensitivity</h3>")
-        out.append(
-            _table(
-                ["loss", "value", "worst 1% carry", "worst 5% carry"],
-                [
-                    [
-                        f"<code>{e(s['loss'])}</code>",
-                        (e(fmt_number(s.get("value"), precision)), "num"),
-                        (e(_share(s.get("top_1pct_share"))), "num"),
-                        (e(_share(s.get("top_5pct_share"))), "num"),
-                    ]
-                    for s in doc["sensitivity"]
-                ],
-            )
-        )
-    out += _gates(doc, precision, with_model=True)
-    out.append("<h2>Notes and warnings</h2>")
-    out.append(_list(doc.get("warnings", [])))
-    out.append("<h2>Inputs and task</h2>")
-    out.append(_inputs_table(doc.get("inputs", {})))
-    task = doc["task"]
-    how = "inferred" if task.get("inferred") else "given"
-    task_text = f"task {task['name']} ({how})"
-    out.append(f"<p>{e(task_text)}, because:</p>")
-    out.append(_list(doc.get("evidence", []), empty="(no evidence recorded: the task was given)"))
-    return out
-
-
-def _share(v: float | None) -> str:
-    return "—" if v is None else f"{v:.1%}"
-
-
-def _samples(n: int) -> str:
-    return f"{n} sample" if n == 1 else f"{n} samples"

@@ -3,7 +3,7 @@
 Bars are Unicode block characters and every number is printed beside its bar, so the
 charts read the same at 80 columns, with ``NO_COLOR``, in a CI log or pasted in an
 issue: nothing depends on colour. The numbers come from
-:mod:`losscli.report.chart_data`, which the HTML charts share; loss curves are evaluated
+:mod:`losscli.analysis`, which the HTML charts share; loss curves are evaluated
 by the registered kernels.
 
 What is drawn:
@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from losscli.report import chart_data as cd
+from losscli import analysis as an
 from losscli.report import fmt_number
 
 #: Eighths of a character cell, for bars with sub-cell resolution.
@@ -94,14 +94,9 @@ def _pct(x: float | None) -> str:
 
 def histogram_lines(values: np.ndarray, width: int, bins: int = 10) -> list[str]:
     """Horizontal histogram: one line per bin, ``low … high  bar  count``."""
-    v = values[np.isfinite(values)]
-    if v.size == 0:
+    if not np.isfinite(values).any():
         return ["(no finite values)"]
-    lo, hi = float(v.min()), float(v.max())
-    if hi == lo:
-        hi = lo + 1.0
-    edges = np.linspace(lo, hi, bins + 1)
-    counts, _ = np.histogram(v, bins=edges)
+    edges, counts = an.histogram(values, bins)
     labels = [f"{fmt_number(a, 3)} … {fmt_number(b, 3)}" for a, b in itertools.pairwise(edges)]
     lw = max(len(s) for s in labels)
     cw = max(len(str(int(c))) for c in counts)
@@ -129,20 +124,20 @@ def bar_rows(rows: Sequence[tuple[str, float, str]], width: int) -> list[str]:
     return out
 
 
-def share_lines(shares: Sequence[cd.Share], width: int) -> list[str]:
+def share_lines(shares: Sequence[an.Share], width: int) -> list[str]:
     """Share of each loss carried by the worst 1/5/10/25% of rows, bar at 1%."""
     if not shares:
         return []
-    merged = cd.merge_identical({s.loss: s.cumulative for s in shares})
-    items = [cd.Share(name, cum) for name, cum in merged.items()]
+    merged = an.merge_identical({s.loss: s.cumulative for s in shares})
+    items = [an.Share(name, cum) for name, cum in merged.items()]
     lw = min(max(len(s.loss) for s in items), 24)
-    cols = "".join(f"{f'{p:.0%}':>6}" for p in cd.SHARE_POINTS)
+    cols = "".join(f"{f'{p:.0%}':>6}" for p in an.SHARE_POINTS)
     bw = max(10, width - lw - len(cols) - 3)
     head = f"{'loss':<{lw}} {'worst 1% of rows carry':<{bw}} {cols}"
     out = [head]
     for s in items:
         name = s.loss if len(s.loss) <= lw else s.loss[: lw - 1] + "…"
-        vals = "".join(f"{_pct(s.at(p)):>6}" for p in cd.SHARE_POINTS)
+        vals = "".join(f"{_pct(s.at(p)):>6}" for p in an.SHARE_POINTS)
         out.append(f"{name:<{lw}} {bar(s.at(0.01), bw):<{bw}} {vals}")
     out.append(
         "(if every row weighed the same, the worst 1% would carry 1%; "
@@ -151,71 +146,109 @@ def share_lines(shares: Sequence[cd.Share], width: int) -> list[str]:
     return out
 
 
-def line_chart(curves: cd.Curves, width: int, rows: int = CHART_ROWS) -> list[str]:
-    """Curves on a character grid, one marker per curve, vertical marks as ``┊``.
-
-    A curve that leaves the top of the chart is cut there (its legend entry says so);
-    the y range is set by the other curves when one dwarfs them (mse next to mae)."""
-    names = list(curves.ys)
-    x = curves.x
-    tops = {k: float(np.nanmax(y)) for k, y in curves.ys.items()}
-    ordered = sorted(tops.values(), reverse=True)
+def _y_range(curves: an.Curves) -> tuple[float, float]:
+    """(ymin, ymax) of a line chart: up to twice the second-highest curve's top when the
+    highest dwarfs the others (mse next to mae), from 0 or the lowest value."""
+    ordered = sorted((float(np.nanmax(y)) for y in curves.ys.values()), reverse=True)
     ymax = ordered[0]
     if len(ordered) > 1 and ordered[0] > 3 * ordered[1] > 0:
         ymax = 2 * ordered[1]
     ymin = min(0.0, min(float(np.nanmin(y)) for y in curves.ys.values()))
-    ymax = ymax if ymax > ymin else ymin + 1.0
-    ylab = [fmt_number(ymax, 3), fmt_number((ymax + ymin) / 2, 3), fmt_number(ymin, 3)]
-    yw = max(len(s) for s in ylab)
-    pw = max(20, width - yw - 2)
-    grid = [[" "] * pw for _ in range(rows)]
-    x0, x1 = float(x[0]), float(x[-1])
+    return ymin, (ymax if ymax > ymin else ymin + 1.0)
 
-    def col_of(xv: float) -> int:
-        return min(pw - 1, max(0, round((xv - x0) / (x1 - x0) * (pw - 1))))
 
-    for _name, xv in curves.marks:
-        if x0 <= xv <= x1:
-            c = col_of(xv)
-            for r in range(rows):
-                grid[r][c] = "┊"
-            if x0 < -xv < x1 and curves.key == "error":
-                for r in range(rows):
-                    grid[r][col_of(-xv)] = "┊"
-    clipped: set[str] = set()
-    for j, name in enumerate(names):
-        y = curves.ys[name]
-        xs = np.linspace(x0, x1, pw)
-        ys = np.interp(xs, x, y)
+class _Grid:
+    """A character grid of ``rows`` × ``cols`` cells over the x range [x0, x1] and the
+    y range [ymin, ymax]."""
+
+    def __init__(self, rows: int, cols: int, xs: tuple[float, float], ys: tuple[float, float]):
+        self.rows, self.cols = rows, cols
+        self.x0, self.x1 = xs
+        self.ymin, self.ymax = ys
+        self.cells = [[" "] * cols for _ in range(rows)]
+
+    def col_of(self, xv: float) -> int:
+        return min(
+            self.cols - 1, max(0, round((xv - self.x0) / (self.x1 - self.x0) * (self.cols - 1)))
+        )
+
+    def row_of(self, yv: float) -> int:
+        return self.rows - 1 - round((yv - self.ymin) / (self.ymax - self.ymin) * (self.rows - 1))
+
+    def vline(self, xv: float) -> None:
+        """A vertical mark ``┊`` at ``xv``."""
+        c = self.col_of(xv)
+        for r in range(self.rows):
+            self.cells[r][c] = "┊"
+
+    def curve(self, x: np.ndarray, y: np.ndarray, marker: str) -> bool:
+        """Draw a curve; True when it was cut at the top."""
+        ys = np.interp(np.linspace(self.x0, self.x1, self.cols), x, y)
+        cut = False
         for c, yv in enumerate(ys):
             if not math.isfinite(yv):
                 continue
-            if yv > ymax:
-                clipped.add(name)
+            if yv > self.ymax:
+                cut = True
                 continue
-            r = rows - 1 - round((yv - ymin) / (ymax - ymin) * (rows - 1))
-            grid[r][c] = MARKERS[j % len(MARKERS)]
+            self.cells[self.row_of(yv)][c] = marker
+        return cut
+
+
+def _plot_lines(grid: _Grid, ylab: Sequence[str], yw: int) -> list[str]:
+    """The grid's rows with the y labels at the top, middle and bottom."""
+    at = {0: ylab[0], grid.rows // 2: ylab[1], grid.rows - 1: ylab[2]}
     out = []
-    for r in range(rows):
-        lab = ylab[0] if r == 0 else ylab[1] if r == rows // 2 else ylab[2] if r == rows - 1 else ""
-        out.append(f"{lab:>{yw}} ┤{''.join(grid[r])}" if lab else f"{'':>{yw}} │{''.join(grid[r])}")
-    out.append(f"{'':>{yw}} └{'─' * pw}")
-    left, mid, right = fmt_number(x0, 3), fmt_number((x0 + x1) / 2, 3), fmt_number(x1, 3)
+    for r, row in enumerate(grid.cells):
+        lab = at.get(r, "")
+        out.append(f"{lab:>{yw}} ┤{''.join(row)}" if lab else f"{'':>{yw}} │{''.join(row)}")
+    return out
+
+
+def _x_axis(grid: _Grid, yw: int, xlabel: str) -> list[str]:
+    """The x axis line, its three labels (left, middle, right) and its title."""
+    pw = grid.cols
+    left, mid, right = (fmt_number(v, 3) for v in (grid.x0, (grid.x0 + grid.x1) / 2, grid.x1))
     axis = [" "] * pw
     for text, c in ((left, 0), (mid, pw // 2 - len(mid) // 2), (right, pw - len(right))):
         for i, ch in enumerate(text):
             if 0 <= c + i < pw:
                 axis[c + i] = ch
-    out.append(f"{'':>{yw}}  {''.join(axis)}")
-    out.append(f"{'':>{yw}}  {curves.xlabel:^{pw}}".rstrip())
-    legend = [
-        f"{MARKERS[j % len(MARKERS)]} {n}" + (" (cut at the top)" if n in clipped else "")
-        for j, n in enumerate(names)
+    return [
+        f"{'':>{yw}} └{'─' * pw}",
+        f"{'':>{yw}}  {''.join(axis)}",
+        f"{'':>{yw}}  {xlabel:^{pw}}".rstrip(),
     ]
+
+
+def line_chart(curves: an.Curves, width: int, rows: int = CHART_ROWS) -> list[str]:
+    """Curves on a character grid, one marker per curve, vertical marks as ``┊``.
+
+    A curve that leaves the top of the chart is cut there (its legend entry says so);
+    the y range is set by the other curves when one dwarfs them (mse next to mae)."""
+    ymin, ymax = _y_range(curves)
+    ylab = [fmt_number(ymax, 3), fmt_number((ymax + ymin) / 2, 3), fmt_number(ymin, 3)]
+    yw = max(len(s) for s in ylab)
+    grid = _Grid(
+        rows, max(20, width - yw - 2), (float(curves.x[0]), float(curves.x[-1])), (ymin, ymax)
+    )
+    for _name, xv in curves.marks:
+        if grid.x0 <= xv <= grid.x1:
+            grid.vline(xv)
+            if curves.key == "error" and grid.x0 < -xv < grid.x1:
+                grid.vline(-xv)  # |e| marks on both sides of 0
+    legend = []
+    for j, name in enumerate(curves.ys):
+        marker = MARKERS[j % len(MARKERS)]
+        cut = grid.curve(curves.x, curves.ys[name], marker)
+        legend.append(f"{marker} {name}" + (" (cut at the top)" if cut else ""))
     if curves.marks:
         legend.append("┊ " + ", ".join(n for n, _ in curves.marks))
-    out += _wrap_items(legend, width)
-    return out
+    return [
+        *_plot_lines(grid, ylab, yw),
+        *_x_axis(grid, yw, curves.xlabel),
+        *_wrap_items(legend, width),
+    ]
 
 
 def _wrap_items(items: Sequence[str], width: int, sep: str = "   ") -> list[str]:
@@ -239,7 +272,7 @@ def _wrap(text: str, width: int) -> list[str]:
     return textwrap.wrap(text, width=width) or [""]
 
 
-def value_table(curves: cd.Curves, width: int) -> list[str]:
+def value_table(curves: an.Curves, width: int) -> list[str]:
     """The curves' values at a few telling points (``curves.probe``), from the kernels."""
     if not curves.probe:
         return []
@@ -270,12 +303,12 @@ def plot_result(report: Any, console: Any) -> None:
     task = doc["task"]["name"]
     ds = report.dataset
     if task == "regression":
-        e = cd.residuals(ds)
+        e = an.residuals(ds)
         if e is not None and e.size:
             _residuals(e, console, width)
         _emit(
             console,
-            share_lines(cd.shares(report), width) or ["(no per-row values)"],
+            share_lines(an.shares(report), width) or ["(no per-row values)"],
             "Share of each loss carried by the worst rows",
         )
         return
@@ -289,38 +322,35 @@ def plot_result(report: Any, console: Any) -> None:
     if task == "embedding":
         _distances(report, console, width)
         return
-    rows = cd.row_losses(report)
+    rows = an.row_losses(report)
     if rows:
         name, values = next(iter(rows.items()))
         _emit(console, histogram_lines(values, width), f"Per-row {name} ({values.size} rows)")
     _emit(
         console,
-        share_lines(cd.shares(report), width) or ["(no per-row values)"],
+        share_lines(an.shares(report), width) or ["(no per-row values)"],
         "Share of each loss carried by the worst rows",
     )
 
 
 def _residuals(e: np.ndarray, console: Any, width: int) -> None:
-    from losscli.report.charts import ROBUST_Z
-
-    med = float(np.median(e))
-    spread = 1.4826 * float(np.median(np.abs(e - med)))
-    inside = e[np.abs(e - med) <= ROBUST_Z * spread] if spread > 0 else e
-    out = e[~np.isin(e, inside)] if inside.size != e.size else np.empty(0)
+    keep = an.robust_inliers(e)
+    inside = e if keep is None else e[keep]
+    out = np.empty(0) if keep is None else e[~keep]
     title = f"Residuals e = prediction − target ({e.size} rows)"
     lines = histogram_lines(inside, width)
     if out.size:
         lines.append(
-            f"+ {out.size} rows beyond {ROBUST_Z:g} robust SDs of the median, from "
+            f"+ {out.size} rows beyond {an.ROBUST_Z:g} robust SDs of the median, from "
             f"{fmt_number(float(out.min()), 4)} to {fmt_number(float(out.max()), 4)}"
         )
-    qs = cd.abs_quantiles(e)
+    qs = an.abs_quantiles(e)
     lines.append("   ".join(f"{n} {fmt_number(v, 4)}" for n, v in qs))
     _emit(console, lines, title)
 
 
 def _reliability(ds: Any, console: Any, width: int) -> None:
-    rel = cd.reliability(ds)
+    rel = an.reliability(ds)
     if rel is None:
         return
     head = f"{'bin':<9} {'rows':>6} {'predicted':>9} {'observed':>9}  "
@@ -350,10 +380,10 @@ def _reliability(ds: Any, console: Any, width: int) -> None:
 
 
 def _class_loss(report: Any, console: Any, width: int) -> None:
-    per = cd.class_losses(report)
+    per = an.class_losses(report)
     if not per:
         return
-    counts = cd.class_counts(report.dataset)
+    counts = an.class_counts(report.dataset)
     loss, vals = next(iter(per.items()))
     multilabel = report.data["task"]["name"] == "multilabel"
     rows = [
@@ -369,7 +399,7 @@ def _class_loss(report: Any, console: Any, width: int) -> None:
 
 
 def _images(report: Any, console: Any, width: int) -> None:
-    scores = cd.image_overlap(report)
+    scores = an.image_overlap(report)
     if scores is None:
         return
     first = scores.losses[0]
@@ -386,19 +416,10 @@ def _images(report: Any, console: Any, width: int) -> None:
 
 
 def _distances(report: Any, console: Any, width: int) -> None:
-    dist = cd.embedding_distances(report)
+    dist = an.embedding_distances(report)
     if dist is None:
         return
-    allv = np.concatenate([dist.positive, dist.negative])
-    top = float(allv.max()) if allv.size else 1.0
-    if dist.margin is not None:
-        top = max(top, dist.margin * 1.05)
-    bins = 12
-    edges = np.linspace(0.0, top if top > 0 else 1.0, bins + 1)
-    pc, _ = np.histogram(dist.positive, bins=edges)
-    nc, _ = np.histogram(dist.negative, bins=edges)
-    pf = pc / max(dist.positive.size, 1)
-    nf = nc / max(dist.negative.size, 1)
+    edges, pf, nf = an.distance_histogram(dist)
     labels = [f"{a:.2f}–{b:.2f}" for a, b in itertools.pairwise(edges)]
     lw = max(len(s) for s in labels)
     half = max(8, (width - lw - 14) // 2)
@@ -410,7 +431,7 @@ def _distances(report: Any, console: Any, width: int) -> None:
         if not margin_done and edges[i] >= dist.margin:  # type: ignore[operator]
             lines.append(_margin_line(dist, lw, half))
             margin_done = True
-        left = rbar(pf[i] / peak, half) if pc[i] else " " * half
+        left = rbar(pf[i] / peak, half) if pf[i] else " " * half
         lines.append(
             f"{lab:<{lw}} {_pct(pf[i]):>4} {left}│{bar(nf[i] / peak, half):<{half}} {_pct(nf[i])}"
         )
@@ -420,8 +441,8 @@ def _distances(report: Any, console: Any, width: int) -> None:
         f"{dist.positive.size} similar and {dist.negative.size} dissimilar pairs; each side is "
         "a share of its own pairs."
     )
-    if dist.margin is not None and dist.negative.size:
-        inside = float(np.mean(dist.negative < dist.margin))
+    inside = an.inside_margin(dist)
+    if inside is not None:
         lines.append(
             f"{_pct(inside)} of dissimilar pairs are closer than the margin: they carry "
             f"{dist.margin_loss} loss."
@@ -433,7 +454,7 @@ def _distances(report: Any, console: Any, width: int) -> None:
     )
 
 
-def _margin_line(dist: cd.Distances, lw: int, half: int) -> str:
+def _margin_line(dist: an.Distances, lw: int, half: int) -> str:
     text = f" {dist.margin_loss} margin m = {dist.margin:g} "
     return f"{'':<{lw}} {'':>4} {text:─^{2 * half + 1}}"
 
@@ -487,13 +508,13 @@ def plot_recommendation(result: Mapping[str, Any], console: Any) -> None:
     values and what sets them apart."""
     width = _width(console)
     console.print()
-    curves, notes = cd.recommendation_curves(result)
+    curves, notes = an.recommendation_curves(result)
     for c in curves:
         lines = line_chart(c, width)
         lines.append("")
         lines += value_table(c, width)
         lines.append("")
-        for sentence in [*cd.why_sentences(c), *(n for n in c.notes if c.key != "distance")]:
+        for sentence in [*an.why_sentences(c), *(n for n in c.notes if c.key != "distance")]:
             lines += _wrap(sentence, width)
         _emit(console, lines, f"{c.title} ({c.ylabel})")
     for n in notes:

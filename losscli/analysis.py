@@ -1,14 +1,20 @@
-"""What each picture shows, computed once for both renderers.
+"""Numbers for views: what each chart and terminal plot shows, computed once.
 
 The HTML charts (:mod:`losscli.report.charts`, matplotlib) and the terminal plots
 (:mod:`losscli.report.termplot`, Rich) draw the same numbers, and both take them from
-here. Everything starts from what the API already returned: the result document, the
-per-row losses of :class:`losscli.api.Report` (``per_sample``, ``per_sample_weight``) and
-the aligned arrays of its ``dataset``. Loss curves (a loss as a function of the error,
-of p_t or of a distance) are evaluated by the registered kernels through
-:func:`losscli.compute.compute`, so no loss formula is written a second time.
+here: worst-row shares, reliability and ECE, per-class means, p_t per class, residual
+quantiles and outliers, pair distances, loss curves and the sentences that say what sets
+the curves apart. :mod:`losscli.report` only renders what it is given.
 
-Nothing here imports matplotlib or Rich; NumPy is imported by the functions that need it.
+Everything starts from what the API already returned, read by duck typing (this module
+never imports :mod:`losscli.api`): the result document, the per-row losses of a report
+(``per_sample``, ``per_sample_weight``) and the aligned arrays of its ``dataset``.
+Per-class means go through :func:`losscli.compute.per_class_sums` (the one weighted
+per-class rule), and loss curves (a loss as a function of the error, of p_t or of a
+distance) through the registered kernels via :func:`losscli.compute.compute`, so no
+loss formula or aggregation rule is written a second time.
+
+Imports: NumPy and the engine (registry, compute) only; nothing here draws.
 """
 
 from __future__ import annotations
@@ -239,53 +245,81 @@ def _curve_loss(loss: str) -> str:
     return {"dice_bce": "bce", "focal_smooth_l1": "focal"}.get(loss, loss)
 
 
+#: The loss every other curve of a family is compared with.
+_REFERENCES = {"error": "mse", "pt": "bce", "pt-multiclass": "cross_entropy"}
+_FAMILIES = ("error", "pt", "pt-multiclass", "distance")
+
+Wanted = dict[str, list[tuple[str, dict[str, Any]]]]
+
+
+def _candidates(result: Mapping[str, Any]) -> list[tuple[list[str] | None, dict[str, Any]]]:
+    """(losses, params) of every recommendation, then (None, params) of every add-on."""
+    out: list[tuple[list[str] | None, dict[str, Any]]] = [
+        (list(r["losses"]), dict(r.get("params") or {})) for r in result["recommendations"]
+    ]
+    out += [(None, dict(a.get("params") or {})) for a in result.get("addons", [])]
+    return out
+
+
+def _add_candidate(
+    wanted: Wanted,
+    skipped: list[str],
+    task: str,
+    losses: list[str] | None,
+    params: Mapping[str, Any],
+) -> None:
+    """File one candidate's losses under their curve family; an add-on (``losses`` None)
+    puts its params on the family's reference loss, when that loss takes them."""
+    names = (
+        losses
+        if losses is not None
+        else [r for f, r in _REFERENCES.items() if _family(task, r) == f]
+    )
+    for loss in names:
+        fam = _family(task, loss)
+        if fam is None:
+            if losses is not None and loss not in skipped:
+                skipped.append(loss)
+            continue
+        name = _curve_loss(loss)
+        own = _own_params(name, params, fam)
+        if losses is None and not own:
+            continue
+        lst = wanted.setdefault(fam, [])
+        if (name, own) not in lst:
+            lst.append((name, own))
+
+
+def _reference_first(lst: list[tuple[str, dict[str, Any]]], ref: str | None) -> None:
+    """Put the reference loss (with its defaults) first in a family's list."""
+    if ref is None:
+        return
+    if (ref, {}) in lst:
+        lst.remove((ref, {}))
+    lst.insert(0, (ref, {}))
+
+
+def _no_curve_note(task: str, skipped: Sequence[str]) -> list[str]:
+    if not skipped:
+        return []
+    verb = " has" if len(skipped) == 1 else " have"
+    return [", ".join(skipped) + verb + " no curve of one variable here: " + _why_no_curve(task)]
+
+
 def recommendation_curves(result: Mapping[str, Any]) -> tuple[list[Curves], list[str]]:
     """The candidate losses of a ``recommend`` result as curves, and a sentence for each
     candidate loss that has no curve of one variable (overlap losses, VAE, GAN …)."""
     task = str(result["task"])
-    wanted: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    wanted: Wanted = {}
     skipped: list[str] = []
-    entries = [(r["losses"], r.get("params") or {}) for r in result["recommendations"]]
-    entries += [(None, a.get("params") or {}) for a in result.get("addons", [])]
-    refs = {"error": "mse", "pt": "bce", "pt-multiclass": "cross_entropy"}
-    for losses, params in entries:
-        names = losses if losses is not None else []
-        if losses is None:  # an add-on: its params on the reference loss, when it takes them
-            names = [r for f, r in refs.items() if _family(task, r) == f]
-        for loss in names:
-            fam = _family(task, loss)
-            if fam is None:
-                if losses is not None and loss not in skipped:
-                    skipped.append(loss)
-                continue
-            name = _curve_loss(loss)
-            own = _own_params(name, params, fam)
-            if losses is None and not own:
-                continue
-            lst = wanted.setdefault(fam, [])
-            if (name, own) not in lst:
-                lst.append((name, own))
+    for losses, params in _candidates(result):
+        _add_candidate(wanted, skipped, task, losses, params)
     curves: list[Curves] = []
-    for fam in ("error", "pt", "pt-multiclass", "distance"):
-        if fam not in wanted:
-            continue
-        lst = wanted[fam]
-        ref = refs.get(fam)
-        if ref is not None and (ref, {}) not in lst:
-            lst.insert(0, (ref, {}))
-        elif ref is not None:
-            lst.remove((ref, {}))
-            lst.insert(0, (ref, {}))
-        curves.append(_family_curves(fam, task, lst, ref))
-    notes = []
-    if skipped:
-        notes.append(
-            ", ".join(skipped)
-            + (" has" if len(skipped) == 1 else " have")
-            + " no curve of one variable here: "
-            + _why_no_curve(task)
-        )
-    return curves, notes
+    for fam in (f for f in _FAMILIES if f in wanted):
+        ref = _REFERENCES.get(fam)
+        _reference_first(wanted[fam], ref)
+        curves.append(_family_curves(fam, task, wanted[fam], ref))
+    return curves, _no_curve_note(task, skipped)
 
 
 def _own_params(name: str, params: Mapping[str, Any], fam: str) -> dict[str, Any]:
@@ -316,58 +350,71 @@ def _family_curves(
     fam: str, task: str, losses: list[tuple[str, dict[str, Any]]], ref: str | None
 ) -> Curves:
     if fam == "error":
-        scale = max(
-            [1.0]
-            + [float(p[k]) for _, p in losses for k in ("delta", "beta") if k in p and p[k] > 0]
-        )
-        span = 4.0 * scale
-        x = np.linspace(-span, span, 401)
-        what = "box coordinate error" if task == "detection" else "error e = prediction − target"
-        marks = tuple(
-            (f"{n} {k}={p[k]:g}", float(p[k]))
-            for n, p in losses
-            for k in ("delta", "beta")
-            if k in p
-        )
-        return Curves(
-            "error",
-            x,
-            error_curves(x, losses),
-            what,
-            "loss of one row",
-            "Losses as functions of the error",
-            marks=tuple(dict.fromkeys(marks)),
-            notes=(
-                "a squared loss grows with e²: one large error outweighs many small ones; "
-                "losses with linear tails (mae, huber and smooth_l1 beyond their threshold, "
-                "log_cosh) grow with |e|",
-            ),
-            probe=tuple(round(span * f, 6) for f in (0.125, 0.25, 0.5, 1.0)),
-            reference=label(ref) if ref else None,
-        )
+        return _error_family(task, losses, ref)
     if fam in ("pt", "pt-multiclass"):
-        x = np.linspace(0.01, 0.999, 397)
-        multi = fam == "pt-multiclass"
-        notes = ["p_t is the probability the model gives the true class"]
-        if multi:
-            notes.append("the other two of three classes share 1 − p_t equally")
-        else:
-            notes.append("curves for a positive (y = 1); for a negative read p_t = 1 − p")
-        if task == "segmentation":
-            notes.append("pixel-wise losses, one pixel at a time")
-        if task == "detection":
-            notes.append("score losses of one matched box")
-        return Curves(
-            "pt",
-            x,
-            pt_curves(x, losses, multiclass=multi),
-            "p_t (probability of the true class)",
-            "loss of one example",
-            "Losses as functions of p_t",
-            notes=tuple(notes),
-            probe=(0.1, 0.5, 0.9, 0.99),
-            reference=label(ref) if ref else None,
-        )
+        return _pt_family(task, losses, ref, multi=fam == "pt-multiclass")
+    return _distance_family(losses)
+
+
+def error_scale(losses: Sequence[tuple[str, Mapping[str, Any]]]) -> float:
+    """The error scale worth drawing: the largest positive huber ``delta`` or smooth_l1
+    ``beta`` among ``losses`` (where they turn from quadratic to linear), at least 1."""
+    thresholds = [float(p[k]) for _, p in losses for k in ("delta", "beta") if k in p]
+    return max([1.0] + [t for t in thresholds if t > 0])
+
+
+def _error_family(task: str, losses: list[tuple[str, dict[str, Any]]], ref: str | None) -> Curves:
+    span = 4.0 * error_scale(losses)
+    x = np.linspace(-span, span, 401)
+    what = "box coordinate error" if task == "detection" else "error e = prediction − target"
+    marks = tuple(
+        (f"{n} {k}={p[k]:g}", float(p[k])) for n, p in losses for k in ("delta", "beta") if k in p
+    )
+    return Curves(
+        "error",
+        x,
+        error_curves(x, losses),
+        what,
+        "loss of one row",
+        "Losses as functions of the error",
+        marks=tuple(dict.fromkeys(marks)),
+        notes=(
+            "a squared loss grows with e²: one large error outweighs many small ones; "
+            "losses with linear tails (mae, huber and smooth_l1 beyond their threshold, "
+            "log_cosh) grow with |e|",
+        ),
+        probe=tuple(round(span * f, 6) for f in (0.125, 0.25, 0.5, 1.0)),
+        reference=label(ref) if ref else None,
+    )
+
+
+def _pt_family(
+    task: str, losses: list[tuple[str, dict[str, Any]]], ref: str | None, *, multi: bool
+) -> Curves:
+    x = np.linspace(0.01, 0.999, 397)
+    notes = ["p_t is the probability the model gives the true class"]
+    if multi:
+        notes.append("the other two of three classes share 1 − p_t equally")
+    else:
+        notes.append("curves for a positive (y = 1); for a negative read p_t = 1 − p")
+    notes += {
+        "segmentation": ["pixel-wise losses, one pixel at a time"],
+        "detection": ["score losses of one matched box"],
+    }.get(task, [])
+    return Curves(
+        "pt",
+        x,
+        pt_curves(x, losses, multiclass=multi),
+        "p_t (probability of the true class)",
+        "loss of one example",
+        "Losses as functions of p_t",
+        notes=tuple(notes),
+        probe=(0.1, 0.5, 0.9, 0.99),
+        reference=label(ref) if ref else None,
+    )
+
+
+def _distance_family(losses: list[tuple[str, dict[str, Any]]]) -> Curves:
     margin = max([1.0] + [float(p["margin"]) for _, p in losses if "margin" in p])
     x = np.linspace(0.0, 2.0 * margin, 401)
     return Curves(
@@ -388,57 +435,70 @@ def _family_curves(
 
 def why_sentences(c: Curves) -> list[str]:
     """One or two sentences, from the curves' own values, on what sets the losses apart."""
-    out: list[str] = []
     if c.key == "error" and c.probe:
-        far = c.probe[-1]
-        near = c.probe[0]
-        vals_far, vals_near = c.at(far), c.at(near)
-        parts = [f"{k.split(' (')[0]} {v:.3g}" for k, v in vals_far.items()]
-        out.append(f"At an error of {far:g}: " + ", ".join(parts) + ".")
-        ref = c.reference
-        if ref in vals_far and vals_near.get(ref):
-            growth = {
-                k.split(" (")[0]: vals_far[k] / vals_near[k] for k in vals_far if vals_near.get(k)
-            }
-            slower = [k for k, g in growth.items() if g < growth[ref]]
-            if slower:
-                out.append(
-                    f"From an error of {near:g} to {far:g} "
-                    + ", ".join(f"{k} grows {g:.0f}×" for k, g in growth.items())
-                    + ": "
-                    + ", ".join(slower)
-                    + (" gives" if len(slower) == 1 else " give")
-                    + " large errors less weight than "
-                    + ref
-                    + " does."
-                )
-    elif c.key == "pt" and c.reference in c.ys:
-        ref = c.reference
-        for k in c.ys:
-            if k == ref or not k.startswith("focal"):
-                continue
-            easy, hard = c.at(0.9), c.at(0.1)
-            r_easy = easy[k] / easy[ref] if easy[ref] else math.nan
-            r_hard = hard[k] / hard[ref] if hard[ref] else math.nan
-            out.append(
-                f"{k} costs {r_hard:.2g}× {ref} on a hard example (p_t = 0.1) but "
-                f"{r_easy:.2g}× on an easy one (p_t = 0.9): it down-weights easy examples."
-            )
-        for k in c.ys:
-            if "label_smoothing" in k:
-                high = c.at(0.99)
-                out.append(
-                    f"{k} is {high[k]:.2g} at p_t = 0.99 where {ref} is {high[ref]:.2g}: it "
-                    "stops rewarding extra confidence, which curbs overconfidence."
-                )
-        if len(out) == 0:
-            hard, easy = c.at(0.1)[ref], c.at(0.9)[ref]
-            out.append(
-                f"{ref} costs {hard:.3g} for a confident mistake (p_t = 0.1) and {easy:.3g} "
-                "for a confident hit (p_t = 0.9): it grows without bound as p_t → 0."
-            )
-    elif c.key == "distance":
-        out.extend(c.notes)
+        return _error_sentences(c)
+    if c.key == "pt" and c.reference in c.ys:
+        return _pt_sentences(c)
+    if c.key == "distance":
+        return list(c.notes)
+    return []
+
+
+def _short(name: str) -> str:
+    """A curve's loss name without its parameters: ``huber (delta=1)`` → ``huber``."""
+    return name.split(" (")[0]
+
+
+def _error_sentences(c: Curves) -> list[str]:
+    far, near = c.probe[-1], c.probe[0]
+    vals_far, vals_near = c.at(far), c.at(near)
+    parts = [f"{_short(k)} {v:.3g}" for k, v in vals_far.items()]
+    out = [f"At an error of {far:g}: " + ", ".join(parts) + "."]
+    ref = c.reference
+    if ref not in vals_far or not vals_near.get(ref):
+        return out
+    growth = {_short(k): vals_far[k] / vals_near[k] for k in vals_far if vals_near.get(k)}
+    slower = [k for k, g in growth.items() if g < growth[ref]]
+    if slower:
+        out.append(
+            f"From an error of {near:g} to {far:g} "
+            + ", ".join(f"{k} grows {g:.0f}×" for k, g in growth.items())
+            + ": "
+            + ", ".join(slower)
+            + (" gives" if len(slower) == 1 else " give")
+            + " large errors less weight than "
+            + str(ref)
+            + " does."
+        )
+    return out
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else math.nan
+
+
+def _pt_sentences(c: Curves) -> list[str]:
+    ref = str(c.reference)
+    easy, hard, high = c.at(0.9), c.at(0.1), c.at(0.99)
+    out = [
+        f"{k} costs {_ratio(hard[k], hard[ref]):.2g}× {ref} on a hard example (p_t = 0.1) but "
+        f"{_ratio(easy[k], easy[ref]):.2g}× on an easy one (p_t = 0.9): it down-weights easy "
+        "examples."
+        for k in c.ys
+        if k != ref and k.startswith("focal")
+    ]
+    out += [
+        f"{k} is {high[k]:.2g} at p_t = 0.99 where {ref} is {high[ref]:.2g}: it "
+        "stops rewarding extra confidence, which curbs overconfidence."
+        for k in c.ys
+        if "label_smoothing" in k
+    ]
+    if not out:
+        out.append(
+            f"{ref} costs {hard[ref]:.3g} for a confident mistake (p_t = 0.1) and "
+            f"{easy[ref]:.3g} for a confident hit (p_t = 0.9): it grows without bound as "
+            "p_t → 0."
+        )
     return out
 
 
@@ -655,37 +715,45 @@ def _class_names(dataset: Any, k: int) -> list[str]:
     return names if len(names) == k else [str(i) for i in range(k)]
 
 
+def _class_labels(dataset: Any) -> tuple[np.ndarray, list[str]] | None:
+    """Integer true class of every row and the class names (binary: ``y = 0``/``y = 1``),
+    or None for a task without one true class per row."""
+    y = np.asarray(dataset.target)
+    if dataset.task == "multiclass":
+        return y.reshape(-1), _class_names(dataset, dataset.pred.shape[1])
+    if dataset.task == "binary":
+        col = dataset.target_columns[0] if dataset.target_columns else "y"
+        return (y.reshape(-1) >= 0.5).astype(np.int64), [f"{col} = 0", f"{col} = 1"]
+    return None
+
+
 def class_losses(report: Any) -> dict[str, dict[str, float]]:
     """``{loss: {class: mean loss}}``: binary and multiclass by true class (the per-row
-    values averaged as ``--per-class`` does), multilabel per label column (the report's
-    own per-class values)."""
-    from losscli.api import per_class_by_target
+    values averaged with their weights by :func:`losscli.compute.per_class_sums`, as
+    ``--per-class`` does), multilabel per label column (the report's own per-class
+    values)."""
+    from losscli.compute import per_class_means, per_class_sums
 
     ds = report.dataset
     items = loss_items(report.data)
-    out: dict[str, dict[str, float]] = {}
     if ds is None or ds.target is None:
-        return out
+        return {}
     if ds.task == "multilabel":
-        for name, it in items.items():
-            pc = it.get("per_class")
-            if pc:
-                out[name] = {k: (math.nan if v is None else float(v)) for k, v in pc.items()}
-        return out
+        return {
+            name: {k: (math.nan if v is None else float(v)) for k, v in it["per_class"].items()}
+            for name, it in items.items()
+            if it.get("per_class")
+        }
+    classes = _class_labels(ds)
+    if classes is None:
+        return {}
+    labels, names = classes
+    weights = getattr(report, "per_sample_weight", None) or {}
+    out: dict[str, dict[str, float]] = {}
     for name, rows in (report.per_sample or {}).items():
-        if name not in items:
-            continue
-        if ds.task == "multiclass":
-            pc = per_class_by_target(ds, rows)
-            if pc is not None:
-                out[name] = pc
-        elif ds.task == "binary":
-            col = ds.target_columns[0] if ds.target_columns else "y"
-            pos = np.asarray(ds.target).reshape(-1) >= 0.5
-            out[name] = {
-                f"{col} = 0": float(np.mean(rows[~pos])) if (~pos).any() else math.nan,
-                f"{col} = 1": float(np.mean(rows[pos])) if pos.any() else math.nan,
-            }
+        if name in items:
+            sums, wsum = per_class_sums(rows, labels, len(names), weights.get(name))
+            out[name] = per_class_means(sums, wsum, names)
     return out
 
 
@@ -803,3 +871,73 @@ def share_sentence(ss: Sequence[Share], f: float = 0.01) -> str:
         return ""
     parts = [f"{s.at(f):.0%} of {s.loss}" for s in ss]
     return f"The worst {f:.0%} of rows carry " + ", ".join(parts) + "."
+
+
+# --------------------------------------------------------------------------- summaries
+
+#: Residuals further than this many robust standard deviations (1.4826·MAD) from the
+#: median are drawn apart from the rest.
+ROBUST_Z = 5.0
+
+
+def robust_inliers(e: np.ndarray, z: float = ROBUST_Z) -> np.ndarray | None:
+    """Mask of the residuals within ``z`` robust standard deviations (1.4826·MAD) of the
+    median; None when the MAD is 0 (more than half the residuals are equal)."""
+    med = float(np.median(e))
+    spread = 1.4826 * float(np.median(np.abs(e - med)))
+    if spread <= 0:
+        return None
+    return np.asarray(np.abs(e - med) <= z * spread)
+
+
+def quantile_inliers(e: np.ndarray, low: float = 0.01, high: float = 0.99) -> np.ndarray:
+    """Mask of the residuals between the ``low`` and ``high`` quantiles."""
+    lo, hi = np.quantile(e, [low, high])
+    return np.asarray((e >= lo) & (e <= hi))
+
+
+def histogram(values: np.ndarray, bins: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """(edges, counts) of the finite ``values`` in ``bins`` equal-width bins over their
+    range (a range of one value widened to 1)."""
+    v = values[np.isfinite(values)]
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
+    if hi == lo:
+        hi = lo + 1.0
+    edges = np.linspace(lo, hi, bins + 1)
+    counts, _ = np.histogram(v, bins=edges)
+    return edges, counts
+
+
+def share_below(values: np.ndarray, limit: float) -> float:
+    """The fraction of ``values`` below ``limit`` (0 for no values)."""
+    return float(np.mean(values < limit)) if values.size else 0.0
+
+
+def distance_histogram(
+    dist: Distances, bins: int = 12, headroom: float = 1.05
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(edges, share of similar pairs, share of dissimilar pairs) per distance bin, from 0
+    to the largest distance (or ``headroom`` × the margin, if larger); each share is of
+    its own kind's pairs."""
+    allv = np.concatenate([dist.positive, dist.negative])
+    top = float(allv.max()) if allv.size else 1.0
+    if dist.margin is not None:
+        top = max(top, dist.margin * headroom)
+    edges = np.linspace(0.0, top if top > 0 else 1.0, bins + 1)
+    pc, _ = np.histogram(dist.positive, bins=edges)
+    nc, _ = np.histogram(dist.negative, bins=edges)
+    return edges, pc / max(dist.positive.size, 1), nc / max(dist.negative.size, 1)
+
+
+def inside_margin(dist: Distances) -> float | None:
+    """Share of dissimilar pairs closer than the margin (they carry the margin loss)."""
+    if dist.margin is None or not dist.negative.size:
+        return None
+    return share_below(dist.negative, dist.margin)
+
+
+def median_distances(dist: Distances) -> tuple[float, float] | None:
+    """Median distance of similar and of dissimilar pairs (None unless both exist)."""
+    if not (dist.positive.size and dist.negative.size):
+        return None
+    return float(np.median(dist.positive)), float(np.median(dist.negative))

@@ -1,0 +1,454 @@
+"""One view model of a result document, rendered by every human format.
+
+:func:`build` turns an ``evaluate``, ``compare`` or ``losses`` document into a
+:class:`View`: a heading, the task line, the gates verdict and a list of
+:class:`Section` tables (losses, per class, gates, worst rows, sensitivity, inputs), plus
+the summary sentences, warnings and evidence. The Rich table
+(:mod:`losscli.report.table`), Markdown (:mod:`losscli.report.markdown`) and the HTML page
+(:mod:`losscli.report.html`) render these same sections, each in its own markup; a new
+field of the document is one edit here. JSON needs no view (it is the document) and
+CSV stays one tidy table per command (:mod:`losscli.report.csv`).
+
+Cells carry their text already formatted (``precision`` significant digits) and a
+``kind`` that says what the text is, never how it looks: each renderer maps kinds to its
+own markup (bold and colour, backticks and ``**``, CSS classes), and status is always
+written out, never shown by colour alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from losscli.report import fmt_number, fmt_params, penalty_line, per_class_title, plural
+
+#: Cell kinds: a loss or model name, a number, the best value of a row, a gate that
+#: passed, a gate that failed or a value that could not be computed.
+NAME, NUM, BEST, PASS, FAIL = "name", "num", "best", "pass", "fail"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: its text as shown and what it is (see the kinds above)."""
+
+    text: str
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column heading; ``numeric`` columns align right, ``wide`` ones take the spare
+    width and wrap; ``page_only`` ones appear only on the HTML page."""
+
+    name: str
+    numeric: bool = False
+    wide: bool = False
+    page_only: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of a view. ``primary`` is the main table (right under the heading);
+    ``caption`` is a line printed under it; ``empty`` is what the HTML page says when a
+    section has no rows (other formats leave an empty section out); ``page_only``
+    sections appear only on the HTML page, the full report."""
+
+    key: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: list[tuple[Cell, ...]]
+    caption: str = ""
+    empty: str = ""
+    primary: bool = False
+    page_only: bool = False
+
+    def visible(self, *, page: bool) -> tuple[list[int], tuple[Column, ...]]:
+        """Indices and columns shown in a format (``page``: the HTML page)."""
+        keep = [i for i, c in enumerate(self.columns) if page or not c.page_only]
+        return keep, tuple(self.columns[i] for i in keep)
+
+    def cells(self, *, page: bool) -> list[tuple[Cell, ...]]:
+        """The rows, restricted to the columns shown in a format."""
+        keep, _ = self.visible(page=page)
+        return [tuple(row[i] for i in keep) for row in self.rows]
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything a human format shows of one result document."""
+
+    command: str
+    title: str  # "losscli evaluate — binary"
+    heading: str  # "losscli evaluate — binary (400 samples)"
+    task_line: str  # "task binary (inferred) · … · 400 samples"
+    sections: list[Section]
+    verdict: str = ""  # "no gates" | "pass: all 2 gates passed" | "FAIL: 1 of 2 gates failed"
+    failed: bool = False
+    summary: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # page-only paragraphs (bootstrap …)
+    because: str = ""  # what the evidence explains: "task binary (inferred) · …"
+
+    def shown(self, *, page: bool = False) -> list[Section]:
+        """The sections a format renders: the page shows all; the others leave out
+        page-only and empty sections."""
+        if page:
+            return list(self.sections)
+        return [s for s in self.sections if s.rows and not s.page_only]
+
+
+# --------------------------------------------------------------------------- shared text
+
+
+def task_parts(doc: Mapping[str, Any]) -> list[str]:
+    """``["task binary (inferred)", "predictions are probabilities (given)", "400 samples"]``:
+    the task, its input kind and the sample count, each with how it was known."""
+    task = doc["task"]
+    parts = [f"task {task['name']} ({'inferred' if task.get('inferred') else 'given'})"]
+    if task.get("input"):
+        how = "inferred" if task.get("input_inferred") else "given"
+        parts.append(f"predictions are {task['input']} ({how})")
+    parts.append(plural(doc["n_samples"], "sample"))
+    return parts
+
+
+def cell_text(value: Any, precision: int) -> str:
+    """A prediction or target of a worst row: lists shortened to six entries."""
+    if isinstance(value, list):
+        shown = ", ".join(cell_text(x, precision) for x in value[:6])
+        return f"[{shown}{', …' if len(value) > 6 else ''}]"
+    if isinstance(value, float):
+        return fmt_number(value, precision)
+    return str(value)
+
+
+def verdict(gates: Sequence[Mapping[str, Any]]) -> tuple[str, bool]:
+    """The gates in one phrase, and whether any failed."""
+    if not gates:
+        return "no gates", False
+    failed = sum(1 for g in gates if not g["passed"])
+    if failed:
+        return f"FAIL: {failed} of {len(gates)} gates failed", True
+    return f"pass: all {len(gates)} gates passed", False
+
+
+def _num(value: Any, precision: int) -> Cell:
+    return Cell(fmt_number(value, precision), NUM)
+
+
+def _status_text(status: str) -> str:
+    return status.replace("_", " ")
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def gates_section(doc: Mapping[str, Any], precision: int) -> Section:
+    """``--max LOSS=V`` gates: limit, value and the written-out result (with the model in
+    ``compare``)."""
+    gates = doc.get("gates") or []
+    with_model = any("model" in g for g in gates)
+    columns = (
+        *((Column("model"),) if with_model else ()),
+        Column("loss"),
+        Column("limit", numeric=True),
+        Column("value", numeric=True),
+        Column("result"),
+    )
+    rows = [
+        (
+            *((Cell(str(g["model"])),) if with_model else ()),
+            Cell(g["loss"], NAME),
+            Cell(f"{g['op']} {fmt_number(g['limit'], precision)}", NUM),
+            _num(g["value"], precision),
+            Cell("pass", PASS) if g["passed"] else Cell("FAIL", FAIL),
+        )
+        for g in gates
+    ]
+    return Section("gates", "gates", columns, rows, empty="No gates were set (use --max LOSS=V).")
+
+
+def _evaluate_losses(doc: Mapping[str, Any], precision: int) -> Section:
+    task = doc["task"]
+    inferred = " (inferred)" if task.get("inferred") else ""
+    kind = f", {task['input']}" if task.get("input") else ""
+    reg = doc.get("regularization")
+    columns = (
+        Column("loss"),
+        Column("value", numeric=True),
+        *((Column("+ penalty", numeric=True),) if reg else ()),
+        Column("params"),
+        Column("what it measures", wide=True),
+    )
+    rows = []
+    for it in doc["losses"]:
+        if it["status"] == "ok":
+            value = _num(it["value"], precision)
+        else:
+            value = Cell(_status_text(it["status"]), FAIL)
+        extra = (_num(it.get("regularized"), precision),) if reg else ()
+        rows.append(
+            (
+                Cell(it["name"], NAME),
+                value,
+                *extra,
+                Cell(fmt_params(it["params"], precision)),
+                Cell(it.get("reason") or it.get("summary", "")),
+            )
+        )
+    return Section(
+        "losses",
+        f"{task['name']}{inferred}{kind} · {plural(doc['n_samples'], 'sample')}",
+        columns,
+        rows,
+        caption=penalty_line(reg, precision) if reg else "",
+        primary=True,
+    )
+
+
+def _evaluate_per_class(doc: Mapping[str, Any], precision: int) -> Section:
+    items = [it for it in doc["losses"] if it.get("per_class")]
+    names = list(dict.fromkeys(n for it in items for n in it["per_class"]))
+    rows = [
+        (
+            Cell(it["name"], NAME),
+            *(_num(it["per_class"].get(n), precision) for n in names),
+        )
+        for it in items
+    ]
+    columns = (Column("loss"), *(Column(n, numeric=True) for n in names))
+    return Section("per_class", per_class_title(doc["task"]["name"]), columns, rows)
+
+
+def _worst(doc: Mapping[str, Any], precision: int) -> Section:
+    rows = [
+        (
+            Cell(str(w["row"]), NUM),
+            Cell(str(w.get("id", ""))),
+            Cell(cell_text(w["prediction"], precision)),
+            Cell(cell_text(w["target"], precision)),
+            _num(w["loss"], precision),
+        )
+        for w in doc.get("worst") or []
+    ]
+    columns = (
+        Column("row", numeric=True),
+        Column("id"),
+        Column("prediction", wide=True),
+        Column("target", wide=True),
+        Column("loss", numeric=True),
+    )
+    return Section("worst", f"worst rows by {doc.get('worst_loss', '')}", columns, rows)
+
+
+def inputs_section(by_model: Mapping[str, Mapping[str, Any]]) -> Section:
+    """The input files (by model in ``compare``): role, path, columns and rows."""
+    with_model = any(by_model)
+    rows = []
+    for model, inputs in by_model.items():
+        for role, info in inputs.items():
+            cols = info.get("columns") or []
+            shown = ", ".join(str(c) for c in cols[:12]) + (" …" if len(cols) > 12 else "")
+            rows.append(
+                (
+                    *((Cell(model),) if with_model else ()),
+                    Cell(role),
+                    Cell(str(info.get("path", "")), NAME),
+                    Cell(shown),
+                    Cell(str(info.get("rows", "")), NUM),
+                )
+            )
+    columns = (
+        *((Column("model"),) if with_model else ()),
+        Column("file"),
+        Column("path"),
+        Column("columns", wide=True),
+        Column("rows", numeric=True),
+    )
+    return Section("inputs", "inputs", columns, rows, page_only=True)
+
+
+def _compare_value(it: Mapping[str, Any], model: str, precision: int, several: bool) -> Cell:
+    v = it["values"].get(model)
+    if v is None:
+        status = (it.get("status") or {}).get(model, "ok")
+        return Cell("—" if status == "ok" else _status_text(status), FAIL)
+    text = fmt_number(v, precision)
+    ci = (it.get("ci") or {}).get(model)
+    if ci and ci[0] is not None:
+        text += f" [{fmt_number(ci[0], 3)}, {fmt_number(ci[1], 3)}]"
+    return Cell(text, BEST if several and it.get("best") == model else NUM)
+
+
+def _compare_losses(doc: Mapping[str, Any], precision: int) -> Section:
+    models = list(doc["models"])
+    several = len(models) > 1
+    rows = [
+        (
+            Cell(it["name"], NAME),
+            *(_compare_value(it, m, precision, several) for m in models),
+            Cell(it.get("best") or ("not comparable" if it.get("best_reason") else "—")),
+            Cell(fmt_params(it.get("params", {}), precision)),
+        )
+        for it in doc["losses"]
+    ]
+    columns = (
+        Column("loss"),
+        *(Column(m, numeric=True) for m in models),
+        Column("best"),
+        Column("params", page_only=True),
+    )
+    title = f"{doc['task']['name']} · {plural(doc['n_samples'], 'sample')} · lower is better"
+    return Section("losses", title, columns, rows, primary=True)
+
+
+def _compare_per_class(doc: Mapping[str, Any], precision: int) -> Section:
+    models = list(doc["models"])
+    rows = []
+    for it in (it for it in doc["losses"] if it.get("per_class")):
+        by_model = it["per_class"]
+        classes = dict.fromkeys(c for m in models for c in by_model.get(m) or {})
+        rows += [
+            (
+                Cell(it["name"], NAME),
+                Cell(c),
+                *(_num((by_model.get(m) or {}).get(c), precision) for m in models),
+            )
+            for c in classes
+        ]
+    columns = (Column("loss"), Column("class"), *(Column(m, numeric=True) for m in models))
+    return Section("per_class", per_class_title(doc["task"]["name"]), columns, rows)
+
+
+def _share(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1%}"
+
+
+def _sensitivity(doc: Mapping[str, Any], precision: int) -> Section:
+    rows = [
+        (
+            Cell(s["loss"], NAME),
+            _num(s.get("value"), precision),
+            Cell(_share(s.get("top_1pct_share")), NUM),
+            Cell(_share(s.get("top_5pct_share")), NUM),
+        )
+        for s in doc.get("sensitivity") or []
+    ]
+    columns = (
+        Column("loss"),
+        Column("value", numeric=True),
+        Column("worst 1% carry", numeric=True),
+        Column("worst 5% carry", numeric=True),
+    )
+    return Section("sensitivity", "outlier sensitivity", columns, rows, page_only=True)
+
+
+# --------------------------------------------------------------------------- views
+
+
+def _texts(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The verdict, summary, warnings and evidence of a result (evaluate, compare)."""
+    word, failed = verdict(doc.get("gates") or [])
+    return {
+        "verdict": word,
+        "failed": failed,
+        "summary": list(doc.get("summary", [])),
+        "warnings": list(doc.get("warnings", [])),
+        "evidence": list(doc.get("evidence", [])),
+    }
+
+
+def _evaluate(doc: Mapping[str, Any], precision: int) -> View:
+    task = doc["task"]["name"]
+    line = " · ".join(task_parts(doc))
+    if doc.get("reduction"):
+        line += f" · reduction {doc['reduction']}"
+    return View(
+        command="evaluate",
+        title=f"losscli evaluate — {task}",
+        heading=f"losscli evaluate — {task} ({plural(doc['n_samples'], 'sample')})",
+        task_line=line,
+        sections=[
+            _evaluate_losses(doc, precision),
+            _evaluate_per_class(doc, precision),
+            gates_section(doc, precision),
+            _worst(doc, precision),
+            inputs_section({"": doc.get("inputs", {})}),
+        ],
+        **_texts(doc),
+        because=line,
+    )
+
+
+def _compare(doc: Mapping[str, Any], precision: int) -> View:
+    task = doc["task"]["name"]
+    n = plural(doc["n_samples"], "sample")
+    notes = []
+    if doc.get("bootstrap"):
+        b = doc["bootstrap"]
+        notes.append(
+            f"Intervals: {int(b['level'] * 100)}% paired {b['method']} bootstrap, "
+            f"{b['replicates']} replicates, seed {b['seed']}."
+        )
+    return View(
+        command="compare",
+        title=f"losscli compare — {task}, {len(doc['models'])} models",
+        heading=f"losscli compare — {task} ({n})",
+        task_line=f"task {task} · {n} · lower is better",
+        sections=[
+            _compare_losses(doc, precision),
+            _compare_per_class(doc, precision),
+            gates_section(doc, precision),
+            _sensitivity(doc, precision),
+            inputs_section(doc.get("inputs", {})),
+        ],
+        **_texts(doc),
+        notes=notes,
+        because=task_parts(doc)[0],
+    )
+
+
+def _catalogue(doc: Mapping[str, Any], precision: int) -> View:
+    rows = [
+        (
+            Cell(it["name"], NAME),
+            Cell(", ".join(it["tasks"])),
+            Cell(fmt_params(it["params"], precision)),
+            Cell(it["summary"]),
+        )
+        for it in doc["losses"]
+    ]
+    columns = (Column("loss"), Column("tasks"), Column("params"), Column("summary", wide=True))
+    title = f"{len(doc['losses'])} losses"
+    section = Section("losses", title, columns, rows, primary=True)
+    return View(
+        command="losses",
+        title="losscli losses",
+        heading="",
+        task_line="",
+        sections=[section],
+        warnings=list(doc.get("warnings", [])),
+    )
+
+
+_BUILDERS: dict[str, Callable[[Mapping[str, Any], int], View]] = {
+    "evaluate": _evaluate,
+    "compare": _compare,
+    "losses": _catalogue,
+}
+
+
+def has_view(doc: Mapping[str, Any]) -> bool:
+    """Whether :func:`build` knows the document's command."""
+    return doc.get("command") in _BUILDERS
+
+
+def build(doc: Mapping[str, Any], precision: int = 4) -> View:
+    """The view of an ``evaluate``, ``compare`` or ``losses`` document."""
+    try:
+        builder = _BUILDERS[str(doc.get("command"))]
+    except KeyError:
+        raise ValueError(f"no view for command {doc.get('command')!r}") from None
+    return builder(doc, precision)
