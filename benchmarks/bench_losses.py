@@ -47,8 +47,8 @@ from typing import Any
 
 import numpy as np
 
+from losscli.allocator import tune_allocator
 from losscli.compute import compute
-from losscli.losses._reduce import tune_allocator
 from losscli.registry import get_spec
 
 Array = np.ndarray
@@ -434,7 +434,7 @@ def _fmt_ratio(a: float, b: float) -> str:
 
 def header(torch: Any) -> str:
     """Versions, CPU and the environment settings that change the figures."""
-    from losscli.losses._reduce import allocator_tuned
+    from losscli.allocator import allocator_tuned
 
     cpu = platform.processor() or platform.machine()
     try:

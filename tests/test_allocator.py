@@ -1,4 +1,4 @@
-"""The reduction module: no process state changes at import; the allocator tuning is an
+"""Allocator set-up: importing the engine changes no process state; the tuning is an
 explicit, idempotent call."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 SCRIPT = """
-import losscli.losses._reduce as r
-import losscli.registry, losscli.compute  # noqa: F401  (the engine imports it too)
+import losscli.allocator as r
+import losscli.registry, losscli.compute, losscli.accumulate  # noqa: F401
 assert r._allocator_tuned is None, "importing must not touch the allocator"
 assert r.allocator_tuned() is False
 r.tune_allocator()
