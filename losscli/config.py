@@ -24,24 +24,27 @@ from pathlib import Path
 from typing import Any
 
 from losscli.errors import ConfigError, did_you_mean
+from losscli.options import Setting, config_keys
 
-_TOP = {
-    "task",
-    "losses",
-    "params",
-    "gates",
-    "columns",
-    "input",
-    "reduction",
-    "drop_invalid",
-    "worst",
-    "per_class",
-    "chunk_size",
-    "regularization",
+#: Examples shown when a nested section is not a mapping.
+_SECTION_HINTS = {
+    "gates": "e.g. gates: {max: {mse: 0.5}}",
+    "regularization": "e.g. regularization: {l2: 1.0e-4, model_weights: weights.npz}",
+    "columns": "e.g. columns: {pred: [p], target: [y]}",
 }
-_COLUMNS = {"pred", "target", "id", "group", "weight"}
-_GATES = {"max"}
-_REGULARIZATION = {"l1", "l2", "model_weights"}
+
+
+def schema() -> dict[str, Any]:
+    """The keys ``--config`` accepts, as a tree of :class:`~losscli.options.Setting`
+    leaves (from :func:`losscli.options.config_keys`)."""
+    tree: dict[str, Any] = {}
+    for key, setting in config_keys().items():
+        node = tree
+        *parents, leaf = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = setting
+    return tree
 
 
 def _err(path: str, crumbs: list[str], msg: str, hint: str | None = None) -> ConfigError:
@@ -91,123 +94,142 @@ def _check_param_names(path: str, params: dict[str, dict[str, Any]]) -> None:
                 )
 
 
-def load_config(path: str) -> dict[str, Any]:
-    """Read and validate a config file; returns a dict with the keys above."""
+def _read(path: str) -> Any:
+    """The YAML document of ``path`` (None for an empty file)."""
     import yaml
 
-    p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"config file '{path}' does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file '{path}': {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise ConfigError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+
+
+def load_config(path: str) -> dict[str, Any]:
+    """Read and validate a config file; returns a dict with the keys above."""
+    data = _read(path)
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise _err(path, [], "the file must hold a mapping of settings")
-    _check_keys(path, [], data, _TOP)
-    out: dict[str, Any] = dict(data)
-    if "losses" in data:
-        losses = data["losses"]
-        if isinstance(losses, str):
-            losses = [s.strip() for s in losses.split(",") if s.strip()]
-        if not isinstance(losses, list) or not all(isinstance(x, str) for x in losses):
-            raise _err(path, ["losses"], "must be a list of loss names")
-        for i, loss in enumerate(losses):
-            _loss_name(path, ["losses", f"[{i}]"], loss)
-        out["losses"] = losses
-    if "params" in data:
-        params = data["params"]
-        if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
-            raise _err(
-                path,
-                ["params"],
-                "must map loss names to {parameter: value}",
-                "e.g. params: {huber: {delta: 2.0}}",
-            )
-        out["params"] = {str(k): dict(v) for k, v in params.items()}
-        _check_param_names(path, out["params"])
-    if "gates" in data:
-        gates = data["gates"]
-        if not isinstance(gates, dict):
-            raise _err(path, ["gates"], "must be a mapping like {max: {mse: 0.5}}")
-        _check_keys(path, ["gates"], gates, _GATES)
-        mx = gates.get("max") or {}
-        if not isinstance(mx, dict):
-            raise _err(path, ["gates", "max"], "must map loss names to limits")
-        for k, v in mx.items():
-            _loss_name(path, ["gates", "max", str(k)], str(k))
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise _err(path, ["gates", "max", str(k)], f"limit must be a number, got {v!r}")
-        out["gates"] = {"max": {str(k): float(v) for k, v in mx.items()}}
-    if "columns" in data:
-        cols = data["columns"]
-        if not isinstance(cols, dict):
-            raise _err(path, ["columns"], "must be a mapping")
-        _check_keys(path, ["columns"], cols, _COLUMNS)
-        norm: dict[str, Any] = {}
-        for k, v in cols.items():
-            if k in ("pred", "target"):
-                norm[k] = [str(x) for x in (v if isinstance(v, list) else [v])]
-            else:
-                norm[k] = str(v)
-        out["columns"] = norm
-    if "input" in data and data["input"] not in ("probabilities", "logits"):
-        raise _err(
-            path, ["input"], f"unknown value {data['input']!r}", "allowed: probabilities, logits"
-        )
-    if "reduction" in data and data["reduction"] not in ("mean", "sum"):
-        raise _err(
-            path, ["reduction"], f"unknown value {data['reduction']!r}", "allowed: mean, sum"
-        )
-    if "worst" in data and (
-        isinstance(data["worst"], bool) or not isinstance(data["worst"], int) or data["worst"] < 1
-    ):
-        raise _err(path, ["worst"], "must be a positive integer")
-    if "chunk_size" in data and (
-        isinstance(data["chunk_size"], bool)
-        or not isinstance(data["chunk_size"], int)
-        or data["chunk_size"] < 0
-    ):
-        raise _err(
-            path,
-            ["chunk_size"],
-            f"must be a positive integer or 0 (one piece), got {data['chunk_size']!r}",
-        )
-    if "regularization" in data:
-        out["regularization"] = _regularization(path, data["regularization"])
-    return out
+    return _section(path, [], data, schema())
 
 
-def _regularization(path: str, reg: Any) -> dict[str, Any]:
-    """``regularization: {l1: λ, l2: λ, model_weights: W.npz}``; the weights path is
-    resolved against the config file's directory."""
-    if not isinstance(reg, dict):
-        raise _err(
-            path,
-            ["regularization"],
-            "must be a mapping",
-            "e.g. regularization: {l2: 1.0e-4, model_weights: weights.npz}",
-        )
-    _check_keys(path, ["regularization"], reg, _REGULARIZATION)
+def _section(path: str, crumbs: list[str], data: Any, tree: dict[str, Any]) -> dict[str, Any]:
+    """Check one mapping of the file against its part of :func:`schema`."""
+    if not isinstance(data, dict):
+        raise _err(path, crumbs, "must be a mapping", _SECTION_HINTS.get(crumbs[-1]))
+    _check_keys(path, crumbs, data, set(tree))
     out: dict[str, Any] = {}
-    for key in ("l1", "l2"):
-        if key in reg:
-            v = reg[key]
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-                raise _err(path, ["regularization", key], f"must be a number ≥ 0, got {v!r}")
-            out[key] = float(v)
-    if "model_weights" in reg:
-        w = reg["model_weights"]
-        if not isinstance(w, str) or not w.strip():
-            raise _err(path, ["regularization", "model_weights"], "must be a file path")
-        p = Path(w).expanduser()
-        out["model_weights"] = str(p if p.is_absolute() else Path(path).parent / p)
+    for key, value in data.items():
+        node = tree[key]
+        where = [*crumbs, str(key)]
+        if isinstance(node, dict):
+            out[key] = _section(path, where, value if value is not None else {}, node)
+        elif value is not None:
+            out[key] = _CHECKS[node.kind](path, where, value, node)
     return out
+
+
+def _task(path: str, where: list[str], value: Any, s: Setting) -> str:
+    if not isinstance(value, str):
+        raise _err(path, where, f"must be a task name, got {value!r}")
+    return value
+
+
+def _losses(path: str, where: list[str], value: Any, s: Setting) -> list[str]:
+    if isinstance(value, str):
+        value = [x.strip() for x in value.split(",") if x.strip()]
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise _err(path, where, "must be a list of loss names")
+    for i, loss in enumerate(value):
+        _loss_name(path, [*where, f"[{i}]"], loss)
+    return value
+
+
+def _params(path: str, where: list[str], value: Any, s: Setting) -> dict[str, dict[str, Any]]:
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise _err(
+            path,
+            where,
+            "must map loss names to {parameter: value}",
+            "e.g. params: {huber: {delta: 2.0}}",
+        )
+    out = {str(k): dict(v) for k, v in value.items()}
+    _check_param_names(path, out)
+    return out
+
+
+def _gates(path: str, where: list[str], value: Any, s: Setting) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise _err(path, where, "must map loss names to limits")
+    for k, v in value.items():
+        _loss_name(path, [*where, str(k)], str(k))
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise _err(path, [*where, str(k)], f"limit must be a number, got {v!r}")
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def _strs(path: str, where: list[str], value: Any, s: Setting) -> list[str]:
+    return [str(x) for x in (value if isinstance(value, list) else [value])]
+
+
+def _str(path: str, where: list[str], value: Any, s: Setting) -> str:
+    return str(value)
+
+
+def _choice(path: str, where: list[str], value: Any, s: Setting) -> Any:
+    if value not in s.choices:
+        raise _err(path, where, f"unknown value {value!r}", "allowed: " + ", ".join(s.choices))
+    return value
+
+
+def _bool(path: str, where: list[str], value: Any, s: Setting) -> bool:
+    if not isinstance(value, bool):
+        raise _err(path, where, f"must be true or false, got {value!r}")
+    return value
+
+
+def _int(path: str, where: list[str], value: Any, s: Setting) -> int:
+    low = int(s.minimum or 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        what = "a positive integer" if low >= 1 else "a positive integer or 0 (one piece)"
+        raise _err(path, where, f"must be {what}, got {value!r}")
+    return value
+
+
+def _float(path: str, where: list[str], value: Any, s: Setting) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise _err(path, where, f"must be a number ≥ 0, got {value!r}")
+    return float(value)
+
+
+def _path(path: str, where: list[str], value: Any, s: Setting) -> str:
+    """A file path, read relative to the config file's directory."""
+    if not isinstance(value, str) or not value.strip():
+        raise _err(path, where, "must be a file path")
+    p = Path(value).expanduser()
+    return str(p if p.is_absolute() else Path(path).parent / p)
+
+
+_CHECKS = {
+    "task": _task,
+    "losses": _losses,
+    "params": _params,
+    "gates": _gates,
+    "strs": _strs,
+    "str": _str,
+    "choice": _choice,
+    "input": _choice,
+    "bool": _bool,
+    "int": _int,
+    "float": _float,
+    "path": _path,
+}

@@ -659,7 +659,7 @@ def class_losses(report: Any) -> dict[str, dict[str, float]]:
     """``{loss: {class: mean loss}}``: binary and multiclass by true class (the per-row
     values averaged as ``--per-class`` does), multilabel per label column (the report's
     own per-class values)."""
-    from losscli.api import per_class_by_target
+    from losscli.compute import per_class_means, per_class_sums
 
     ds = report.dataset
     items = loss_items(report.data)
@@ -676,9 +676,9 @@ def class_losses(report: Any) -> dict[str, dict[str, float]]:
         if name not in items:
             continue
         if ds.task == "multiclass":
-            pc = per_class_by_target(ds, rows)
-            if pc is not None:
-                out[name] = pc
+            k = int(ds.pred.shape[1])
+            w = (report.per_sample_weight or {}).get(name)
+            out[name] = per_class_means(*per_class_sums(rows, ds.target, k, w), _class_names(ds, k))
         elif ds.task == "binary":
             col = ds.target_columns[0] if ds.target_columns else "y"
             pos = np.asarray(ds.target).reshape(-1) >= 0.5

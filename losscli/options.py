@@ -1,0 +1,459 @@
+"""Every setting of ``evaluate`` and ``compare``, declared once.
+
+Each :class:`Setting` gives a setting's name (the attribute of :class:`RunOptions` and
+the keyword of the Python API), its command-line flag, help text, kind, default and
+``--config`` key. From this table come:
+
+* the Typer options of ``losscli evaluate`` / ``compare`` (:mod:`losscli.cli`);
+* the keys ``--config FILE.yaml`` accepts and how each is checked (:mod:`losscli.config`);
+* the keyword arguments of :func:`losscli.evaluate` / :func:`losscli.compare`.
+
+:func:`resolve` is the one place where precedence lives: flags (or API keywords) win over
+``--config``, which wins over the defaults. Flags and keywords that were not given are
+None. Nothing heavy is imported here, so ``losscli --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from losscli.errors import UsageError, unknown_name
+from losscli.registry._base import TASKS
+
+#: Every task name (the registry's order), and ``auto``.
+TASK_CHOICES = ("auto", *TASKS)
+REDUCTIONS = ("mean", "sum")
+INPUT_KINDS = ("probabilities", "logits")
+
+BOTH = ("evaluate", "compare")
+EVALUATE = ("evaluate",)
+COMPARE = ("compare",)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: where it comes from and what values it takes.
+
+    ``kind`` is one of ``str``, ``strs`` (repeatable), ``bool`` (``--x/--no-x``),
+    ``int``, ``float``, ``choice``, ``task``, ``input`` (``--logits``/``--probs``),
+    ``params`` (``--param LOSS.KEY=VALUE``), ``gates`` (``--max LOSS=V``), ``losses``,
+    ``names`` (comma-separated) or ``path``. ``config`` is the dotted ``--config`` key
+    (None: flag only); ``minimum`` bounds numbers; ``choices`` bounds words.
+    """
+
+    name: str
+    flag: str
+    help: str
+    kind: str = "str"
+    default: Any = None
+    config: str | None = None
+    commands: tuple[str, ...] = BOTH
+    minimum: float | None = None
+    choices: tuple[str, ...] = ()
+    metavar: str | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "task",
+        "--task",
+        "auto (default) or one of: " + ", ".join(TASKS) + " (any case).",
+        kind="task",
+        default="auto",
+        config="task",
+    ),
+    Setting(
+        "losses",
+        "--loss",
+        "Loss to compute (repeatable); default: every loss of the task.",
+        kind="losses",
+        config="losses",
+    ),
+    Setting(
+        "params",
+        "--param",
+        "LOSS.KEY=VALUE, e.g. huber.delta=2 (repeatable).",
+        kind="params",
+        default={},
+        config="params",
+    ),
+    Setting(
+        "logits",
+        "--logits",
+        "Predictions are logits (--logits) or probabilities (--probs); default: inferred.",
+        kind="input",
+        config="input",
+        choices=INPUT_KINDS,
+    ),
+    Setting(
+        "pred_cols",
+        "--pred-col",
+        "Prediction column (repeatable).",
+        kind="strs",
+        default=(),
+        config="columns.pred",
+    ),
+    Setting(
+        "target_cols",
+        "--target-col",
+        "Target column (repeatable).",
+        kind="strs",
+        default=(),
+        config="columns.target",
+    ),
+    Setting("id_col", "--id-col", "Join the files on this id column.", config="columns.id"),
+    Setting(
+        "group_col",
+        "--group-col",
+        "Image id column (segmentation, long form).",
+        config="columns.group",
+    ),
+    Setting(
+        "weight_col",
+        "--weight-col",
+        "Sample weight column (weighted mean).",
+        config="columns.weight",
+    ),
+    Setting(
+        "gates",
+        "--max",
+        "Gate LOSS=V: exit 1 if LOSS > V, for every model with compare (repeatable).",
+        kind="gates",
+        default={},
+        config="gates.max",
+    ),
+    Setting(
+        "worst",
+        "--worst",
+        "Show the K rows with the largest loss.",
+        kind="int",
+        config="worst",
+        commands=EVALUATE,
+        minimum=1,
+    ),
+    Setting(
+        "per_sample_path",
+        "--per-sample",
+        "Write one loss value per row to this CSV.",
+        kind="path",
+        commands=EVALUATE,
+    ),
+    Setting(
+        "per_class",
+        "--per-class",
+        "Per-class breakdown (multiclass, multilabel, segmentation).",
+        kind="bool",
+        default=False,
+        config="per_class",
+    ),
+    Setting(
+        "drop_invalid",
+        "--drop-invalid",
+        "Drop rows with NaN/empty/inf cells and count them in warnings.",
+        kind="bool",
+        default=False,
+        config="drop_invalid",
+    ),
+    Setting(
+        "reduction",
+        "--reduction",
+        "mean (default) or sum.",
+        kind="choice",
+        default="mean",
+        config="reduction",
+        choices=REDUCTIONS,
+    ),
+    Setting("config", "--config", "YAML file with the same settings; flags win.", kind="path"),
+    Setting(
+        "chunk_size",
+        "--chunk-size",
+        "Read large csv/tsv/txt inputs in chunks of this many rows (default 1000000; "
+        "0 reads in one piece). Memory stays bounded whatever the file size.",
+        kind="int",
+        config="chunk_size",
+        minimum=0,
+        metavar="ROWS",
+    ),
+    Setting(
+        "engine",
+        "--engine",
+        "local (default), or dask: evaluate a glob or directory of Parquet/CSV "
+        'partitions on a Dask cluster (pip install "losscli[dask]").',
+        default="local",
+        commands=EVALUATE,
+        metavar="local|dask",
+    ),
+    Setting(
+        "scheduler",
+        "--scheduler",
+        "Dask scheduler, e.g. tcp://host:8786 (with --engine dask; default: a local "
+        "cluster for the run).",
+        commands=EVALUATE,
+        metavar="ADDRESS",
+    ),
+    Setting(
+        "l1",
+        "--l1",
+        "Also report loss + LAMBDA·Σ|w| over --model-weights (Keras convention).",
+        kind="float",
+        config="regularization.l1",
+        commands=EVALUATE,
+        minimum=0,
+        metavar="LAMBDA",
+    ),
+    Setting(
+        "l2",
+        "--l2",
+        "Also report loss + LAMBDA·Σw² over --model-weights (Keras convention, no ½).",
+        kind="float",
+        config="regularization.l2",
+        commands=EVALUATE,
+        minimum=0,
+        metavar="LAMBDA",
+    ),
+    Setting(
+        "model_weights",
+        "--model-weights",
+        "The model's weights for --l1/--l2: one .npy array or a .npz of arrays.",
+        kind="path",
+        config="regularization.model_weights",
+        commands=EVALUATE,
+        metavar="W.npy|W.npz",
+    ),
+    Setting(
+        "names",
+        "--names",
+        "Model names, comma-separated (default: file names).",
+        kind="names",
+        commands=COMPARE,
+    ),
+    Setting(
+        "bootstrap",
+        "--bootstrap",
+        "Paired bootstrap replicates for 95% intervals (e.g. 1000).",
+        kind="int",
+        default=0,
+        commands=COMPARE,
+        minimum=0,
+    ),
+    Setting(
+        "seed", "--seed", "Random seed of the bootstrap.", kind="int", default=0, commands=COMPARE
+    ),
+    Setting("sort_by", "--sort-by", "Order models by this loss.", commands=COMPARE),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def settings_of(command: str) -> list[Setting]:
+    """The settings ``command`` (``evaluate`` or ``compare``) takes, in table order."""
+    return [s for s in SETTINGS if command in s.commands]
+
+
+def config_keys() -> dict[str, Setting]:
+    """``{dotted config key: setting}`` of every setting ``--config`` may hold."""
+    return {s.config: s for s in SETTINGS if s.config is not None}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The resolved settings of one evaluate or compare run (see :data:`SETTINGS`)."""
+
+    task: str
+    losses: list[str] | None
+    params: dict[str, dict[str, Any]]
+    logits: bool | None
+    pred_cols: tuple[str, ...]
+    target_cols: tuple[str, ...]
+    id_col: str | None
+    group_col: str | None
+    weight_col: str | None
+    gates: dict[str, float]
+    worst: int | None
+    per_sample_path: str | None
+    per_class: bool
+    drop_invalid: bool
+    reduction: str
+    config: str | None
+    chunk_size: int | None
+    engine: str
+    scheduler: str | None
+    l1: float | None
+    l2: float | None
+    model_weights: str | None
+    names: list[str] | None
+    bootstrap: int
+    seed: int
+    sort_by: str | None
+
+    def read_args(self) -> dict[str, Any]:
+        """The reading settings, as :func:`losscli.data.stream.open_source` names them."""
+        return {
+            "pred_cols": self.pred_cols,
+            "target_cols": self.target_cols,
+            "id_col": self.id_col,
+            "group_col": self.group_col,
+            "weight_col": self.weight_col,
+            "logits": self.logits,
+            "drop_invalid": self.drop_invalid,
+            "chunk_rows": self.chunk_size,
+        }
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_task(value: str) -> str:
+    """A task name in any case (``Binary`` → ``binary``); ``auto`` for inference."""
+    word = str(value).strip().lower()
+    if word not in TASK_CHOICES:
+        raise unknown_name("task", str(value), TASK_CHOICES)
+    return word
+
+
+def loss_key(name: str) -> str:
+    """Canonical name of a known loss, else the name as typed (normalised). Unknown names
+    are reported once the task is known, with that task's losses."""
+    from losscli.registry import canonical_name
+
+    try:
+        return canonical_name(name)
+    except UsageError:
+        return name.strip().lower().replace("-", "_")
+
+
+def parse_param_flags(items: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``["huber.delta=2", "focal.gamma=1"]`` → ``{"huber": {"delta": "2"}, …}``."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        loss, dot, name = key.partition(".")
+        if not sep or not dot or not loss.strip() or not name.strip() or not value.strip():
+            raise UsageError(
+                f"cannot read --param '{item}'",
+                hint="write LOSS.KEY=VALUE, e.g. --param huber.delta=2",
+            )
+        out.setdefault(loss_key(loss), {})[name.strip()] = value.strip()
+    return out
+
+
+def parse_gate_flags(items: Iterable[str]) -> dict[str, float]:
+    """``["mse=0.5"]`` → ``{"mse": 0.5}``."""
+    out: dict[str, float] = {}
+    for item in items:
+        loss, sep, value = item.partition("=")
+        try:
+            limit = float(value)
+        except ValueError:
+            limit = math.nan
+        if not sep or not loss.strip() or math.isnan(limit):
+            raise UsageError(
+                f"cannot read --max '{item}'", hint="write LOSS=VALUE, e.g. --max mse=0.5"
+            )
+        out[loss_key(loss)] = limit
+    return out
+
+
+def merge_params(
+    *layers: Mapping[str, Mapping[str, Any]] | None,
+) -> dict[str, dict[str, Any]]:
+    """Merge per-loss params; later layers win key by key (flags over config)."""
+    out: dict[str, dict[str, Any]] = {}
+    for layer in layers:
+        for loss, kv in (layer or {}).items():
+            out.setdefault(loss_key(loss), {}).update(kv)
+    return out
+
+
+def _merge_gates(*layers: Mapping[str, float] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for layer in layers:
+        out.update({loss_key(k): float(v) for k, v in (layer or {}).items()})
+    return out
+
+
+def from_flags(command: str, flags: Mapping[str, Any]) -> RunOptions:
+    """The options of one command line: ``flags`` holds each setting's Typer value (None
+    or empty when not given; ``logits``/``probs`` as the two flags they are)."""
+    given = dict(flags)
+    logits, probs = given.pop("logits", False), given.pop("probs", False)
+    if logits and probs:
+        raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
+    given["logits"] = True if logits else (False if probs else None)
+    given["params"] = parse_param_flags(given.get("params") or [])
+    given["gates"] = parse_gate_flags(given.get("gates") or [])
+    if given.get("names"):
+        given["names"] = [n.strip() for n in str(given["names"]).split(",")]
+    return resolve(command, given)
+
+
+def _given(value: Any) -> bool:
+    """Whether a flag or keyword was given (None and empty sequences were not)."""
+    if isinstance(value, (list, tuple, dict)):
+        return bool(value)
+    return value is not None
+
+
+def _config_value(cfg: Mapping[str, Any], key: str) -> Any:
+    """``cfg["columns"]["pred"]`` for ``"columns.pred"``; None when absent."""
+    node: Any = cfg
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _normalise(s: Setting, value: Any) -> Any:
+    """A given value of ``s`` in its resolved form (one parse, whatever the source)."""
+    if s.kind == "task":
+        return parse_task(value)
+    if s.kind == "choice" and value not in s.choices:
+        raise UsageError(f"unknown {s.name} '{value}'", hint="allowed: " + ", ".join(s.choices))
+    if s.kind in ("strs", "losses") and not isinstance(value, str):
+        return tuple(value) if s.kind == "strs" else list(value)
+    if s.kind == "strs":
+        return (value,)
+    if s.kind == "losses":
+        return [value]
+    if s.kind == "bool":
+        return bool(value)
+    return value
+
+
+def resolve(command: str, given: Mapping[str, Any]) -> RunOptions:
+    """The one precedence rule: a given flag or keyword, else the ``--config`` value,
+    else the default. ``params`` and ``gates`` merge key by key (flags win)."""
+    cfg: dict[str, Any] = {}
+    if given.get("config") is not None:
+        from losscli.config import load_config
+
+        cfg = load_config(str(given["config"]))
+    values: dict[str, Any] = {}
+    for s in SETTINGS:
+        from_cfg = _config_value(cfg, s.config) if s.config else None
+        if s.kind == "input" and from_cfg is not None:
+            from_cfg = from_cfg == "logits"
+        if s.kind in ("params", "gates"):
+            merge = merge_params if s.kind == "params" else _merge_gates
+            values[s.name] = merge(from_cfg, given.get(s.name))
+        elif command in s.commands and _given(given.get(s.name)):
+            values[s.name] = _normalise(s, given[s.name])
+        elif from_cfg is not None:
+            values[s.name] = _normalise(s, from_cfg)
+        else:
+            values[s.name] = s.default
+    return RunOptions(**values)
+
+
+def option_names() -> list[str]:
+    """Field names of :class:`RunOptions` (a test checks they match :data:`SETTINGS`)."""
+    return [f.name for f in fields(RunOptions)]
+
+
+def check_api_keywords(command: str, keywords: Sequence[str]) -> list[str]:
+    """Settings of ``command`` missing from an API function's ``keywords``."""
+    return [s.name for s in settings_of(command) if s.name not in keywords]
