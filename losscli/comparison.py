@@ -13,6 +13,7 @@ from typing import Any
 
 from losscli.accumulate import Outcome
 from losscli.api import Report, choose_specs
+from losscli.bootstrap import percentile_interval, replicate_means
 from losscli.errors import DataError, UsageError
 from losscli.gates import check_gates
 from losscli.options import BY_NAME, RunOptions, resolve
@@ -443,20 +444,16 @@ def _realign(ds: Any, base: Any) -> None:
     }
 
 
-def _add_bootstrap(
-    entries: list[dict[str, Any]],
+def _bootstrap_columns(
     specs: Sequence[Any],
     results: Mapping[str, list[Any]],
     models: list[str],
-    *,
-    n_boot: int,
-    seed: int,
     warnings: list[str],
-    reduction: str = "mean",
-) -> None:
+) -> tuple[list[Any], list[Any], list[tuple[int, int]]]:
+    """Per-row terms and weights of every (loss, model) with an interval, and where each
+    column belongs (loss index, model index). Losses that are not means of per-row terms
+    get a warning; losses not ok for every model get no interval."""
     import numpy as np
-
-    from losscli.bootstrap import percentile_interval, replicate_means
 
     cols, weights, where = [], [], []
     for i, spec in enumerate(specs):
@@ -470,48 +467,67 @@ def _add_bootstrap(
             continue
         for j, r in enumerate(rs):
             cols.append(r.per_row)
-            weights.append(
-                r.per_row_weight if r.per_row_weight is not None else np.ones_like(r.per_row)
-            )
+            w = r.per_row_weight
+            weights.append(w if w is not None else np.ones_like(r.per_row))
             where.append((i, j))
+    return cols, weights, where
+
+
+def _interval(rep: Any) -> list[float]:
+    lo, hi = percentile_interval(rep[:, None])[:, 0]
+    return [float(lo), float(hi)]
+
+
+def _vs_best(e: dict[str, Any], models: list[str], reps: Mapping[int, Any]) -> dict[str, Any]:
+    """Each model's paired difference to the best model of entry ``e``, with its interval."""
+    best = e["best"]
+    b = models.index(best)
+    vs = {}
+    for j, rep in reps.items():
+        if j == b:
+            continue
+        ci = _interval(rep - reps[b])
+        vs[models[j]] = {
+            "vs": best,
+            "difference": e["values"][models[j]] - e["values"][best],
+            "ci": ci,
+            "excludes_zero": bool(ci[0] > 0 or ci[1] < 0),
+        }
+    return vs
+
+
+def _add_bootstrap(
+    entries: list[dict[str, Any]],
+    specs: Sequence[Any],
+    results: Mapping[str, list[Any]],
+    models: list[str],
+    *,
+    n_boot: int,
+    seed: int,
+    warnings: list[str],
+    reduction: str = "mean",
+) -> None:
+    """Paired bootstrap intervals (``ci``) of every entry, and ``vs_best`` differences."""
+    import numpy as np
+
+    cols, weights, where = _bootstrap_columns(specs, results, models, warnings)
     if not cols:
         return
-    L = np.stack(cols, axis=1)
     W = np.stack(weights, axis=1)
     with quiet_floats():
-        reps = replicate_means(L, W, n_boot=n_boot, seed=seed)
-    for c, (i, _j) in enumerate(where):
+        reps = replicate_means(np.stack(cols, axis=1), W, n_boot=n_boot, seed=seed)
+    by_entry: dict[int, dict[int, Any]] = {}
+    for c, (i, j) in enumerate(where):
         if reduction == "sum":  # the sum is the mean times the total weight of the rows
             reps[:, c] *= W[:, c].sum()
         if specs[i].finalize == "sqrt":
             reps[:, c] = np.sqrt(reps[:, c])
-    by_entry: dict[int, dict[int, Any]] = {}
-    for c, (i, j) in enumerate(where):
         by_entry.setdefault(i, {})[j] = reps[:, c]
     for i, cols_j in by_entry.items():
         e = entries[i]
-        ci = {}
-        for j, rep in cols_j.items():
-            lo, hi = percentile_interval(rep[:, None])[:, 0]
-            ci[models[j]] = [float(lo), float(hi)]
-        e["ci"] = ci
-        best = e["best"]
-        if best is None or len(models) < 2:
-            continue
-        b = models.index(best)
-        vs = {}
-        for j, rep in cols_j.items():
-            if j == b:
-                continue
-            diff = rep - cols_j[b]
-            lo, hi = percentile_interval(diff[:, None])[:, 0]
-            vs[models[j]] = {
-                "vs": best,
-                "difference": e["values"][models[j]] - e["values"][best],
-                "ci": [float(lo), float(hi)],
-                "excludes_zero": bool(lo > 0 or hi < 0),
-            }
-        e["vs_best"] = vs
+        e["ci"] = {models[j]: _interval(rep) for j, rep in cols_j.items()}
+        if e["best"] is not None and len(models) >= 2:
+            e["vs_best"] = _vs_best(e, models, cols_j)
 
 
 def _summary(
@@ -521,48 +537,70 @@ def _summary(
     results: Mapping[str, list[Any]],
     datasets: Mapping[str, Any] | None = None,
 ) -> list[str]:
+    """Sentences: who wins, and whether each difference to the best is real."""
     if len(models) < 2:
         return []
-    out: list[str] = []
+    out = _winner_sentences(entries, specs, results, datasets)
+    for e in entries:
+        for m, cmp in (e.get("vs_best") or {}).items():
+            out.append(_difference_sentence(e, m, cmp))
+    return out
+
+
+def _winner_sentences(
+    entries: list[dict[str, Any]],
+    specs: Sequence[Any],
+    results: Mapping[str, list[Any]],
+    datasets: Mapping[str, Any] | None,
+) -> list[str]:
     bests = {e["name"]: e["best"] for e in entries if e["best"] is not None}
     winners = sorted(set(bests.values()))
     if len(winners) == 1:
         scope = "comparable" if any("best_reason" in e for e in entries) else "computed"
-        out.append(f"{winners[0]} is best under every {scope} loss.")
-    else:
-        parts = [f"{loss} prefers {m}" for loss, m in bests.items()]
-        out.append("The losses disagree: " + ", ".join(parts) + ".")
-        if "mse" in bests and "mae" in bests and bests["mse"] != bests["mae"]:
-            loser = bests["mae"]  # best on mae but not on mse: a few big errors
-            i = next(k for k, s in enumerate(specs) if s.name == "mse")
-            r = results[loser][i]
-            if r.per_row is None and datasets is not None and loser in datasets:
-                r = _with_per_row(specs[i], r, datasets[loser])
-            if r.per_row is not None:
-                share = _share_of_top(r.per_row, r.per_row_weight, 0.01)
-                out.append(
-                    f"{loser} has a few very large errors: 1% of its rows carry "
-                    f"{share:.0%} of its squared error."
-                )
-            else:
-                out.append(
-                    f"{loser} wins on absolute error but loses on squared error: "
-                    "it makes a few large errors."
-                )
-    for e in entries:
-        for m, cmp in (e.get("vs_best") or {}).items():
-            best_v = abs(e["values"][cmp["vs"]] or 0.0)
-            if not cmp["excludes_zero"]:
-                verdict = "within noise"
-            elif abs(cmp["difference"]) <= 1e-4 * best_v:
-                verdict = "consistent but negligible (under 0.01%)"
-            else:
-                verdict = "a real difference"
-            out.append(
-                f"{e['name']}: {m} vs {cmp['vs']}: {cmp['difference']:+.4g} "
-                f"(95% CI {cmp['ci'][0]:+.3g} … {cmp['ci'][1]:+.3g}) — {verdict}."
-            )
+        return [f"{winners[0]} is best under every {scope} loss."]
+    parts = [f"{loss} prefers {m}" for loss, m in bests.items()]
+    out = ["The losses disagree: " + ", ".join(parts) + "."]
+    if "mse" in bests and "mae" in bests and bests["mse"] != bests["mae"]:
+        out.append(_few_large_errors(bests["mae"], specs, results, datasets))
     return out
+
+
+def _few_large_errors(
+    loser: str,
+    specs: Sequence[Any],
+    results: Mapping[str, list[Any]],
+    datasets: Mapping[str, Any] | None,
+) -> str:
+    """The model best on mae but not on mse makes a few big errors: how much of its
+    squared error its worst 1% of rows carry."""
+    i = next(k for k, s in enumerate(specs) if s.name == "mse")
+    r = results[loser][i]
+    if r.per_row is None and datasets is not None and loser in datasets:
+        r = _with_per_row(specs[i], r, datasets[loser])
+    if r.per_row is None:
+        return (
+            f"{loser} wins on absolute error but loses on squared error: "
+            "it makes a few large errors."
+        )
+    share = _share_of_top(r.per_row, r.per_row_weight, 0.01)
+    return (
+        f"{loser} has a few very large errors: 1% of its rows carry "
+        f"{share:.0%} of its squared error."
+    )
+
+
+def _difference_sentence(e: dict[str, Any], m: str, cmp: Mapping[str, Any]) -> str:
+    best_v = abs(e["values"][cmp["vs"]] or 0.0)
+    if not cmp["excludes_zero"]:
+        verdict = "within noise"
+    elif abs(cmp["difference"]) <= 1e-4 * best_v:
+        verdict = "consistent but negligible (under 0.01%)"
+    else:
+        verdict = "a real difference"
+    return (
+        f"{e['name']}: {m} vs {cmp['vs']}: {cmp['difference']:+.4g} "
+        f"(95% CI {cmp['ci'][0]:+.3g} … {cmp['ci'][1]:+.3g}) — {verdict}."
+    )
 
 
 def _with_per_row(spec: Any, result: Any, ds: Any) -> Any:
