@@ -13,6 +13,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -531,34 +532,53 @@ class ReadProgress:
             self._progress = None
 
 
-def _report_and_gate(
-    report: Any,
-    *,
-    out: Any,
-    err: Any,
-    fmt: str,
-    output: list[Path] | None,
-    precision: int,
-    plot: bool,
-    quiet: bool,
-) -> int:
-    """What evaluate and compare do with their report: notes, the chosen format, the
-    plot, and one ``gate failed`` line per failed gate (exit 1)."""
-    from losscli.gates import describe_failure
+@dataclass(frozen=True)
+class View:
+    """The output options of evaluate and compare (not settings of the run)."""
 
-    doc = report.data
-    _data_notes(err, doc, quiet)
-    _per_class_csv_note(err, doc, fmt, output, quiet)
-    emit(doc, out=out, fmt=fmt, outputs=output, precision=precision, report=report)
-    if plot:
-        from losscli.report.termplot import plot_result
+    plot: bool
+    fmt: Format | None
+    as_json: bool
+    output: list[Path] | None
+    precision: int
+    quiet: bool
+    debug: bool
 
-        draw_plot(lambda c: plot_result(report, c), out=out, err=err, fmt=fmt)
-    failed = [g for g in doc["gates"] if not g["passed"]]
-    if not quiet:
-        for g in failed:
-            err.print(describe_failure(g), markup=False, highlight=False)
-    return int(ExitCode.GATE_FAILED) if failed else 0
+
+def _measure(
+    command: str,
+    flags: Mapping[str, Any],
+    view: View,
+    produce: Callable[[Any, Any], Any],
+) -> None:
+    """The body of evaluate and compare: resolve the settings once
+    (:func:`losscli.options.from_flags`), check the output flags before any input is
+    read, ``produce(options, err)`` the report, render it, and exit 1 when a gate fails
+    (one ``gate failed`` line each, :func:`losscli.gates.describe_failure`)."""
+
+    def body(out: Any, err: Any) -> int:
+        from losscli.gates import describe_failure
+        from losscli.options import from_flags
+
+        fmt = _resolve_format(view.fmt, view.as_json)
+        _check_output_flags(view.output, view.precision)
+        opts = from_flags(command, flags)
+        report = produce(opts, err)
+        doc = report.data
+        _data_notes(err, doc, view.quiet)
+        _per_class_csv_note(err, doc, fmt, view.output, view.quiet)
+        emit(doc, out=out, fmt=fmt, outputs=view.output, precision=view.precision, report=report)
+        if view.plot:
+            from losscli.report.termplot import plot_result
+
+            draw_plot(lambda c: plot_result(report, c), out=out, err=err, fmt=fmt)
+        failed = [g for g in doc["gates"] if not g["passed"]]
+        if not view.quiet:
+            for g in failed:
+                err.print(describe_failure(g), markup=False, highlight=False)
+        return int(ExitCode.GATE_FAILED) if failed else 0
+
+    run_command(view.debug, body, quiet=view.quiet)
 
 
 @app.command(epilog=EPILOG)
@@ -589,16 +609,12 @@ def evaluate(
     Example: losscli evaluate sample_data/binary_probs.csv sample_data/binary_targets.csv --max bce=0.4
     """
 
-    def body(out: Any, err: Any) -> int:
+    def produce(opts: Any, err: Any) -> Any:
         from losscli.api import evaluate_options
-        from losscli.options import from_flags
 
-        opts = from_flags("evaluate", flags)
-        fmt_name = _resolve_format(fmt, as_json)
-        _check_output_flags(output, precision)
         bar = ReadProgress(err, enabled=not quiet)
         try:
-            report = evaluate_options(
+            return evaluate_options(
                 preds,
                 targets,
                 opts,
@@ -607,18 +623,9 @@ def evaluate(
             )
         finally:
             bar.stop()
-        return _report_and_gate(
-            report,
-            out=out,
-            err=err,
-            fmt=fmt_name,
-            output=output,
-            precision=precision,
-            plot=plot,
-            quiet=quiet,
-        )
 
-    run_command(debug, body, quiet=quiet)
+    view = View(plot, fmt, as_json, output, precision, quiet, debug)
+    _measure("evaluate", flags, view, produce)
 
 
 @app.command(epilog=EPILOG)
@@ -646,45 +653,18 @@ def compare(
     Example: losscli compare model_a.csv model_b.csv targets.csv --bootstrap 1000
     """
 
-    def body(out: Any, err: Any) -> int:
+    def produce(opts: Any, err: Any) -> Any:
         from losscli.comparison import compare_options
-        from losscli.options import from_flags
 
-        opts = from_flags("compare", flags)
-        fmt_name = _resolve_format(fmt, as_json)
-        _check_output_flags(output, precision)
         if opts.task == "gan" or len(paths) < 2:
-            preds, targets = list(paths), None  # gan has no targets: every file is a model
-        else:
-            preds, targets = paths[:-1], paths[-1]
-        report = compare_options(preds, targets, opts)
-        return _report_and_gate(
-            report,
-            out=out,
-            err=err,
-            fmt=fmt_name,
-            output=output,
-            precision=precision,
-            plot=plot,
-            quiet=quiet,
-        )
+            return compare_options(list(paths), None, opts)  # gan: every file is a model
+        return compare_options(paths[:-1], paths[-1], opts)
 
-    run_command(debug, body, quiet=quiet)
+    view = View(plot, fmt, as_json, output, precision, quiet, debug)
+    _measure("compare", flags, view, produce)
 
 
 # ------------------------------------------------------------------ recommend
-
-_CONDITIONS = (
-    "outliers",
-    "imbalanced",
-    "noisy_labels",
-    "overconfident",
-    "sparse_features",
-    "overfitting",
-    "interpretable",
-    "large_scale",
-    "margin",
-)
 
 
 @app.command(epilog=EPILOG)

@@ -137,19 +137,22 @@ def first_outside_at(
     return None
 
 
-def first_outside(
-    spec: LossSpec, pred: np.ndarray, target: np.ndarray | None, *, input_kind: str | None
-) -> int | None:
-    """0-based row position of the first row outside ``spec``'s domains, or None."""
-    at = first_outside_at(spec, pred, target, input_kind=input_kind)
-    return None if at is None else at[1]
+#: Names the source of an element: ``(input, row position, column position)`` →
+#: ``"file.csv, column 'y', row 3"``.
+Locator = Callable[[str, int, int], str]
 
 
 def check_domains(
-    spec: LossSpec, pred: np.ndarray, target: np.ndarray | None, *, input_kind: str | None
+    spec: LossSpec,
+    pred: np.ndarray,
+    target: np.ndarray | None,
+    *,
+    input_kind: str | None,
+    locate: Locator | None = None,
 ) -> str | None:
-    """Return why the inputs fall outside ``spec``'s domains (with the row position of the
-    first offending element), or None when they fit."""
+    """Why the inputs fall outside ``spec``'s domains, naming the first offending
+    element (its file, column and row through ``locate``, else its row position), or
+    None when they fit. The one domain check of every path (in memory, streamed, Dask)."""
     inputs = {d.input for d in spec.domains}
     ranges = {
         "pred": value_range(pred) if "pred" in inputs else None,
@@ -158,31 +161,11 @@ def check_domains(
     reason = domain_reason(spec, ranges, input_kind=input_kind)
     if reason is None:
         return None
-    pos = first_outside(spec, pred, target, input_kind=input_kind)
-    return reason if pos is None else f"{reason}, first at row position {pos}"
-
-
-#: Names the source of an element: ``(input, row position, column position)`` →
-#: ``"file.csv, column 'y', row 3"`` (None: positions only).
-Locator = Callable[[str, int, int], str]
-
-
-def domain_error(
-    spec: LossSpec,
-    reason: str,
-    pred: np.ndarray,
-    target: np.ndarray | None,
-    *,
-    input_kind: str | None,
-    locate: Locator | None = None,
-) -> DataError:
-    """The data error for inputs outside ``spec``'s domains, naming the first offending
-    element: its file, column and row through ``locate``, else its row position."""
     at = first_outside_at(spec, pred, target, input_kind=input_kind)
-    if at is not None:
-        where = locate(*at) if locate is not None else f"row position {at[1]}"
-        reason = f"{reason} (first in {where})"
-    return DataError(reason, hint=f"check the inputs, or leave {spec.name} out of --loss")
+    if at is None:
+        return reason
+    where = locate(*at) if locate is not None else f"row position {at[1]}"
+    return f"{reason}, first at {where}"
 
 
 # --------------------------------------------------------------------------- row-wise
@@ -600,8 +583,12 @@ class LossAccumulator:
         if reason is None:
             return True
         if self.strict:
-            raise domain_error(
-                self.spec, reason, pred, target, input_kind=self.input_kind, locate=locate
+            found = check_domains(
+                self.spec, pred, target, input_kind=self.input_kind, locate=locate
+            )
+            raise DataError(
+                found or reason,
+                hint=f"check the inputs, or leave {self.spec.name} out of --loss",
             )
         self.reason = reason
         return False

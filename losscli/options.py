@@ -16,8 +16,8 @@ None. Nothing heavy is imported here, so ``losscli --help`` stays fast.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from losscli.errors import UsageError, unknown_name
@@ -447,13 +447,3 @@ def resolve(command: str, given: Mapping[str, Any]) -> RunOptions:
         else:
             values[s.name] = s.default
     return RunOptions(**values)
-
-
-def option_names() -> list[str]:
-    """Field names of :class:`RunOptions` (a test checks they match :data:`SETTINGS`)."""
-    return [f.name for f in fields(RunOptions)]
-
-
-def check_api_keywords(command: str, keywords: Sequence[str]) -> list[str]:
-    """Settings of ``command`` missing from an API function's ``keywords``."""
-    return [s.name for s in settings_of(command) if s.name not in keywords]
