@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from losscli.accumulate import Outcome
+from losscli.config import resolve
 from losscli.errors import UsageError
 from losscli.gates import check_gates
-from losscli.options import BY_NAME, RunOptions, loss_key, resolve
+from losscli.options import BY_NAME, RunOptions, loss_key
 from losscli.registry import (
     TASKS,
     LossSpec,

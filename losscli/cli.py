@@ -557,8 +557,8 @@ def _measure(
     (one ``gate failed`` line each, :func:`losscli.gates.describe_failure`)."""
 
     def body(out: Any, err: Any) -> int:
+        from losscli.config import from_flags
         from losscli.gates import describe_failure
-        from losscli.options import from_flags
 
         fmt = _resolve_format(view.fmt, view.as_json)
         _check_output_flags(view.output, view.precision)

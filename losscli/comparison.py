@@ -14,9 +14,10 @@ from typing import Any
 from losscli.accumulate import Outcome
 from losscli.api import Report, choose_specs
 from losscli.bootstrap import percentile_interval, replicate_means
+from losscli.config import resolve
 from losscli.errors import DataError, UsageError
 from losscli.gates import check_gates
-from losscli.options import BY_NAME, RunOptions, resolve
+from losscli.options import BY_NAME, RunOptions
 from losscli.registry import canonical_name
 from losscli.run import Plan, quiet_floats, run_source
 

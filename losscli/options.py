@@ -8,9 +8,9 @@ the keyword of the Python API), its command-line flag, help text, kind, default 
 * the keys ``--config FILE.yaml`` accepts and how each is checked (:mod:`losscli.config`);
 * the keyword arguments of :func:`losscli.evaluate` / :func:`losscli.compare`.
 
-:func:`resolve` is the one place where precedence lives: flags (or API keywords) win over
-``--config``, which wins over the defaults. Flags and keywords that were not given are
-None. Nothing heavy is imported here, so ``losscli --help`` stays fast.
+:func:`losscli.config.resolve` is the one place where precedence lives: flags (or API
+keywords) win over ``--config``, which wins over the defaults. Nothing heavy is imported
+here, so ``losscli --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -368,82 +368,8 @@ def merge_params(
     return out
 
 
-def _merge_gates(*layers: Mapping[str, float] | None) -> dict[str, float]:
+def merge_gates(*layers: Mapping[str, float] | None) -> dict[str, float]:
     out: dict[str, float] = {}
     for layer in layers:
         out.update({loss_key(k): float(v) for k, v in (layer or {}).items()})
     return out
-
-
-def from_flags(command: str, flags: Mapping[str, Any]) -> RunOptions:
-    """The options of one command line: ``flags`` holds each setting's Typer value (None
-    or empty when not given; ``logits``/``probs`` as the two flags they are)."""
-    given = dict(flags)
-    logits, probs = given.pop("logits", False), given.pop("probs", False)
-    if logits and probs:
-        raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
-    given["logits"] = True if logits else (False if probs else None)
-    given["params"] = parse_param_flags(given.get("params") or [])
-    given["gates"] = parse_gate_flags(given.get("gates") or [])
-    if given.get("names"):
-        given["names"] = [n.strip() for n in str(given["names"]).split(",")]
-    return resolve(command, given)
-
-
-def _given(value: Any) -> bool:
-    """Whether a flag or keyword was given (None and empty sequences were not)."""
-    if isinstance(value, (list, tuple, dict)):
-        return bool(value)
-    return value is not None
-
-
-def _config_value(cfg: Mapping[str, Any], key: str) -> Any:
-    """``cfg["columns"]["pred"]`` for ``"columns.pred"``; None when absent."""
-    node: Any = cfg
-    for part in key.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _normalise(s: Setting, value: Any) -> Any:
-    """A given value of ``s`` in its resolved form (one parse, whatever the source)."""
-    if s.kind == "task":
-        return parse_task(value)
-    if s.kind == "choice" and value not in s.choices:
-        raise UsageError(f"unknown {s.name} '{value}'", hint="allowed: " + ", ".join(s.choices))
-    if s.kind in ("strs", "losses") and not isinstance(value, str):
-        return tuple(value) if s.kind == "strs" else list(value)
-    if s.kind == "strs":
-        return (value,)
-    if s.kind == "losses":
-        return [value]
-    if s.kind == "bool":
-        return bool(value)
-    return value
-
-
-def resolve(command: str, given: Mapping[str, Any]) -> RunOptions:
-    """The one precedence rule: a given flag or keyword, else the ``--config`` value,
-    else the default. ``params`` and ``gates`` merge key by key (flags win)."""
-    cfg: dict[str, Any] = {}
-    if given.get("config") is not None:
-        from losscli.config import load_config
-
-        cfg = load_config(str(given["config"]))
-    values: dict[str, Any] = {}
-    for s in SETTINGS:
-        from_cfg = _config_value(cfg, s.config) if s.config else None
-        if s.kind == "input" and from_cfg is not None:
-            from_cfg = from_cfg == "logits"
-        if s.kind in ("params", "gates"):
-            merge = merge_params if s.kind == "params" else _merge_gates
-            values[s.name] = merge(from_cfg, given.get(s.name))
-        elif command in s.commands and _given(given.get(s.name)):
-            values[s.name] = _normalise(s, given[s.name])
-        elif from_cfg is not None:
-            values[s.name] = _normalise(s, from_cfg)
-        else:
-            values[s.name] = s.default
-    return RunOptions(**values)

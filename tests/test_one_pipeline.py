@@ -260,7 +260,7 @@ def test_config_keys_are_the_schema():
 
 
 def test_flags_win_over_config_and_config_over_defaults(tmp_path):
-    from losscli.options import resolve
+    from losscli.config import resolve
 
     cfg = write(
         tmp_path,
