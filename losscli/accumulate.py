@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -170,7 +170,8 @@ class PerSampleWriter:
         try:
             names = self.names or []
             if keep is not None and list(keep) != names:
-                _drop_columns(file.close_temp(), [n for n in names if n not in keep])
+                drop = [n for n in names if n not in keep]
+                file.rewrite(lambda src, dst: _drop_columns(src, dst, drop))
             file.commit()
         except BaseException:
             file.abort()
@@ -182,20 +183,15 @@ class PerSampleWriter:
             self._file = None
 
 
-def _drop_columns(path: str, drop: Sequence[str]) -> None:
-    out = path + ".cols"
-    with (
-        open(path, newline="", encoding="utf-8") as src,
-        open(out, "w", newline="", encoding="utf-8") as dst,
-    ):
-        reader = csv.reader(src)
-        writer = csv.writer(dst, lineterminator="\n")
-        header = next(reader)
-        fixed = 2 if header[1:2] == ["id"] else 1  # row number, and the id when present
-        keep = list(range(fixed)) + [j for j in range(fixed, len(header)) if header[j] not in drop]
-        for row in [header, *reader]:
-            writer.writerow([row[j] for j in keep])
-    os.replace(out, path)
+def _drop_columns(src: IO[str], dst: IO[str], drop: Sequence[str]) -> None:
+    """Copy per-sample CSV text from ``src`` to ``dst`` without the loss columns ``drop``."""
+    reader = csv.reader(src)
+    writer = csv.writer(dst, lineterminator="\n")
+    header = next(reader)
+    fixed = 2 if header[1:2] == ["id"] else 1  # row number, and the id when present
+    keep = list(range(fixed)) + [j for j in range(fixed, len(header)) if header[j] not in drop]
+    for row in [header, *reader]:
+        writer.writerow([row[j] for j in keep])
 
 
 # --------------------------------------------------------------------------- one run

@@ -314,3 +314,16 @@ def test_compute_does_not_import_accumulate():
     code = "import sys, losscli.compute; print('losscli.accumulate' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_per_sample_drops_a_loss_that_leaves_its_domain_in_a_late_chunk(cli, tmp_path):
+    f = write(tmp_path, "r.csv", "p,y\n1.0,1.0\n2.0,2.5\n0.5,-3.0\n")
+    out = tmp_path / "rows.csv"
+    r = cli("evaluate", f, "--chunk-size", "2", "--per-sample", out, "--json")
+    assert r.exit_code == 0, r.stderr
+    statuses = {it["name"]: it["status"] for it in r.json()["losses"]}
+    assert statuses["msle"] == "not_applicable"
+    header, *rows = out.read_text(encoding="utf-8").splitlines()
+    assert header.split(",")[0] == "row" and "msle" not in header.split(",")
+    assert "mse" in header.split(",") and len(rows) == 3
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
