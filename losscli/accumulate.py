@@ -206,8 +206,6 @@ class Outcome:
     worst: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Per loss: weighted mean per-row loss by true class (multiclass, ``per_class``).
     per_class: dict[str, dict[str, float]] = field(default_factory=dict)
-    #: Per loss: per-row values (``keep_per_row`` only).
-    per_rows: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class ClassSums:
@@ -409,8 +407,6 @@ class Evaluation:
                 out.worst[spec.name] = self.worst[i].rows()
             if i in self.by_class:
                 out.per_class[spec.name] = self.by_class[i].means(self.class_names)
-            if res.per_row is not None:
-                out.per_rows[spec.name] = res.per_row
         if self.per_sample is not None:
             keep = [
                 s.name

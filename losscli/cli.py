@@ -363,17 +363,17 @@ def _setting_params(s: Setting) -> list[inspect.Parameter]:
     return [inspect.Parameter(s.name, kw, default=None, annotation=annotation)]
 
 
-def with_settings(command: str, *, after: int) -> Callable[[Callable[..., None]], Any]:
-    """Give a Typer command the options of ``command``'s settings (after its first
-    ``after`` parameters, the arguments); the command receives them gathered in its
-    ``flags`` parameter, for :func:`losscli.options.from_flags`."""
-    from losscli.options import settings_of
+def _with_options(
+    added: list[inspect.Parameter], *, after: int
+) -> Callable[[Callable[..., None]], Any]:
+    """Give a Typer command the options ``added`` (after its first ``after`` parameters,
+    the arguments); the command receives their values gathered in its ``flags``
+    parameter."""
+    names = {p.name for p in added}
 
     def wrap(fn: Callable[..., None]) -> Any:
         own = [p for p in inspect.signature(fn, eval_str=True).parameters.values()]
         own = [p for p in own if p.name != "flags"]
-        added = [p for s in settings_of(command) for p in _setting_params(s)]
-        names = {p.name for p in added}
 
         @functools.wraps(fn)
         def run(**values: Any) -> None:
@@ -388,6 +388,37 @@ def with_settings(command: str, *, after: int) -> Callable[[Callable[..., None]]
         return run
 
     return wrap
+
+
+def with_settings(command: str, *, after: int) -> Callable[[Callable[..., None]], Any]:
+    """The options of ``command``'s settings (:data:`losscli.options.SETTINGS`), gathered
+    in ``flags`` for :func:`losscli.config.from_flags`."""
+    from losscli.options import settings_of
+
+    return _with_options([p for s in settings_of(command) for p in _setting_params(s)], after=after)
+
+
+#: ``losscli recommend`` condition flags (SPEC §4; names as in
+#: :data:`losscli.rules.schema.CONDITIONS`, with hyphens on the command line).
+CONDITION_HELP = {
+    "outliers": "Targets have outliers.",
+    "imbalanced": "Classes are imbalanced.",
+    "noisy_labels": "Labels are noisy.",
+    "overconfident": "The model is overconfident.",
+    "sparse_features": "Inputs are sparse / want sparse weights.",
+    "overfitting": "The model overfits.",
+    "interpretable": "The loss must read in target units.",
+    "large_scale": "Compute-constrained / very large data.",
+    "margin": "Want a max-margin classifier.",
+}
+
+
+def _condition_param(name: str) -> inspect.Parameter:
+    flag = "--" + name.replace("_", "-")
+    annotation = Annotated[bool, typer.Option(flag, help=CONDITION_HELP[name])]
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=annotation
+    )
 
 
 # ------------------------------------------------------------------ losses
@@ -668,6 +699,7 @@ def compare(
 
 
 @app.command(epilog=EPILOG)
+@_with_options([_condition_param(c) for c in CONDITION_HELP], after=1)
 def recommend(
     task: Annotated[
         str | None,
@@ -677,25 +709,6 @@ def recommend(
             "detection, embedding, distribution, vae or gan.",
         ),
     ] = None,
-    outliers: Annotated[bool, typer.Option("--outliers", help="Targets have outliers.")] = False,
-    imbalanced: Annotated[
-        bool, typer.Option("--imbalanced", help="Classes are imbalanced.")
-    ] = False,
-    noisy_labels: Annotated[bool, typer.Option("--noisy-labels", help="Labels are noisy.")] = False,
-    overconfident: Annotated[
-        bool, typer.Option("--overconfident", help="The model is overconfident.")
-    ] = False,
-    sparse_features: Annotated[
-        bool, typer.Option("--sparse-features", help="Inputs are sparse / want sparse weights.")
-    ] = False,
-    overfitting: Annotated[bool, typer.Option("--overfitting", help="The model overfits.")] = False,
-    interpretable: Annotated[
-        bool, typer.Option("--interpretable", help="The loss must read in target units.")
-    ] = False,
-    large_scale: Annotated[
-        bool, typer.Option("--large-scale", help="Compute-constrained / very large data.")
-    ] = False,
-    margin: Annotated[bool, typer.Option("--margin", help="Want a max-margin classifier.")] = False,
     from_data: Annotated[
         str | None,
         typer.Option(
@@ -731,22 +744,13 @@ def recommend(
     output: OutputOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    *,
+    flags: Mapping[str, bool],
 ) -> None:
     """Rank losses for a task from the selection guide, with the reason and code.
 
     Example: losscli recommend --task segmentation --imbalanced
     """
-    flags = {
-        "outliers": outliers,
-        "imbalanced": imbalanced,
-        "noisy_labels": noisy_labels,
-        "overconfident": overconfident,
-        "sparse_features": sparse_features,
-        "overfitting": overfitting,
-        "interpretable": interpretable,
-        "large_scale": large_scale,
-        "margin": margin,
-    }
 
     def body(out: Any, err: Any) -> int:
         from losscli.rules import recommend as api_recommend

@@ -327,3 +327,13 @@ def test_per_sample_drops_a_loss_that_leaves_its_domain_in_a_late_chunk(cli, tmp
     assert header.split(",")[0] == "row" and "msle" not in header.split(",")
     assert "mse" in header.split(",") and len(rows) == 3
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def test_recommend_condition_flags_are_the_rule_conditions(cli):
+    from losscli.cli import CONDITION_HELP
+    from losscli.rules.schema import CONDITIONS
+
+    assert tuple(CONDITION_HELP) == CONDITIONS
+    r = cli("recommend", "--task", "regression", "--noisy-labels", "--outliers", "--json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["conditions"] == {"noisy_labels": True, "outliers": True}
