@@ -337,3 +337,15 @@ def test_recommend_condition_flags_are_the_rule_conditions(cli):
     r = cli("recommend", "--task", "regression", "--noisy-labels", "--outliers", "--json")
     assert r.exit_code == 0, r.stderr
     assert r.json()["conditions"] == {"noisy_labels": True, "outliers": True}
+
+
+@pytest.mark.slow
+def test_domain_error_names_the_partition_file_on_dask(cli, tmp_path):
+    pytest.importorskip("distributed")
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "a.csv").write_text("p,y\n1,1\n2,2\n", encoding="utf-8")
+    (parts / "b.csv").write_text("p,y\n1,1\n2,-3\n", encoding="utf-8")
+    r = cli("evaluate", parts, "--engine", "dask", "--loss", "msle")
+    assert r.exit_code == ExitCode.DATA_ERROR
+    assert f"{parts / 'b.csv'}, column 'y', row 3" in r.stderr, r.stderr
