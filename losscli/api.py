@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -241,13 +241,14 @@ def evaluate_options(
         from losscli.files import check_writable
 
         check_writable(opts.per_sample_path)  # before any input is read
-    source = open_source(
+    source = open_inputs(
+        open_source,
         predictions,
         targets,
+        opts,
         task=opts.task,
         keep_whole="per-row values were asked for (per_sample)" if per_sample else None,
         progress=progress,
-        **opts.read_args(),
     )
     try:
         specs, explicit = choose_specs(source.first.task, opts)
@@ -275,6 +276,35 @@ def evaluate_options(
         per_sample=per_rows if per_sample else {},
         dataset=dataset if source.info.mode == "memory" else None,
         per_sample_weight=row_weights if per_sample else {},
+    )
+
+
+def open_inputs(
+    open_source: Callable[..., Any],
+    predictions: str,
+    targets: str | None,
+    opts: RunOptions,
+    *,
+    task: str,
+    keep_whole: str | None,
+    progress: Any = None,
+) -> Any:
+    """One evaluation's source (:func:`losscli.data.stream.open_source` or an engine's)
+    read with the column, input-kind and chunk settings of ``opts``."""
+    return open_source(
+        predictions,
+        targets,
+        task=task,
+        pred_cols=opts.pred_cols,
+        target_cols=opts.target_cols,
+        id_col=opts.id_col,
+        group_col=opts.group_col,
+        weight_col=opts.weight_col,
+        logits=opts.logits,
+        drop_invalid=opts.drop_invalid,
+        chunk_rows=opts.chunk_size,
+        keep_whole=keep_whole,
+        progress=progress,
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from losscli.accumulate import Outcome
-from losscli.api import Report, choose_specs
+from losscli.api import Report, choose_specs, open_inputs
 from losscli.bootstrap import percentile_interval, replicate_means
 from losscli.config import resolve
 from losscli.errors import DataError, UsageError
@@ -155,18 +155,18 @@ def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptio
         whole = "--bootstrap needs every row's loss"
     elif len(predictions) == 1:
         whole = "the one-model view needs every row's loss"
-    read = opts.read_args()
     sources: list[Any] = []
     try:
         for path in predictions:
             task = opts.task if not sources else sources[0].first.task
             with _replay_stdin(stdin_data):
-                source = open_source(path, targets, task=task, keep_whole=whole, **read)
+                source = open_inputs(open_source, path, targets, opts, task=task, keep_whole=whole)
                 if source.info.mode == "stream" and source.first.row_ids is not None:
                     # models with ids may list the rows in other orders: align in memory
                     source.close()
-                    source = open_source(
-                        path, targets, task=task, keep_whole="model files carry ids", **read
+                    why = "model files carry ids"
+                    source = open_inputs(
+                        open_source, path, targets, opts, task=task, keep_whole=why
                     )
             sources.append(source)
     except BaseException:

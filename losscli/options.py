@@ -289,19 +289,6 @@ class RunOptions:
     seed: int
     sort_by: str | None
 
-    def read_args(self) -> dict[str, Any]:
-        """The reading settings, as :func:`losscli.data.stream.open_source` names them."""
-        return {
-            "pred_cols": self.pred_cols,
-            "target_cols": self.target_cols,
-            "id_col": self.id_col,
-            "group_col": self.group_col,
-            "weight_col": self.weight_col,
-            "logits": self.logits,
-            "drop_invalid": self.drop_invalid,
-            "chunk_rows": self.chunk_size,
-        }
-
 
 # --------------------------------------------------------------------------- parsing
 
