@@ -364,21 +364,23 @@ def _setting_params(s: Setting) -> list[inspect.Parameter]:
 
 
 def _with_options(
-    added: list[inspect.Parameter], *, after: int
+    added: list[inspect.Parameter],
+    gather: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    after: int,
 ) -> Callable[[Callable[..., None]], Any]:
     """Give a Typer command the options ``added`` (after its first ``after`` parameters,
-    the arguments); the command receives their values gathered in its ``flags``
-    parameter."""
-    names = {p.name for p in added}
+    the arguments); ``gather`` turns their values (popped from the call's) into the
+    keyword arguments the command receives instead."""
 
     def wrap(fn: Callable[..., None]) -> Any:
-        own = [p for p in inspect.signature(fn, eval_str=True).parameters.values()]
-        own = [p for p in own if p.name != "flags"]
+        own = list(inspect.signature(fn, eval_str=True).parameters.values())
+        own = [p for p in own if p.kind is not inspect.Parameter.KEYWORD_ONLY]
 
         @functools.wraps(fn)
         def run(**values: Any) -> None:
-            flags = {k: values.pop(k) for k in names}
-            fn(**values, flags=flags)
+            gathered = gather(values)
+            fn(**values, **gathered)
 
         params = [*own[:after], *added, *own[after:]]
         params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
@@ -390,12 +392,46 @@ def _with_options(
     return wrap
 
 
+@dataclass(frozen=True)
+class View:
+    """The output options of evaluate and compare (not settings of the run)."""
+
+    plot: bool
+    fmt: Format | None
+    as_json: bool
+    output: list[Path] | None
+    precision: int
+    quiet: bool
+    debug: bool
+
+
+def _view_params() -> list[inspect.Parameter]:
+    kw = inspect.Parameter.KEYWORD_ONLY
+    return [
+        inspect.Parameter("plot", kw, default=False, annotation=PlotOpt),
+        inspect.Parameter("fmt", kw, default=None, annotation=FormatOpt),
+        inspect.Parameter("as_json", kw, default=False, annotation=JsonOpt),
+        inspect.Parameter("output", kw, default=None, annotation=OutputOpt),
+        inspect.Parameter("precision", kw, default=4, annotation=PrecisionOpt),
+        inspect.Parameter("quiet", kw, default=False, annotation=QuietOpt),
+        inspect.Parameter("debug", kw, default=False, annotation=DebugOpt),
+    ]
+
+
 def with_settings(command: str, *, after: int) -> Callable[[Callable[..., None]], Any]:
-    """The options of ``command``'s settings (:data:`losscli.options.SETTINGS`), gathered
-    in ``flags`` for :func:`losscli.config.from_flags`."""
+    """The options of ``command``'s settings (:data:`losscli.options.SETTINGS`), then the
+    output options; the command receives them as ``flags`` (for
+    :func:`losscli.config.from_flags`) and ``view`` (a :class:`View`)."""
     from losscli.options import settings_of
 
-    return _with_options([p for s in settings_of(command) for p in _setting_params(s)], after=after)
+    settings = [p for s in settings_of(command) for p in _setting_params(s)]
+    view = _view_params()
+
+    def gather(values: dict[str, Any]) -> dict[str, Any]:
+        flags = {p.name: values.pop(p.name) for p in settings}
+        return {"flags": flags, "view": View(**{p.name: values.pop(p.name) for p in view})}
+
+    return _with_options([*settings, *view], gather, after=after)
 
 
 #: ``losscli recommend`` condition flags (SPEC §4; names as in
@@ -563,19 +599,6 @@ class ReadProgress:
             self._progress = None
 
 
-@dataclass(frozen=True)
-class View:
-    """The output options of evaluate and compare (not settings of the run)."""
-
-    plot: bool
-    fmt: Format | None
-    as_json: bool
-    output: list[Path] | None
-    precision: int
-    quiet: bool
-    debug: bool
-
-
 def _measure(
     command: str,
     flags: Mapping[str, Any],
@@ -625,15 +648,9 @@ def evaluate(
     targets: Annotated[
         str | None, typer.Argument(help="Targets file (omit when PREDS holds both).")
     ] = None,
-    plot: PlotOpt = False,
-    fmt: FormatOpt = None,
-    as_json: JsonOpt = False,
-    output: OutputOpt = None,
-    precision: PrecisionOpt = 4,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
     *,
     flags: Mapping[str, Any],
+    view: View,
 ) -> None:
     """Compute every loss that applies to the task of PREDS vs TARGETS.
 
@@ -643,19 +660,18 @@ def evaluate(
     def produce(opts: Any, err: Any) -> Any:
         from losscli.api import evaluate_options
 
-        bar = ReadProgress(err, enabled=not quiet)
+        bar = ReadProgress(err, enabled=not view.quiet)
         try:
             return evaluate_options(
                 preds,
                 targets,
                 opts,
-                per_sample=_wants_rows(output, plot),
+                per_sample=_wants_rows(view.output, view.plot),
                 progress=bar.update if bar.enabled else None,
             )
         finally:
             bar.stop()
 
-    view = View(plot, fmt, as_json, output, precision, quiet, debug)
     _measure("evaluate", flags, view, produce)
 
 
@@ -668,15 +684,9 @@ def compare(
             help="PREDS [PREDS...] TARGETS: one predictions file per model, then the targets file."
         ),
     ],
-    plot: PlotOpt = False,
-    fmt: FormatOpt = None,
-    as_json: JsonOpt = False,
-    output: OutputOpt = None,
-    precision: PrecisionOpt = 4,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
     *,
     flags: Mapping[str, Any],
+    view: View,
 ) -> None:
     """Several models side by side under every applicable loss, with who wins and whether
     the difference is real.
@@ -691,7 +701,6 @@ def compare(
             return compare_options(list(paths), None, opts)  # gan: every file is a model
         return compare_options(paths[:-1], paths[-1], opts)
 
-    view = View(plot, fmt, as_json, output, precision, quiet, debug)
     _measure("compare", flags, view, produce)
 
 
@@ -699,7 +708,11 @@ def compare(
 
 
 @app.command(epilog=EPILOG)
-@_with_options([_condition_param(c) for c in CONDITION_HELP], after=1)
+@_with_options(
+    [_condition_param(c) for c in CONDITION_HELP],
+    lambda values: {"flags": {c: values.pop(c) for c in CONDITION_HELP}},
+    after=1,
+)
 def recommend(
     task: Annotated[
         str | None,
