@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from losscli.accumulate import Outcome
-from losscli.config import resolve
+from losscli.config import keyword_api
 from losscli.errors import UsageError
 from losscli.gates import check_gates
-from losscli.options import BY_NAME, RunOptions, loss_key
+from losscli.options import RunOptions, loss_key
 from losscli.registry import (
     TASKS,
     LossSpec,
@@ -163,71 +163,11 @@ def _spec(name: str, task: str) -> LossSpec:
         ) from None
 
 
-def evaluate(
+def evaluate_options(
     predictions: str,
     targets: str | None = None,
     *,
-    task: str | None = None,
-    losses: Sequence[str] | None = None,
-    params: Mapping[str, Mapping[str, Any]] | None = None,
-    gates: Mapping[str, float] | None = None,
-    logits: bool | None = None,
-    pred_cols: Sequence[str] = (),
-    target_cols: Sequence[str] = (),
-    id_col: str | None = None,
-    group_col: str | None = None,
-    weight_col: str | None = None,
-    drop_invalid: bool | None = None,
-    reduction: str | None = None,
-    worst: int | None = None,
-    per_sample: bool = False,
-    per_class: bool | None = None,
-    config: str | None = None,
-    chunk_size: int | None = None,
-    per_sample_path: str | None = None,
-    progress: Any = None,
-    engine: str | None = None,
-    scheduler: str | None = None,
-    l1: float | None = None,
-    l2: float | None = None,
-    model_weights: str | None = None,
-) -> Report:
-    """Load ``predictions`` (and ``targets``), infer the task and compute every applicable
-    loss (or ``losses``). Returns a :class:`Report` whose ``data`` is SPEC §3.1's JSON.
-
-    The settings are those of ``losscli evaluate`` (:data:`losscli.options.SETTINGS`);
-    None means "not given": the ``config`` file's value, else the default.
-
-    ``l1``/``l2`` with ``model_weights`` (a ``.npy`` or ``.npz`` file) add the weight
-    penalty l1·Σ|w| + l2·Σw² (Keras convention, SPEC §6 "regularized"): the document gains
-    ``regularization`` and every loss a ``regularized`` value (loss + penalty).
-
-    Large delimited-text inputs are read in chunks of ``chunk_size`` rows (default
-    1,000,000; 0 reads in one piece) with bounded memory (docs/scale.md); ``progress``
-    is called with (bytes read, total bytes) of the predictions file after each chunk.
-    ``per_sample_path`` writes one CSV line per row as the rows are read;
-    ``per_sample`` instead keeps the per-row values in :attr:`Report.per_sample` (and
-    reads the input in one piece, as do the arrays of :attr:`Report.dataset`).
-    ``engine="dask"`` evaluates a glob or directory of partitions on a Dask cluster
-    (``scheduler`` address, or a local cluster when None; :mod:`losscli.engines`).
-
-    Example::
-
-        >>> import losscli
-        >>> r = losscli.evaluate("sample_data/regression_preds.csv",
-        ...                      "sample_data/regression_targets.csv")
-        >>> r.values["mse"]  # doctest: +SKIP
-    """
-    given = {k: v for k, v in locals().items() if k in BY_NAME}
-    opts = resolve("evaluate", given)
-    return evaluate_options(predictions, targets, opts, per_sample=per_sample, progress=progress)
-
-
-def evaluate_options(
-    predictions: str,
-    targets: str | None,
     opts: RunOptions,
-    *,
     per_sample: bool = False,
     progress: Any = None,
 ) -> Report:
@@ -415,3 +355,35 @@ def _is_about(exc: OSError, path: str | None) -> bool:
         if p == target or p.parent == target.parent or p in target.parents:
             return True
     return False
+
+
+_EVALUATE_DOC = """Load ``predictions`` (and ``targets``), infer the task and compute every applicable
+loss (or ``losses``). Returns a :class:`Report` whose ``data`` is SPEC §3.1's JSON.
+
+The settings are those of ``losscli evaluate`` (:data:`losscli.options.SETTINGS`);
+None means "not given": the ``config`` file's value, else the default.
+
+``l1``/``l2`` with ``model_weights`` (a ``.npy`` or ``.npz`` file) add the weight
+penalty l1·Σ|w| + l2·Σw² (Keras convention, SPEC §6 "regularized"): the document gains
+``regularization`` and every loss a ``regularized`` value (loss + penalty).
+
+Large delimited-text inputs are read in chunks of ``chunk_size`` rows (default
+1,000,000; 0 reads in one piece) with bounded memory (docs/scale.md); ``progress``
+is called with (bytes read, total bytes) of the predictions file after each chunk.
+``per_sample_path`` writes one CSV line per row as the rows are read;
+``per_sample`` instead keeps the per-row values in :attr:`Report.per_sample` (and
+reads the input in one piece, as do the arrays of :attr:`Report.dataset`).
+``engine="dask"`` evaluates a glob or directory of partitions on a Dask cluster
+(``scheduler`` address, or a local cluster when None; :mod:`losscli.engines`).
+
+Example::
+
+    >>> import losscli
+    >>> r = losscli.evaluate("sample_data/regression_preds.csv",
+    ...                      "sample_data/regression_targets.csv")
+    >>> r.values["mse"]  # doctest: +SKIP
+"""
+
+#: ``losscli.evaluate(predictions, targets=None, *, <every evaluate setting>, per_sample=False,
+#: progress=None)`` (keywords from :data:`losscli.options.SETTINGS`).
+evaluate = keyword_api("evaluate", evaluate_options, _EVALUATE_DOC)

@@ -665,7 +665,7 @@ def evaluate(
             return evaluate_options(
                 preds,
                 targets,
-                opts,
+                opts=opts,
                 per_sample=_wants_rows(view.output, view.plot),
                 progress=bar.update if bar.enabled else None,
             )
@@ -698,8 +698,8 @@ def compare(
         from losscli.comparison import compare_options
 
         if opts.task == "gan" or len(paths) < 2:
-            return compare_options(list(paths), None, opts)  # gan: every file is a model
-        return compare_options(paths[:-1], paths[-1], opts)
+            return compare_options(list(paths), None, opts=opts)  # gan: every file is a model
+        return compare_options(paths[:-1], paths[-1], opts=opts)
 
     _measure("compare", flags, view, produce)
 

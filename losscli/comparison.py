@@ -14,10 +14,10 @@ from typing import Any
 from losscli.accumulate import Outcome
 from losscli.api import Report, choose_specs, open_inputs
 from losscli.bootstrap import percentile_interval, replicate_means
-from losscli.config import resolve
+from losscli.config import keyword_api
 from losscli.errors import DataError, UsageError
 from losscli.gates import check_gates
-from losscli.options import BY_NAME, RunOptions
+from losscli.options import RunOptions
 from losscli.registry import canonical_name
 from losscli.run import Plan, quiet_floats, run_source
 
@@ -65,46 +65,7 @@ def _share_of_top(per_row: Any, weight: Any, share: float) -> float:
     return float(top.sum()) / total
 
 
-def compare(
-    predictions: Sequence[str],
-    targets: str | None,
-    *,
-    names: Sequence[str] | None = None,
-    task: str | None = None,
-    losses: Sequence[str] | None = None,
-    params: Mapping[str, Mapping[str, Any]] | None = None,
-    gates: Mapping[str, float] | None = None,
-    logits: bool | None = None,
-    pred_cols: Sequence[str] = (),
-    target_cols: Sequence[str] = (),
-    id_col: str | None = None,
-    group_col: str | None = None,
-    weight_col: str | None = None,
-    drop_invalid: bool | None = None,
-    bootstrap: int = 0,
-    seed: int = 0,
-    sort_by: str | None = None,
-    config: str | None = None,
-    chunk_size: int | None = None,
-    reduction: str | None = None,
-    per_class: bool | None = None,
-) -> Report:
-    """Evaluate each predictions file against the same targets; SPEC §3.2's JSON.
-
-    The settings are those of ``losscli compare`` (:data:`losscli.options.SETTINGS`);
-    None means "not given": the ``config`` file's value, else the default. ``reduction``
-    and ``per_class`` (each loss entry gains ``per_class``: model → class → value, for
-    multiclass, multilabel and segmentation) work as in :func:`losscli.api.evaluate`.
-
-    Large delimited-text inputs are read in chunks of ``chunk_size`` rows, one model at a
-    time (docs/scale.md); bootstrap intervals and the one-model sensitivity view need
-    every row's loss and read in one piece.
-    """
-    given = {k: v for k, v in locals().items() if k in BY_NAME}
-    return compare_options(predictions, targets, resolve("compare", given))
-
-
-def compare_options(predictions: Sequence[str], targets: str | None, opts: RunOptions) -> Report:
+def compare_options(predictions: Sequence[str], targets: str | None, *, opts: RunOptions) -> Report:
     """:func:`compare` with resolved options (what the command line calls)."""
     if not predictions:
         raise UsageError("compare needs at least one predictions file")
@@ -651,3 +612,20 @@ def _sensitivity_sentences(sens: list[dict[str, Any]], task: str) -> list[str]:
             "(losscli recommend --task regression --outliers)."
         )
     return out
+
+
+_COMPARE_DOC = """Evaluate each predictions file against the same targets; SPEC §3.2's JSON.
+
+The settings are those of ``losscli compare`` (:data:`losscli.options.SETTINGS`);
+None means "not given": the ``config`` file's value, else the default. ``reduction``
+and ``per_class`` (each loss entry gains ``per_class``: model → class → value, for
+multiclass, multilabel and segmentation) work as in :func:`losscli.api.evaluate`.
+
+Large delimited-text inputs are read in chunks of ``chunk_size`` rows, one model at a
+time (docs/scale.md); bootstrap intervals and the one-model sensitivity view need
+every row's loss and read in one piece.
+"""
+
+#: ``losscli.compare(predictions, targets, *, <every compare setting>)`` (keywords from
+#: :data:`losscli.options.SETTINGS`).
+compare = keyword_api("compare", compare_options, _COMPARE_DOC)

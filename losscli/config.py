@@ -24,12 +24,14 @@ A relative ``model_weights`` path is read relative to the config file's director
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from losscli.errors import ConfigError, UsageError, did_you_mean
 from losscli.options import (
+    BY_NAME,
     SETTINGS,
     RunOptions,
     Setting,
@@ -39,6 +41,7 @@ from losscli.options import (
     parse_gate_flags,
     parse_param_flags,
     parse_task,
+    settings_of,
 )
 
 #: Examples shown when a nested section is not a mapping.
@@ -323,3 +326,48 @@ def resolve(command: str, given: Mapping[str, Any]) -> RunOptions:
         else:
             values[s.name] = s.default
     return RunOptions(**values)
+
+
+#: How each kind of setting is typed as a keyword of the Python API.
+_API_TYPES = {
+    "losses": "Sequence[str] | None",
+    "strs": "Sequence[str] | None",
+    "names": "Sequence[str] | None",
+    "params": "Mapping[str, Mapping[str, Any]] | None",
+    "gates": "Mapping[str, float] | None",
+    "bool": "bool | None",
+    "input": "bool | None",
+    "int": "int | None",
+    "float": "float | None",
+}
+
+
+def keyword_api(command: str, fn: Callable[..., Any], doc: str) -> Callable[..., Any]:
+    """The Python API of ``command``: ``fn``'s positional parameters, then every setting
+    of ``command`` as a keyword (None: not given, so ``config``'s value or the default),
+    then ``fn``'s own keywords. The settings are resolved once (:func:`resolve`) and
+    ``fn`` receives them as ``opts``."""
+    names = [st.name for st in settings_of(command)]
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    head = [p for p in params if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    tail = [p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "opts"]
+    added = [
+        inspect.Parameter(
+            n,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=_API_TYPES.get(BY_NAME[n].kind, "str | None"),
+        )
+        for n in names
+    ]
+
+    def api(*args: Any, **kwargs: Any) -> Any:
+        given = {n: kwargs.pop(n) for n in names if n in kwargs}
+        return fn(*args, opts=resolve(command, given), **kwargs)
+
+    api.__signature__ = sig.replace(parameters=[*head, *added, *tail])  # type: ignore[attr-defined]
+    api.__name__ = api.__qualname__ = command
+    api.__module__ = fn.__module__
+    api.__doc__ = doc
+    return api
