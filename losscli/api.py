@@ -150,6 +150,28 @@ def choose_specs(
     return specs, explicit
 
 
+def plan_run(
+    task: str,
+    opts: RunOptions,
+    *,
+    keep_per_row: bool,
+    worst: int | None = None,
+    sort_by: str | None = None,
+) -> Plan:
+    """What one run computes for ``task`` (:func:`choose_specs`) and which row
+    diagnostics it keeps."""
+    specs, explicit = choose_specs(task, opts, sort_by=sort_by)
+    return Plan(
+        specs,
+        explicit,
+        opts.params,
+        reduction=opts.reduction,
+        worst=worst,
+        per_class=opts.per_class,
+        keep_per_row=keep_per_row,
+    )
+
+
 def _spec(name: str, task: str) -> LossSpec:
     """The spec of ``--loss name`` for ``task``, or the usage error that explains why not."""
     try:
@@ -191,16 +213,7 @@ def evaluate_options(
         progress=progress,
     )
     try:
-        specs, explicit = choose_specs(source.first.task, opts)
-        plan = Plan(
-            specs,
-            explicit,
-            opts.params,
-            reduction=opts.reduction,
-            worst=opts.worst,
-            per_class=opts.per_class,
-            keep_per_row=per_sample,
-        )
+        plan = plan_run(source.first.task, opts, keep_per_row=per_sample, worst=opts.worst)
         outcome = _run(source, plan, opts.per_sample_path)
         dataset = source.summary()
     finally:

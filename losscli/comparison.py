@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from losscli.accumulate import Outcome
-from losscli.api import Report, choose_specs, open_inputs
+from losscli.api import Report, open_inputs, plan_run
 from losscli.bootstrap import percentile_interval, replicate_means
 from losscli.config import keyword_api
 from losscli.errors import DataError, UsageError
@@ -74,19 +74,11 @@ def compare_options(predictions: Sequence[str], targets: str | None, *, opts: Ru
     models = model_names(predictions, opts.names)
     sources = _open_models(predictions, targets, opts)
     try:
-        specs, explicit = choose_specs(sources[0].first.task, opts, sort_by=opts.sort_by)
+        keep = opts.bootstrap > 0 or len(models) == 1
+        plan = plan_run(sources[0].first.task, opts, keep_per_row=keep, sort_by=opts.sort_by)
         in_memory = all(s.info.mode == "memory" for s in sources)
         if in_memory:  # ids may reorder rows: align before computing
             _check_aligned(models, predictions, [s.first for s in sources])
-        keep = opts.bootstrap > 0 or len(models) == 1
-        plan = Plan(
-            specs,
-            explicit,
-            opts.params,
-            reduction=opts.reduction,
-            per_class=opts.per_class,
-            keep_per_row=keep,
-        )
         outcomes: dict[str, Outcome] = {}
         for m, source in zip(models, sources):
             outcomes[m] = run_source(source, plan)
