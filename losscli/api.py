@@ -311,18 +311,26 @@ def _row_values(
     return per_rows, row_weights
 
 
+def doc_head(command: str, dataset: Any, gate_rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The first keys of an evaluate or compare document (SPEC §3): schema, command,
+    ``ok`` (every gate passed), task and number of samples."""
+    return {
+        "schema_version": 1,
+        "command": command,
+        "ok": all(g["passed"] for g in gate_rows),
+        "task": {"name": dataset.task, "inferred": dataset.task_inferred},
+        "n_samples": dataset.n_samples,
+    }
+
+
 def _evaluate_doc(
     dataset: Any, plan: Plan, outcome: Outcome, opts: RunOptions
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """SPEC §3.1's document (less ``read``), and the per-row values and weights."""
     items, notes = loss_items(plan.specs, outcome, per_class=opts.per_class)
     gate_rows = check_gates(opts.gates, {it["name"]: it["value"] for it in items})
-    doc: dict[str, Any] = {
-        "schema_version": 1,
-        "command": "evaluate",
-        "ok": all(g["passed"] for g in gate_rows),
-        "task": {"name": dataset.task, "inferred": dataset.task_inferred},
-        "n_samples": dataset.n_samples,
+    doc = doc_head("evaluate", dataset, gate_rows)
+    doc |= {
         "inputs": dataset.inputs,
         "losses": items,
         "gates": gate_rows,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from losscli.accumulate import Outcome
-from losscli.api import Report, open_inputs, plan_run
+from losscli.api import Report, doc_head, open_inputs, plan_run
 from losscli.bootstrap import percentile_interval, replicate_means
 from losscli.config import keyword_api
 from losscli.errors import DataError, UsageError
@@ -163,12 +163,8 @@ def _compare_doc(
     models = _sorted_models(models, entries, opts.sort_by)
     gate_rows = _gate_rows(opts.gates, entries, models)
     first = next(iter(datasets.values()))  # the first model's, whatever --sort-by did
-    doc: dict[str, Any] = {
-        "schema_version": 1,
-        "command": "compare",
-        "ok": all(g["passed"] for g in gate_rows),
-        "task": {"name": first.task, "inferred": first.task_inferred},
-        "n_samples": first.n_samples,
+    doc = doc_head("compare", first, gate_rows)
+    doc |= {
         "models": models,
         "inputs": {m: datasets[m].inputs for m in models},
         "losses": entries,
