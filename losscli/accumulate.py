@@ -19,236 +19,24 @@ intervals): worst rows, per-sample lines and per-class sums are reduced chunk by
 
 from __future__ import annotations
 
-import csv
-import math
-import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from losscli.compute import (
-    BALANCED,
-    ClassWeights,
     KernelInputError,
+    LossAccumulator,
     LossResult,
-    class_count_param,
-    compute_partial,
-    domain_reason,
-    finish,
-    rowwise,
-    value_range,
+    Ranges,
+    per_class_means,
+    per_class_sums,
 )
 from losscli.errors import DataError
-from losscli.files import AtomicFile, write_atomic
-from losscli.losses._reduce import Partial, Reduction
-from losscli.registry import LossSpec, resolve_params
-
-# --------------------------------------------------------------------------- one loss
-
-
-class Ranges:
-    """(min, max) of a chunk's predictions, targets and context arrays, computed once and
-    shared by the domain checks of every loss."""
-
-    def __init__(
-        self,
-        pred: np.ndarray,
-        target: np.ndarray | None,
-        context: Mapping[str, Any] | None = None,
-    ) -> None:
-        self._arrays = {**(context or {}), "pred": pred, "target": target}
-        self._cache: dict[str, tuple[float, float] | None] = {}
-
-    def get(self, which: str) -> tuple[float, float] | None:
-        if which not in self._cache:
-            self._cache[which] = value_range(self._arrays.get(which))
-        return self._cache[which]
-
-
-def _widen(
-    a: tuple[float, float] | None, b: tuple[float, float] | None
-) -> tuple[float, float] | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return min(a[0], b[0]), max(a[1], b[1])
-
-
-class LossAccumulator:
-    """One loss over any number of chunks of rows.
-
-    ``params`` are raw or typed overrides (validated here); ``input_kind`` is
-    ``"probabilities"``/``"logits"`` for score inputs (domain checks depend on it).
-    Outside a domain: a :class:`DataError` at the first offending chunk when ``strict``,
-    else the loss ends ``not_applicable`` with the reason found over all rows.
-    """
-
-    def __init__(
-        self,
-        spec: LossSpec,
-        params: Mapping[str, Any] | None = None,
-        *,
-        input_kind: str | None = None,
-        reduction: Reduction = "mean",
-        strict: bool = True,
-        class_names: Iterable[str] | None = None,
-        keep_per_row: bool = False,
-    ) -> None:
-        self.spec = spec
-        self.params = resolve_params(spec, dict(params or {}))
-        self.input_kind = input_kind
-        self.reduction: Reduction = reduction
-        self.strict = strict
-        self.class_names = list(class_names) if class_names is not None else None
-        self.keep_per_row = keep_per_row
-        self.partial = Partial()
-        self.rows = 0
-        self.reason: str | None = None
-        self.class_weights: ClassWeights | None = None
-        name = class_count_param(spec)
-        self._count_param = name if name and self.params.get(name) == BALANCED else None
-        self._inputs = sorted({d.input for d in spec.domains})
-        self._ranges: dict[str, tuple[float, float] | None] = {}
-        self._per_row: list[np.ndarray] = []
-        self._per_row_weight: list[np.ndarray | None] = []
-
-    # ------------------------------------------------------------------ class counts
-
-    @property
-    def needs_class_counts(self) -> bool:
-        """True until :meth:`set_class_counts` resolves ``weight=balanced``."""
-        return self._count_param is not None and self.class_weights is None
-
-    @property
-    def ignore_index(self) -> Any:
-        v = self.params.get("ignore_index")
-        return None if v is None or isinstance(v, str) else v
-
-    def set_class_counts(self, counts: np.ndarray) -> None:
-        """Resolve ``balanced`` class weights from the class counts of every row."""
-        if self._count_param is not None:
-            self.class_weights = ClassWeights(self._count_param, np.asarray(counts))
-
-    def kernel_params(self) -> dict[str, Any]:
-        """Parameters as the kernel receives them (class weights resolved)."""
-        out = dict(self.params)
-        if self.class_weights is not None:
-            out[self.class_weights.param] = self.class_weights.weights()
-        return out
-
-    # ------------------------------------------------------------------ chunks
-
-    def update(
-        self,
-        pred: np.ndarray,
-        target: np.ndarray | None,
-        *,
-        context: Mapping[str, Any] | None = None,
-        sample_weight: np.ndarray | None = None,
-        ranges: Ranges | None = None,
-        want_rows: bool = False,
-    ) -> tuple[np.ndarray, np.ndarray | None] | None:
-        """Fold one chunk in. With ``want_rows``, return its per-row values and weights
-        (None when the loss is not applicable)."""
-        n = int(pred.shape[0])
-        if n == 0 and self.rows > 0:
-            return None
-        ranges = ranges if ranges is not None else Ranges(pred, target, context)
-        chunk = {inp: ranges.get(inp) for inp in self._inputs}
-        for inp, rng in chunk.items():
-            self._ranges[inp] = _widen(self._ranges.get(inp), rng)
-        if self.reason is not None:
-            return None
-        refusal = self._refusal(chunk, context)
-        if refusal is not None:
-            if self.strict:
-                raise refusal
-            self.reason = refusal.message
-            return None
-        if self.needs_class_counts:
-            raise RuntimeError(f"{self.spec.name}: class counts must be set before the rows")
-        params = self.kernel_params()
-        blocks = rowwise(self.spec, params)
-        if not blocks and self.rows > 0:
-            raise RuntimeError(f"{self.spec.name} needs every row in one call")
-        keep = want_rows or self.keep_per_row
-        _, per_row, per_row_weight = compute_partial(
-            self.spec,
-            pred,
-            target,
-            params=params,
-            context=context,
-            sample_weight=sample_weight,
-            row_blocks=blocks,
-            partial=self.partial,
-            keep_per_row=keep,
-        )
-        self.rows += n
-        if self.keep_per_row and per_row is not None:
-            self._per_row.append(per_row)
-            self._per_row_weight.append(per_row_weight)
-        if want_rows and per_row is not None:
-            return per_row, per_row_weight
-        return None
-
-    def _refusal(
-        self,
-        chunk: Mapping[str, tuple[float, float] | None],
-        context: Mapping[str, Any] | None,
-    ) -> DataError | None:
-        """Why the loss cannot take this chunk, as the data error to raise: a context array
-        it needs is absent, or values fall outside its domains; None when it can."""
-        needs = self.spec.missing_context(context)
-        if needs is not None:
-            return DataError(needs.message, hint=needs.hint or None)
-        reason = domain_reason(self.spec, chunk, input_kind=self.input_kind)
-        if reason is None:
-            return None
-        return DataError(reason, hint=f"check the inputs, or leave {self.spec.name} out of --loss")
-
-    def merge(self, other: LossAccumulator) -> LossAccumulator:
-        """Fold in an accumulator of the same loss over other rows (which follow these)."""
-        self.partial = self.partial.merge(other.partial)
-        self.rows += other.rows
-        for inp, rng in other._ranges.items():
-            self._ranges[inp] = _widen(self._ranges.get(inp), rng)
-        self.reason = self.reason or other.reason
-        self._per_row += other._per_row
-        self._per_row_weight += other._per_row_weight
-        return self
-
-    def finalize(self) -> LossResult:
-        if self.reason is not None:
-            reason = domain_reason(self.spec, self._ranges, input_kind=self.input_kind)
-            return LossResult(
-                self.spec.name, None, "not_applicable", self.params, reason=reason or self.reason
-            )
-        notes = self.class_weights.notes(self.params) if self.class_weights else []
-        per_row = per_row_weight = None
-        if self.keep_per_row and self._per_row:
-            per_row = np.concatenate(self._per_row)
-            if any(w is not None for w in self._per_row_weight):
-                per_row_weight = np.concatenate(
-                    [
-                        np.ones(r.shape[0]) if w is None else w
-                        for r, w in zip(self._per_row, self._per_row_weight)
-                    ]
-                )
-        return finish(
-            self.spec,
-            self.partial,
-            self.params,
-            reduction=self.reduction,
-            class_names=self.class_names,
-            notes=notes,
-            per_row=per_row,
-            per_row_weight=per_row_weight,
-        )
-
+from losscli.losses._reduce import Reduction
+from losscli.per_sample import PerSampleWriter
+from losscli.registry import LossSpec
 
 # --------------------------------------------------------------------------- worst rows
 
@@ -339,74 +127,6 @@ def _value(x: Any) -> Any:
     return x.tolist() if hasattr(x, "tolist") else x
 
 
-# --------------------------------------------------------------------------- per sample
-
-
-class PerSampleWriter:
-    """``--per-sample FILE.csv``: one line per row (row number, id, each loss), written
-    chunk by chunk through :class:`losscli.files.AtomicFile` and renamed into place by
-    :meth:`close` — a failed run leaves no half-written file.
-
-    Lines are rendered by :func:`losscli.report.csv.render_per_sample`, the same view an
-    in-memory run writes. Columns of losses that end up not applicable are removed at
-    the end (a loss can leave its domain in a late chunk).
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.names: list[str] | None = None
-        self._file: AtomicFile | None = None
-
-    def write(self, row_numbers: Any, row_ids: Any, per_rows: Mapping[str, np.ndarray]) -> None:
-        from losscli.report.csv import render_per_sample
-
-        text = render_per_sample(row_numbers, row_ids, dict(per_rows))
-        if self._file is None:
-            self.names = list(per_rows)
-            self._file = AtomicFile(self.path)
-        else:
-            text = text.split("\n", 1)[1]
-        self._file.write(text)
-
-    def close(self, keep: Sequence[str] | None = None) -> None:
-        """Finish the file, keeping only the loss columns ``keep`` (all when None)."""
-        if self._file is None:
-            from losscli.report.csv import render_per_sample
-
-            write_atomic(self.path, render_per_sample([], None, {n: [] for n in keep or []}))
-            return
-        file, self._file = self._file, None
-        try:
-            names = self.names or []
-            if keep is not None and list(keep) != names:
-                _drop_columns(file.close_temp(), [n for n in names if n not in keep])
-            file.commit()
-        except BaseException:
-            file.abort()
-            raise
-
-    def abort(self) -> None:
-        if self._file is not None:
-            self._file.abort()
-            self._file = None
-
-
-def _drop_columns(path: str, drop: Sequence[str]) -> None:
-    out = path + ".cols"
-    with (
-        open(path, newline="", encoding="utf-8") as src,
-        open(out, "w", newline="", encoding="utf-8") as dst,
-    ):
-        reader = csv.reader(src)
-        writer = csv.writer(dst, lineterminator="\n")
-        header = next(reader)
-        fixed = 2 if header[1:2] == ["id"] else 1  # row number, and the id when present
-        keep = list(range(fixed)) + [j for j in range(fixed, len(header)) if header[j] not in drop]
-        for row in [header, *reader]:
-            writer.writerow([row[j] for j in keep])
-    os.replace(out, path)
-
-
 # --------------------------------------------------------------------------- one run
 
 
@@ -417,10 +137,50 @@ class Outcome:
     results: list[LossResult]
     #: Per loss: the K worst rows (losses with per-row values only).
     worst: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    #: Per loss: mean per-row loss by true class (multiclass, ``per_class``).
+    #: Per loss: weighted mean per-row loss by true class (multiclass, ``per_class``).
     per_class: dict[str, dict[str, float]] = field(default_factory=dict)
-    #: Per loss: per-row values (``keep_per_row`` only).
-    per_rows: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class ClassSums:
+    """Σw·l and Σw by true class of one loss over chunks (:func:`per_class_sums`), with
+    w the rows' weights in the loss value (kernel weight × sample weight), so that the
+    per-class means, weighted by their Σw, average to the loss value."""
+
+    def __init__(self, n_classes: int) -> None:
+        self.sums = np.zeros(n_classes)
+        self.wsum = np.zeros(n_classes)
+
+    def add(self, values: np.ndarray, labels: np.ndarray, weight: np.ndarray | None) -> None:
+        s, w = per_class_sums(values, labels, self.sums.size, weight)
+        self.sums += s
+        self.wsum += w
+
+    def merge(self, other: ClassSums) -> None:
+        self.sums += other.sums
+        self.wsum += other.wsum
+
+    def means(self, names: Sequence[str] | None) -> dict[str, float]:
+        names = list(names or [str(c) for c in range(self.sums.size)])
+        return per_class_means(self.sums, self.wsum, names)
+
+
+def chunk_locator(ds: Any) -> Callable[[str, int, int], str]:
+    """Names an element of chunk ``ds`` by file, column and row number (SPEC §5)."""
+
+    def locate(which: str, row: int, col: int) -> str:
+        side = "predictions" if which == "pred" else "targets"
+        path = (ds.inputs.get(side) or {}).get("path")
+        cols = ds.pred_columns if which == "pred" else ds.target_columns
+        parts = [str(path)] if path else []
+        if 0 <= col < len(cols) and (len(cols) > 1 or col == 0):
+            parts.append(f"column '{cols[col]}'")
+        if 0 <= row < len(ds.row_numbers):
+            parts.append(f"row {int(ds.row_numbers[row])}")
+        else:
+            parts.append(f"row position {row}")
+        return ", ".join(parts)
+
+    return locate
 
 
 class Evaluation:
@@ -470,8 +230,7 @@ class Evaluation:
         ]
         self.failed: dict[int, LossResult] = {}
         self.worst: dict[int, WorstK] = {}
-        self._class_sum: dict[int, np.ndarray] = {}
-        self._class_n: np.ndarray | None = None
+        self.by_class: dict[int, ClassSums] = {}
 
     @property
     def needs_class_counts(self) -> bool:
@@ -495,52 +254,59 @@ class Evaluation:
         if n == 0:
             return
         ranges = Ranges(ds.pred, ds.target, ds.context)
-        want = self._want_rows()
+        locate = chunk_locator(ds)
         sample_rows: dict[str, np.ndarray] = {}
-        for i, (spec, acc) in enumerate(zip(self.specs, self.accs)):
-            if i in self.failed:
-                continue
-            try:
-                got = acc.update(
-                    ds.pred,
-                    ds.target,
-                    context=ds.context,
-                    sample_weight=ds.sample_weight,
-                    ranges=ranges,
-                    want_rows=want,
-                )
-            except (DataError, KernelInputError) as exc:
-                if self.explicit or (
-                    isinstance(exc, KernelInputError) and self.params.get(spec.name)
-                ):
-                    raise
-                self.failed[i] = LossResult(
-                    spec.name, None, "not_applicable", acc.params, reason=exc.message
-                )
-                continue
+        for i, spec in enumerate(self.specs):
+            got = self._update_loss(i, ds, ranges, locate)
             if got is None:
                 continue
-            values, _weights = got
-            if self.worst_k:
-                rank = values if spec.finalize is None else _sqrt_rows(values)
-                tracker = self.worst.setdefault(i, WorstK(self.worst_k))
-                tracker.update(rank, self.rows, _describer(ds, rank))
+            values, weights = got
+            self._diagnose(i, ds, values, weights)
             if spec.finalize is None:
                 sample_rows[spec.name] = values
-                if self.per_class and acc.partial.col_num is None and ds.target is not None:
-                    c = len(self.class_names or []) or int(ds.pred.shape[1])
-                    y = ds.target.astype(np.int64, copy=False)
-                    s = np.bincount(y, weights=values, minlength=c)[:c]
-                    self._class_sum[i] = self._class_sum.get(i, 0) + s
-        if self.per_class and ds.target is not None:
-            c = len(self.class_names or []) or int(ds.pred.shape[1])
-            counts = np.bincount(ds.target.astype(np.int64, copy=False), minlength=c)[:c]
-            self._class_n = counts if self._class_n is None else self._class_n + counts
         if self.per_sample is not None:
             names = [s.name for s in self.specs if s.finalize is None]
             full = {nm: sample_rows.get(nm, np.full(n, np.nan)) for nm in names}
             self.per_sample.write(ds.row_numbers, ds.row_ids, full)
         self.rows += n
+
+    def _update_loss(
+        self, i: int, ds: Any, ranges: Ranges, locate: Callable[[str, int, int], str]
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Fold chunk ``ds`` into loss ``i``; its per-row values and weights when the
+        diagnostics need them. A loss the data does not fit fails alone unless asked for."""
+        if i in self.failed:
+            return None
+        spec, acc = self.specs[i], self.accs[i]
+        try:
+            return acc.update(
+                ds.pred,
+                ds.target,
+                context=ds.context,
+                sample_weight=ds.sample_weight,
+                ranges=ranges,
+                want_rows=self._want_rows(),
+                locate=locate,
+            )
+        except (DataError, KernelInputError) as exc:
+            if self.explicit or (isinstance(exc, KernelInputError) and self.params.get(spec.name)):
+                raise
+            self.failed[i] = LossResult(
+                spec.name, None, "not_applicable", acc.params, reason=exc.message
+            )
+            return None
+
+    def _diagnose(self, i: int, ds: Any, values: np.ndarray, weights: np.ndarray | None) -> None:
+        """Worst rows and per-class sums of loss ``i`` over one chunk's rows."""
+        spec = self.specs[i]
+        if self.worst_k:
+            rank = values if spec.finalize is None else _sqrt_rows(values)
+            tracker = self.worst.setdefault(i, WorstK(self.worst_k))
+            tracker.update(rank, self.rows, _describer(ds, rank))
+        has_columns = self.accs[i].partial.col_num is not None
+        if self.per_class and spec.finalize is None and not has_columns and ds.target is not None:
+            c = len(self.class_names or []) or int(ds.pred.shape[1])
+            self.by_class.setdefault(i, ClassSums(c)).add(values, ds.target, weights)
 
     def merge(self, other: Evaluation) -> Evaluation:
         """Fold in an evaluation of the same losses over rows that follow these."""
@@ -553,12 +319,11 @@ class Evaluation:
                 self.worst[i].merge(w, self.rows)
             else:
                 self.worst[i] = WorstK(w.k).merge(w, self.rows)
-        for i, s in other._class_sum.items():
-            self._class_sum[i] = self._class_sum.get(i, 0) + s
-        if other._class_n is not None:
-            self._class_n = (
-                other._class_n if self._class_n is None else self._class_n + other._class_n
-            )
+        for i, sums in other.by_class.items():
+            if i in self.by_class:
+                self.by_class[i].merge(sums)
+            else:
+                self.by_class[i] = sums
         self.rows += other.rows
         return self
 
@@ -573,15 +338,8 @@ class Evaluation:
                 continue
             if i in self.worst:
                 out.worst[spec.name] = self.worst[i].rows()
-            if i in self._class_sum and self._class_n is not None:
-                names = self.class_names or [str(c) for c in range(self._class_n.size)]
-                sums = np.asarray(self._class_sum[i], dtype=np.float64)
-                out.per_class[spec.name] = {
-                    nm: (float(sums[c] / self._class_n[c]) if self._class_n[c] else math.nan)
-                    for c, nm in enumerate(names)
-                }
-            if res.per_row is not None:
-                out.per_rows[spec.name] = res.per_row
+            if i in self.by_class:
+                out.per_class[spec.name] = self.by_class[i].means(self.class_names)
         if self.per_sample is not None:
             keep = [
                 s.name
@@ -614,7 +372,6 @@ __all__ = [
     "Evaluation",
     "LossAccumulator",
     "Outcome",
-    "PerSampleWriter",
     "Ranges",
     "WorstK",
     "row_item",

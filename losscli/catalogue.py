@@ -37,9 +37,11 @@ def _variant(spec: LossSpec) -> dict[str, Any]:
 
 
 def list_losses(task: str | None = None) -> dict[str, Any]:
-    """Every registered loss (merged over task variants), optionally for one task."""
-    if task is not None and task not in TASKS:
+    """Every registered loss (merged over task variants), optionally for one task (any
+    case)."""
+    if task is not None and task.strip().lower() not in TASKS:
         raise unknown_name("task", task, TASKS)
+    task = task.strip().lower() if task is not None else None
     merged: dict[str, dict[str, Any]] = {}
     for spec in all_specs():
         if task is not None and task not in spec.tasks:

@@ -6,11 +6,14 @@ that need them, so ``losscli --help`` stays fast.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import sys
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +22,7 @@ import typer
 
 from losscli import __version__
 from losscli.errors import ExitCode, LossCliError, UsageError
+from losscli.options import Setting
 
 EPILOG = (
     "Exit codes: 0 ok · 1 a gate failed · 2 usage or config error · "
@@ -291,42 +295,140 @@ QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No notes or warnings on stderr; results only.")
 ]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
-ChunkSizeOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--chunk-size",
-        min=0,
-        metavar="ROWS",
-        help="Read large csv/tsv/txt inputs in chunks of this many rows (default "
-        "1000000; 0 reads in one piece). Memory stays bounded whatever the file size.",
-    ),
-]
 
 
-# data and loss options shared by evaluate and compare
-LossOpt = Annotated[
-    list[str] | None,
-    typer.Option("--loss", help="Loss to compute (repeatable); default: every loss of the task."),
-]
-ParamOpt = Annotated[
-    list[str] | None,
-    typer.Option("--param", help="LOSS.KEY=VALUE, e.g. huber.delta=2 (repeatable)."),
-]
-LogitsOpt = Annotated[bool, typer.Option("--logits", help="Predictions are logits.")]
-ProbsOpt = Annotated[bool, typer.Option("--probs", help="Predictions are probabilities.")]
-PredColOpt = Annotated[
-    list[str] | None, typer.Option("--pred-col", help="Prediction column (repeatable).")
-]
-TargetColOpt = Annotated[
-    list[str] | None, typer.Option("--target-col", help="Target column (repeatable).")
-]
-IdColOpt = Annotated[str | None, typer.Option("--id-col", help="Join the files on this id column.")]
-GroupColOpt = Annotated[
-    str | None, typer.Option("--group-col", help="Image id column (segmentation, long form).")
-]
-WeightColOpt = Annotated[
-    str | None, typer.Option("--weight-col", help="Sample weight column (weighted mean).")
-]
+# ------------------------------------------------------------------ settings (options.py)
+
+
+def _setting_params(s: Setting) -> list[inspect.Parameter]:
+    """The Typer option(s) of one setting of :data:`losscli.options.SETTINGS`; every
+    default is None (or False for ``--logits``/``--probs``): not given."""
+    kw = inspect.Parameter.KEYWORD_ONLY
+    if s.kind == "input":
+        return [
+            inspect.Parameter(
+                "logits",
+                kw,
+                default=False,
+                annotation=Annotated[bool, typer.Option("--logits", help=s.help)],
+            ),
+            inspect.Parameter(
+                "probs",
+                kw,
+                default=False,
+                annotation=Annotated[bool, typer.Option("--probs", help=s.help)],
+            ),
+        ]
+    types: dict[str, Any] = {
+        "bool": bool | None,
+        "int": int | None,
+        "float": float | None,
+        "losses": list[str] | None,
+        "strs": list[str] | None,
+        "params": list[str] | None,
+        "gates": list[str] | None,
+    }
+    decl = f"{s.flag}/--no-{s.flag[2:]}" if s.kind == "bool" else s.flag
+    extra: dict[str, Any] = {"metavar": s.metavar} if s.metavar else {}
+    if s.minimum is not None and s.kind == "int":
+        extra["min"] = int(s.minimum)
+    option = typer.Option(decl, help=s.help, **extra)
+    annotation = Annotated[types.get(s.kind, str | None), option]
+    return [inspect.Parameter(s.name, kw, default=None, annotation=annotation)]
+
+
+def _with_options(
+    added: list[inspect.Parameter],
+    gather: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    after: int,
+) -> Callable[[Callable[..., None]], Any]:
+    """Give a Typer command the options ``added`` (after its first ``after`` parameters,
+    the arguments); ``gather`` turns their values (popped from the call's) into the
+    keyword arguments the command receives instead."""
+
+    def wrap(fn: Callable[..., None]) -> Any:
+        own = list(inspect.signature(fn, eval_str=True).parameters.values())
+        own = [p for p in own if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+
+        @functools.wraps(fn)
+        def run(**values: Any) -> None:
+            gathered = gather(values)
+            fn(**values, **gathered)
+
+        params = [*own[:after], *added, *own[after:]]
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
+        run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        run.__annotations__ = {p.name: p.annotation for p in params}
+        del run.__wrapped__  # Typer reads the signature above, not fn's
+        return run
+
+    return wrap
+
+
+@dataclass(frozen=True)
+class View:
+    """The output options of evaluate and compare (not settings of the run)."""
+
+    plot: bool
+    fmt: Format | None
+    as_json: bool
+    output: list[Path] | None
+    precision: int
+    quiet: bool
+    debug: bool
+
+
+def _view_params() -> list[inspect.Parameter]:
+    kw = inspect.Parameter.KEYWORD_ONLY
+    return [
+        inspect.Parameter("plot", kw, default=False, annotation=PlotOpt),
+        inspect.Parameter("fmt", kw, default=None, annotation=FormatOpt),
+        inspect.Parameter("as_json", kw, default=False, annotation=JsonOpt),
+        inspect.Parameter("output", kw, default=None, annotation=OutputOpt),
+        inspect.Parameter("precision", kw, default=4, annotation=PrecisionOpt),
+        inspect.Parameter("quiet", kw, default=False, annotation=QuietOpt),
+        inspect.Parameter("debug", kw, default=False, annotation=DebugOpt),
+    ]
+
+
+def with_settings(command: str, *, after: int) -> Callable[[Callable[..., None]], Any]:
+    """The options of ``command``'s settings (:data:`losscli.options.SETTINGS`), then the
+    output options; the command receives them as ``flags`` (for
+    :func:`losscli.config.from_flags`) and ``view`` (a :class:`View`)."""
+    from losscli.options import settings_of
+
+    settings = [p for s in settings_of(command) for p in _setting_params(s)]
+    view = _view_params()
+
+    def gather(values: dict[str, Any]) -> dict[str, Any]:
+        flags = {p.name: values.pop(p.name) for p in settings}
+        return {"flags": flags, "view": View(**{p.name: values.pop(p.name) for p in view})}
+
+    return _with_options([*settings, *view], gather, after=after)
+
+
+#: ``losscli recommend`` condition flags (SPEC §4; names as in
+#: :data:`losscli.rules.schema.CONDITIONS`, with hyphens on the command line).
+CONDITION_HELP = {
+    "outliers": "Targets have outliers.",
+    "imbalanced": "Classes are imbalanced.",
+    "noisy_labels": "Labels are noisy.",
+    "overconfident": "The model is overconfident.",
+    "sparse_features": "Inputs are sparse / want sparse weights.",
+    "overfitting": "The model overfits.",
+    "interpretable": "The loss must read in target units.",
+    "large_scale": "Compute-constrained / very large data.",
+    "margin": "Want a max-margin classifier.",
+}
+
+
+def _condition_param(name: str) -> inspect.Parameter:
+    flag = "--" + name.replace("_", "-")
+    annotation = Annotated[bool, typer.Option(flag, help=CONDITION_HELP[name])]
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=annotation
+    )
 
 
 # ------------------------------------------------------------------ losses
@@ -471,7 +573,44 @@ class ReadProgress:
             self._progress = None
 
 
+def _measure(
+    command: str,
+    flags: Mapping[str, Any],
+    view: View,
+    produce: Callable[[Any, Any], Any],
+) -> None:
+    """The body of evaluate and compare: resolve the settings once
+    (:func:`losscli.options.from_flags`), check the output flags before any input is
+    read, ``produce(options, err)`` the report, render it, and exit 1 when a gate fails
+    (one ``gate failed`` line each, :func:`losscli.gates.describe_failure`)."""
+
+    def body(out: Any, err: Any) -> int:
+        from losscli.config import from_flags
+        from losscli.gates import describe_failure
+
+        fmt = _resolve_format(view.fmt, view.as_json)
+        _check_output_flags(view.output, view.precision)
+        opts = from_flags(command, flags)
+        report = produce(opts, err)
+        doc = report.data
+        _data_notes(err, doc, view.quiet)
+        _per_class_csv_note(err, doc, fmt, view.output, view.quiet)
+        emit(doc, out=out, fmt=fmt, outputs=view.output, precision=view.precision, report=report)
+        if view.plot:
+            from losscli.report.termplot import plot_result
+
+            draw_plot(lambda c: plot_result(report, c), out=out, err=err, fmt=fmt)
+        failed = [g for g in doc["gates"] if not g["passed"]]
+        if not view.quiet:
+            for g in failed:
+                err.print(describe_failure(g), markup=False, highlight=False)
+        return int(ExitCode.GATE_FAILED) if failed else 0
+
+    run_command(view.debug, body, quiet=view.quiet)
+
+
 @app.command(epilog=EPILOG)
+@with_settings("evaluate", after=2)
 def evaluate(
     preds: Annotated[
         str,
@@ -483,185 +622,35 @@ def evaluate(
     targets: Annotated[
         str | None, typer.Argument(help="Targets file (omit when PREDS holds both).")
     ] = None,
-    task: Annotated[
-        str | None,
-        typer.Option(
-            "--task",
-            help="auto (default) or one of: "
-            + ", ".join(
-                (
-                    "regression",
-                    "binary",
-                    "multiclass",
-                    "multilabel",
-                    "segmentation",
-                    "detection",
-                    "embedding",
-                    "distribution",
-                    "vae",
-                    "gan",
-                )
-            ),
-        ),
-    ] = None,
-    loss: LossOpt = None,
-    param: ParamOpt = None,
-    logits: LogitsOpt = False,
-    probs: ProbsOpt = False,
-    pred_col: PredColOpt = None,
-    target_col: TargetColOpt = None,
-    id_col: IdColOpt = None,
-    group_col: GroupColOpt = None,
-    weight_col: WeightColOpt = None,
-    max_: Annotated[
-        list[str] | None,
-        typer.Option("--max", help="Gate LOSS=V: exit 1 if LOSS > V (repeatable)."),
-    ] = None,
-    worst: Annotated[
-        int | None, typer.Option("--worst", min=1, help="Show the K rows with the largest loss.")
-    ] = None,
-    per_sample: Annotated[
-        Path | None, typer.Option("--per-sample", help="Write one loss value per row to this CSV.")
-    ] = None,
-    per_class: Annotated[
-        bool,
-        typer.Option(
-            "--per-class", help="Per-class breakdown (multiclass, multilabel, segmentation)."
-        ),
-    ] = False,
-    drop_invalid: Annotated[
-        bool,
-        typer.Option(
-            "--drop-invalid", help="Drop rows with NaN/empty/inf cells and count them in warnings."
-        ),
-    ] = False,
-    reduction: Annotated[
-        str | None, typer.Option("--reduction", help="mean (default) or sum.")
-    ] = None,
-    config: Annotated[
-        str | None, typer.Option("--config", help="YAML file with the same settings; flags win.")
-    ] = None,
-    chunk_size: ChunkSizeOpt = None,
-    engine: Annotated[
-        str,
-        typer.Option(
-            "--engine",
-            metavar="local|dask",
-            help="local (default), or dask: evaluate a glob or directory of Parquet/CSV "
-            'partitions on a Dask cluster (pip install "losscli[dask]").',
-        ),
-    ] = "local",
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            metavar="ADDRESS",
-            help="Dask scheduler, e.g. tcp://host:8786 (with --engine dask; default: a "
-            "local cluster for the run).",
-        ),
-    ] = None,
-    l1: Annotated[
-        float | None,
-        typer.Option(
-            "--l1",
-            metavar="LAMBDA",
-            help="Also report loss + LAMBDA·Σ|w| over --model-weights (Keras convention).",
-        ),
-    ] = None,
-    l2: Annotated[
-        float | None,
-        typer.Option(
-            "--l2",
-            metavar="LAMBDA",
-            help="Also report loss + LAMBDA·Σw² over --model-weights (Keras convention, no ½).",
-        ),
-    ] = None,
-    model_weights: Annotated[
-        str | None,
-        typer.Option(
-            "--model-weights",
-            metavar="W.npy|W.npz",
-            help="The model's weights for --l1/--l2: one .npy array or a .npz of arrays.",
-        ),
-    ] = None,
-    plot: PlotOpt = False,
-    fmt: FormatOpt = None,
-    as_json: JsonOpt = False,
-    output: OutputOpt = None,
-    precision: PrecisionOpt = 4,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
+    *,
+    flags: Mapping[str, Any],
+    view: View,
 ) -> None:
     """Compute every loss that applies to the task of PREDS vs TARGETS.
 
     Example: losscli evaluate sample_data/binary_probs.csv sample_data/binary_targets.csv --max bce=0.4
     """
 
-    def body(out: Any, err: Any) -> int:
-        from losscli.api import evaluate as api_evaluate
-        from losscli.api import parse_gate_flags, parse_param_flags
+    def produce(opts: Any, err: Any) -> Any:
+        from losscli.api import evaluate_options
 
-        if logits and probs:
-            raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
-        fmt_name = _resolve_format(fmt, as_json)
-        _check_output_flags(output, precision)
-        bar = ReadProgress(err, enabled=not quiet)
-        progress = bar.update if bar.enabled else None
+        bar = ReadProgress(err, enabled=not view.quiet)
         try:
-            report = api_evaluate(
+            return evaluate_options(
                 preds,
                 targets,
-                task=task,
-                losses=loss,
-                params=parse_param_flags(param or []),
-                gates=parse_gate_flags(max_ or []),
-                logits=True if logits else (False if probs else None),
-                pred_cols=pred_col or (),
-                target_cols=target_col or (),
-                id_col=id_col,
-                group_col=group_col,
-                weight_col=weight_col,
-                drop_invalid=drop_invalid,
-                reduction=reduction,
-                worst=worst,
-                per_sample=_wants_rows(output, plot),
-                per_class=per_class,
-                config=config,
-                chunk_size=chunk_size,
-                per_sample_path=str(per_sample) if per_sample is not None else None,
-                progress=progress,
-                engine=engine,
-                scheduler=scheduler,
-                l1=l1,
-                l2=l2,
-                model_weights=model_weights,
+                opts=opts,
+                per_sample=_wants_rows(view.output, view.plot),
+                progress=bar.update if bar.enabled else None,
             )
         finally:
             bar.stop()
-        doc = report.data
-        _data_notes(err, doc, quiet)
-        _per_class_csv_note(err, doc, fmt_name, output, quiet)
-        emit(doc, out=out, fmt=fmt_name, outputs=output, precision=precision, report=report)
-        if plot:
-            from losscli.report.termplot import plot_result
 
-            draw_plot(lambda c: plot_result(report, c), out=out, err=err, fmt=fmt_name)
-        failed = [g for g in doc["gates"] if not g["passed"]]
-        if failed and not quiet:
-            for g in failed:
-                err.print(
-                    f"gate failed: {g['loss']} = {g['value']} > {g['limit']}"
-                    if g["value"] is not None
-                    else f"gate failed: {g['loss']} has no finite value (fail closed)",
-                    markup=False,
-                    highlight=False,
-                )
-        return int(ExitCode.GATE_FAILED) if failed else 0
-
-    run_command(debug, body, quiet=quiet)
+    _measure("evaluate", flags, view, produce)
 
 
 @app.command(epilog=EPILOG)
+@with_settings("compare", after=1)
 def compare(
     paths: Annotated[
         list[str],
@@ -669,59 +658,9 @@ def compare(
             help="PREDS [PREDS...] TARGETS: one predictions file per model, then the targets file."
         ),
     ],
-    names: Annotated[
-        str | None,
-        typer.Option("--names", help="Model names, comma-separated (default: file names)."),
-    ] = None,
-    bootstrap: Annotated[
-        int,
-        typer.Option(
-            "--bootstrap", min=0, help="Paired bootstrap replicates for 95% intervals (e.g. 1000)."
-        ),
-    ] = 0,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of the bootstrap.")] = 0,
-    sort_by: Annotated[
-        str | None, typer.Option("--sort-by", help="Order models by this loss.")
-    ] = None,
-    task: Annotated[
-        str | None, typer.Option("--task", help="auto (default) or a task name.")
-    ] = None,
-    loss: LossOpt = None,
-    param: ParamOpt = None,
-    logits: LogitsOpt = False,
-    probs: ProbsOpt = False,
-    pred_col: PredColOpt = None,
-    target_col: TargetColOpt = None,
-    id_col: IdColOpt = None,
-    group_col: GroupColOpt = None,
-    weight_col: WeightColOpt = None,
-    max_: Annotated[
-        list[str] | None,
-        typer.Option("--max", help="Gate LOSS=V for every model: exit 1 if LOSS > V."),
-    ] = None,
-    drop_invalid: Annotated[
-        bool, typer.Option("--drop-invalid", help="Drop rows with NaN/empty/inf cells.")
-    ] = False,
-    per_class: Annotated[
-        bool,
-        typer.Option(
-            "--per-class", help="Per-class breakdown (multiclass, multilabel, segmentation)."
-        ),
-    ] = False,
-    reduction: Annotated[
-        str | None, typer.Option("--reduction", help="mean (default) or sum.")
-    ] = None,
-    config: Annotated[
-        str | None, typer.Option("--config", help="YAML file with the same settings; flags win.")
-    ] = None,
-    chunk_size: ChunkSizeOpt = None,
-    plot: PlotOpt = False,
-    fmt: FormatOpt = None,
-    as_json: JsonOpt = False,
-    output: OutputOpt = None,
-    precision: PrecisionOpt = 4,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
+    *,
+    flags: Mapping[str, Any],
+    view: View,
 ) -> None:
     """Several models side by side under every applicable loss, with who wins and whether
     the difference is real.
@@ -729,78 +668,25 @@ def compare(
     Example: losscli compare model_a.csv model_b.csv targets.csv --bootstrap 1000
     """
 
-    def body(out: Any, err: Any) -> int:
-        from losscli.api import parse_gate_flags, parse_param_flags
-        from losscli.comparison import compare as api_compare
+    def produce(opts: Any, err: Any) -> Any:
+        from losscli.comparison import compare_options
 
-        if logits and probs:
-            raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
-        fmt_name = _resolve_format(fmt, as_json)
-        _check_output_flags(output, precision)
-        if (task or "").strip().lower() == "gan" or len(paths) < 2:
-            preds, targets = list(paths), None  # gan has no targets: every file is a model
-        else:
-            preds, targets = paths[:-1], paths[-1]
-        report = api_compare(
-            preds,
-            targets,
-            names=[n.strip() for n in names.split(",")] if names else None,
-            task=task,
-            losses=loss,
-            params=parse_param_flags(param or []),
-            gates=parse_gate_flags(max_ or []),
-            logits=True if logits else (False if probs else None),
-            pred_cols=pred_col or (),
-            target_cols=target_col or (),
-            id_col=id_col,
-            group_col=group_col,
-            weight_col=weight_col,
-            drop_invalid=drop_invalid,
-            bootstrap=bootstrap,
-            seed=seed,
-            sort_by=sort_by,
-            config=config,
-            chunk_size=chunk_size,
-            reduction=reduction,
-            per_class=per_class,
-        )
-        doc = report.data
-        _data_notes(err, doc, quiet)
-        _per_class_csv_note(err, doc, fmt_name, output, quiet)
-        emit(doc, out=out, fmt=fmt_name, outputs=output, precision=precision, report=report)
-        if plot:
-            from losscli.report.termplot import plot_result
+        if opts.task == "gan" or len(paths) < 2:
+            return compare_options(list(paths), None, opts=opts)  # gan: every file is a model
+        return compare_options(paths[:-1], paths[-1], opts=opts)
 
-            draw_plot(lambda c: plot_result(report, c), out=out, err=err, fmt=fmt_name)
-        failed = [g for g in doc["gates"] if not g["passed"]]
-        if failed and not quiet:
-            for g in failed:
-                err.print(
-                    f"gate failed: {g['model']}: {g['loss']} = {g['value']} > {g['limit']}",
-                    markup=False,
-                    highlight=False,
-                )
-        return int(ExitCode.GATE_FAILED) if failed else 0
-
-    run_command(debug, body, quiet=quiet)
+    _measure("compare", flags, view, produce)
 
 
 # ------------------------------------------------------------------ recommend
 
-_CONDITIONS = (
-    "outliers",
-    "imbalanced",
-    "noisy_labels",
-    "overconfident",
-    "sparse_features",
-    "overfitting",
-    "interpretable",
-    "large_scale",
-    "margin",
-)
-
 
 @app.command(epilog=EPILOG)
+@_with_options(
+    [_condition_param(c) for c in CONDITION_HELP],
+    lambda values: {"flags": {c: values.pop(c) for c in CONDITION_HELP}},
+    after=1,
+)
 def recommend(
     task: Annotated[
         str | None,
@@ -810,25 +696,6 @@ def recommend(
             "detection, embedding, distribution, vae or gan.",
         ),
     ] = None,
-    outliers: Annotated[bool, typer.Option("--outliers", help="Targets have outliers.")] = False,
-    imbalanced: Annotated[
-        bool, typer.Option("--imbalanced", help="Classes are imbalanced.")
-    ] = False,
-    noisy_labels: Annotated[bool, typer.Option("--noisy-labels", help="Labels are noisy.")] = False,
-    overconfident: Annotated[
-        bool, typer.Option("--overconfident", help="The model is overconfident.")
-    ] = False,
-    sparse_features: Annotated[
-        bool, typer.Option("--sparse-features", help="Inputs are sparse / want sparse weights.")
-    ] = False,
-    overfitting: Annotated[bool, typer.Option("--overfitting", help="The model overfits.")] = False,
-    interpretable: Annotated[
-        bool, typer.Option("--interpretable", help="The loss must read in target units.")
-    ] = False,
-    large_scale: Annotated[
-        bool, typer.Option("--large-scale", help="Compute-constrained / very large data.")
-    ] = False,
-    margin: Annotated[bool, typer.Option("--margin", help="Want a max-margin classifier.")] = False,
     from_data: Annotated[
         str | None,
         typer.Option(
@@ -864,22 +731,13 @@ def recommend(
     output: OutputOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
+    *,
+    flags: Mapping[str, bool],
 ) -> None:
     """Rank losses for a task from the selection guide, with the reason and code.
 
     Example: losscli recommend --task segmentation --imbalanced
     """
-    flags = {
-        "outliers": outliers,
-        "imbalanced": imbalanced,
-        "noisy_labels": noisy_labels,
-        "overconfident": overconfident,
-        "sparse_features": sparse_features,
-        "overfitting": overfitting,
-        "interpretable": interpretable,
-        "large_scale": large_scale,
-        "margin": margin,
-    }
 
     def body(out: Any, err: Any) -> int:
         from losscli.rules import recommend as api_recommend
@@ -922,6 +780,9 @@ def recommend(
 
 def main() -> None:
     """Console-script entry point."""
+    from losscli.allocator import tune_allocator
+
+    tune_allocator()
     app()
 
 

@@ -11,17 +11,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from losscli.api import (
-    Report,
-    loss_error,
-    loss_key,
-    new_evaluation,
-    quiet_floats,
-    resolve_settings,
-    select_specs,
-)
+from losscli.accumulate import Outcome
+from losscli.api import Report, doc_head, open_inputs, plan_run
+from losscli.bootstrap import percentile_interval, replicate_means
+from losscli.config import keyword_api
 from losscli.errors import DataError, UsageError
-from losscli.registry import canonical_name, get_spec, specs_for_task
+from losscli.gates import check_gates
+from losscli.options import RunOptions
+from losscli.registry import canonical_name
+from losscli.run import Plan, quiet_floats, run_source
 
 #: Shares of rows whose contribution the one-model view reports.
 TOP_SHARES = (0.01, 0.05)
@@ -67,260 +65,201 @@ def _share_of_top(per_row: Any, weight: Any, share: float) -> float:
     return float(top.sum()) / total
 
 
-def compare(
-    predictions: Sequence[str],
-    targets: str | None,
-    *,
-    names: Sequence[str] | None = None,
-    task: str | None = None,
-    losses: Sequence[str] | None = None,
-    params: Mapping[str, Mapping[str, Any]] | None = None,
-    gates: Mapping[str, float] | None = None,
-    logits: bool | None = None,
-    pred_cols: Sequence[str] = (),
-    target_cols: Sequence[str] = (),
-    id_col: str | None = None,
-    group_col: str | None = None,
-    weight_col: str | None = None,
-    drop_invalid: bool = False,
-    bootstrap: int = 0,
-    seed: int = 0,
-    sort_by: str | None = None,
-    config: str | None = None,
-    chunk_size: int | None = None,
-    reduction: str | None = None,
-    per_class: bool = False,
-) -> Report:
-    """Evaluate each predictions file against the same targets; SPEC §3.2's JSON.
-
-    ``reduction`` (``mean``, default, or ``sum``) and ``per_class`` (each loss entry gains
-    ``per_class``: model → class → value, for multiclass, multilabel and segmentation) work
-    as in :func:`losscli.api.evaluate`.
-
-    Large delimited-text inputs are read in chunks of ``chunk_size`` rows, one model at a
-    time (docs/scale.md); bootstrap intervals and the one-model sensitivity view need
-    every row's loss and read in one piece.
-    """
-    from losscli.data.stream import open_source
-
+def compare_options(predictions: Sequence[str], targets: str | None, *, opts: RunOptions) -> Report:
+    """:func:`compare` with resolved options (what the command line calls)."""
     if not predictions:
         raise UsageError("compare needs at least one predictions file")
-    if bootstrap < 0:
-        raise UsageError(f"--bootstrap must be ≥ 0, got {bootstrap}")
-    st = resolve_settings(
-        config,
-        task=task,
-        logits=logits,
-        losses=losses,
-        params=params,
-        gates=gates,
-        reduction=reduction,
-        per_class=per_class,
-        drop_invalid=drop_invalid,
-        chunk_size=chunk_size,
-    )
-    task, logits, losses, reduction = st.task, st.logits, st.losses, st.reduction
-    all_params, all_gates = st.params, st.gates
-    per_class, chunk_size = st.per_class, st.chunk_size
-    models = model_names(predictions, names)
-
-    if [*predictions, targets].count("-") > 1:
-        raise UsageError(
-            "at most one input may be '-' (standard input)", hint="save the others to files"
-        )
-    # every model is loaded against the targets: standard input is read once and replayed
-    stdin_data = _read_stdin() if targets == "-" and len(predictions) > 1 else None
-    whole = None
-    if bootstrap > 0:
-        whole = "--bootstrap needs every row's loss"
-    elif len(predictions) == 1:
-        whole = "the one-model view needs every row's loss"
-    read = dict(
-        pred_cols=st.column("pred", pred_cols),
-        target_cols=st.column("target", target_cols),
-        id_col=st.column("id", id_col),
-        group_col=st.column("group", group_col),
-        weight_col=st.column("weight", weight_col),
-        logits=logits,
-        drop_invalid=st.drop_invalid,
-        chunk_rows=chunk_size,
-    )
-    sources: list[Any] = []
+    if opts.bootstrap < 0:
+        raise UsageError(f"--bootstrap must be ≥ 0, got {opts.bootstrap}")
+    models = model_names(predictions, opts.names)
+    sources = _open_models(predictions, targets, opts)
     try:
-        for path in predictions:
-            task_i = task if not sources else sources[0].first.task
-            with _replay_stdin(stdin_data):
-                source = open_source(path, targets, task=task_i, keep_whole=whole, **read)
-                if source.info.mode == "stream" and source.first.row_ids is not None:
-                    # models with ids may list the rows in other orders: align in memory
-                    source.close()
-                    source = open_source(
-                        path, targets, task=task_i, keep_whole="model files carry ids", **read
-                    )
-            sources.append(source)
-        specs, explicit = _specs(sources[0].first.task, losses, all_gates, all_params, sort_by)
+        keep = opts.bootstrap > 0 or len(models) == 1
+        plan = plan_run(sources[0].first.task, opts, keep_per_row=keep, sort_by=opts.sort_by)
         in_memory = all(s.info.mode == "memory" for s in sources)
         if in_memory:  # ids may reorder rows: align before computing
             _check_aligned(models, predictions, [s.first for s in sources])
-        keep = bootstrap > 0 or len(models) == 1
-        results: dict[str, list[Any]] = {}
-        by_class: dict[str, dict[str, dict[str, float]]] = {}
+        outcomes: dict[str, Outcome] = {}
         for m, source in zip(models, sources):
-            run = new_evaluation(
-                source.first,
-                specs,
-                explicit=explicit,
-                params=all_params,
-                reduction=reduction,
-                keep_per_row=keep,
-                per_class=per_class,
-            )
-            # overflow/invalid in a kernel shows as a non-finite value with its status
-            with quiet_floats():
-                if run.needs_class_counts:
-                    f = source.first
-                    c = int(f.pred.shape[1]) if f.pred.ndim > 1 else 1
-                    run.set_class_counts(source.class_counts(c, run.count_ignore_index()))
-                for chunk in source.chunks():
-                    run.update(chunk)
-                outcome = run.finalize()
-            results[m] = outcome.results
-            by_class[m] = outcome.per_class
+            outcomes[m] = run_source(source, plan)
             source.close()
         datasets = [s.summary() for s in sources]
     finally:
         for s in sources:
             s.close()
-    first = datasets[0]
     if not in_memory:
         _check_aligned(models, predictions, datasets)
-    if sort_by is not None:
-        sort_by = canonical_name(sort_by)
-    # keyed by model name: --sort-by reorders ``models`` below
-    dataset_of = dict(zip(models, datasets))
+    doc = _compare_doc(models, dict(zip(models, datasets)), plan, outcomes, opts)
+    return Report(doc, dataset=datasets[0])
 
-    warnings: list[str] = []
-    for m, ds in zip(models, datasets):
-        warnings += [f"{m}: {w}" for w in ds.warnings]
-        for r in results[m]:
-            warnings += [
-                f"{m}: {n}" if n.startswith(f"{r.name}:") else f"{m}: {r.name}: {n}"
-                for n in r.notes
-            ]
 
-    mixed = _mixed_score_kinds(models, datasets, specs) if logits is None else None
+def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptions) -> list[Any]:
+    """One source per model, each against the targets (standard input read once and
+    replayed); read in one piece when the run needs every row's loss or models carry ids."""
+    from losscli.data.stream import open_source
+
+    if [*predictions, targets].count("-") > 1:
+        raise UsageError(
+            "at most one input may be '-' (standard input)", hint="save the others to files"
+        )
+    stdin_data = _read_stdin() if targets == "-" and len(predictions) > 1 else None
+    whole = None
+    if opts.bootstrap > 0:
+        whole = "--bootstrap needs every row's loss"
+    elif len(predictions) == 1:
+        whole = "the one-model view needs every row's loss"
+    sources: list[Any] = []
+    try:
+        for path in predictions:
+            task = opts.task if not sources else sources[0].first.task
+            with _replay_stdin(stdin_data):
+                source = open_inputs(open_source, path, targets, opts, task=task, keep_whole=whole)
+                if source.info.mode == "stream" and source.first.row_ids is not None:
+                    # models with ids may list the rows in other orders: align in memory
+                    source.close()
+                    why = "model files carry ids"
+                    source = open_inputs(
+                        open_source, path, targets, opts, task=task, keep_whole=why
+                    )
+            sources.append(source)
+    except BaseException:
+        for s in sources:
+            s.close()
+        raise
+    return sources
+
+
+def _compare_doc(
+    models: list[str],
+    datasets: Mapping[str, Any],
+    plan: Plan,
+    outcomes: Mapping[str, Outcome],
+    opts: RunOptions,
+) -> dict[str, Any]:
+    """SPEC §3.2's document."""
+    specs = list(plan.specs)
+    results = {m: outcomes[m].results for m in models}
+    warnings = _warnings(models, datasets, results)
+    mixed = None
+    if opts.logits is None:
+        mixed = _mixed_score_kinds(models, [datasets[m] for m in models], specs)
     if mixed is not None:
         warnings.append(mixed[0])
-
-    entries: list[dict[str, Any]] = []
-    for i, spec in enumerate(specs):
-        values = {m: results[m][i].to_dict()["value"] for m in models}
-        finite = [(v, m) for m, v in values.items() if v is not None]
-        best = min(finite, key=lambda t: t[0])[1] if finite else None
-        entry: dict[str, Any] = {
-            "name": spec.name,
-            "params": results[models[0]][i].to_dict()["params"],
-            "values": values,
-            "best": best,
-            "status": {m: results[m][i].status for m in models},
-        }
-        if mixed is not None and spec.name in mixed[1]:
-            entry["best"] = None
-            entry["best_reason"] = mixed[2]
-        reasons = {m: results[m][i].reason for m in models if results[m][i].reason}
-        if reasons:
-            entry["reasons"] = reasons
-        if per_class:
-            pcs = {
-                m: pc
-                for m in models
-                if (pc := _per_class(results[m][i], by_class[m].get(spec.name))) is not None
-            }
-            if pcs:
-                entry["per_class"] = pcs
-        entries.append(entry)
-
-    if bootstrap > 0:
+    entries = [
+        _entry(spec, i, models, outcomes, mixed, per_class=opts.per_class)
+        for i, spec in enumerate(specs)
+    ]
+    if opts.bootstrap > 0:
         _add_bootstrap(
             entries,
             specs,
             results,
             models,
-            n_boot=bootstrap,
-            seed=seed,
+            n_boot=opts.bootstrap,
+            seed=opts.seed,
             warnings=warnings,
-            reduction=reduction,
+            reduction=opts.reduction,
         )
-
-    if sort_by is not None:
-        key_entry = next(e for e in entries if e["name"] == sort_by)
-        models = sorted(
-            models, key=lambda m: (key_entry["values"][m] is None, key_entry["values"][m] or 0.0)
-        )
-    gate_rows = []
-    for loss, limit in all_gates.items():
-        e = next(x for x in entries if x["name"] == loss)
-        for m in models:
-            v = e["values"][m]
-            gate_rows.append(
-                {
-                    "loss": loss,
-                    "model": m,
-                    "op": "<=",
-                    "limit": limit,
-                    "value": v,
-                    "passed": v is not None and v <= limit,
-                }
-            )
-    doc: dict[str, Any] = {
-        "schema_version": 1,
-        "command": "compare",
-        "ok": all(g["passed"] for g in gate_rows),
-        "task": {"name": first.task, "inferred": first.task_inferred},
-        "n_samples": first.n_samples,
+    models = _sorted_models(models, entries, opts.sort_by)
+    gate_rows = _gate_rows(opts.gates, entries, models)
+    first = next(iter(datasets.values()))  # the first model's, whatever --sort-by did
+    doc = doc_head("compare", first, gate_rows)
+    doc |= {
         "models": models,
-        "inputs": {m: dataset_of[m].inputs for m in models},
+        "inputs": {m: datasets[m].inputs for m in models},
         "losses": entries,
         "gates": gate_rows,
-        "summary": _summary(entries, models, specs, results, dataset_of),
+        "summary": _summary(entries, models, specs, results, datasets),
         "warnings": warnings,
         "evidence": list(first.evidence),
-        "reduction": reduction,
+        "reduction": opts.reduction,
     }
-    if bootstrap > 0:
+    if opts.bootstrap > 0:
         doc["bootstrap"] = {
-            "replicates": bootstrap,
-            "seed": seed,
+            "replicates": opts.bootstrap,
+            "seed": opts.seed,
             "method": "poisson",
             "level": 0.95,
         }
     if len(models) == 1:
         doc["sensitivity"] = _sensitivity(specs, results[models[0]])
         doc["summary"] += _sensitivity_sentences(doc["sensitivity"], first.task)
-    return Report(doc, dataset=first)
+    return doc
 
 
-def _specs(
-    task: str,
-    losses: Sequence[str] | None,
-    gates: Mapping[str, float],
-    params: Mapping[str, Any],
-    sort_by: str | None,
-) -> tuple[list[Any], bool]:
-    """The losses to compute for ``task``; usage errors for names that are not computed."""
-    specs, explicit = select_specs(task, losses)
-    for loss in gates:
-        if all(s.name != loss for s in specs):
-            if all(s.name != loss for s in specs_for_task(task)):
-                raise loss_error(loss, task, flag="--max")
-            specs.append(get_spec(loss, task))
-    computed = [s.name for s in specs]
-    for loss in params:
-        if loss not in computed:
-            raise loss_error(loss, task, flag="--param", computed=computed)
-    if sort_by is not None and loss_key(sort_by) not in computed:
-        raise loss_error(sort_by, task, flag="--sort-by", computed=computed)
-    return specs, explicit
+def _warnings(
+    models: Sequence[str], datasets: Mapping[str, Any], results: Mapping[str, list[Any]]
+) -> list[str]:
+    """Each model's data warnings and loss notes, prefixed with the model's name."""
+    out: list[str] = []
+    for m in models:
+        out += [f"{m}: {w}" for w in datasets[m].warnings]
+        for r in results[m]:
+            out += [
+                f"{m}: {n}" if n.startswith(f"{r.name}:") else f"{m}: {r.name}: {n}"
+                for n in r.notes
+            ]
+    return out
+
+
+def _entry(
+    spec: Any,
+    i: int,
+    models: Sequence[str],
+    outcomes: Mapping[str, Outcome],
+    mixed: tuple[str, list[str], str] | None,
+    *,
+    per_class: bool,
+) -> dict[str, Any]:
+    """The ``losses`` entry of loss ``i``: every model's value and status, the best model."""
+    rs = {m: outcomes[m].results[i] for m in models}
+    values = {m: r.to_dict()["value"] for m, r in rs.items()}
+    finite = [(v, m) for m, v in values.items() if v is not None]
+    entry: dict[str, Any] = {
+        "name": spec.name,
+        "params": rs[models[0]].to_dict()["params"],
+        "values": values,
+        "best": min(finite, key=lambda t: t[0])[1] if finite else None,
+        "status": {m: r.status for m, r in rs.items()},
+    }
+    if mixed is not None and spec.name in mixed[1]:
+        entry["best"] = None
+        entry["best_reason"] = mixed[2]
+    reasons = {m: r.reason for m, r in rs.items() if r.reason}
+    if reasons:
+        entry["reasons"] = reasons
+    if per_class:
+        pcs = {
+            m: pc
+            for m in models
+            if (pc := _per_class(rs[m], outcomes[m].per_class.get(spec.name))) is not None
+        }
+        if pcs:
+            entry["per_class"] = pcs
+    return entry
+
+
+def _sorted_models(
+    models: list[str], entries: Sequence[dict[str, Any]], sort_by: str | None
+) -> list[str]:
+    """``--sort-by LOSS``: models by that loss's value (no value last)."""
+    if sort_by is None:
+        return models
+    key = canonical_name(sort_by)
+    values = next(e for e in entries if e["name"] == key)["values"]
+    return sorted(models, key=lambda m: (values[m] is None, values[m] or 0.0))
+
+
+def _gate_rows(
+    gates: Mapping[str, float], entries: Sequence[dict[str, Any]], models: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Every gate for every model (:func:`losscli.gates.check_gates`), gate by gate."""
+    rows: list[dict[str, Any]] = []
+    for loss, limit in gates.items():
+        values = next(e for e in entries if e["name"] == loss)["values"]
+        for m in models:
+            rows += check_gates({loss: limit}, {loss: values[m]}, model=m)
+    return rows
 
 
 def _per_class(result: Any, by_target: Mapping[str, float] | None) -> dict[str, Any] | None:
@@ -453,20 +392,16 @@ def _realign(ds: Any, base: Any) -> None:
     }
 
 
-def _add_bootstrap(
-    entries: list[dict[str, Any]],
+def _bootstrap_columns(
     specs: Sequence[Any],
     results: Mapping[str, list[Any]],
     models: list[str],
-    *,
-    n_boot: int,
-    seed: int,
     warnings: list[str],
-    reduction: str = "mean",
-) -> None:
+) -> tuple[list[Any], list[Any], list[tuple[int, int]]]:
+    """Per-row terms and weights of every (loss, model) with an interval, and where each
+    column belongs (loss index, model index). Losses that are not means of per-row terms
+    get a warning; losses not ok for every model get no interval."""
     import numpy as np
-
-    from losscli.bootstrap import percentile_interval, replicate_means
 
     cols, weights, where = [], [], []
     for i, spec in enumerate(specs):
@@ -480,48 +415,67 @@ def _add_bootstrap(
             continue
         for j, r in enumerate(rs):
             cols.append(r.per_row)
-            weights.append(
-                r.per_row_weight if r.per_row_weight is not None else np.ones_like(r.per_row)
-            )
+            w = r.per_row_weight
+            weights.append(w if w is not None else np.ones_like(r.per_row))
             where.append((i, j))
+    return cols, weights, where
+
+
+def _interval(rep: Any) -> list[float]:
+    lo, hi = percentile_interval(rep[:, None])[:, 0]
+    return [float(lo), float(hi)]
+
+
+def _vs_best(e: dict[str, Any], models: list[str], reps: Mapping[int, Any]) -> dict[str, Any]:
+    """Each model's paired difference to the best model of entry ``e``, with its interval."""
+    best = e["best"]
+    b = models.index(best)
+    vs = {}
+    for j, rep in reps.items():
+        if j == b:
+            continue
+        ci = _interval(rep - reps[b])
+        vs[models[j]] = {
+            "vs": best,
+            "difference": e["values"][models[j]] - e["values"][best],
+            "ci": ci,
+            "excludes_zero": bool(ci[0] > 0 or ci[1] < 0),
+        }
+    return vs
+
+
+def _add_bootstrap(
+    entries: list[dict[str, Any]],
+    specs: Sequence[Any],
+    results: Mapping[str, list[Any]],
+    models: list[str],
+    *,
+    n_boot: int,
+    seed: int,
+    warnings: list[str],
+    reduction: str = "mean",
+) -> None:
+    """Paired bootstrap intervals (``ci``) of every entry, and ``vs_best`` differences."""
+    import numpy as np
+
+    cols, weights, where = _bootstrap_columns(specs, results, models, warnings)
     if not cols:
         return
-    L = np.stack(cols, axis=1)
     W = np.stack(weights, axis=1)
     with quiet_floats():
-        reps = replicate_means(L, W, n_boot=n_boot, seed=seed)
-    for c, (i, _j) in enumerate(where):
+        reps = replicate_means(np.stack(cols, axis=1), W, n_boot=n_boot, seed=seed)
+    by_entry: dict[int, dict[int, Any]] = {}
+    for c, (i, j) in enumerate(where):
         if reduction == "sum":  # the sum is the mean times the total weight of the rows
             reps[:, c] *= W[:, c].sum()
         if specs[i].finalize == "sqrt":
             reps[:, c] = np.sqrt(reps[:, c])
-    by_entry: dict[int, dict[int, Any]] = {}
-    for c, (i, j) in enumerate(where):
         by_entry.setdefault(i, {})[j] = reps[:, c]
     for i, cols_j in by_entry.items():
         e = entries[i]
-        ci = {}
-        for j, rep in cols_j.items():
-            lo, hi = percentile_interval(rep[:, None])[:, 0]
-            ci[models[j]] = [float(lo), float(hi)]
-        e["ci"] = ci
-        best = e["best"]
-        if best is None or len(models) < 2:
-            continue
-        b = models.index(best)
-        vs = {}
-        for j, rep in cols_j.items():
-            if j == b:
-                continue
-            diff = rep - cols_j[b]
-            lo, hi = percentile_interval(diff[:, None])[:, 0]
-            vs[models[j]] = {
-                "vs": best,
-                "difference": e["values"][models[j]] - e["values"][best],
-                "ci": [float(lo), float(hi)],
-                "excludes_zero": bool(lo > 0 or hi < 0),
-            }
-        e["vs_best"] = vs
+        e["ci"] = {models[j]: _interval(rep) for j, rep in cols_j.items()}
+        if e["best"] is not None and len(models) >= 2:
+            e["vs_best"] = _vs_best(e, models, cols_j)
 
 
 def _summary(
@@ -531,48 +485,70 @@ def _summary(
     results: Mapping[str, list[Any]],
     datasets: Mapping[str, Any] | None = None,
 ) -> list[str]:
+    """Sentences: who wins, and whether each difference to the best is real."""
     if len(models) < 2:
         return []
-    out: list[str] = []
+    out = _winner_sentences(entries, specs, results, datasets)
+    for e in entries:
+        for m, cmp in (e.get("vs_best") or {}).items():
+            out.append(_difference_sentence(e, m, cmp))
+    return out
+
+
+def _winner_sentences(
+    entries: list[dict[str, Any]],
+    specs: Sequence[Any],
+    results: Mapping[str, list[Any]],
+    datasets: Mapping[str, Any] | None,
+) -> list[str]:
     bests = {e["name"]: e["best"] for e in entries if e["best"] is not None}
     winners = sorted(set(bests.values()))
     if len(winners) == 1:
         scope = "comparable" if any("best_reason" in e for e in entries) else "computed"
-        out.append(f"{winners[0]} is best under every {scope} loss.")
-    else:
-        parts = [f"{loss} prefers {m}" for loss, m in bests.items()]
-        out.append("The losses disagree: " + ", ".join(parts) + ".")
-        if "mse" in bests and "mae" in bests and bests["mse"] != bests["mae"]:
-            loser = bests["mae"]  # best on mae but not on mse: a few big errors
-            i = next(k for k, s in enumerate(specs) if s.name == "mse")
-            r = results[loser][i]
-            if r.per_row is None and datasets is not None and loser in datasets:
-                r = _with_per_row(specs[i], r, datasets[loser])
-            if r.per_row is not None:
-                share = _share_of_top(r.per_row, r.per_row_weight, 0.01)
-                out.append(
-                    f"{loser} has a few very large errors: 1% of its rows carry "
-                    f"{share:.0%} of its squared error."
-                )
-            else:
-                out.append(
-                    f"{loser} wins on absolute error but loses on squared error: "
-                    "it makes a few large errors."
-                )
-    for e in entries:
-        for m, cmp in (e.get("vs_best") or {}).items():
-            best_v = abs(e["values"][cmp["vs"]] or 0.0)
-            if not cmp["excludes_zero"]:
-                verdict = "within noise"
-            elif abs(cmp["difference"]) <= 1e-4 * best_v:
-                verdict = "consistent but negligible (under 0.01%)"
-            else:
-                verdict = "a real difference"
-            out.append(
-                f"{e['name']}: {m} vs {cmp['vs']}: {cmp['difference']:+.4g} "
-                f"(95% CI {cmp['ci'][0]:+.3g} … {cmp['ci'][1]:+.3g}) — {verdict}."
-            )
+        return [f"{winners[0]} is best under every {scope} loss."]
+    parts = [f"{loss} prefers {m}" for loss, m in bests.items()]
+    out = ["The losses disagree: " + ", ".join(parts) + "."]
+    if "mse" in bests and "mae" in bests and bests["mse"] != bests["mae"]:
+        out.append(_few_large_errors(bests["mae"], specs, results, datasets))
     return out
+
+
+def _few_large_errors(
+    loser: str,
+    specs: Sequence[Any],
+    results: Mapping[str, list[Any]],
+    datasets: Mapping[str, Any] | None,
+) -> str:
+    """The model best on mae but not on mse makes a few big errors: how much of its
+    squared error its worst 1% of rows carry."""
+    i = next(k for k, s in enumerate(specs) if s.name == "mse")
+    r = results[loser][i]
+    if r.per_row is None and datasets is not None and loser in datasets:
+        r = _with_per_row(specs[i], r, datasets[loser])
+    if r.per_row is None:
+        return (
+            f"{loser} wins on absolute error but loses on squared error: "
+            "it makes a few large errors."
+        )
+    share = _share_of_top(r.per_row, r.per_row_weight, 0.01)
+    return (
+        f"{loser} has a few very large errors: 1% of its rows carry "
+        f"{share:.0%} of its squared error."
+    )
+
+
+def _difference_sentence(e: dict[str, Any], m: str, cmp: Mapping[str, Any]) -> str:
+    best_v = abs(e["values"][cmp["vs"]] or 0.0)
+    if not cmp["excludes_zero"]:
+        verdict = "within noise"
+    elif abs(cmp["difference"]) <= 1e-4 * best_v:
+        verdict = "consistent but negligible (under 0.01%)"
+    else:
+        verdict = "a real difference"
+    return (
+        f"{e['name']}: {m} vs {cmp['vs']}: {cmp['difference']:+.4g} "
+        f"(95% CI {cmp['ci'][0]:+.3g} … {cmp['ci'][1]:+.3g}) — {verdict}."
+    )
 
 
 def _with_per_row(spec: Any, result: Any, ds: Any) -> Any:
@@ -622,3 +598,20 @@ def _sensitivity_sentences(sens: list[dict[str, Any]], task: str) -> list[str]:
             "(losscli recommend --task regression --outliers)."
         )
     return out
+
+
+_COMPARE_DOC = """Evaluate each predictions file against the same targets; SPEC §3.2's JSON.
+
+The settings are those of ``losscli compare`` (:data:`losscli.options.SETTINGS`);
+None means "not given": the ``config`` file's value, else the default. ``reduction``
+and ``per_class`` (each loss entry gains ``per_class``: model → class → value, for
+multiclass, multilabel and segmentation) work as in :func:`losscli.api.evaluate`.
+
+Large delimited-text inputs are read in chunks of ``chunk_size`` rows, one model at a
+time (docs/scale.md); bootstrap intervals and the one-model sensitivity view need
+every row's loss and read in one piece.
+"""
+
+#: ``losscli.compare(predictions, targets, *, <every compare setting>)`` (keywords from
+#: :data:`losscli.options.SETTINGS`).
+compare = keyword_api("compare", compare_options, _COMPARE_DOC)

@@ -6,23 +6,27 @@ The single path every loss value takes, in memory or streamed:
   mergeable :class:`~losscli.losses._reduce.Partial` (Σ w·l, Σ w, per-column sums, notes);
 * :func:`finish` turns a partial into a :class:`LossResult` (value, ``sqrt`` finalize,
   status, per-class values);
-* :class:`losscli.accumulate.LossAccumulator` strings both together over any number of
-  chunks, and :func:`compute` is that accumulator fed once. Reading in chunks, in
-  partitions or in one piece therefore gives the same value (to summation order).
+* :class:`LossAccumulator` strings both together over any number of chunks (with the
+  domain checks, once per chunk), and :func:`compute` is that accumulator fed once.
+  Reading in chunks, in partitions or in one piece therefore gives the same value (to
+  summation order).
+
+:mod:`losscli.accumulate` builds on this module (row diagnostics, one run's losses); this
+module imports nothing from it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from losscli.errors import UsageError
+from losscli.errors import DataError, UsageError
 from losscli.losses._reduce import Partial, Reduction, Terms
-from losscli.registry import LossSpec
+from losscli.registry import LossSpec, resolve_params
 
 #: Target number of array elements per block (64K float64 = 512 KiB, fits in L2).
 BLOCK_ELEMENTS = 65536
@@ -108,16 +112,22 @@ def domain_reason(
     return None
 
 
-def first_outside(
-    spec: LossSpec, pred: np.ndarray, target: np.ndarray | None, *, input_kind: str | None
-) -> int | None:
-    """0-based row position of the first row with an element outside the first domain of
-    ``spec`` that the inputs violate (the domain :func:`domain_reason` reports), or None."""
+def first_outside_at(
+    spec: LossSpec,
+    pred: np.ndarray,
+    target: np.ndarray | None,
+    *,
+    input_kind: str | None,
+    context: Mapping[str, Any] | None = None,
+) -> tuple[str, int, int] | None:
+    """``(input, row position, column position)`` of the first element outside the first
+    domain of ``spec`` that the inputs violate (the domain :func:`domain_reason`
+    reports), or None. Columns count the flattened trailing axes."""
     for d in spec.domains:
         if d.when is not None and d.when != input_kind:
             continue
-        arr = pred if d.input == "pred" else target
-        if arr is None or arr.size == 0:
+        arr = {**(context or {}), "pred": pred, "target": target}.get(d.input)
+        if arr is None or np.asarray(arr).size == 0:
             continue
         a = np.asarray(arr).reshape(arr.shape[0], -1)
         out = np.zeros(a.shape, dtype=bool)
@@ -127,25 +137,38 @@ def first_outside(
             out |= (a >= d.high) if d.high_open else (a > d.high)
         rows = np.flatnonzero(out.any(axis=1))
         if rows.size:
-            return int(rows[0])
+            row = int(rows[0])
+            return d.input, row, int(np.flatnonzero(out[row])[0])
     return None
 
 
+#: Names the source of an element: ``(input, row position, column position)`` →
+#: ``"file.csv, column 'y', row 3"``.
+Locator = Callable[[str, int, int], str]
+
+
 def check_domains(
-    spec: LossSpec, pred: np.ndarray, target: np.ndarray | None, *, input_kind: str | None
+    spec: LossSpec,
+    pred: np.ndarray,
+    target: np.ndarray | None,
+    *,
+    input_kind: str | None,
+    locate: Locator | None = None,
+    context: Mapping[str, Any] | None = None,
 ) -> str | None:
-    """Return why the inputs fall outside ``spec``'s domains (with the row position of the
-    first offending element), or None when they fit."""
-    inputs = {d.input for d in spec.domains}
-    ranges = {
-        "pred": value_range(pred) if "pred" in inputs else None,
-        "target": value_range(target) if "target" in inputs else None,
-    }
+    """Why the inputs fall outside ``spec``'s domains, naming the first offending
+    element (its file, column and row through ``locate``, else its row position), or
+    None when they fit. The one domain check of every path (in memory, streamed, Dask)."""
+    arrays = Ranges(pred, target, context)
+    ranges = {d.input: arrays.get(d.input) for d in spec.domains}
     reason = domain_reason(spec, ranges, input_kind=input_kind)
     if reason is None:
         return None
-    pos = first_outside(spec, pred, target, input_kind=input_kind)
-    return reason if pos is None else f"{reason}, first at row position {pos}"
+    at = first_outside_at(spec, pred, target, input_kind=input_kind, context=context)
+    if at is None:
+        return reason
+    where = locate(*at) if locate is not None else f"row position {at[1]}"
+    return f"{reason}, first at {where}"
 
 
 # --------------------------------------------------------------------------- row-wise
@@ -238,6 +261,37 @@ class ClassWeights:
 # --------------------------------------------------------------------------- blocks
 
 
+def _block_rows(pred: np.ndarray, row_blocks: bool) -> int:
+    """Rows per kernel call: about :data:`BLOCK_ELEMENTS` elements, or every row."""
+    n = int(pred.shape[0])
+    if not row_blocks or n == 0:
+        return max(n, 1)
+    per_row_elems = max(1, int(np.prod(pred.shape[1:])) if pred.ndim > 1 else 1)
+    return max(1, BLOCK_ELEMENTS // per_row_elems)
+
+
+def _call_kernel(
+    spec: LossSpec,
+    fn: Callable[..., Terms],
+    pred: np.ndarray,
+    target: np.ndarray | None,
+    params: Mapping[str, Any],
+    ctx: Mapping[str, Any],
+) -> Terms:
+    """One kernel call; a kernel's ValueError (a parameter that does not fit the data: a
+    class-weight list of the wrong length, …) becomes a :class:`KernelInputError`."""
+    try:
+        if target is None:
+            return fn(pred, **params, **ctx)
+        return fn(pred, target, **params, **ctx)
+    except ValueError as exc:
+        raise KernelInputError(f"{spec.name}: {exc}", hint=_param_hint(spec)) from None
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 def compute_partial(
     spec: LossSpec,
     pred: np.ndarray,
@@ -265,44 +319,22 @@ def compute_partial(
     rows_out: list[np.ndarray] = []
     weights_out: list[np.ndarray] = []
     weighted = sample_weight is not None
-    if row_blocks and n > 0:
-        per_row_elems = max(1, int(np.prod(pred.shape[1:])) if pred.ndim > 1 else 1)
-        step = max(1, BLOCK_ELEMENTS // per_row_elems)
-    else:
-        step = max(n, 1)
+    step = _block_rows(pred, row_blocks)
     for start in range(0, max(n, 1), step):
-        stop = min(start + step, n)
-        sl = slice(start, stop)
-        block_ctx = {k: _slice(v, sl, n) for k, v in ctx.items()}
+        sl = slice(start, min(start + step, n))
         t = target[sl] if target is not None else None
         sw = sample_weight[sl] if sample_weight is not None else None
-        try:
-            terms: Terms = (
-                fn(pred[sl], t, **params, **block_ctx)
-                if t is not None
-                else fn(pred[sl], **params, **block_ctx)
-            )
-        except ValueError as exc:
-            # kernels raise ValueError when a parameter does not fit the data
-            # (a class-weight list of the wrong length, …): a usage error
-            raise KernelInputError(f"{spec.name}: {exc}", hint=_param_hint(spec)) from None
+        block_ctx = {k: _slice(v, sl, n) for k, v in ctx.items()}
+        terms = _call_kernel(spec, fn, pred[sl], t, params, block_ctx)
         partial.update(terms, sw)
         if keep_per_row:
             rows_out.append(terms.per_row())
             weighted |= terms.weight is not None
             w = np.ones(terms.n) if terms.weight is None else terms.weight
             weights_out.append(w if sw is None else w * sw)
-        if n == 0:
-            break
-    per_row = None
-    per_row_weight = None
-    if keep_per_row and rows_out:
-        per_row = rows_out[0] if len(rows_out) == 1 else np.concatenate(rows_out)
-        if weighted:
-            per_row_weight = (
-                weights_out[0] if len(weights_out) == 1 else np.concatenate(weights_out)
-            )
-    return partial, per_row, per_row_weight
+    if not (keep_per_row and rows_out):
+        return partial, None, None
+    return partial, _joined(rows_out), _joined(weights_out) if weighted else None
 
 
 def finish(
@@ -364,8 +396,6 @@ def compute(
     Domain violations raise :class:`DataError` when ``strict``, else give a
     ``not_applicable`` result with the reason.
     """
-    from losscli.accumulate import LossAccumulator
-
     acc = LossAccumulator(
         spec,
         params,
@@ -398,3 +428,222 @@ def _slice(v: Any, sl: slice, n: int) -> Any:
 def _param_hint(spec: LossSpec) -> str:
     names = ", ".join(f"{p.name} ({p.range_text()})" for p in spec.params)
     return f"check --param values for {spec.name}: {names}" if names else "check the inputs"
+
+
+# --------------------------------------------------------------------------- chunks
+
+
+class Ranges:
+    """(min, max) of a chunk's predictions, targets and context arrays, computed once and
+    shared by the domain checks of every loss."""
+
+    def __init__(
+        self,
+        pred: np.ndarray,
+        target: np.ndarray | None,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._arrays = {**(context or {}), "pred": pred, "target": target}
+        self._cache: dict[str, tuple[float, float] | None] = {}
+
+    def get(self, which: str) -> tuple[float, float] | None:
+        if which not in self._cache:
+            self._cache[which] = value_range(self._arrays.get(which))
+        return self._cache[which]
+
+
+def _widen(
+    a: tuple[float, float] | None, b: tuple[float, float] | None
+) -> tuple[float, float] | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a[0], b[0]), max(a[1], b[1])
+
+
+class LossAccumulator:
+    """One loss over any number of chunks of rows.
+
+    ``params`` are raw or typed overrides (validated here); ``input_kind`` is
+    ``"probabilities"``/``"logits"`` for score inputs (domain checks depend on it).
+    Outside a domain: a :class:`DataError` at the first offending chunk when ``strict``,
+    else the loss ends ``not_applicable`` with the reason found over all rows.
+    """
+
+    def __init__(
+        self,
+        spec: LossSpec,
+        params: Mapping[str, Any] | None = None,
+        *,
+        input_kind: str | None = None,
+        reduction: Reduction = "mean",
+        strict: bool = True,
+        class_names: Iterable[str] | None = None,
+        keep_per_row: bool = False,
+    ) -> None:
+        self.spec = spec
+        self.params = resolve_params(spec, dict(params or {}))
+        self.input_kind = input_kind
+        self.reduction: Reduction = reduction
+        self.strict = strict
+        self.class_names = list(class_names) if class_names is not None else None
+        self.keep_per_row = keep_per_row
+        self.partial = Partial()
+        self.rows = 0
+        self.reason: str | None = None
+        self.class_weights: ClassWeights | None = None
+        name = class_count_param(spec)
+        self._count_param = name if name and self.params.get(name) == BALANCED else None
+        self._inputs = sorted({d.input for d in spec.domains})
+        self._ranges: dict[str, tuple[float, float] | None] = {}
+        self._per_row: list[np.ndarray] = []
+        self._per_row_weight: list[np.ndarray | None] = []
+
+    # ------------------------------------------------------------------ class counts
+
+    @property
+    def needs_class_counts(self) -> bool:
+        """True until :meth:`set_class_counts` resolves ``weight=balanced``."""
+        return self._count_param is not None and self.class_weights is None
+
+    @property
+    def ignore_index(self) -> Any:
+        v = self.params.get("ignore_index")
+        return None if v is None or isinstance(v, str) else v
+
+    def set_class_counts(self, counts: np.ndarray) -> None:
+        """Resolve ``balanced`` class weights from the class counts of every row."""
+        if self._count_param is not None:
+            self.class_weights = ClassWeights(self._count_param, np.asarray(counts))
+
+    def kernel_params(self) -> dict[str, Any]:
+        """Parameters as the kernel receives them (class weights resolved)."""
+        out = dict(self.params)
+        if self.class_weights is not None:
+            out[self.class_weights.param] = self.class_weights.weights()
+        return out
+
+    # ------------------------------------------------------------------ chunks
+
+    def update(
+        self,
+        pred: np.ndarray,
+        target: np.ndarray | None,
+        *,
+        context: Mapping[str, Any] | None = None,
+        sample_weight: np.ndarray | None = None,
+        ranges: Ranges | None = None,
+        want_rows: bool = False,
+        locate: Locator | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Fold one chunk in. With ``want_rows``, return its per-row values and weights
+        (None when the loss is not applicable). ``locate`` names the file, column and row
+        of an element outside the loss's domains in the error (strict)."""
+        n = int(pred.shape[0])
+        if n == 0 and self.rows > 0:
+            return None
+        if not self._check_domains(pred, target, ranges, locate, context):
+            return None
+        if self.needs_class_counts:
+            raise RuntimeError(f"{self.spec.name}: class counts must be set before the rows")
+        params = self.kernel_params()
+        blocks = rowwise(self.spec, params)
+        if not blocks and self.rows > 0:
+            raise RuntimeError(f"{self.spec.name} needs every row in one call")
+        keep = want_rows or self.keep_per_row
+        _, per_row, per_row_weight = compute_partial(
+            self.spec,
+            pred,
+            target,
+            params=params,
+            context=context,
+            sample_weight=sample_weight,
+            row_blocks=blocks,
+            partial=self.partial,
+            keep_per_row=keep,
+        )
+        self.rows += n
+        if self.keep_per_row and per_row is not None:
+            self._per_row.append(per_row)
+            self._per_row_weight.append(per_row_weight)
+        if want_rows and per_row is not None:
+            return per_row, per_row_weight
+        return None
+
+    def _check_domains(
+        self,
+        pred: np.ndarray,
+        target: np.ndarray | None,
+        ranges: Ranges | None,
+        locate: Locator | None,
+        context: Mapping[str, Any] | None,
+    ) -> bool:
+        """Widen the seen ranges by this chunk's; whether the loss may run on it. A
+        context array the loss needs is absent, or values fall outside a domain: a
+        :class:`DataError` (naming the first offending element) when strict, else the loss
+        is not applicable from now on."""
+        ranges = ranges if ranges is not None else Ranges(pred, target, context)
+        chunk = {inp: ranges.get(inp) for inp in self._inputs}
+        for inp, rng in chunk.items():
+            self._ranges[inp] = _widen(self._ranges.get(inp), rng)
+        if self.reason is not None:
+            return False
+        needs = self.spec.missing_context(context)
+        if needs is not None:
+            if self.strict:
+                raise DataError(needs.message, hint=needs.hint or None)
+            self.reason = needs.message
+            return False
+        reason = domain_reason(self.spec, chunk, input_kind=self.input_kind)
+        if reason is None:
+            return True
+        if self.strict:
+            found = check_domains(
+                self.spec, pred, target, input_kind=self.input_kind, locate=locate, context=context
+            )
+            raise DataError(
+                found or reason,
+                hint=f"check the inputs, or leave {self.spec.name} out of --loss",
+            )
+        self.reason = reason
+        return False
+
+    def merge(self, other: LossAccumulator) -> LossAccumulator:
+        """Fold in an accumulator of the same loss over other rows (which follow these)."""
+        self.partial = self.partial.merge(other.partial)
+        self.rows += other.rows
+        for inp, rng in other._ranges.items():
+            self._ranges[inp] = _widen(self._ranges.get(inp), rng)
+        self.reason = self.reason or other.reason
+        self._per_row += other._per_row
+        self._per_row_weight += other._per_row_weight
+        return self
+
+    def finalize(self) -> LossResult:
+        if self.reason is not None:
+            reason = domain_reason(self.spec, self._ranges, input_kind=self.input_kind)
+            return LossResult(
+                self.spec.name, None, "not_applicable", self.params, reason=reason or self.reason
+            )
+        notes = self.class_weights.notes(self.params) if self.class_weights else []
+        per_row = per_row_weight = None
+        if self.keep_per_row and self._per_row:
+            per_row = np.concatenate(self._per_row)
+            if any(w is not None for w in self._per_row_weight):
+                per_row_weight = np.concatenate(
+                    [
+                        np.ones(r.shape[0]) if w is None else w
+                        for r, w in zip(self._per_row, self._per_row_weight)
+                    ]
+                )
+        return finish(
+            self.spec,
+            self.partial,
+            self.params,
+            reduction=self.reduction,
+            class_names=self.class_names,
+            notes=notes,
+            per_row=per_row,
+            per_row_weight=per_row_weight,
+        )

@@ -63,12 +63,6 @@ class DataError(LossCliError):
     exit_code = ExitCode.DATA_ERROR
 
 
-class InternalError(LossCliError):
-    """A bug in losscli."""
-
-    exit_code = ExitCode.INTERNAL_ERROR
-
-
 def did_you_mean(word: str, choices: Iterable[str], *, n: int = 3) -> str | None:
     """Return a ``did you mean …?`` hint for ``word`` among ``choices`` (or None)."""
     matches = difflib.get_close_matches(word, list(choices), n=n, cutoff=0.6)

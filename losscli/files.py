@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -41,11 +42,30 @@ class AtomicFile:
         self.fh.write(text)
 
     def close_temp(self) -> str:
-        """Close the temporary file and return its path (to rewrite it before commit)."""
+        """Close the temporary file and return its path."""
         if self.fh is not None:
             self.fh.close()
             self.fh = None
         return self.tmp
+
+    def rewrite(self, transform: Callable[[IO[str], IO[str]], None]) -> None:
+        """Pass the text written so far through ``transform(source, destination)`` (to
+        drop columns once a run knows which to keep, …); then :meth:`commit` as usual."""
+        src_path = self.close_temp()
+        fd, new = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".tmp", dir=Path(src_path).parent
+        )
+        try:
+            with (
+                open(src_path, encoding="utf-8", newline="") as src,
+                os.fdopen(fd, "w", encoding="utf-8", newline="") as dst,
+            ):
+                transform(src, dst)
+            os.replace(new, src_path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(new)
+            raise
 
     def commit(self) -> None:
         """Give the file the mode a plain ``open()`` would (0666 & ~umask) and rename it

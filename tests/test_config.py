@@ -242,3 +242,26 @@ def test_compare_reads_the_config(cli, tmp_path):
 
 def test_config_error_class_is_a_usage_error():
     assert issubclass(ConfigError, UsageError)
+
+
+@pytest.mark.parametrize(
+    ("text", "crumb"),
+    [
+        ("chunk_size: -1\n", "c.yaml › chunk_size: must be a positive integer or 0 (one piece)"),
+        ("drop_invalid: maybe\n", "c.yaml › drop_invalid: must be true or false"),
+        ("per_class: 1\n", "c.yaml › per_class: must be true or false"),
+        ("regularization: {l2: -1}\n", "c.yaml › regularization › l2: must be a number ≥ 0"),
+        ("regularization: [1]\n", "c.yaml › regularization: must be a mapping"),
+        ("regularization: {l3: 1}\n", "c.yaml › regularization › l3: unknown key"),
+        ("columns: [p]\n", "c.yaml › columns: must be a mapping"),
+        ("task: [binary]\n", "c.yaml › task: must be a task name"),
+    ],
+)
+def test_every_key_is_checked_by_its_kind(tmp_path, text, crumb):
+    err = config_error(tmp_path, text)
+    assert err.message.startswith(str(tmp_path) + "/" + crumb), err.message
+
+
+def test_model_weights_are_read_beside_the_config(tmp_path):
+    cfg = load_config(cfg_file(tmp_path, "regularization: {l2: 0.001, model_weights: w.npz}\n"))
+    assert cfg["regularization"] == {"l2": 0.001, "model_weights": str(tmp_path / "w.npz")}

@@ -191,12 +191,12 @@ def test_per_sample_write_failure_during_the_run(tmp_path, monkeypatch):
     import errno
 
     import losscli
-    import losscli.accumulate
+    import losscli.files
 
     def full(src, dst):
         raise OSError(errno.ENOSPC, "No space left on device", str(dst))
 
-    monkeypatch.setattr(losscli.accumulate.os, "replace", full)
+    monkeypatch.setattr(losscli.files.os, "replace", full)
     out = tmp_path / "rows.csv"
     with pytest.raises(UsageError, match=r"cannot write .*rows\.csv': No space left on device"):
         losscli.evaluate(*map(str, REG), per_sample_path=str(out))

@@ -8,13 +8,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from losscli.per_sample import csv_number as _num
+
 
 def _params(p: dict[str, Any]) -> str:
     return json.dumps(p, sort_keys=True, allow_nan=False) if p else ""
-
-
-def _num(v: Any) -> str:
-    return "" if v is None else repr(v) if isinstance(v, float) else str(v)
 
 
 Rows = list[list[Any]]
@@ -113,21 +111,4 @@ def render(doc: dict[str, Any]) -> str:
         raise ValueError(f"no CSV view for command {doc.get('command')!r}") from None
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(view(doc))
-    return buf.getvalue()
-
-
-def render_per_sample(row_numbers: Any, row_ids: Any, per_rows: dict[str, Any]) -> str:
-    """One line per input row: its row number, id (when known) and each loss's value."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    names = list(per_rows)
-    w.writerow(["row", *(["id"] if row_ids is not None else []), *names])
-    cols = [per_rows[n] for n in names]
-    for i, row in enumerate(row_numbers):
-        rid = (
-            [row_ids[i].item() if hasattr(row_ids[i], "item") else row_ids[i]]
-            if (row_ids is not None)
-            else []
-        )
-        w.writerow([int(row), *rid, *(_num(float(c[i])) for c in cols)])
     return buf.getvalue()

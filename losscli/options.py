@@ -1,0 +1,362 @@
+"""Every setting of ``evaluate`` and ``compare``, declared once.
+
+Each :class:`Setting` gives a setting's name (the attribute of :class:`RunOptions` and
+the keyword of the Python API), its command-line flag, help text, kind, default and
+``--config`` key. From this table come:
+
+* the Typer options of ``losscli evaluate`` / ``compare`` (:mod:`losscli.cli`);
+* the keys ``--config FILE.yaml`` accepts and how each is checked (:mod:`losscli.config`);
+* the keyword arguments of :func:`losscli.evaluate` / :func:`losscli.compare`.
+
+:func:`losscli.config.resolve` is the one place where precedence lives: flags (or API
+keywords) win over ``--config``, which wins over the defaults. Nothing heavy is imported
+here, so ``losscli --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from losscli.errors import UsageError, unknown_name
+from losscli.registry._base import TASKS
+
+#: Every task name (the registry's order), and ``auto``.
+TASK_CHOICES = ("auto", *TASKS)
+REDUCTIONS = ("mean", "sum")
+INPUT_KINDS = ("probabilities", "logits")
+
+BOTH = ("evaluate", "compare")
+EVALUATE = ("evaluate",)
+COMPARE = ("compare",)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: where it comes from and what values it takes.
+
+    ``kind`` is one of ``str``, ``strs`` (repeatable), ``bool`` (``--x/--no-x``),
+    ``int``, ``float``, ``choice``, ``task``, ``input`` (``--logits``/``--probs``),
+    ``params`` (``--param LOSS.KEY=VALUE``), ``gates`` (``--max LOSS=V``), ``losses``,
+    ``names`` (comma-separated) or ``path``. ``config`` is the dotted ``--config`` key
+    (None: flag only); ``minimum`` bounds numbers; ``choices`` bounds words.
+    """
+
+    name: str
+    flag: str
+    help: str
+    kind: str = "str"
+    default: Any = None
+    config: str | None = None
+    commands: tuple[str, ...] = BOTH
+    minimum: float | None = None
+    choices: tuple[str, ...] = ()
+    metavar: str | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "task",
+        "--task",
+        "auto (default) or one of: " + ", ".join(TASKS) + " (any case).",
+        kind="task",
+        default="auto",
+        config="task",
+    ),
+    Setting(
+        "losses",
+        "--loss",
+        "Loss to compute (repeatable); default: every loss of the task.",
+        kind="losses",
+        config="losses",
+    ),
+    Setting(
+        "params",
+        "--param",
+        "LOSS.KEY=VALUE, e.g. huber.delta=2 (repeatable).",
+        kind="params",
+        default={},
+        config="params",
+    ),
+    Setting(
+        "logits",
+        "--logits",
+        "Predictions are logits (--logits) or probabilities (--probs); default: inferred.",
+        kind="input",
+        config="input",
+        choices=INPUT_KINDS,
+    ),
+    Setting(
+        "pred_cols",
+        "--pred-col",
+        "Prediction column (repeatable).",
+        kind="strs",
+        default=(),
+        config="columns.pred",
+    ),
+    Setting(
+        "target_cols",
+        "--target-col",
+        "Target column (repeatable).",
+        kind="strs",
+        default=(),
+        config="columns.target",
+    ),
+    Setting("id_col", "--id-col", "Join the files on this id column.", config="columns.id"),
+    Setting(
+        "group_col",
+        "--group-col",
+        "Image id column (segmentation, long form).",
+        config="columns.group",
+    ),
+    Setting(
+        "weight_col",
+        "--weight-col",
+        "Sample weight column (weighted mean).",
+        config="columns.weight",
+    ),
+    Setting(
+        "gates",
+        "--max",
+        "Gate LOSS=V: exit 1 if LOSS > V, for every model with compare (repeatable).",
+        kind="gates",
+        default={},
+        config="gates.max",
+    ),
+    Setting(
+        "worst",
+        "--worst",
+        "Show the K rows with the largest loss.",
+        kind="int",
+        config="worst",
+        commands=EVALUATE,
+        minimum=1,
+    ),
+    Setting(
+        "per_sample_path",
+        "--per-sample",
+        "Write one loss value per row to this CSV.",
+        kind="path",
+        commands=EVALUATE,
+    ),
+    Setting(
+        "per_class",
+        "--per-class",
+        "Per-class breakdown (multiclass, multilabel, segmentation).",
+        kind="bool",
+        default=False,
+        config="per_class",
+    ),
+    Setting(
+        "drop_invalid",
+        "--drop-invalid",
+        "Drop rows with NaN/empty/inf cells and count them in warnings.",
+        kind="bool",
+        default=False,
+        config="drop_invalid",
+    ),
+    Setting(
+        "reduction",
+        "--reduction",
+        "mean (default) or sum.",
+        kind="choice",
+        default="mean",
+        config="reduction",
+        choices=REDUCTIONS,
+    ),
+    Setting("config", "--config", "YAML file with the same settings; flags win.", kind="path"),
+    Setting(
+        "chunk_size",
+        "--chunk-size",
+        "Read large csv/tsv/txt inputs in chunks of this many rows (default 1000000; "
+        "0 reads in one piece). Memory stays bounded whatever the file size.",
+        kind="int",
+        config="chunk_size",
+        minimum=0,
+        metavar="ROWS",
+    ),
+    Setting(
+        "engine",
+        "--engine",
+        "local (default), or dask: evaluate a glob or directory of Parquet/CSV "
+        'partitions on a Dask cluster (pip install "losscli[dask]").',
+        default="local",
+        commands=EVALUATE,
+        metavar="local|dask",
+    ),
+    Setting(
+        "scheduler",
+        "--scheduler",
+        "Dask scheduler, e.g. tcp://host:8786 (with --engine dask; default: a local "
+        "cluster for the run).",
+        commands=EVALUATE,
+        metavar="ADDRESS",
+    ),
+    Setting(
+        "l1",
+        "--l1",
+        "Also report loss + LAMBDA·Σ|w| over --model-weights (Keras convention).",
+        kind="float",
+        config="regularization.l1",
+        commands=EVALUATE,
+        minimum=0,
+        metavar="LAMBDA",
+    ),
+    Setting(
+        "l2",
+        "--l2",
+        "Also report loss + LAMBDA·Σw² over --model-weights (Keras convention, no ½).",
+        kind="float",
+        config="regularization.l2",
+        commands=EVALUATE,
+        minimum=0,
+        metavar="LAMBDA",
+    ),
+    Setting(
+        "model_weights",
+        "--model-weights",
+        "The model's weights for --l1/--l2: one .npy array or a .npz of arrays.",
+        kind="path",
+        config="regularization.model_weights",
+        commands=EVALUATE,
+        metavar="W.npy|W.npz",
+    ),
+    Setting(
+        "names",
+        "--names",
+        "Model names, comma-separated (default: file names).",
+        kind="names",
+        commands=COMPARE,
+    ),
+    Setting(
+        "bootstrap",
+        "--bootstrap",
+        "Paired bootstrap replicates for 95% intervals (e.g. 1000).",
+        kind="int",
+        default=0,
+        commands=COMPARE,
+        minimum=0,
+    ),
+    Setting(
+        "seed", "--seed", "Random seed of the bootstrap.", kind="int", default=0, commands=COMPARE
+    ),
+    Setting("sort_by", "--sort-by", "Order models by this loss.", commands=COMPARE),
+)
+
+BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def settings_of(command: str) -> list[Setting]:
+    """The settings ``command`` (``evaluate`` or ``compare``) takes, in table order."""
+    return [s for s in SETTINGS if command in s.commands]
+
+
+def config_keys() -> dict[str, Setting]:
+    """``{dotted config key: setting}`` of every setting ``--config`` may hold."""
+    return {s.config: s for s in SETTINGS if s.config is not None}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The resolved settings of one evaluate or compare run (see :data:`SETTINGS`)."""
+
+    task: str
+    losses: list[str] | None
+    params: dict[str, dict[str, Any]]
+    logits: bool | None
+    pred_cols: tuple[str, ...]
+    target_cols: tuple[str, ...]
+    id_col: str | None
+    group_col: str | None
+    weight_col: str | None
+    gates: dict[str, float]
+    worst: int | None
+    per_sample_path: str | None
+    per_class: bool
+    drop_invalid: bool
+    reduction: str
+    config: str | None
+    chunk_size: int | None
+    engine: str
+    scheduler: str | None
+    l1: float | None
+    l2: float | None
+    model_weights: str | None
+    names: list[str] | None
+    bootstrap: int
+    seed: int
+    sort_by: str | None
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_task(value: str) -> str:
+    """A task name in any case (``Binary`` → ``binary``); ``auto`` for inference."""
+    word = str(value).strip().lower()
+    if word not in TASK_CHOICES:
+        raise unknown_name("task", str(value), TASK_CHOICES)
+    return word
+
+
+def loss_key(name: str) -> str:
+    """Canonical name of a known loss, else the name as typed (normalised). Unknown names
+    are reported once the task is known, with that task's losses."""
+    from losscli.registry import canonical_name
+
+    try:
+        return canonical_name(name)
+    except UsageError:
+        return name.strip().lower().replace("-", "_")
+
+
+def parse_param_flags(items: Iterable[str]) -> dict[str, dict[str, str]]:
+    """``["huber.delta=2", "focal.gamma=1"]`` → ``{"huber": {"delta": "2"}, …}``."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        loss, dot, name = key.partition(".")
+        if not sep or not dot or not loss.strip() or not name.strip() or not value.strip():
+            raise UsageError(
+                f"cannot read --param '{item}'",
+                hint="write LOSS.KEY=VALUE, e.g. --param huber.delta=2",
+            )
+        out.setdefault(loss_key(loss), {})[name.strip()] = value.strip()
+    return out
+
+
+def parse_gate_flags(items: Iterable[str]) -> dict[str, float]:
+    """``["mse=0.5"]`` → ``{"mse": 0.5}``."""
+    out: dict[str, float] = {}
+    for item in items:
+        loss, sep, value = item.partition("=")
+        try:
+            limit = float(value)
+        except ValueError:
+            limit = math.nan
+        if not sep or not loss.strip() or math.isnan(limit):
+            raise UsageError(
+                f"cannot read --max '{item}'", hint="write LOSS=VALUE, e.g. --max mse=0.5"
+            )
+        out[loss_key(loss)] = limit
+    return out
+
+
+def merge_params(
+    *layers: Mapping[str, Mapping[str, Any]] | None,
+) -> dict[str, dict[str, Any]]:
+    """Merge per-loss params; later layers win key by key (flags over config)."""
+    out: dict[str, dict[str, Any]] = {}
+    for layer in layers:
+        for loss, kv in (layer or {}).items():
+            out.setdefault(loss_key(loss), {}).update(kv)
+    return out
+
+
+def merge_gates(*layers: Mapping[str, float] | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for layer in layers:
+        out.update({loss_key(k): float(v) for k, v in (layer or {}).items()})
+    return out

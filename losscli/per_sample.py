@@ -1,0 +1,98 @@
+"""``--per-sample FILE.csv``: per-row losses written as the rows are read.
+
+The run (:mod:`losscli.run`) hands each chunk's per-row values to a
+:class:`PerSampleWriter`; lines go through :class:`losscli.files.AtomicFile`, so a failed
+run leaves no file. :func:`csv_number` is the one rule for a number in a CSV cell (the
+report's CSV uses it too).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from losscli.files import AtomicFile, write_atomic
+
+
+def csv_number(v: Any) -> str:
+    """A CSV cell: empty for None, full precision (``repr``) for floats."""
+    return "" if v is None else repr(v) if isinstance(v, float) else str(v)
+
+
+def render_per_sample(row_numbers: Any, row_ids: Any, per_rows: dict[str, Any]) -> str:
+    """One line per input row: its row number, id (when known) and each loss's value."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    names = list(per_rows)
+    w.writerow(["row", *(["id"] if row_ids is not None else []), *names])
+    cols = [per_rows[n] for n in names]
+    for i, row in enumerate(row_numbers):
+        rid = (
+            [row_ids[i].item() if hasattr(row_ids[i], "item") else row_ids[i]]
+            if (row_ids is not None)
+            else []
+        )
+        w.writerow([int(row), *rid, *(csv_number(float(c[i])) for c in cols)])
+    return buf.getvalue()
+
+
+class PerSampleWriter:
+    """``--per-sample FILE.csv``: one line per row (row number, id, each loss), written
+    chunk by chunk through :class:`losscli.files.AtomicFile` and renamed into place by
+    :meth:`close` — a failed run leaves no half-written file.
+
+    Lines are rendered by :func:`render_per_sample`. Columns of losses that end up not applicable are removed at
+    the end (a loss can leave its domain in a late chunk).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.names: list[str] | None = None
+        self._file: AtomicFile | None = None
+
+    def write(self, row_numbers: Any, row_ids: Any, per_rows: Mapping[str, np.ndarray]) -> None:
+        text = render_per_sample(row_numbers, row_ids, dict(per_rows))
+        if self._file is None:
+            self.names = list(per_rows)
+            self._file = AtomicFile(self.path)
+        else:
+            text = text.split("\n", 1)[1]
+        self._file.write(text)
+
+    def close(self, keep: Sequence[str] | None = None) -> None:
+        """Finish the file, keeping only the loss columns ``keep`` (all when None)."""
+        if self._file is None:
+            write_atomic(self.path, render_per_sample([], None, {n: [] for n in keep or []}))
+            return
+        file, self._file = self._file, None
+        try:
+            names = self.names or []
+            if keep is not None and list(keep) != names:
+                drop = [n for n in names if n not in keep]
+                file.rewrite(lambda src, dst: _drop_columns(src, dst, drop))
+            file.commit()
+        except BaseException:
+            file.abort()
+            raise
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.abort()
+            self._file = None
+
+
+def _drop_columns(src: IO[str], dst: IO[str], drop: Sequence[str]) -> None:
+    """Copy per-sample CSV text from ``src`` to ``dst`` without the loss columns ``drop``."""
+    reader = csv.reader(src)
+    writer = csv.writer(dst, lineterminator="\n")
+    header = next(reader)
+    fixed = 2 if header[1:2] == ["id"] else 1  # row number, and the id when present
+    keep = list(range(fixed)) + [j for j in range(fixed, len(header)) if header[j] not in drop]
+    for row in [header, *reader]:
+        writer.writerow([row[j] for j in keep])

@@ -1,0 +1,91 @@
+"""The run loop: a source's chunks → one :class:`~losscli.accumulate.Evaluation` →
+results. Every command that measures losses (evaluate, compare) goes through
+:func:`run_source`, whether the rows arrive in one piece, in chunks or from a cluster.
+
+A source is anything with ``first`` (the first chunk, a Dataset), ``chunks()``,
+``class_counts(n_classes, ignore_index)`` and, for engines that reduce on a cluster,
+``fold(evaluation)`` (:mod:`losscli.data.stream`, :mod:`losscli.engines`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from losscli.accumulate import Evaluation, Outcome
+from losscli.per_sample import PerSampleWriter
+from losscli.registry import LossSpec
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to compute over a source: the losses and the row diagnostics."""
+
+    specs: Sequence[LossSpec]
+    #: The losses were asked for: a domain miss is an error, not "not applicable".
+    explicit: bool
+    params: Mapping[str, Mapping[str, Any]]
+    reduction: str = "mean"
+    worst: int | None = None
+    per_class: bool = False
+    keep_per_row: bool = False
+
+
+@contextlib.contextmanager
+def quiet_floats() -> Iterator[None]:
+    """No NumPy floating-point warnings inside the block: a kernel's overflow or invalid
+    operation already shows as a non-finite value with status ``non_finite``."""
+    with np.errstate(all="ignore"):
+        yield
+
+
+def input_kind(first: Any) -> str | None:
+    """``"logits"``/``"probabilities"`` for score inputs, else None."""
+    if "from_logits" not in first.context:
+        return None
+    return "logits" if first.context["from_logits"] else "probabilities"
+
+
+def new_evaluation(first: Any, plan: Plan, per_sample: PerSampleWriter | None = None) -> Evaluation:
+    """An empty :class:`Evaluation` of ``plan`` for chunks like ``first`` (same task,
+    input kind and classes)."""
+    return Evaluation(
+        plan.specs,
+        explicit=plan.explicit,
+        params=plan.params,
+        input_kind=input_kind(first),
+        class_names=first.class_names,
+        task=first.task,
+        reduction=plan.reduction,  # type: ignore[arg-type]
+        worst=plan.worst,
+        per_class=plan.per_class,
+        keep_per_row=plan.keep_per_row,
+        per_sample=per_sample,
+    )
+
+
+def run_source(source: Any, plan: Plan, *, per_sample: PerSampleWriter | None = None) -> Outcome:
+    """Evaluate ``plan`` over every row of ``source``: class counts first when a loss
+    weighs classes by them, then each chunk (or the cluster's fold), then finalize.
+    A failure discards the partial ``per_sample`` file."""
+    first = source.first
+    run = new_evaluation(first, plan, per_sample)
+    try:
+        with quiet_floats():
+            if run.needs_class_counts:
+                c = int(first.pred.shape[1]) if first.pred.ndim > 1 else 1
+                run.set_class_counts(source.class_counts(c, run.count_ignore_index()))
+            fold = getattr(source, "fold", None)
+            if fold is not None:  # partitions reduced on a cluster
+                fold(run)
+            else:
+                for chunk in source.chunks():
+                    run.update(chunk)
+            return run.finalize()
+    except BaseException:
+        run.abort()
+        raise
