@@ -258,6 +258,31 @@ def config_keys() -> dict[str, Setting]:
     return {s.config: s for s in SETTINGS if s.config is not None}
 
 
+def _names(cols: str | Iterable[str]) -> tuple[str, ...]:
+    """Column names as a tuple; one string is one name (not its characters)."""
+    return (cols,) if isinstance(cols, str) else tuple(cols)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """The data flags of one input (``--task``, ``--pred-col``, …), checked once: every
+    source (in memory, streamed, Dask partitions) reads with them."""
+
+    task: str = "auto"
+    pred_cols: tuple[str, ...] = ()
+    target_cols: tuple[str, ...] = ()
+    id_col: str | None = None
+    group_col: str | None = None
+    weight_col: str | None = None
+    logits: bool | None = None
+    drop_invalid: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "task", parse_task(self.task or "auto"))
+        object.__setattr__(self, "pred_cols", _names(self.pred_cols))
+        object.__setattr__(self, "target_cols", _names(self.target_cols))
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """The resolved settings of one evaluate or compare run (see :data:`SETTINGS`)."""
@@ -288,6 +313,20 @@ class RunOptions:
     bootstrap: int
     seed: int
     sort_by: str | None
+
+    def read_options(self, task: str | None = None) -> ReadOptions:
+        """The data flags of this run (``task`` overrides the run's, e.g. the task the
+        first model's file decided for the others)."""
+        return ReadOptions(
+            task=task or self.task,
+            pred_cols=self.pred_cols,
+            target_cols=self.target_cols,
+            id_col=self.id_col,
+            group_col=self.group_col,
+            weight_col=self.weight_col,
+            logits=self.logits,
+            drop_invalid=self.drop_invalid,
+        )
 
 
 # --------------------------------------------------------------------------- parsing

@@ -44,8 +44,8 @@ from losscli.data.validate import (
     outside_unit,
     zero_weights_error,
 )
-from losscli.errors import DataError, UsageError, unknown_name
-from losscli.registry._base import TASKS
+from losscli.errors import DataError, UsageError
+from losscli.options import ReadOptions
 
 #: At most this many distinct warnings are gathered from the chunks after the first.
 MAX_WARNINGS = 50
@@ -56,15 +56,16 @@ __all__ = [
     "ChunkArrays",
     "ChunkStep",
     "Inferred",
-    "ReadOptions",
     "Summary",
     "TablePlan",
     "Totals",
     "check_consistent",
-    "check_task",
+    "chunk_step",
+    "column_selectors",
     "finish_input",
     "load_dataset",
     "named_binary",
+    "plan_input",
     "read_whole",
     "summarize",
 ]
@@ -378,58 +379,29 @@ def summarize(
 # --------------------------------------------------------------------------- one piece
 
 
-def check_task(task: str | None) -> str:
-    """``--task``: auto or a known task (lower case)."""
-    task = (task or "auto").strip().lower()
-    if task != "auto" and task not in TASKS:
-        raise unknown_name("task", task, ("auto", *TASKS))
-    return task
+def column_selectors(opts: ReadOptions, one_file: bool) -> tuple[Selector | None, Selector | None]:
+    """Column selectors of the predictions and targets files."""
+    roles = [c for c in (opts.id_col, opts.group_col, opts.weight_col) if c]
+    return selectors(one_file, opts.pred_cols, opts.target_cols, roles)
 
 
-def _names(cols: str | Sequence[str]) -> tuple[str, ...]:
-    return (cols,) if isinstance(cols, str) else tuple(cols)
+def plan_input(opts: ReadOptions, ptab: Table, ttab: Table | None) -> TablePlan:
+    """Column roles and layout of these tables."""
+    return plan_tables(
+        ptab,
+        ttab,
+        task=opts.task,
+        pred_cols=opts.pred_cols,
+        target_cols=opts.target_cols,
+        id_col=opts.id_col,
+        group_col=opts.group_col,
+        weight_col=opts.weight_col,
+    )
 
 
-@dataclass(frozen=True)
-class ReadOptions:
-    """The data flags of one input (``--task``, ``--pred-col``, …), checked once; every
-    source reads with them."""
-
-    task: str = "auto"
-    pred_cols: tuple[str, ...] = ()
-    target_cols: tuple[str, ...] = ()
-    id_col: str | None = None
-    group_col: str | None = None
-    weight_col: str | None = None
-    logits: bool | None = None
-    drop_invalid: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "task", check_task(self.task))
-        object.__setattr__(self, "pred_cols", _names(self.pred_cols))
-        object.__setattr__(self, "target_cols", _names(self.target_cols))
-
-    def column_selectors(self, one_file: bool) -> tuple[Selector | None, Selector | None]:
-        """Column selectors of the predictions and targets files."""
-        roles = [c for c in (self.id_col, self.group_col, self.weight_col) if c]
-        return selectors(one_file, self.pred_cols, self.target_cols, roles)
-
-    def plan(self, ptab: Table, ttab: Table | None) -> TablePlan:
-        """Column roles and layout of these tables."""
-        return plan_tables(
-            ptab,
-            ttab,
-            task=self.task,
-            pred_cols=self.pred_cols,
-            target_cols=self.target_cols,
-            id_col=self.id_col,
-            group_col=self.group_col,
-            weight_col=self.weight_col,
-        )
-
-    def step(self, plan: TablePlan, **kw: Any) -> ChunkStep:
-        """The chunk step of an input planned as ``plan``."""
-        return ChunkStep(plan, self.task, self.logits, self.drop_invalid, **kw)
+def chunk_step(opts: ReadOptions, plan: TablePlan, **kw: Any) -> ChunkStep:
+    """The chunk step of an input planned as ``plan``."""
+    return ChunkStep(plan, opts.task, opts.logits, opts.drop_invalid, **kw)
 
 
 def load_dataset(
@@ -454,7 +426,7 @@ def load_dataset(
     both sides (and says so in ``warnings``) instead of failing.
     """
     opts = ReadOptions(
-        task, pred_cols, target_cols, id_col, group_col, weight_col, logits, drop_invalid
+        task or "auto", pred_cols, target_cols, id_col, group_col, weight_col, logits, drop_invalid
     )
     return read_whole(preds, targets, opts)
 
@@ -467,7 +439,7 @@ def read_whole(preds: str, targets: str | None, opts: ReadOptions) -> Dataset:
             "at most one input may be '-' (standard input)",
             hint="save one of them to a file",
         )
-    sel_p, sel_t = opts.column_selectors(targets is None)
+    sel_p, sel_t = column_selectors(opts, targets is None)
     ptab = read_table(preds, select=sel_p, role="predictions")
     ttab: Table | None = None
     if targets is not None:
@@ -479,9 +451,9 @@ def read_whole(preds: str, targets: str | None, opts: ReadOptions) -> Dataset:
     warnings = [w for t in tables for w in t.warnings]
     if any(t.tensor is not None for t in tables):
         return from_tensors(ptab, ttab, opts.task, opts.logits, opts.drop_invalid, notes, warnings)
-    plan = opts.plan(ptab, ttab)
+    plan = plan_input(opts, ptab, ttab)
     totals = Totals(file_warnings=warnings)
-    step = opts.step(plan)
+    step = chunk_step(opts, plan)
     arr = step.arrays(ptab, ttab, totals)
     finish_input(totals, plan, weight_table(plan, ptab, ttab).name, ptab.name)
     assert arr is not None

@@ -29,7 +29,7 @@ import abc
 import contextlib
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,10 +39,12 @@ from losscli.data.align import row_count_error
 from losscli.data.dataset import ChunkArrays, Dataset, TablePlan
 from losscli.data.pipeline import (
     ChunkStep,
-    ReadOptions,
     Totals,
+    chunk_step,
+    column_selectors,
     finish_input,
     named_binary,
+    plan_input,
     read_whole,
     summarize,
 )
@@ -63,6 +65,7 @@ from losscli.data.readers import (
     trailing_empty_rows,
 )
 from losscli.errors import DataError, UsageError
+from losscli.options import ReadOptions
 
 #: Rows per chunk by default: 1e6 rows parse as fast as one piece with pandas' C engine
 #: and keep the peak near 170 MiB for two float columns (docs/scale.md).
@@ -155,31 +158,23 @@ class MemorySource(Source):
 def open_source(
     preds: str,
     targets: str | None = None,
+    opts: ReadOptions | None = None,
     *,
-    task: str = "auto",
-    pred_cols: Sequence[str] = (),
-    target_cols: Sequence[str] = (),
-    id_col: str | None = None,
-    group_col: str | None = None,
-    weight_col: str | None = None,
-    logits: bool | None = None,
-    drop_invalid: bool = False,
     chunk_rows: int | None = None,
     keep_whole: str | None = None,
     progress: Progress | None = None,
 ) -> Source:
-    """Open the inputs of one evaluation as chunks (see the module docstring).
+    """Open the inputs of one evaluation as chunks (see the module docstring), read with
+    the data flags ``opts`` (default: every column, task inferred).
 
     ``chunk_rows`` None means :data:`DEFAULT_CHUNK_ROWS`; 0 reads in one piece.
     ``keep_whole`` names a reason the caller needs every row at once (per-row arrays for
     plots, bootstrap intervals): the input is then read in memory.
     """
+    opts = opts if opts is not None else ReadOptions()
     chunk = DEFAULT_CHUNK_ROWS if chunk_rows is None else int(chunk_rows)
     if chunk < 0:
         raise UsageError(f"--chunk-size must be ≥ 0, got {chunk}", hint="0 reads in one piece")
-    opts = ReadOptions(
-        task, pred_cols, target_cols, id_col, group_col, weight_col, logits, drop_invalid
-    )
     reason = keep_whole or _memory_reason(preds, targets, chunk, opts)
     if reason is not None:
         return MemorySource(read_whole(preds, targets, opts), ReadInfo("memory", chunk, 1, reason))
@@ -372,7 +367,7 @@ class StreamSource(Source):
         self.opts = opts
         self.chunk_rows = chunk_rows
         self.progress = progress
-        self._sel = opts.column_selectors(targets is None)
+        self._sel = column_selectors(opts, targets is None)
         self._files: list[_FileChunks] = []
         self.step: ChunkStep | None = None
         self.info = ReadInfo("stream", chunk_rows)
@@ -464,9 +459,9 @@ class StreamSource(Source):
         ptab = tables[0]
         ttab = tables[1] if len(tables) > 1 else None
         self._file_notes = [n for t in tables for n in t.notes]
-        plan = self.opts.plan(ptab, ttab)
+        plan = plan_input(self.opts, ptab, ttab)
         _check_streamable_plan(plan)
-        self.step = self.opts.step(plan, vet=_vet_first)
+        self.step = chunk_step(self.opts, plan, vet=_vet_first)
         return self.step
 
     def chunks(self) -> Iterator[Dataset]:

@@ -43,10 +43,12 @@ from losscli.data import Dataset
 from losscli.data.pipeline import (
     ChunkArrays,
     ChunkStep,
-    ReadOptions,
     Totals,
+    chunk_step,
+    column_selectors,
     finish_input,
     named_binary,
+    plan_input,
     summarize,
 )
 from losscli.data.readers import (
@@ -60,6 +62,7 @@ from losscli.data.readers import (
 )
 from losscli.data.stream import Source
 from losscli.errors import DataError, LossCliError, UsageError
+from losscli.options import ReadOptions
 
 #: Partial results merged by one reduce task (the tree's fan-in).
 FAN_IN = 4
@@ -142,7 +145,7 @@ def _read(path: str, job: _Job) -> Table:
 
 
 def _read_partition(path: str, opts: ReadOptions) -> Table:
-    select, _ = opts.column_selectors(True)
+    select, _ = column_selectors(opts, True)
     return read_table(path, select=select, role="predictions")
 
 
@@ -287,7 +290,9 @@ class DaskSource(Source):
         raise scratch.nothing_left(self.pattern)
 
     def _plan(self, ptab: Table) -> ChunkStep:
-        return self.opts.step(self.opts.plan(ptab, None), every_row="--engine local", vet=_vet)
+        return chunk_step(
+            self.opts, plan_input(self.opts, ptab, None), every_row="--engine local", vet=_vet
+        )
 
     @property
     def first(self) -> Dataset:  # type: ignore[override]
@@ -505,19 +510,17 @@ def set_aside_whole_row_losses(run: Any) -> None:
 def open_dask_source(
     preds: str,
     targets: str | None = None,
+    opts: ReadOptions | None = None,
     *,
     scheduler: str | None = None,
     chunk_rows: int | None = None,
     keep_whole: str | None = None,
     progress: Progress | None = None,
-    group_col: str | None = None,
-    **options: Any,
 ) -> DaskSource:
     """Open a partitioned input for ``--engine dask`` (the arguments of
     :func:`losscli.data.stream.open_source`, plus the scheduler address; None starts a
-    local cluster). ``options`` are the data flags, read as a
-    :class:`~losscli.data.pipeline.ReadOptions` (task, columns, logits, drop_invalid).
-    Reads the first partition; the cluster starts at the first pass."""
+    local cluster). Reads the first partition; the cluster starts at the first pass."""
+    opts = opts if opts is not None else ReadOptions()
     if targets is not None:
         raise UsageError(
             "--engine dask reads partitions that hold both prediction and target columns; "
@@ -536,13 +539,12 @@ def open_dask_source(
             f"--engine dask does not bring per-row values back ({keep_whole})",
             hint="leave out --plot and -o FILE.html, or use --engine local",
         )
-    if group_col:
+    if opts.group_col:
         raise UsageError(
             "--group-col does not apply to --engine dask: an image's pixel rows may span "
             "partitions",
             hint="use --engine local, or one row per image",
         )
-    opts = ReadOptions(**options)
     paths = list_partitions(preds)
     src = DaskSource(preds, paths, opts, scheduler=scheduler, progress=progress)
     try:

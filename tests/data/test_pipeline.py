@@ -13,6 +13,7 @@ import pytest
 
 from losscli.data.stream import open_source
 from losscli.data.validate import DropTally, Invalid
+from losscli.options import ReadOptions
 
 N = 60
 PARTS = 3
@@ -176,8 +177,8 @@ def test_source_totals_match_the_whole_read(tmp_path: Path) -> None:
     rows = binary_rows()
     rows[7][0] = "inf"
     whole = str(write_csv(tmp_path / "whole.csv", HEADER, rows))
-    memory = open_source(whole, chunk_rows=0, drop_invalid=True)
-    stream = open_source(whole, chunk_rows=7, drop_invalid=True)
+    memory = open_source(whole, None, ReadOptions(drop_invalid=True), chunk_rows=0)
+    stream = open_source(whole, None, ReadOptions(drop_invalid=True), chunk_rows=7)
     try:
         chunks = list(stream.chunks())
         assert len(chunks) > 1
