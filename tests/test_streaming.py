@@ -282,6 +282,16 @@ def test_small_files_are_one_chunk_without_note(cli, regression):
     assert not any(w.startswith("read in") for w in doc["warnings"])
 
 
+def test_streamed_inference_note_names_chunks_and_how_to_read_every_row(cli, binary):
+    doc = run(cli, *binary, "--chunk-size", CHUNK)
+    n = doc["read"]["chunks"]
+    assert (
+        f"read in {n} chunks of up to {CHUNK} rows: what was inferred from the first "
+        f"{CHUNK} rows was checked on every later row (--chunk-size 0 infers from every row)"
+    )
+    assert doc["inputs"]["predictions"]["rows"] == doc["inputs"]["targets"]["rows"] == N
+
+
 def test_compare_streams_each_model(cli, regression, tmp_path):
     p2 = tmp_path / "p2.csv"
     rows = regression[0].read_text().splitlines()

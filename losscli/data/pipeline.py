@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -47,15 +47,19 @@ from losscli.data.validate import (
 from losscli.errors import DataError, UsageError
 from losscli.options import ReadOptions
 
+T = TypeVar("T")
+
 #: At most this many distinct warnings are gathered from the chunks after the first.
 MAX_WARNINGS = 50
 #: How to ask for inference over every row, in the hints of a local chunked read.
 EVERY_ROW_LOCAL = "--chunk-size 0"
 
 __all__ = [
+    "EVERY_ROW_LOCAL",
     "ChunkArrays",
     "ChunkStep",
     "Inferred",
+    "Pieces",
     "Summary",
     "TablePlan",
     "Totals",
@@ -68,6 +72,7 @@ __all__ = [
     "plan_input",
     "read_whole",
     "summarize",
+    "weight_table",
 ]
 
 
@@ -357,21 +362,57 @@ class Summary(Dataset):
         return self._n
 
 
+@dataclass(frozen=True)
+class Pieces:
+    """How an input was read in pieces, for the note that ends its warnings when task or
+    input kind was inferred from the first piece only.
+
+    ``count`` pieces; ``how`` the read ("read in 3 chunks of up to 1000 rows");
+    ``first`` what inference saw ("the first 1000 rows"); ``rest`` the rows checked
+    against it ("later"); ``every_row`` how to ask for inference over every row.
+    """
+
+    count: int
+    how: str
+    first: str
+    rest: str = "later"
+    every_row: str = EVERY_ROW_LOCAL
+
+    def note(self) -> str | None:
+        """The note, or None for an input read in one piece."""
+        if self.count <= 1:
+            return None
+        return (
+            f"{self.how}: what was inferred from {self.first} was checked on every "
+            f"{self.rest} row ({self.every_row} infers from every row)"
+        )
+
+
 def summarize(
     first: Dataset,
     totals: Totals,
     roles_warnings: Sequence[str],
     *,
-    inputs: dict[str, dict[str, Any]],
+    rows: dict[str, int],
+    path: str | None = None,
     evidence: Sequence[str] | None = None,
-    read_note: str | None = None,
+    pieces: Pieces | None = None,
 ) -> Summary:
-    """The first chunk's dataset carrying the totals of the whole input; ``read_note``
-    (how the rows were read, when something was inferred from the first chunk only) ends
-    the warnings."""
+    """The first piece's dataset carrying the totals of the whole input.
+
+    ``rows`` are the rows of each input ("predictions", "targets"; inputs the dataset
+    lacks are left out) and ``path`` replaces every input's path; the first piece's
+    ``inputs`` are copied, not changed. The note of ``pieces`` ends the warnings."""
+    inputs = {k: dict(v) for k, v in first.inputs.items()}
+    for key, v in inputs.items():
+        if key in rows:
+            v["rows"] = rows[key]
+        if path is not None:
+            v["path"] = path
     warnings = totals.warnings(roles_warnings)
-    if read_note and (first.task_inferred or first.input_kind_inferred):
-        warnings.append(read_note)
+    note = None if pieces is None else pieces.note()
+    if note and (first.task_inferred or first.input_kind_inferred):
+        warnings.append(note)
     ev = list(first.evidence if evidence is None else evidence)
     return Summary(first, warnings, ev, inputs, totals.kept)
 
@@ -462,8 +503,9 @@ def read_whole(preds: str, targets: str | None, opts: ReadOptions) -> Dataset:
     return ds
 
 
-def weight_table(plan: TablePlan, ptab: Table, ttab: Table | None) -> Table:
-    """The table holding the sample-weight column (the predictions' when there is none)."""
+def weight_table(plan: TablePlan, ptab: T, ttab: T | None) -> T:
+    """Of the predictions' and targets' tables (or files), the one holding the
+    sample-weight column (the predictions' when there is none)."""
     weight = plan.roles.weight
     if weight is not None and weight[0] != "pred" and ttab is not None:
         return ttab

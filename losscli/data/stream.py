@@ -38,7 +38,9 @@ import numpy as np
 from losscli.data.align import row_count_error
 from losscli.data.dataset import ChunkArrays, Dataset, TablePlan
 from losscli.data.pipeline import (
+    EVERY_ROW_LOCAL,
     ChunkStep,
+    Pieces,
     Totals,
     chunk_step,
     column_selectors,
@@ -47,6 +49,7 @@ from losscli.data.pipeline import (
     plan_input,
     read_whole,
     summarize,
+    weight_table,
 )
 from losscli.data.readers import (
     COMPRESSIONS,
@@ -112,18 +115,30 @@ class Source(abc.ABC):
     def chunks(self) -> Iterator[Dataset]:
         """The chunks, first included (a second call reads the input again)."""
 
-    @abc.abstractmethod
+    _summary: Dataset | None = None
+
     def summary(self) -> Dataset:
         """After the chunks were consumed: ``first`` with the totals of the whole input
         (``n_samples`` through its rows, ``inputs``, ``warnings``, ``evidence``); its
-        arrays are those of the first chunk only when streamed."""
+        arrays are those of the first chunk only when streamed. Built once."""
+        if self._summary is None:
+            self._summary = self._summarize()
+        return self._summary
+
+    @abc.abstractmethod
+    def _summarize(self) -> Dataset:
+        """The summary of :meth:`summary` (called once)."""
+
+    def _counting_pass(self) -> Iterator[Dataset]:
+        """The chunks :meth:`class_counts` reads."""
+        return self.chunks()
 
     def class_counts(self, n_classes: int, ignore_index: Any = None) -> np.ndarray:
         """Rows per class over the whole input (a pass of its own when streamed)."""
         from losscli.compute import class_counts
 
         total = np.zeros(n_classes, dtype=np.int64)
-        for ds in self.chunks():
+        for ds in self._counting_pass():
             if ds.target is not None:
                 total += class_counts(ds.target, n_classes, ignore_index)
         return total
@@ -144,7 +159,7 @@ class MemorySource(Source):
     def chunks(self) -> Iterator[Dataset]:
         yield self.first
 
-    def summary(self) -> Dataset:
+    def _summarize(self) -> Dataset:
         return self.first
 
     @property
@@ -195,7 +210,7 @@ def open_source(
 def _memory_reason(preds: str, targets: str | None, chunk: int, opts: ReadOptions) -> str | None:
     """Why these inputs are read in one piece, decided before reading (None: stream)."""
     if chunk == 0:
-        return "--chunk-size 0"
+        return EVERY_ROW_LOCAL
     for path in (preds, targets):
         if path is None:
             continue
@@ -217,8 +232,13 @@ def _memory_reason(preds: str, targets: str | None, chunk: int, opts: ReadOption
     if opts.group_col:
         return "long-form segmentation groups pixel rows into images (--group-col)"
     if opts.task not in ("auto", *STREAM_TASKS):
-        return f"{opts.task} losses need every row at once"
+        return _needs_every_row(opts.task)
     return None
+
+
+def _needs_every_row(what: str | None) -> str:
+    """Why inputs of a task (or embedding layout) are read in one piece."""
+    return f"{what} losses need every row at once"
 
 
 class _NotStreamable(Exception):
@@ -375,7 +395,6 @@ class StreamSource(Source):
         self._rest: Iterator[Dataset] | None = None
         self._totals = Totals()
         self._file_notes: list[str] = []
-        self._summary: Dataset | None = None
         self._file_rows: list[int] = []
 
     # ------------------------------------------------------------------ files
@@ -471,7 +490,10 @@ class StreamSource(Source):
             yield self._first_chunk
             yield from rest
             return
-        # another pass: read the files again
+        yield from self._reread()
+
+    def _reread(self) -> Iterator[Dataset]:
+        """Another pass: the files read again (the totals are those of the first)."""
         files = self._open()
         try:
             yield from self._chunks_from(files, first_pass=False)
@@ -479,27 +501,15 @@ class StreamSource(Source):
             for f in files:
                 f.close()
 
-    def class_counts(self, n_classes: int, ignore_index: Any = None) -> np.ndarray:
+    def _counting_pass(self) -> Iterator[Dataset]:
         """A pass of its own over the files, before the losses' pass."""
-        from losscli.compute import class_counts
-
-        total = np.zeros(n_classes, dtype=np.int64)
-        files = self._open()
-        try:
-            for ds in self._chunks_from(files, first_pass=False):
-                if ds.target is not None:
-                    total += class_counts(ds.target, n_classes, ignore_index)
-        finally:
-            for f in files:
-                f.close()
-        return total
+        return self._reread()
 
     def _finish_totals(self) -> None:
         assert self.step is not None
-        weight = self.step.plan.roles.weight
-        names = [f.fmt.name for f in self._files]
-        name = names[0] if weight is None or weight[0] == "pred" else names[-1]
-        finish_input(self._totals, self.step.plan, name, self.preds)
+        files = self._files
+        weights = weight_table(self.step.plan, files[0], files[1] if len(files) > 1 else None)
+        finish_input(self._totals, self.step.plan, weights.fmt.name, self.preds)
         self.info.chunks = self._totals.chunks
 
     @property
@@ -511,29 +521,19 @@ class StreamSource(Source):
     def n_samples(self) -> int:
         return self._totals.kept
 
-    def summary(self) -> Dataset:
+    def _summarize(self) -> Dataset:
         """The first chunk's dataset carrying the totals of the whole input."""
-        if self._summary is not None:
-            return self._summary
         assert self.step is not None and self.step.decision is not None
-        first, t = self.first, self._totals
-        inputs = {k: dict(v) for k, v in first.inputs.items()}
-        inputs["predictions"]["rows"] = self._file_rows[0]
-        if "targets" in inputs:
-            inputs["targets"]["rows"] = self._file_rows[-1]
-        note = None
-        if t.chunks > 1:
-            note = (
-                f"read in {t.chunks} chunks of up to {self.chunk_rows} rows: what was "
-                f"inferred from the first {self.step.decision.rows} rows was checked on every "
-                "later row (--chunk-size 0 infers from every row)"
-            )
-        else:
+        t = self._totals
+        if t.chunks <= 1:
             self.info.mode = "memory"
-        self._summary = summarize(
-            first, t, self.step.plan.roles.warnings, inputs=inputs, read_note=note
+        pieces = Pieces(
+            t.chunks,
+            how=f"read in {t.chunks} chunks of up to {self.chunk_rows} rows",
+            first=f"the first {self.step.decision.rows} rows",
         )
-        return self._summary
+        rows = {"predictions": self._file_rows[0], "targets": self._file_rows[-1]}
+        return summarize(self.first, t, self.step.plan.roles.warnings, rows=rows, pieces=pieces)
 
 
 def _same_rows(peeks: list[_Frames], frames: list[Any]) -> list[tuple[int, Any]]:
@@ -556,13 +556,13 @@ def _check_streamable_plan(plan: TablePlan) -> None:
         raise _NotStreamable(f"rows are joined on the id column '{plan.roles.id_pred}'")
     if plan.layout.task not in (None, *STREAM_TASKS) or plan.layout.embedding:
         what = plan.layout.embedding or plan.layout.task
-        raise _NotStreamable(f"{what} losses need every row at once")
+        raise _NotStreamable(_needs_every_row(what))
 
 
 def _vet_first(ds: Dataset, arr: ChunkArrays) -> None:
     """The first chunk's decisions must be ones that later chunks can follow."""
     if ds.task not in STREAM_TASKS or ds.context.get("layout"):
-        raise _NotStreamable(f"{ds.task} losses need every row at once")
+        raise _NotStreamable(_needs_every_row(ds.task))
     if named_binary(ds, arr):
         raise _NotStreamable("binary targets are class names")
 

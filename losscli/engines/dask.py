@@ -43,6 +43,7 @@ from losscli.data import Dataset
 from losscli.data.pipeline import (
     ChunkArrays,
     ChunkStep,
+    Pieces,
     Totals,
     chunk_step,
     column_selectors,
@@ -64,6 +65,8 @@ from losscli.data.stream import Source
 from losscli.errors import DataError, LossCliError, UsageError
 from losscli.options import ReadOptions
 
+#: How to ask for inference over every row, in the hints and notes of a Dask run.
+EVERY_ROW_DASK = "--engine local"
 #: Partial results merged by one reduce task (the tree's fan-in).
 FAN_IN = 4
 #: Workers and threads of the cluster started when no ``--scheduler`` is given.
@@ -266,7 +269,6 @@ class DaskSource(Source):
         self._first_path = self.paths[0]
         self._columns: list[str] = []
         self._totals: Totals | None = None
-        self._summary: Dataset | None = None
         self._client: Any = None
         self._cluster: Any = None
 
@@ -291,7 +293,7 @@ class DaskSource(Source):
 
     def _plan(self, ptab: Table) -> ChunkStep:
         return chunk_step(
-            self.opts, plan_input(self.opts, ptab, None), every_row="--engine local", vet=_vet
+            self.opts, plan_input(self.opts, ptab, None), every_row=EVERY_ROW_DASK, vet=_vet
         )
 
     @property
@@ -444,39 +446,33 @@ class DaskSource(Source):
     def n_samples(self) -> int:
         return self._totals.kept if self._totals is not None else 0
 
-    def summary(self) -> Dataset:
+    def _summarize(self) -> Dataset:
         """The first partition's dataset carrying the totals of every partition."""
-        if self._summary is not None:
-            return self._summary
         assert self.step is not None
         first, t = self.first, self._totals
         assert t is not None, "summary() before the partitions were evaluated"
         n = len(self.paths)
-        note = None
-        if n > 1:
-            note = (
-                f"evaluated in {n} partitions: what was inferred from the first partition "
-                f"({first.n_samples} rows of {self._first_path}) was checked on every other "
-                "row (--engine local infers from every row)"
-            )
-        inputs = {k: dict(v) for k, v in first.inputs.items()}
-        for v in inputs.values():
-            v["path"] = self.pattern
-            v["rows"] = t.rows
+        pieces = Pieces(
+            n,
+            how=f"evaluated in {n} partitions",
+            first=f"the first partition ({first.n_samples} rows of {self._first_path})",
+            rest="other",
+            every_row=EVERY_ROW_DASK,
+        )
         evidence = [
             f"{self.pattern}: {n} partition{'s' if n > 1 else ''} evaluated on a Dask cluster "
             "in sorted order as one dataset",
             *first.evidence,
         ]
-        self._summary = summarize(
+        return summarize(
             first,
             t,
             self.step.plan.roles.warnings,
-            inputs=inputs,
+            rows={"predictions": t.rows, "targets": t.rows},
+            path=self.pattern,
             evidence=evidence,
-            read_note=note,
+            pieces=pieces,
         )
-        return self._summary
 
 
 def _vet(ds: Dataset, arr: ChunkArrays) -> None:
