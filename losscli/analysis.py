@@ -46,6 +46,31 @@ MAX_EMBEDDING_ROWS = 1500
 RELIABILITY_BINS = 10
 
 
+# --------------------------------------------------------------------------- chart choice
+
+#: The charts of an evaluate report per task, in order (tasks not named here: per-row
+#: losses and worst-row shares). A renderer that cannot draw one of them skips it.
+TASK_CHARTS: dict[str, tuple[str, ...]] = {
+    "regression": ("residuals", "loss-curves", "worst-share"),
+    "binary": ("reliability", "pt-hist", "class-loss"),
+    "multiclass": ("reliability", "pt-hist", "class-loss"),
+    "multilabel": ("reliability", "pt-hist", "class-loss"),
+    "segmentation": ("image-overlap",),
+    "embedding": ("distances",),
+}
+#: The charts of a task without its own.
+OTHER_CHARTS: tuple[str, ...] = ("row-loss", "worst-share")
+
+
+def charts_for(task: str) -> list[str]:
+    """The chart ids of an evaluate report of ``task``, in the order they are shown.
+
+    The HTML report (:mod:`losscli.report.charts`) and the terminal plot
+    (:mod:`losscli.report.termplot`) both draw from this list, each skipping the ids it
+    has no drawing for."""
+    return list(TASK_CHARTS.get(task, OTHER_CHARTS))
+
+
 # --------------------------------------------------------------------------- shared
 
 

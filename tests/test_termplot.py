@@ -201,3 +201,15 @@ def test_line_chart_shape_and_cut_marker():
     assert any("mse (cut at the top)" in ln for ln in lines)  # 16 dwarfs mae's 4
     grid = lines[:10]
     assert sum(ln.count("o") for ln in grid) > 0 and sum(ln.count("*") for ln in grid) > 0
+
+
+def test_html_and_terminal_charts_come_from_one_choice_per_task():
+    from losscli import analysis as an
+    from losscli.report import charts, termplot
+
+    for task in ("regression", "binary", "multiclass", "segmentation", "embedding", "detection"):
+        assert set(an.charts_for(task)) <= set(charts.DRAWINGS)
+    assert an.charts_for("regression") == ["residuals", "loss-curves", "worst-share"]
+    assert an.charts_for("detection") == ["row-loss", "worst-share"]
+    # the terminal has no loss curves and no p_t histogram
+    assert set(charts.DRAWINGS) - set(termplot.DRAWINGS) == {"loss-curves", "pt-hist"}

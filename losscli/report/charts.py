@@ -13,10 +13,11 @@ The numbers come from :mod:`losscli.analysis`, which the terminal plots share.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,53 +158,93 @@ def _pct(x: float) -> str:
 # --------------------------------------------------------------------------- evaluate
 
 
-def evaluate_charts(report: Any, precision: int = 4) -> list[Chart]:
-    """The charts of an evaluate report, chosen by task."""
-    doc = report.data
-    task = doc["task"]["name"]
-    ds = getattr(report, "dataset", None)
-    rows = getattr(report, "per_sample", None) or {}
-    no_rows = "not drawn: the report holds no per-row values (evaluate with per_sample=True)"
-    no_data = "not drawn: the report holds no input arrays"
-    if task == "regression":
-        e = an.residuals(ds)
-        out = []
-        if e is None or e.size == 0:
-            out += [
-                _missing("chart-residuals", "Residuals", no_data),
-                _missing("chart-loss-curves", "Losses as functions of the error", no_data),
-            ]
-        else:
-            out += [_residuals(e, precision), _loss_curves(doc, e, precision)]
-        out.append(
-            _worst_share(report)
-            if rows
-            else _missing(
-                "chart-worst-share", "Share of each loss carried by the worst rows", no_rows
-            )
-        )
-        return out
-    if task in ("binary", "multiclass", "multilabel"):
-        if ds is None:
-            return [
-                _missing("chart-reliability", "Reliability", no_data),
-                _missing("chart-pt-hist", "p_t per class", no_data),
-                _missing("chart-class-loss", "Loss per class", no_data),
-            ]
-        return [_reliability(ds), _pt_hist(ds), _class_loss(report, precision)]
-    if task == "segmentation":
-        scores = an.image_overlap(report) if rows else None
+#: Why a chart is not drawn.
+NO_ROWS = "not drawn: the report holds no per-row values (evaluate with per_sample=True)"
+NO_DATA = "not drawn: the report holds no input arrays"
+
+
+class _Evaluate:
+    """What the charts of one evaluate report are drawn from."""
+
+    def __init__(self, report: Any, precision: int) -> None:
+        self.report = report
+        self.doc = report.data
+        self.ds = getattr(report, "dataset", None)
+        self.rows = getattr(report, "per_sample", None) or {}
+        self.precision = precision
+
+    @functools.cached_property
+    def errors(self) -> np.ndarray | None:
+        e = an.residuals(self.ds)
+        return None if e is None or e.size == 0 else e
+
+    def residuals(self) -> Chart:
+        if self.errors is None:
+            return _missing("chart-residuals", "Residuals", NO_DATA)
+        return _residuals(self.errors, self.precision)
+
+    def loss_curves(self) -> Chart:
+        if self.errors is None:
+            return _missing("chart-loss-curves", "Losses as functions of the error", NO_DATA)
+        return _loss_curves(self.doc, self.errors, self.precision)
+
+    def worst_share(self) -> Chart:
+        if not self.rows:
+            title = "Share of each loss carried by the worst rows"
+            return _missing("chart-worst-share", title, NO_ROWS)
+        return _worst_share(self.report)
+
+    def reliability(self) -> Chart:
+        if self.ds is None:
+            return _missing("chart-reliability", "Reliability", NO_DATA)
+        return _reliability(self.ds)
+
+    def pt_hist(self) -> Chart:
+        if self.ds is None:
+            return _missing("chart-pt-hist", "p_t per class", NO_DATA)
+        return _pt_hist(self.ds)
+
+    def class_loss(self) -> Chart:
+        if self.ds is None:
+            return _missing("chart-class-loss", "Loss per class", NO_DATA)
+        return _class_loss(self.report, self.precision)
+
+    def image_overlap(self) -> Chart:
+        scores = an.image_overlap(self.report) if self.rows else None
         if scores is None:
-            return [_missing("chart-image-overlap", "Overlap per image", no_rows)]
-        return [_image_overlap(scores, precision)]
-    if task == "embedding":
-        dist = an.embedding_distances(report)
+            return _missing("chart-image-overlap", "Overlap per image", NO_ROWS)
+        return _image_overlap(scores, self.precision)
+
+    def distances(self) -> Chart:
+        dist = an.embedding_distances(self.report)
         if dist is None:
-            return [_missing("chart-distances", "Pair distances", no_data)]
-        return [_distances(dist, precision)]
-    if not rows:
-        return [_missing("chart-row-loss", "Per-row losses", no_rows)]
-    return [_row_loss(report), _worst_share(report)]
+            return _missing("chart-distances", "Pair distances", NO_DATA)
+        return _distances(dist, self.precision)
+
+    def row_loss(self) -> Chart:
+        if not self.rows:
+            return _missing("chart-row-loss", "Per-row losses", NO_ROWS)
+        return _row_loss(self.report)
+
+
+#: The HTML drawing of each chart id of :func:`losscli.analysis.charts_for` (every id).
+DRAWINGS: dict[str, Callable[[_Evaluate], Chart]] = {
+    "residuals": _Evaluate.residuals,
+    "loss-curves": _Evaluate.loss_curves,
+    "worst-share": _Evaluate.worst_share,
+    "reliability": _Evaluate.reliability,
+    "pt-hist": _Evaluate.pt_hist,
+    "class-loss": _Evaluate.class_loss,
+    "image-overlap": _Evaluate.image_overlap,
+    "distances": _Evaluate.distances,
+    "row-loss": _Evaluate.row_loss,
+}
+
+
+def evaluate_charts(report: Any, precision: int = 4) -> list[Chart]:
+    """The charts of an evaluate report, chosen by task (:func:`losscli.analysis.charts_for`)."""
+    ctx = _Evaluate(report, precision)
+    return [DRAWINGS[cid](ctx) for cid in an.charts_for(ctx.doc["task"]["name"]) if cid in DRAWINGS]
 
 
 def _residuals(e: np.ndarray, precision: int) -> Chart:

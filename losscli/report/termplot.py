@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -300,37 +300,31 @@ def plot_result(report: Any, console: Any) -> None:
         _compare(doc, console)
         return
     width = _width(console)
-    task = doc["task"]["name"]
-    ds = report.dataset
-    if task == "regression":
-        e = an.residuals(ds)
-        if e is not None and e.size:
-            _residuals(e, console, width)
-        _emit(
-            console,
-            share_lines(an.shares(report), width) or ["(no per-row values)"],
-            "Share of each loss carried by the worst rows",
-        )
-        return
-    if task in ("binary", "multiclass", "multilabel"):
-        _reliability(ds, console, width)
-        _class_loss(report, console, width)
-        return
-    if task == "segmentation":
-        _images(report, console, width)
-        return
-    if task == "embedding":
-        _distances(report, console, width)
-        return
-    rows = an.row_losses(report)
-    if rows:
-        name, values = next(iter(rows.items()))
-        _emit(console, histogram_lines(values, width), f"Per-row {name} ({values.size} rows)")
+    for cid in an.charts_for(doc["task"]["name"]):
+        draw = DRAWINGS.get(cid)
+        if draw is not None:  # loss curves and p_t histograms are drawn in HTML only
+            draw(report, console, width)
+
+
+def _residuals_plot(report: Any, console: Any, width: int) -> None:
+    e = an.residuals(report.dataset)
+    if e is not None and e.size:
+        _residuals(e, console, width)
+
+
+def _worst_share(report: Any, console: Any, width: int) -> None:
     _emit(
         console,
         share_lines(an.shares(report), width) or ["(no per-row values)"],
         "Share of each loss carried by the worst rows",
     )
+
+
+def _row_loss(report: Any, console: Any, width: int) -> None:
+    rows = an.row_losses(report)
+    if rows:
+        name, values = next(iter(rows.items()))
+        _emit(console, histogram_lines(values, width), f"Per-row {name} ({values.size} rows)")
 
 
 def _residuals(e: np.ndarray, console: Any, width: int) -> None:
@@ -349,8 +343,8 @@ def _residuals(e: np.ndarray, console: Any, width: int) -> None:
     _emit(console, lines, title)
 
 
-def _reliability(ds: Any, console: Any, width: int) -> None:
-    rel = an.reliability(ds)
+def _reliability(report: Any, console: Any, width: int) -> None:
+    rel = an.reliability(report.dataset)
     if rel is None:
         return
     head = f"{'bin':<9} {'rows':>6} {'predicted':>9} {'observed':>9}  "
@@ -457,6 +451,19 @@ def _distances(report: Any, console: Any, width: int) -> None:
 def _margin_line(dist: an.Distances, lw: int, half: int) -> str:
     text = f" {dist.margin_loss} margin m = {dist.margin:g} "
     return f"{'':<{lw}} {'':>4} {text:─^{2 * half + 1}}"
+
+
+#: The terminal drawing of each chart id of :func:`losscli.analysis.charts_for` it
+#: supports; "loss-curves" and "pt-hist" have none and are skipped.
+DRAWINGS: dict[str, Callable[[Any, Any, int], None]] = {
+    "residuals": _residuals_plot,
+    "worst-share": _worst_share,
+    "reliability": _reliability,
+    "class-loss": _class_loss,
+    "image-overlap": _images,
+    "distances": _distances,
+    "row-loss": _row_loss,
+}
 
 
 # --------------------------------------------------------------------------- compare
