@@ -194,3 +194,16 @@ def test_readme_test_command_is_what_ci_runs():
     end = ci.index("# --- end README test command ---")
     command = ci[start:end].splitlines()[1].strip()
     assert command in readme
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_losses_show_table_and_markdown_show_the_same_fields(cli, fmt):
+    r = cli("losses", "show", "focal", "--format", fmt)
+    assert r.exit_code == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    for field in ("summary", "formula", "inputs", "domain", "aliases", "checked against"):
+        assert field in out, field
+    for text in ("focal_loss, sigmoid_focal", "predictions in [0, 1]", "torchvision.ops"):
+        assert text in out, text
+    assert "When to use" in out and "References" in out and "gamma" in out
+    assert "inary, multilabel · focal" in out and "ulticlass · focal" in out

@@ -30,18 +30,20 @@ def _cell(c: Cell) -> str:
 def section_lines(section: Section) -> list[str]:
     """One section of the view: a ``###`` heading (none for the primary table), the
     table, and its caption."""
+    head = [] if section.primary else [f"### {section.title[:1].upper()}{section.title[1:]}", ""]
+    if section.text:
+        if section.bullets:
+            return [*head, *(f"- {_esc(line)}" for line in section.text)]
+        return [*head, *"\n\n".join(_esc(line) for line in section.text).split("\n")]
     _, columns = section.visible(page=False)
     rows = [[_cell(c) for c in row] for row in section.cells(page=False)]
-    head = [] if section.primary else [f"### {section.title[:1].upper()}{section.title[1:]}", ""]
     tail = ["", section.caption] if section.caption else []
     return [*head, *table_lines([c.name for c in columns], rows), *tail]
 
 
 def render(doc: dict[str, Any], precision: int = 4) -> str:
     """The Markdown view of an evaluate, compare, losses or ``losses show`` document."""
-    if doc.get("command") == "losses show":
-        lines = _show(doc)
-    elif has_view(doc):
+    if has_view(doc):
         lines = _view(build(doc, precision))
     else:  # pragma: no cover
         raise ValueError(f"no Markdown view for command {doc.get('command')!r}")
@@ -56,25 +58,4 @@ def _view(v: View) -> list[str]:
         lines += ([""] if i else []) + section_lines(section)
     for s in v.summary:
         lines += ["", f"- {s}"]
-    return lines
-
-
-def _show(doc: dict[str, Any]) -> list[str]:
-    lines = [f"## `{doc['name']}`"]
-    for v in doc["variants"]:
-        lines += [
-            "",
-            f"**{', '.join(v['tasks'])}** — {v['summary']}",
-            "",
-            f"    {v['formula']}",
-            "",
-            v["when_to_use"],
-            "",
-        ]
-        if v["params"]:
-            lines += table_lines(
-                ["param", "default", "allowed", "meaning"],
-                [[p["name"], p["default"], p["allowed"], p["help"]] for p in v["params"]],
-            )
-        lines += ["", "References: " + "; ".join(v["references"])]
     return lines

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console, Group
-from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
@@ -17,8 +16,6 @@ def render(doc: dict[str, Any], console: Console, precision: int = 4) -> None:
     cmd = doc.get("command")
     if has_view(doc):
         _view(doc, console, precision)
-    elif cmd == "losses show":
-        _show(doc, console)
     elif cmd == "recommend":
         from losscli.report.recommend_view import render_rich
 
@@ -77,43 +74,20 @@ def _rich_table(section: Section) -> Table:
     return table
 
 
+def _text(section: Section) -> Group:
+    """A section of text: its title, then its paragraphs (or list items)."""
+    mark = "• " if section.bullets else ""
+    return Group(
+        Text(section.title, style="bold"),
+        *(Text(f"{mark}{line}") for line in section.text),
+        Text(""),
+    )
+
+
 def _view(doc: dict[str, Any], console: Console, precision: int) -> None:
-    """Every section of the view as a table, then the summary sentences."""
+    """Every section of the view as a table (or text), then the summary sentences."""
     v = build(doc, precision)
     for section in v.shown():
-        console.print(_rich_table(section))
+        console.print(_text(section) if section.text else _rich_table(section))
     for line in v.summary:
         console.print(f"• {line}", soft_wrap=False)
-
-
-def _show(doc: dict[str, Any], console: Console) -> None:
-    parts: list[Any] = []
-    for v in doc["variants"]:
-        body: list[Any] = [
-            Text(v["summary"], style="bold"),
-            Text(""),
-            Text("formula  ", style="dim") + Text(v["formula"]),
-            Text("inputs   ", style="dim") + Text(v["inputs"]),
-        ]
-        if v["domains"]:
-            body.append(Text("domain   ", style="dim") + Text("; ".join(v["domains"])))
-        if v["aliases"]:
-            body.append(Text("aliases  ", style="dim") + Text(", ".join(v["aliases"])))
-        body += [Text(""), Text("When to use", style="bold"), Text(v["when_to_use"])]
-        if v["params"]:
-            pt = Table(box=None, pad_edge=False)
-            for col in ("param", "default", "allowed", "meaning"):
-                pt.add_column(col, overflow="fold")
-            for p in v["params"]:
-                pt.add_row(p["name"], str(p["default"]), p["allowed"], p["help"])
-            body += [Text(""), pt]
-        body += [Text(""), Text("References", style="bold")]
-        body += [Text(f"• {r}") for r in v["references"]]
-        if v.get("oracle"):
-            body.append(Text("checked against  ", style="dim") + Text(v["oracle"]))
-        parts.append(
-            Panel(
-                Group(*body), title=f"{doc['name']} · {', '.join(v['tasks'])}", title_align="left"
-            )
-        )
-    console.print(Group(*parts))

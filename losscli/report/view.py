@@ -1,6 +1,7 @@
 """One view model of a result document, rendered by every human format.
 
-:func:`build` turns an ``evaluate``, ``compare`` or ``losses`` document into a
+:func:`build` turns an ``evaluate``, ``compare``, ``losses`` or ``losses show`` document
+into a
 :class:`View`: a heading, the task line, the gates verdict and a list of
 :class:`Section` tables (losses, per class, gates, worst rows, sensitivity, inputs), plus
 the summary sentences, warnings and evidence. The Rich table
@@ -52,7 +53,8 @@ class Section:
     """One table of a view. ``primary`` is the main table (right under the heading);
     ``caption`` is a line printed under it; ``empty`` is what the HTML page says when a
     section has no rows (other formats leave an empty section out); ``page_only``
-    sections appear only on the HTML page, the full report."""
+    sections appear only on the HTML page, the full report. A section of ``text`` has
+    no table: its lines are paragraphs, or list items when ``bullets``."""
 
     key: str
     title: str
@@ -62,6 +64,8 @@ class Section:
     empty: str = ""
     primary: bool = False
     page_only: bool = False
+    text: tuple[str, ...] = ()
+    bullets: bool = False
 
     def visible(self, *, page: bool) -> tuple[list[int], tuple[Column, ...]]:
         """Indices and columns shown in a format (``page``: the HTML page)."""
@@ -96,7 +100,7 @@ class View:
         page-only and empty sections."""
         if page:
             return list(self.sections)
-        return [s for s in self.sections if s.rows and not s.page_only]
+        return [s for s in self.sections if (s.rows or s.text) and not s.page_only]
 
 
 # --------------------------------------------------------------------------- shared text
@@ -433,10 +437,58 @@ def _catalogue(doc: Mapping[str, Any], precision: int) -> View:
     )
 
 
+def _entry(name: str, i: int, v: Mapping[str, Any]) -> list[Section]:
+    """One variant of a loss's catalogue entry: its facts, when to use it, its
+    parameters and its references."""
+    facts = [
+        ("summary", v["summary"]),
+        ("formula", v["formula"]),
+        ("inputs", v["inputs"]),
+        ("domain", "; ".join(v.get("domains") or [])),
+        ("aliases", ", ".join(v.get("aliases") or [])),
+        ("checked against", v.get("oracle") or ""),
+    ]
+    params = [
+        (Cell(p["name"], NAME), Cell(str(p["default"])), Cell(p["allowed"]), Cell(p["help"]))
+        for p in v.get("params") or []
+    ]
+    return [
+        Section(
+            f"entry{i}",
+            f"{', '.join(v['tasks'])} · {name}",
+            (Column("field"), Column("value", wide=True)),
+            [(Cell(k), Cell(text)) for k, text in facts if text],
+        ),
+        Section(f"when{i}", "When to use", (), [], text=(v["when_to_use"],)),
+        Section(
+            f"params{i}",
+            "parameters",
+            (Column("param"), Column("default"), Column("allowed"), Column("meaning", wide=True)),
+            params,
+        ),
+        Section(f"references{i}", "References", (), [], text=tuple(v["references"]), bullets=True),
+    ]
+
+
+def _show(doc: Mapping[str, Any], precision: int) -> View:
+    """``losses show NAME``: the catalogue entry of one loss, a group of sections per
+    variant (the tasks it serves)."""
+    name = doc["name"]
+    return View(
+        command="losses show",
+        title=f"losscli losses show {name}",
+        heading=f"`{name}`",
+        task_line="",
+        sections=[s for i, v in enumerate(doc["variants"]) for s in _entry(name, i, v)],
+        warnings=list(doc.get("warnings", [])),
+    )
+
+
 _BUILDERS: dict[str, Callable[[Mapping[str, Any], int], View]] = {
     "evaluate": _evaluate,
     "compare": _compare,
     "losses": _catalogue,
+    "losses show": _show,
 }
 
 
@@ -446,7 +498,7 @@ def has_view(doc: Mapping[str, Any]) -> bool:
 
 
 def build(doc: Mapping[str, Any], precision: int = 4) -> View:
-    """The view of an ``evaluate``, ``compare`` or ``losses`` document."""
+    """The view of an ``evaluate``, ``compare``, ``losses`` or ``losses show`` document."""
     try:
         builder = _BUILDERS[str(doc.get("command"))]
     except KeyError:
