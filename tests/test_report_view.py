@@ -83,6 +83,37 @@ def test_a_loss_that_was_not_computed_says_so_in_every_format(cli, samples):
         assert "not applicable" in out and "needs logits" in out
 
 
+def _negative(tmp_path):
+    """Two models and targets where msle and poisson_nll are not applicable."""
+    paths = []
+    for name, rows in (("a", ["1", "-2", "3"]), ("b", ["1", "2", "3"]), ("t", ["1.5", "-1", "2"])):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("\n".join(["v", *rows]) + "\n")
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "table"])
+def test_compare_says_why_a_loss_is_not_applicable_and_bolds_only_the_best(cli, tmp_path, fmt):
+    r = cli("compare", *_negative(tmp_path), "-f", fmt)
+    assert r.exit_code == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "msle is not applicable for a: msle needs predictions in (-1, inf)" in out
+    assert "msle is not applicable for b: msle needs targets in (-1, inf)" in out
+    if fmt == "markdown":
+        assert "**not applicable**" not in out
+        assert "| `msle` | *not applicable* | *not applicable* | — |" in out
+        assert "| `mse` | **0.75** | 3.417 | a |" in out
+
+
+def test_evaluate_markdown_gives_the_reason_in_the_row(cli, tmp_path):
+    a, _, t = _negative(tmp_path)
+    r = cli("evaluate", a, t, "-f", "markdown")
+    assert r.exit_code == 0, r.stderr
+    row = next(ln for ln in r.stdout.splitlines() if ln.startswith("| `msle`"))
+    assert "not applicable" in row and "msle needs predictions in (-1, inf)" in row
+
+
 def test_page_only_sections_stay_off_the_terminal(cli, samples):
     doc = _doc(cli, samples, "compare", *(samples / f for f in REG[::2]))
     assert doc.get("sensitivity")

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from losscli import __version__
-from losscli.report.view import BEST, FAIL, NAME, NUM, PASS, Cell, Section, View, build
+from losscli.report.view import BEST, FAIL, MISSING, NAME, NUM, PASS, Cell, Section, View, build
 
 CSS = """
 :root { color-scheme: light; }
@@ -109,7 +109,7 @@ def _figure(chart: Any) -> str:
     return f"{head}\n{chart.svg}{cap}</figcaption></figure>"
 
 
-_KIND_CLASS = {NUM: "num", BEST: "num best", PASS: "num", FAIL: "fail"}
+_KIND_CLASS = {NUM: "num", BEST: "num best", PASS: "num", FAIL: "fail", MISSING: "fail"}
 _PRIMARY = {"evaluate": "Losses", "compare": "Models × losses", "losses": "Losses"}
 
 
@@ -147,7 +147,11 @@ def _section(section: Section) -> list[str]:
     title = section.title[:1].upper() + section.title[1:]
     if not section.rows:
         return [f"<h3>{e(title)}</h3>", f"<p>{e(section.empty)}</p>"] if section.empty else []
-    return [f"<h3>{e(title)}</h3>", _table(section)]
+    return [
+        f"<h3>{e(title)}</h3>",
+        _table(section),
+        *([_list(section.notes)] if section.notes else []),
+    ]
 
 
 def _body(v: View) -> list[str]:
@@ -159,6 +163,7 @@ def _body(v: View) -> list[str]:
             out += [f"<h2>{e(_PRIMARY.get(v.command, 'Results'))}</h2>", _table(section)]
             out += [f"<p>{e(n)}</p>" for n in v.notes]
             out += [f"<p>{e(section.caption)}</p>"] if section.caption else []
+            out += [_list(section.notes)] if section.notes else []
         elif section.key == "inputs":
             inputs = section
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from losscli.report.view import BEST, FAIL, NAME, Cell, Section, View, build, has_view
+from losscli.report.view import BEST, FAIL, MISSING, NAME, Cell, Section, View, build, has_view
 
 
 def _esc(text: Any) -> str:
@@ -24,6 +24,8 @@ def _cell(c: Cell) -> str:
         return f"`{c.text}`"
     if c.kind in (BEST, FAIL):
         return f"**{c.text}**"
+    if c.kind == MISSING:
+        return f"*{c.text}*"
     return c.text
 
 
@@ -38,6 +40,8 @@ def section_lines(section: Section) -> list[str]:
     _, columns = section.visible(page=False)
     rows = [[_cell(c) for c in row] for row in section.cells(page=False)]
     tail = ["", section.caption] if section.caption else []
+    if section.notes:
+        tail += ["", *(f"- {_esc(n)}" for n in section.notes)]
     return [*head, *table_lines([c.name for c in columns], rows), *tail]
 
 

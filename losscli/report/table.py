@@ -50,7 +50,13 @@ class _Null:
         pass
 
 
-_KIND_STYLE = {"name": "bold", "best": "bold green", "pass": "green", "fail": "bold red"}
+_KIND_STYLE = {
+    "name": "bold",
+    "best": "bold green",
+    "pass": "green",
+    "fail": "bold red",
+    "missing": "bold red",
+}
 
 
 def _rich_table(section: Section) -> Table:
@@ -89,5 +95,7 @@ def _view(doc: dict[str, Any], console: Console, precision: int) -> None:
     v = build(doc, precision)
     for section in v.shown():
         console.print(_text(section) if section.text else _rich_table(section))
+        for note in section.notes:
+            console.print(f"  {note}", soft_wrap=False)
     for line in v.summary:
         console.print(f"• {line}", soft_wrap=False)

@@ -25,8 +25,9 @@ from typing import Any
 from losscli.report import fmt_number, fmt_params, penalty_line, per_class_title, plural
 
 #: Cell kinds: a loss or model name, a number, the best value of a row, a gate that
-#: passed, a gate that failed or a value that could not be computed.
-NAME, NUM, BEST, PASS, FAIL = "name", "num", "best", "pass", "fail"
+#: passed, a gate that failed, a value that could not be computed (its status written
+#: out, the reason in the row or in the section's notes).
+NAME, NUM, BEST, PASS, FAIL, MISSING = "name", "num", "best", "pass", "fail", "missing"
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class Section:
     ``caption`` is a line printed under it; ``empty`` is what the HTML page says when a
     section has no rows (other formats leave an empty section out); ``page_only``
     sections appear only on the HTML page, the full report. A section of ``text`` has
-    no table: its lines are paragraphs, or list items when ``bullets``."""
+    no table: its lines are paragraphs, or list items when ``bullets``. ``notes`` are
+    listed under the table (why a value is missing, where the row has no room for it)."""
 
     key: str
     title: str
@@ -66,6 +68,7 @@ class Section:
     page_only: bool = False
     text: tuple[str, ...] = ()
     bullets: bool = False
+    notes: tuple[str, ...] = ()
 
     def visible(self, *, page: bool) -> tuple[list[int], tuple[Column, ...]]:
         """Indices and columns shown in a format (``page``: the HTML page)."""
@@ -191,7 +194,7 @@ def _evaluate_losses(doc: Mapping[str, Any], precision: int) -> Section:
         if it["status"] == "ok":
             value = _num(it["value"], precision)
         else:
-            value = Cell(_status_text(it["status"]), FAIL)
+            value = Cell(_status_text(it["status"]), MISSING)
         extra = (_num(it.get("regularized"), precision),) if reg else ()
         rows.append(
             (
@@ -278,7 +281,7 @@ def _compare_value(it: Mapping[str, Any], model: str, precision: int, several: b
     v = it["values"].get(model)
     if v is None:
         status = (it.get("status") or {}).get(model, "ok")
-        return Cell("—" if status == "ok" else _status_text(status), FAIL)
+        return Cell("—" if status == "ok" else _status_text(status), MISSING)
     text = fmt_number(v, precision)
     ci = (it.get("ci") or {}).get(model)
     if ci and ci[0] is not None:
@@ -305,7 +308,13 @@ def _compare_losses(doc: Mapping[str, Any], precision: int) -> Section:
         Column("params", page_only=True),
     )
     title = f"{doc['task']['name']} · {plural(doc['n_samples'], 'sample')} · lower is better"
-    return Section("losses", title, columns, rows, primary=True)
+    notes = tuple(
+        f"{it['name']} is {_status_text((it.get('status') or {}).get(m, ''))} for {m}: {why}"
+        for it in doc["losses"]
+        for m, why in (it.get("reasons") or {}).items()
+        if why
+    )
+    return Section("losses", title, columns, rows, primary=True, notes=notes)
 
 
 def _compare_per_class(doc: Mapping[str, Any], precision: int) -> Section:
