@@ -218,8 +218,7 @@ def evaluate_options(
         dataset = source.summary()
     finally:
         source.close()
-    doc, per_rows, row_weights = _evaluate_doc(dataset, plan, outcome, opts)
-    doc["read"] = source.info.to_dict()
+    doc, per_rows, row_weights = _evaluate_doc(dataset, plan, outcome, opts, source.info.to_dict())
     if penalty is not None:
         from losscli.regularized import apply
 
@@ -255,21 +254,14 @@ def open_inputs(
 
 
 def _run(source: Any, plan: Plan, per_sample_path: str | None) -> Outcome:
-    """The run loop, with ``--per-sample`` written as the rows arrive; a failure to
-    write that file is reported as an output error."""
+    """The run loop, with ``--per-sample`` written as the rows arrive (the writer reports
+    its own failures to write as output errors)."""
     writer = None
     if per_sample_path is not None:
         from losscli.per_sample import PerSampleWriter
 
         writer = PerSampleWriter(per_sample_path)
-    try:
-        return run_source(source, plan, per_sample=writer)
-    except OSError as exc:
-        if not _is_about(exc, per_sample_path):
-            raise
-        from losscli.files import output_error
-
-        raise output_error(per_sample_path or "", exc) from None
+    return run_source(source, plan, per_sample=writer)
 
 
 def loss_items(
@@ -317,9 +309,10 @@ def doc_head(command: str, dataset: Any, gate_rows: Sequence[Mapping[str, Any]])
 
 
 def _evaluate_doc(
-    dataset: Any, plan: Plan, outcome: Outcome, opts: RunOptions
+    dataset: Any, plan: Plan, outcome: Outcome, opts: RunOptions, read: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """SPEC §3.1's document (less ``read``), and the per-row values and weights."""
+    """SPEC §3.1's document (less ``regularization``), and the per-row values and weights.
+    ``read`` is how the input was read (:attr:`losscli.data.stream.Source.info`)."""
     items, notes = loss_items(plan.specs, outcome, per_class=opts.per_class)
     gate_rows = check_gates(opts.gates, {it["name"]: it["value"] for it in items})
     doc = doc_head("evaluate", dataset, gate_rows)
@@ -330,6 +323,7 @@ def _evaluate_doc(
         "warnings": [*dataset.warnings, *notes],
         "evidence": list(dataset.evidence),
         "reduction": opts.reduction,
+        "read": read,
     }
     if dataset.input_kind is not None:
         doc["task"]["input"] = dataset.input_kind
@@ -352,23 +346,6 @@ def _worst(
     if loss is None:
         return {}
     return {"worst_loss": loss, "worst": rankable[loss]}
-
-
-def _is_about(exc: OSError, path: str | None) -> bool:
-    """Whether ``exc`` is an OSError on ``path``, a file beside it (its temporary file)
-    or one of its parent directories."""
-    if path is None:
-        return False
-    from pathlib import Path
-
-    target = Path(path)
-    for name in (exc.filename, exc.filename2):
-        if name is None:
-            continue
-        p = Path(str(name))
-        if p == target or p.parent == target.parent or p in target.parents:
-            return True
-    return False
 
 
 _EVALUATE_DOC = """Load ``predictions`` (and ``targets``), infer the task and compute every applicable

@@ -136,9 +136,9 @@ def run_command(debug: bool, body: Callable[[Any, Any], int], *, quiet: bool = F
         raise typer.Exit(int(exc.exit_code)) from None
     except BrokenPipeError:
         _silence_stdout()
-        raise typer.Exit(141) from None
+        raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
     except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except Exception as exc:  # a bug: say so in one line
         if debug:
             traceback.print_exc()
@@ -165,13 +165,11 @@ def _silence_stdout() -> None:
         pass
 
 
-def _check_output_flags(outputs: list[Path] | None, precision: int) -> None:
-    """Reject a bad ``-o`` extension or path, or ``--precision``, before any data is read."""
+def _check_output_flags(outputs: list[Path] | None) -> None:
+    """Reject a bad ``-o`` extension or path before any data is read."""
     from losscli.files import check_writable
     from losscli.report import format_for_path
 
-    if precision < 1:
-        raise UsageError(f"--precision must be at least 1, got {precision}")
     for p in outputs or []:
         kind = format_for_path(p)
         check_writable(p)
@@ -204,9 +202,6 @@ def emit(
     """Write ``-o`` files (atomically, all rendered before any is written) and print the
     chosen format on stdout. ``report`` (evaluate, compare) feeds the HTML page's charts."""
     from losscli.report import render, write_files
-
-    if precision < 1:
-        raise UsageError(f"--precision must be at least 1, got {precision}")
 
     def text(kind: str) -> str:
         return render(doc, kind, precision=precision, report=report)
@@ -289,7 +284,10 @@ PlotOpt = Annotated[
     ),
 ]
 PrecisionOpt = Annotated[
-    int, typer.Option("--precision", help="Significant digits in table and markdown output.")
+    int,
+    typer.Option(
+        "--precision", min=1, help="Significant digits in table and markdown output (≥ 1)."
+    ),
 ]
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No notes or warnings on stderr; results only.")
@@ -580,7 +578,7 @@ def _measure(
     produce: Callable[[Any, Any], Any],
 ) -> None:
     """The body of evaluate and compare: resolve the settings once
-    (:func:`losscli.options.from_flags`), check the output flags before any input is
+    (:func:`losscli.config.from_flags`), check the output flags before any input is
     read, ``produce(options, err)`` the report, render it, and exit 1 when a gate fails
     (one ``gate failed`` line each, :func:`losscli.gates.describe_failure`)."""
 
@@ -589,7 +587,7 @@ def _measure(
         from losscli.gates import describe_failure
 
         fmt = _resolve_format(view.fmt, view.as_json)
-        _check_output_flags(view.output, view.precision)
+        _check_output_flags(view.output)
         opts = from_flags(command, flags)
         report = produce(opts, err)
         doc = report.data

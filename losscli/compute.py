@@ -399,24 +399,29 @@ def compute(
     acc = LossAccumulator(
         spec,
         params,
-        input_kind=_input_kind(context),
+        input_kind=input_kind(context),
         reduction=reduction,
         strict=strict,
         class_names=class_names,
         keep_per_row=keep_per_row,
     )
     if acc.needs_class_counts and target is not None:
-        acc.set_class_counts(
-            class_counts(target, int(pred.shape[1]) if pred.ndim > 1 else 1, acc.ignore_index)
-        )
+        acc.set_class_counts(class_counts(target, n_columns(pred), acc.ignore_index))
     acc.update(pred, target, context=context, sample_weight=sample_weight)
     return acc.finalize()
 
 
-def _input_kind(context: Mapping[str, Any] | None) -> str | None:
+def input_kind(context: Mapping[str, Any] | None) -> str | None:
+    """``"logits"``/``"probabilities"`` for score inputs (a dataset's ``context`` holds
+    ``from_logits``), else None."""
     if context and "from_logits" in context:
         return "logits" if context["from_logits"] else "probabilities"
     return None
+
+
+def n_columns(pred: np.ndarray) -> int:
+    """How many classes (columns) ``pred`` scores: its second axis, 1 for one column."""
+    return int(pred.shape[1]) if pred.ndim > 1 else 1
 
 
 def _slice(v: Any, sl: slice, n: int) -> Any:

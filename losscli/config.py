@@ -83,7 +83,6 @@ def _check_keys(path: str, crumbs: list[str], data: dict[str, Any], allowed: set
 
 def _loss_name(path: str, crumbs: list[str], loss: str) -> str:
     """Canonical name of a loss named in the config; unknown names get a breadcrumb."""
-    from losscli.errors import UsageError
     from losscli.registry import canonical_name
 
     try:
@@ -159,7 +158,10 @@ def _section(path: str, crumbs: list[str], data: Any, tree: dict[str, Any]) -> d
 def _task(path: str, where: list[str], value: Any, s: Setting) -> str:
     if not isinstance(value, str):
         raise _err(path, where, f"must be a task name, got {value!r}")
-    return value
+    try:
+        return parse_task(value)
+    except UsageError as exc:
+        raise _err(path, where, exc.message, exc.hint) from None
 
 
 def _losses(path: str, where: list[str], value: Any, s: Setting) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from losscli.accumulate import Evaluation, Outcome
+from losscli.compute import input_kind, n_columns
 from losscli.per_sample import PerSampleWriter
 from losscli.registry import LossSpec
 
@@ -43,13 +44,6 @@ def quiet_floats() -> Iterator[None]:
         yield
 
 
-def input_kind(first: Any) -> str | None:
-    """``"logits"``/``"probabilities"`` for score inputs, else None."""
-    if "from_logits" not in first.context:
-        return None
-    return "logits" if first.context["from_logits"] else "probabilities"
-
-
 def new_evaluation(first: Any, plan: Plan, per_sample: PerSampleWriter | None = None) -> Evaluation:
     """An empty :class:`Evaluation` of ``plan`` for chunks like ``first`` (same task,
     input kind and classes)."""
@@ -57,7 +51,7 @@ def new_evaluation(first: Any, plan: Plan, per_sample: PerSampleWriter | None = 
         plan.specs,
         explicit=plan.explicit,
         params=plan.params,
-        input_kind=input_kind(first),
+        input_kind=input_kind(first.context),
         class_names=first.class_names,
         task=first.task,
         reduction=plan.reduction,  # type: ignore[arg-type]
@@ -77,8 +71,8 @@ def run_source(source: Any, plan: Plan, *, per_sample: PerSampleWriter | None = 
     try:
         with quiet_floats():
             if run.needs_class_counts:
-                c = int(first.pred.shape[1]) if first.pred.ndim > 1 else 1
-                run.set_class_counts(source.class_counts(c, run.count_ignore_index()))
+                n = n_columns(first.pred)
+                run.set_class_counts(source.class_counts(n, run.count_ignore_index()))
             fold = getattr(source, "fold", None)
             if fold is not None:  # partitions reduced on a cluster
                 fold(run)
