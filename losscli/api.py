@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from losscli.accumulate import Outcome
-from losscli.config import keyword_api
+from losscli.config import resolve
 from losscli.errors import UsageError
 from losscli.gates import check_gates
-from losscli.options import RunOptions, loss_key
+from losscli.options import RunOptions, loss_key, settings_of
 from losscli.registry import (
     TASKS,
     LossSpec,
@@ -348,33 +348,81 @@ def _worst(
     return {"worst_loss": loss, "worst": rankable[loss]}
 
 
-_EVALUATE_DOC = """Load ``predictions`` (and ``targets``), infer the task and compute every applicable
-loss (or ``losses``). Returns a :class:`Report` whose ``data`` is SPEC §3.1's JSON.
+def evaluate(
+    predictions: str,
+    targets: str | None = None,
+    *,
+    task: str | None = None,
+    losses: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    logits: bool | None = None,
+    pred_cols: Sequence[str] | None = None,
+    target_cols: Sequence[str] | None = None,
+    id_col: str | None = None,
+    group_col: str | None = None,
+    weight_col: str | None = None,
+    gates: Mapping[str, float] | None = None,
+    worst: int | None = None,
+    per_sample_path: str | None = None,
+    per_class: bool | None = None,
+    drop_invalid: bool | None = None,
+    reduction: str | None = None,
+    config: str | None = None,
+    chunk_size: int | None = None,
+    engine: str | None = None,
+    scheduler: str | None = None,
+    l1: float | None = None,
+    l2: float | None = None,
+    model_weights: str | None = None,
+    per_sample: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
+    """Load ``predictions`` (and ``targets``), infer the task and compute every
+    applicable loss (or ``losses``). Returns a :class:`Report` whose ``data`` is SPEC
+    §3.1's JSON.
 
-The settings are those of ``losscli evaluate`` (:data:`losscli.options.SETTINGS`);
-None means "not given": the ``config`` file's value, else the default.
+    The settings are those of ``losscli evaluate`` (:data:`losscli.options.SETTINGS`),
+    checked as the flags are; None means "not given": the ``config`` file's value, else
+    the default.
 
-``l1``/``l2`` with ``model_weights`` (a ``.npy`` or ``.npz`` file) add the weight
-penalty l1·Σ|w| + l2·Σw² (Keras convention, SPEC §6 "regularized"): the document gains
-``regularization`` and every loss a ``regularized`` value (loss + penalty).
+    * ``task``: auto (default) or a task name, any case (``--task``).
+    * ``losses``: losses to compute; default: every loss of the task (``--loss``).
+    * ``params``: ``{loss: {parameter: value}}``, e.g. ``{"huber": {"delta": 2}}``.
+    * ``logits``: predictions are logits (True) or probabilities (False); default: inferred.
+    * ``pred_cols`` / ``target_cols``: prediction / target columns.
+    * ``id_col``: join the files on this id column.
+    * ``group_col``: image id column (segmentation, long form).
+    * ``weight_col``: sample weight column (weighted mean).
+    * ``gates``: ``{loss: limit}``; ``ok`` is False when a loss exceeds its limit.
+    * ``worst``: keep the K rows with the largest loss.
+    * ``per_sample_path``: write one CSV line per row as the rows are read.
+    * ``per_class``: per-class breakdown (multiclass, multilabel, segmentation).
+    * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
+    * ``reduction``: ``"mean"`` (default) or ``"sum"``.
+    * ``config``: YAML file with the same settings; keywords win.
+    * ``chunk_size``: read large csv/tsv/txt inputs in chunks of this many rows
+      (default 1,000,000; 0 reads in one piece) with bounded memory (docs/scale.md).
+    * ``engine``: ``"local"`` (default) or ``"dask"``: a glob or directory of
+      partitions evaluated on a Dask cluster (:mod:`losscli.engines`).
+    * ``scheduler``: the Dask scheduler's address (default: a local cluster).
+    * ``l1`` / ``l2`` with ``model_weights`` (a ``.npy`` or ``.npz`` file): the weight
+      penalty l1·Σ|w| + l2·Σw² (Keras convention, SPEC §6 "regularized"): the document
+      gains ``regularization`` and every loss a ``regularized`` value.
 
-Large delimited-text inputs are read in chunks of ``chunk_size`` rows (default
-1,000,000; 0 reads in one piece) with bounded memory (docs/scale.md); ``progress``
-is called with (bytes read, total bytes) of the predictions file after each chunk.
-``per_sample_path`` writes one CSV line per row as the rows are read;
-``per_sample`` instead keeps the per-row values in :attr:`Report.per_sample` (and
-reads the input in one piece, as do the arrays of :attr:`Report.dataset`).
-``engine="dask"`` evaluates a glob or directory of partitions on a Dask cluster
-(``scheduler`` address, or a local cluster when None; :mod:`losscli.engines`).
+    Not settings: ``per_sample`` keeps the per-row values in :attr:`Report.per_sample`
+    (and reads the input in one piece, as do the arrays of :attr:`Report.dataset`);
+    ``progress`` is called with (bytes read, total bytes) of the predictions file after
+    each chunk.
 
-Example::
+    Example::
 
-    >>> import losscli
-    >>> r = losscli.evaluate("sample_data/regression_preds.csv",
-    ...                      "sample_data/regression_targets.csv")
-    >>> r.values["mse"]  # doctest: +SKIP
-"""
-
-#: ``losscli.evaluate(predictions, targets=None, *, <every evaluate setting>, per_sample=False,
-#: progress=None)`` (keywords from :data:`losscli.options.SETTINGS`).
-evaluate = keyword_api("evaluate", evaluate_options, _EVALUATE_DOC)
+        >>> import losscli
+        >>> r = losscli.evaluate("sample_data/regression_preds.csv",
+        ...                      "sample_data/regression_targets.csv")
+        >>> r.values["mse"]  # doctest: +SKIP
+    """
+    given = locals()
+    opts = resolve("evaluate", {s.name: given[s.name] for s in settings_of("evaluate")})
+    return evaluate_options(
+        predictions, targets, opts=opts, per_sample=per_sample, progress=progress
+    )

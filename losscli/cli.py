@@ -22,7 +22,7 @@ import typer
 
 from losscli import __version__
 from losscli.errors import ExitCode, LossCliError, UsageError
-from losscli.options import Setting
+from losscli.options import INPUT_FLAGS, Setting
 
 EPILOG = (
     "Exit codes: 0 ok · 1 a gate failed · 2 usage or config error · "
@@ -300,38 +300,24 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of erro
 
 def _setting_params(s: Setting) -> list[inspect.Parameter]:
     """The Typer option(s) of one setting of :data:`losscli.options.SETTINGS`; every
-    default is None (or False for ``--logits``/``--probs``): not given."""
+    default is None (or False for ``--logits``/``--probs``): not given. Values are
+    checked once, by :func:`losscli.config.from_flags`."""
     kw = inspect.Parameter.KEYWORD_ONLY
     if s.kind == "input":
         return [
             inspect.Parameter(
-                "logits",
+                name,
                 kw,
                 default=False,
-                annotation=Annotated[bool, typer.Option("--logits", help=s.help)],
-            ),
-            inspect.Parameter(
-                "probs",
-                kw,
-                default=False,
-                annotation=Annotated[bool, typer.Option("--probs", help=s.help)],
-            ),
+                annotation=Annotated[bool, typer.Option(f"--{name}", help=s.help)],
+            )
+            for name in INPUT_FLAGS
         ]
-    types: dict[str, Any] = {
-        "bool": bool | None,
-        "int": int | None,
-        "float": float | None,
-        "losses": list[str] | None,
-        "strs": list[str] | None,
-        "params": list[str] | None,
-        "gates": list[str] | None,
-    }
     decl = f"{s.flag}/--no-{s.flag[2:]}" if s.kind == "bool" else s.flag
     extra: dict[str, Any] = {"metavar": s.metavar} if s.metavar else {}
-    if s.minimum is not None and s.kind == "int":
-        extra["min"] = int(s.minimum)
     option = typer.Option(decl, help=s.help, **extra)
-    annotation = Annotated[types.get(s.kind, str | None), option]
+    value_type = list[str] if s.repeatable else s.py_type
+    annotation = Annotated[value_type | None, option]  # type: ignore[valid-type]
     return [inspect.Parameter(s.name, kw, default=None, annotation=annotation)]
 
 

@@ -14,10 +14,10 @@ from typing import Any
 from losscli.accumulate import Outcome
 from losscli.api import Report, doc_head, open_inputs, plan_run
 from losscli.bootstrap import percentile_interval, replicate_means
-from losscli.config import keyword_api
+from losscli.config import resolve
 from losscli.errors import DataError, UsageError
 from losscli.gates import check_gates
-from losscli.options import RunOptions
+from losscli.options import RunOptions, settings_of
 from losscli.registry import canonical_name
 from losscli.run import Plan, quiet_floats, run_source
 
@@ -69,8 +69,6 @@ def compare_options(predictions: Sequence[str], targets: str | None, *, opts: Ru
     """:func:`compare` with resolved options (what the command line calls)."""
     if not predictions:
         raise UsageError("compare needs at least one predictions file")
-    if opts.bootstrap < 0:
-        raise UsageError(f"--bootstrap must be ≥ 0, got {opts.bootstrap}")
     models = model_names(predictions, opts.names)
     sources = _open_models(predictions, targets, opts)
     try:
@@ -600,18 +598,57 @@ def _sensitivity_sentences(sens: list[dict[str, Any]], task: str) -> list[str]:
     return out
 
 
-_COMPARE_DOC = """Evaluate each predictions file against the same targets; SPEC §3.2's JSON.
+def compare(
+    predictions: Sequence[str],
+    targets: str | None,
+    *,
+    task: str | None = None,
+    losses: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    logits: bool | None = None,
+    pred_cols: Sequence[str] | None = None,
+    target_cols: Sequence[str] | None = None,
+    id_col: str | None = None,
+    group_col: str | None = None,
+    weight_col: str | None = None,
+    gates: Mapping[str, float] | None = None,
+    per_class: bool | None = None,
+    drop_invalid: bool | None = None,
+    reduction: str | None = None,
+    config: str | None = None,
+    chunk_size: int | None = None,
+    names: Sequence[str] | None = None,
+    bootstrap: int | None = None,
+    seed: int | None = None,
+    sort_by: str | None = None,
+) -> Report:
+    """Evaluate each predictions file against the same ``targets`` (None: each file
+    holds its targets, or every file is a model of task gan); SPEC §3.2's JSON.
 
-The settings are those of ``losscli compare`` (:data:`losscli.options.SETTINGS`);
-None means "not given": the ``config`` file's value, else the default. ``reduction``
-and ``per_class`` (each loss entry gains ``per_class``: model → class → value, for
-multiclass, multilabel and segmentation) work as in :func:`losscli.api.evaluate`.
+    The settings are those of ``losscli compare`` (:data:`losscli.options.SETTINGS`),
+    checked as the flags are; None means "not given": the ``config`` file's value, else
+    the default. Those shared with :func:`losscli.api.evaluate` work as there:
 
-Large delimited-text inputs are read in chunks of ``chunk_size`` rows, one model at a
-time (docs/scale.md); bootstrap intervals and the one-model sensitivity view need
-every row's loss and read in one piece.
-"""
-
-#: ``losscli.compare(predictions, targets, *, <every compare setting>)`` (keywords from
-#: :data:`losscli.options.SETTINGS`).
-compare = keyword_api("compare", compare_options, _COMPARE_DOC)
+    * ``task``: auto (default) or a task name, any case.
+    * ``losses``: losses to compute; default: every loss of the task.
+    * ``params``: ``{loss: {parameter: value}}``.
+    * ``logits``: predictions are logits (True) or probabilities (False); default: inferred.
+    * ``pred_cols`` / ``target_cols``: prediction / target columns.
+    * ``id_col``: join the files on this id column.
+    * ``group_col``: image id column (segmentation, long form).
+    * ``weight_col``: sample weight column (weighted mean).
+    * ``gates``: ``{loss: limit}``, checked for every model.
+    * ``per_class``: each loss entry gains ``per_class``: model → class → value.
+    * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
+    * ``reduction``: ``"mean"`` (default) or ``"sum"``.
+    * ``config``: YAML file with the same settings; keywords win.
+    * ``chunk_size``: rows per chunk of large csv/tsv/txt inputs, one model at a time
+      (docs/scale.md); bootstrap intervals and the one-model view read in one piece.
+    * ``names``: model names (default: the file names).
+    * ``bootstrap``: paired bootstrap replicates for 95% intervals (e.g. 1000).
+    * ``seed``: random seed of the bootstrap.
+    * ``sort_by``: order models by this loss.
+    """
+    given = locals()
+    opts = resolve("compare", {s.name: given[s.name] for s in settings_of("compare")})
+    return compare_options(predictions, targets, opts=opts)

@@ -54,6 +54,40 @@ class Setting:
     minimum: float | None = None
     choices: tuple[str, ...] = ()
     metavar: str | None = None
+    #: What a valid value is, in words (default: from ``kind`` and ``minimum``).
+    allowed: str | None = None
+
+    @property
+    def py_type(self) -> type:
+        """The Python type of one value: ``bool``, ``int``, ``float`` or ``str`` (one
+        item of a repeatable flag; ``--logits``/``--probs`` are two ``bool`` flags)."""
+        return _PY_TYPES.get(self.kind, str)
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether the flag may be given several times (``--loss a --loss b``)."""
+        return self.kind in ("losses", "strs", "params", "gates")
+
+    def describe(self) -> str:
+        """What a valid value is: ``a positive integer``, ``a number ≥ 0`` …"""
+        if self.allowed is not None:
+            return self.allowed
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "int":
+            return {None: "an integer", 0: "a positive integer or 0"}.get(
+                self.minimum,
+                "a positive integer" if self.minimum == 1 else f"an integer ≥ {self.minimum:g}",
+            )
+        if self.kind == "float":
+            return "a number" if self.minimum is None else f"a number ≥ {self.minimum:g}"
+        return "one of: " + ", ".join(self.choices) if self.choices else "a value"
+
+
+_PY_TYPES: dict[str, type] = {"bool": bool, "int": int, "float": float}
+
+#: The two flags of the ``input`` setting and the value each gives ``logits``.
+INPUT_FLAGS = {"logits": True, "probs": False}
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -176,6 +210,7 @@ SETTINGS: tuple[Setting, ...] = (
         config="chunk_size",
         minimum=0,
         metavar="ROWS",
+        allowed="a positive integer or 0 (one piece)",
     ),
     Setting(
         "engine",
@@ -327,6 +362,71 @@ class RunOptions:
             logits=self.logits,
             drop_invalid=self.drop_invalid,
         )
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _is_number(value: Any, kind: type | tuple[type, ...] = (int, float)) -> bool:
+    """A real number of ``kind`` (bool is not a number here; NaN is not a number)."""
+    return not isinstance(value, bool) and isinstance(value, kind) and value == value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with a value: ``must be …, got …``, a hint, and the key of a
+    mapping it concerns (``mse`` of ``gates``), if any."""
+
+    what: str
+    hint: str | None = None
+    key: str | None = None
+
+    def error(self, s: Setting) -> UsageError:
+        """The usage error of a flag or API keyword: ``--worst must be …, got 0``."""
+        where = f"{s.flag} {self.key}:" if self.key is not None else s.flag
+        return UsageError(f"{where} {self.what}", hint=self.hint)
+
+
+def value_problem(s: Setting, value: Any) -> Problem | None:
+    """What is wrong with a given ``value`` of ``s`` — its kind, minimum or choices —
+    or None when it is fine. The one value check of every source: flags, ``--config``
+    and API keywords."""
+    if s.kind in ("int", "float"):
+        numeric = _is_number(value, int if s.kind == "int" else (int, float))
+        if not numeric or (s.minimum is not None and value < s.minimum):
+            return Problem(f"must be {s.describe()}, got {value!r}")
+    elif s.kind == "bool" and not isinstance(value, bool):
+        return Problem(f"must be {s.describe()}, got {value!r}")
+    elif s.kind in ("choice", "input") and value not in s.choices:
+        if s.kind == "input" and isinstance(value, bool):  # logits=True / False
+            return None
+        return Problem(f"unknown value {value!r}", "allowed: " + ", ".join(s.choices))
+    elif s.kind == "gates":
+        return _gates_problem(value)
+    elif s.kind == "params" and not (
+        isinstance(value, Mapping) and all(isinstance(v, Mapping) for v in value.values())
+    ):
+        return Problem(
+            "must map loss names to {parameter: value}", "e.g. params: {huber: {delta: 2.0}}"
+        )
+    return None
+
+
+def _gates_problem(value: Any) -> Problem | None:
+    if not isinstance(value, Mapping):
+        return Problem("must map loss names to limits", "e.g. gates: {max: {mse: 0.5}}")
+    for loss, limit in value.items():
+        if not _is_number(limit):
+            return Problem(f"limit must be a number, got {limit!r}", key=str(loss))
+    return None
+
+
+def logits_from_flags(logits: bool, probs: bool) -> bool | None:
+    """The ``input`` setting from its two flags: ``--logits`` → True, ``--probs`` →
+    False, neither → None (inferred); both is a usage error."""
+    if logits and probs:
+        raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
+    return True if logits else (False if probs else None)
 
 
 # --------------------------------------------------------------------------- parsing

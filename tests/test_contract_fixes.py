@@ -99,3 +99,108 @@ def test_gate_rows_of_compare_name_the_model(cli):
         "value",
         "passed",
     ]
+
+
+# --------------------------------------------------------------------------- API keywords
+
+
+def _keywords(fn):
+    import inspect
+
+    params = inspect.signature(fn).parameters.values()
+    return {p.name for p in params if p.kind is p.KEYWORD_ONLY}
+
+
+@pytest.mark.parametrize(
+    ("command", "extra"), [("evaluate", {"per_sample", "progress"}), ("compare", set())]
+)
+def test_api_keywords_are_exactly_the_settings_and_documented(command, extra):
+    import typing
+
+    import losscli
+    from losscli.api import Report
+    from losscli.options import settings_of
+
+    fn = getattr(losscli, command)
+    names = {s.name for s in settings_of(command)}
+    assert _keywords(fn) == names | extra
+    for name in names | extra:
+        assert f"``{name}``" in fn.__doc__, name
+    hints = typing.get_type_hints(fn)
+    assert hints["return"] is Report
+    assert set(hints) >= names
+
+
+def test_a_misspelt_keyword_names_the_api_function():
+    with pytest.raises(TypeError, match=r"evaluate\(\) got an unexpected keyword .*'wrost'"):
+        evaluate(*REG, wrost=3)
+
+
+# --------------------------------------------------------------------------- one value check
+
+
+@pytest.mark.parametrize(
+    ("keywords", "message"),
+    [
+        ({"worst": 0}, "--worst must be a positive integer, got 0"),
+        ({"worst": -3}, "--worst must be a positive integer, got -3"),
+        ({"worst": True}, "--worst must be a positive integer, got True"),
+        ({"per_class": "no"}, "--per-class must be true or false, got 'no'"),
+        ({"gates": {"mse": "abc"}}, "--max mse: limit must be a number, got 'abc'"),
+        ({"gates": ["mse"]}, "--max must map loss names to limits"),
+        ({"params": {"huber": 2}}, "--param must map loss names to {parameter: value}"),
+        ({"chunk_size": -1}, "--chunk-size must be a positive integer or 0 (one piece), got -1"),
+        ({"l2": -1.0}, "--l2 must be a number ≥ 0, got -1.0"),
+        ({"reduction": "max"}, "--reduction unknown value 'max'"),
+        ({"logits": "yes"}, "--logits unknown value 'yes'"),
+    ],
+)
+def test_api_values_are_checked_like_flags(keywords, message):
+    with pytest.raises(UsageError) as info:
+        evaluate(*REG, **keywords)
+    assert info.value.message == message
+    assert info.value.exit_code == ExitCode.USAGE_ERROR
+
+
+def test_compare_bootstrap_is_checked_once():
+    from losscli import compare
+
+    with pytest.raises(UsageError, match="--bootstrap must be a positive integer or 0, got -1"):
+        compare([REG[0]], REG[1], bootstrap=-1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--worst", "0"], "--worst must be a positive integer, got 0"),
+        (["--chunk-size", "-1"], "--chunk-size must be a positive integer or 0 (one piece)"),
+        (["--l1", "-0.5"], "--l1 must be a number ≥ 0, got -0.5"),
+    ],
+)
+def test_flag_values_are_checked_by_the_same_rule(cli, args, message):
+    r = cli("evaluate", *REG, *args)
+    assert r.exit_code == 2
+    assert f"Error: {message}" in r.stderr
+
+
+def test_compare_flag_bootstrap_below_zero(cli):
+    r = cli("compare", REG[0], REG[1], "--bootstrap", "-1")
+    assert r.exit_code == 2
+    assert "Error: --bootstrap must be a positive integer or 0, got -1" in r.stderr
+
+
+def test_config_values_are_checked_by_the_same_rule(cli, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("worst: -3\n")
+    r = cli("evaluate", *REG, "--config", str(cfg))
+    assert r.exit_code == 2
+    assert f"Error: {cfg} › worst: must be a positive integer, got -3" in r.stderr
+
+
+def test_api_logits_from_a_config_word(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("input: probabilities\n")
+    bin_ = [str(SAMPLES / "binary_probs.csv"), str(SAMPLES / "binary_targets.csv")]
+    doc = evaluate(*bin_, config=str(cfg)).data
+    assert doc["task"]["input"] == "probabilities"
+    assert doc["task"]["input_inferred"] is False
