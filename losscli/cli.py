@@ -655,9 +655,7 @@ def compare(
     def produce(opts: Any, err: Any) -> Any:
         from losscli.comparison import compare_options
 
-        if opts.task == "gan" or len(paths) < 2:
-            return compare_options(list(paths), None, opts=opts)  # gan: every file is a model
-        return compare_options(paths[:-1], paths[-1], opts=opts)
+        return compare_options(paths, opts=opts, targets_last=True)
 
     _measure("compare", flags, view, produce)
 

@@ -14,7 +14,7 @@ from typing import Any
 from losscli.accumulate import Outcome
 from losscli.api import Report, doc_head, open_inputs, plan_run
 from losscli.bootstrap import percentile_interval, replicate_means
-from losscli.config import resolve
+from losscli.config import resolve, unused_config_keys
 from losscli.errors import DataError, UsageError
 from losscli.gates import check_gates
 from losscli.options import RunOptions, settings_of
@@ -65,8 +65,20 @@ def _share_of_top(per_row: Any, weight: Any, share: float) -> float:
     return float(top.sum()) / total
 
 
-def compare_options(predictions: Sequence[str], targets: str | None, *, opts: RunOptions) -> Report:
-    """:func:`compare` with resolved options (what the command line calls)."""
+def compare_options(
+    predictions: Sequence[str],
+    targets: str | None = None,
+    *,
+    opts: RunOptions,
+    targets_last: bool = False,
+) -> Report:
+    """:func:`compare` with resolved options (what the command line calls).
+
+    ``targets_last``: ``predictions`` are the command line's paths, PREDS [PREDS...]
+    TARGETS — the last one is the targets file, except with one path or for task gan
+    (every file is a model)."""
+    if targets_last:
+        predictions, targets = split_paths(predictions, opts.task)
     if not predictions:
         raise UsageError("compare needs at least one predictions file")
     models = model_names(predictions, opts.names)
@@ -89,6 +101,14 @@ def compare_options(predictions: Sequence[str], targets: str | None, *, opts: Ru
         _check_aligned(models, predictions, datasets)
     doc = _compare_doc(models, dict(zip(models, datasets)), plan, outcomes, opts)
     return Report(doc, dataset=datasets[0])
+
+
+def split_paths(paths: Sequence[str], task: str) -> tuple[list[str], str | None]:
+    """PREDS [PREDS...] TARGETS → (predictions, targets): the last path is the targets
+    file, except with one path or for task gan (every file is a model)."""
+    if task == "gan" or len(paths) < 2:
+        return list(paths), None
+    return list(paths[:-1]), paths[-1]
 
 
 def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptions) -> list[Any]:
@@ -138,6 +158,9 @@ def _compare_doc(
     specs = list(plan.specs)
     results = {m: outcomes[m].results for m in models}
     warnings = _warnings(models, datasets, results)
+    unused = unused_config_keys("compare", opts)
+    if unused:
+        warnings.insert(0, f"{opts.config}: compare does not use {', '.join(unused)}")
     mixed = None
     if opts.logits is None:
         mixed = _mixed_score_kinds(models, [datasets[m] for m in models], specs)

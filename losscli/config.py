@@ -291,3 +291,14 @@ def resolve(command: str, given: Mapping[str, Any]) -> RunOptions:
         else:
             values[s.name] = s.default
     return RunOptions(**values)
+
+
+def unused_config_keys(command: str, opts: RunOptions) -> list[str]:
+    """The ``--config`` keys that hold a value in ``opts`` but that ``command`` does not
+    use (``worst`` or ``regularization.l2`` for compare): only the file can set them, as
+    ``command`` takes no such flag or keyword."""
+    return [
+        s.config
+        for s in SETTINGS
+        if s.config is not None and command not in s.commands and getattr(opts, s.name) != s.default
+    ]

@@ -204,3 +204,42 @@ def test_api_logits_from_a_config_word(tmp_path):
     doc = evaluate(*bin_, config=str(cfg)).data
     assert doc["task"]["input"] == "probabilities"
     assert doc["task"]["input_inferred"] is False
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def test_compare_options_splits_the_command_line_paths():
+    from losscli.comparison import compare_options
+    from losscli.config import resolve
+
+    opts = resolve("compare", {})
+    doc = compare_options([REG[0], REG[0], REG[1]], opts=opts, targets_last=True).data
+    assert doc["models"] == ["regression_preds", "regression_preds_2"]
+    assert doc["inputs"]["regression_preds"]["targets"]["path"] == REG[1]
+
+
+def test_split_paths_keeps_every_gan_file_as_a_model():
+    from losscli.comparison import split_paths
+
+    assert split_paths(["a", "b", "t"], "regression") == (["a", "b"], "t")
+    assert split_paths(["a", "b", "t"], "gan") == (["a", "b", "t"], None)
+    assert split_paths(["a"], "auto") == (["a"], None)
+
+
+def test_compare_warns_about_evaluate_only_config_keys(cli, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("worst: 3\nregularization: {l2: 0.1}\nreduction: sum\n")
+    r = cli("compare", REG[0], REG[1], "--config", str(cfg), "--json")
+    assert r.exit_code == 0, r.stderr
+    line = f"{cfg}: compare does not use worst, regularization.l2"
+    assert r.json()["warnings"][0] == line
+    assert f"note: {line}" in r.stderr
+    assert r.json()["reduction"] == "sum"
+
+
+def test_compare_with_a_config_of_shared_keys_has_no_such_warning(cli, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("reduction: sum\n")
+    r = cli("compare", REG[0], REG[1], "--config", str(cfg), "--json")
+    assert not any("does not use" in w for w in r.json()["warnings"])
