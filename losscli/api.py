@@ -28,6 +28,7 @@ from losscli.registry import (
     canonical_name,
     get_spec,
     loss_names,
+    normalise_name,
     specs_for_task,
 )
 from losscli.run import Plan, run_source
@@ -64,7 +65,7 @@ def loss_error(
     except UsageError:
         canon = None
     if canon is None:
-        key = name.strip().lower().replace("-", "_")
+        key = normalise_name(name)
         own = {w: s.name for s in specs_for_task(task) for w in (s.name, *s.aliases)}
         picks = list(dict.fromkeys(own[w] for w in difflib.get_close_matches(key, list(own), n=3)))
         if picks:

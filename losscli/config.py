@@ -92,23 +92,17 @@ def _loss_name(path: str, crumbs: list[str], loss: str) -> str:
 
 
 def _check_param_names(path: str, params: dict[str, dict[str, Any]]) -> None:
-    """Loss names and parameter keys under ``params`` exist (values are checked when the
-    loss runs, against the variant of the task)."""
-    from losscli.registry import all_specs
+    """Loss names and parameter keys under ``params`` exist in some variant of the loss
+    (values are checked when the loss runs, against the variant of the task)."""
+    from losscli.registry import check_param_name, specs_named
 
     for loss, kv in params.items():
         name = _loss_name(path, ["params", loss], loss)
-        keys = sorted({p.name for s in all_specs() if s.name == name for p in s.params})
         for key in kv:
-            if str(key) not in keys:
-                hint = did_you_mean(str(key), keys)
-                allowed = f"parameters: {', '.join(keys)}" if keys else f"'{name}' takes none"
-                raise _err(
-                    path,
-                    ["params", loss, str(key)],
-                    f"loss '{name}' has no parameter '{key}'",
-                    (hint + " " if hint else "") + allowed,
-                )
+            try:
+                check_param_name(specs_named(name), str(key))
+            except UsageError as exc:
+                raise _err(path, ["params", loss, str(key)], exc.message, exc.hint) from None
 
 
 def _read(path: str) -> Any:

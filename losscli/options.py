@@ -443,12 +443,12 @@ def parse_task(value: str) -> str:
 def loss_key(name: str) -> str:
     """Canonical name of a known loss, else the name as typed (normalised). Unknown names
     are reported once the task is known, with that task's losses."""
-    from losscli.registry import canonical_name
+    from losscli.registry import canonical_name, normalise_name
 
     try:
         return canonical_name(name)
     except UsageError:
-        return name.strip().lower().replace("-", "_")
+        return normalise_name(name)
 
 
 def parse_param_flags(items: Iterable[str]) -> dict[str, dict[str, str]]:

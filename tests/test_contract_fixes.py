@@ -243,3 +243,41 @@ def test_compare_with_a_config_of_shared_keys_has_no_such_warning(cli, tmp_path)
     cfg.write_text("reduction: sum\n")
     r = cli("compare", REG[0], REG[1], "--config", str(cfg), "--json")
     assert not any("does not use" in w for w in r.json()["warnings"])
+
+
+# --------------------------------------------------------------------------- loss names
+
+
+def test_normalise_name_is_the_one_spelling_rule():
+    from losscli.options import loss_key
+    from losscli.registry import canonical_name, normalise_name
+
+    assert normalise_name(" Smooth-L1 ") == "smooth_l1"
+    assert canonical_name("Smooth-L1") == canonical_name("smooth_l1")
+    assert loss_key(" No-Such-Loss ") == "no_such_loss"
+
+
+@pytest.mark.parametrize(
+    ("param", "message", "hint"),
+    [
+        ("mse.delta=2", "loss 'mse' has no parameter 'delta'", "'mse' takes no parameters"),
+        (
+            "huber.deltaa=2",
+            "loss 'huber' has no parameter 'deltaa'",
+            "did you mean 'delta'? parameters: delta",
+        ),
+    ],
+)
+def test_unknown_parameter_reads_the_same_from_flags_and_config(
+    cli, tmp_path, param, message, hint
+):
+    r = cli("evaluate", *REG, "--loss", "mse", "--loss", "huber", "--param", param)
+    assert r.exit_code == 2
+    assert f"Error: {message}\nhint: {hint}" in r.stderr
+    loss, _, rest = param.partition(".")
+    key, _, value = rest.partition("=")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"params: {{{loss}: {{{key}: {value}}}}}\n")
+    r = cli("evaluate", *REG, "--config", str(cfg))
+    assert r.exit_code == 2
+    assert f"Error: {cfg} › params › {loss} › {key}: {message}\nhint: {hint}" in r.stderr
