@@ -11,12 +11,12 @@ JSON-ready documents, and raise :mod:`losscli.errors` exceptions.
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from losscli.accumulate import Outcome
+from losscli.compute import per_class_values
 from losscli.config import resolve
 from losscli.errors import UsageError
 from losscli.gates import check_gates
@@ -273,9 +273,9 @@ def loss_items(
     for spec, res in zip(specs, outcome.results):
         item = res.to_dict()
         item["summary"] = spec.summary
-        pc = outcome.per_class.get(spec.name)
-        if per_class and res.per_class is None and pc is not None:
-            item["per_class"] = {k: (v if math.isfinite(v) else None) for k, v in pc.items()}
+        pc = per_class_values(res, outcome.per_class.get(spec.name))
+        if per_class and pc is not None:
+            item["per_class"] = pc
         notes += [n if n.startswith(f"{spec.name}:") else f"{spec.name}: {n}" for n in res.notes]
         items.append(item)
     return items, notes

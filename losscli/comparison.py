@@ -14,6 +14,7 @@ from typing import Any
 from losscli.accumulate import Outcome
 from losscli.api import Report, doc_head, open_inputs, plan_run
 from losscli.bootstrap import percentile_interval, replicate_means
+from losscli.compute import per_class_values
 from losscli.config import resolve, unused_config_keys
 from losscli.errors import DataError, UsageError
 from losscli.gates import check_gates
@@ -253,7 +254,7 @@ def _entry(
         pcs = {
             m: pc
             for m in models
-            if (pc := _per_class(rs[m], outcomes[m].per_class.get(spec.name))) is not None
+            if (pc := per_class_values(rs[m], outcomes[m].per_class.get(spec.name))) is not None
         }
         if pcs:
             entry["per_class"] = pcs
@@ -281,15 +282,6 @@ def _gate_rows(
         for m in models:
             rows += check_gates({loss: limit}, {loss: values[m]}, model=m)
     return rows
-
-
-def _per_class(result: Any, by_target: Mapping[str, float] | None) -> dict[str, Any] | None:
-    """One model's per-class values of one loss: per column (multilabel, segmentation),
-    else the mean loss by true class (multiclass); None when there is no breakdown."""
-    pc = result.to_dict().get("per_class")
-    if pc is None and by_target is not None and result.status != "not_applicable":
-        pc = {k: (v if math.isfinite(v) else None) for k, v in by_target.items()}
-    return pc
 
 
 def _mixed_score_kinds(

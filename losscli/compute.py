@@ -70,10 +70,26 @@ class LossResult:
         if self.notes:
             d["notes"] = list(self.notes)
         if self.per_class is not None:
-            d["per_class"] = {
-                k: (v if math.isfinite(v) else None) for k, v in self.per_class.items()
-            }
+            d["per_class"] = finite_or_none(self.per_class)
         return d
+
+
+def finite_or_none(values: Mapping[str, float]) -> dict[str, float | None]:
+    """``values`` for a JSON document: a non-finite value (no rows, overflow) is None."""
+    return {k: (v if math.isfinite(v) else None) for k, v in values.items()}
+
+
+def per_class_values(
+    result: LossResult, by_target: Mapping[str, float] | None
+) -> dict[str, float | None] | None:
+    """The per-class values of one loss in a document: per column (multilabel,
+    segmentation: ``result.per_class``), else the mean loss by true class (multiclass:
+    ``by_target``, :func:`per_class_means`). None when there is no breakdown, or when
+    the loss is not applicable (it has no values, per class or not)."""
+    if result.status == "not_applicable":
+        return None
+    values = result.per_class if result.per_class is not None else by_target
+    return None if values is None else finite_or_none(values)
 
 
 def _jsonable(params: Mapping[str, Any]) -> dict[str, Any]:

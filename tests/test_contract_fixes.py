@@ -281,3 +281,30 @@ def test_unknown_parameter_reads_the_same_from_flags_and_config(
     r = cli("evaluate", *REG, "--config", str(cfg))
     assert r.exit_code == 2
     assert f"Error: {cfg} › params › {loss} › {key}: {message}\nhint: {hint}" in r.stderr
+
+
+# --------------------------------------------------------------------------- per class
+
+MC = [str(SAMPLES / "multiclass_probs.csv"), str(SAMPLES / "multiclass_targets.csv")]
+
+
+def test_evaluate_and_compare_give_the_same_per_class_values():
+    from losscli import compare
+
+    doc = evaluate(*MC, per_class=True).data
+    cmp = compare([MC[0]], MC[1], per_class=True, names=["m"]).data
+    by_loss = {e["name"]: e["per_class"]["m"] for e in cmp["losses"]}
+    assert {it["name"]: it["per_class"] for it in doc["losses"]} == by_loss
+
+
+def test_a_loss_that_is_not_applicable_has_no_per_class_values():
+    import math
+
+    from losscli.compute import LossResult, per_class_values
+
+    na = LossResult("x", None, "not_applicable", {}, reason="outside the domain")
+    assert per_class_values(na, {"cat": 1.0}) is None
+    ok = LossResult("x", 1.0, "ok", {})
+    assert per_class_values(ok, {"cat": 1.0, "dog": math.nan}) == {"cat": 1.0, "dog": None}
+    cols = LossResult("x", 1.0, "ok", {}, per_class={"a": math.inf})
+    assert per_class_values(cols, {"cat": 1.0}) == {"a": None}
