@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from losscli.accumulate import Outcome
 from losscli.compute import per_class_values
@@ -31,7 +31,13 @@ from losscli.registry import (
     normalise_name,
     specs_for_task,
 )
-from losscli.run import Plan, run_source
+from losscli.run import Plan, Source, run_source
+
+if TYPE_CHECKING:
+    from losscli.data.dataset import Dataset
+
+#: Called with (bytes read, total bytes) of the predictions file after each chunk.
+Progress = Callable[[int, int], None]
 
 # ------------------------------------------------------------------ loss names
 
@@ -104,7 +110,8 @@ class Report:
 
     data: dict[str, Any]
     per_sample: dict[str, Any] = field(default_factory=dict)
-    dataset: Any = None
+    #: The input's arrays when it was read in one piece (None when streamed).
+    dataset: Dataset | None = None
     #: Per-row weights (kernel weight × sample weight) of the losses in ``per_sample``
     #: whose rows do not all weigh 1 (class weights, ignored rows, pair counts …).
     per_sample_weight: dict[str, Any] = field(default_factory=dict)
@@ -192,7 +199,7 @@ def evaluate_options(
     *,
     opts: RunOptions,
     per_sample: bool = False,
-    progress: Any = None,
+    progress: Progress | None = None,
 ) -> Report:
     """:func:`evaluate` with resolved options (what the command line calls)."""
     from losscli.engines import engine_source
@@ -233,15 +240,15 @@ def evaluate_options(
 
 
 def open_inputs(
-    open_source: Callable[..., Any],
+    open_source: Callable[..., Source],
     predictions: str,
     targets: str | None,
     opts: RunOptions,
     *,
     task: str,
     keep_whole: str | None,
-    progress: Any = None,
-) -> Any:
+    progress: Progress | None = None,
+) -> Source:
     """One evaluation's source (:func:`losscli.data.stream.open_source` or an engine's)
     read with the column, input-kind and chunk settings of ``opts``."""
     return open_source(
@@ -254,7 +261,7 @@ def open_inputs(
     )
 
 
-def _run(source: Any, plan: Plan, per_sample_path: str | None) -> Outcome:
+def _run(source: Source, plan: Plan, per_sample_path: str | None) -> Outcome:
     """The run loop, with ``--per-sample`` written as the rows arrive (the writer reports
     its own failures to write as output errors)."""
     writer = None
@@ -313,7 +320,7 @@ def _evaluate_doc(
     dataset: Any, plan: Plan, outcome: Outcome, opts: RunOptions, read: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """SPEC §3.1's document (less ``regularization``), and the per-row values and weights.
-    ``read`` is how the input was read (:attr:`losscli.data.stream.Source.info`)."""
+    ``read`` is how the input was read (:attr:`losscli.run.Source.info`)."""
     items, notes = loss_items(plan.specs, outcome, per_class=opts.per_class)
     gate_rows = check_gates(opts.gates, {it["name"]: it["value"] for it in items})
     doc = doc_head("evaluate", dataset, gate_rows)
@@ -376,7 +383,7 @@ def evaluate(
     l2: float | None = None,
     model_weights: str | None = None,
     per_sample: bool = False,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Load ``predictions`` (and ``targets``), infer the task and compute every
     applicable loss (or ``losses``). Returns a :class:`Report` whose ``data`` is SPEC

@@ -20,7 +20,7 @@ from losscli.errors import DataError, UsageError
 from losscli.gates import check_gates
 from losscli.options import RunOptions, settings_of
 from losscli.registry import canonical_name
-from losscli.run import Plan, quiet_floats, run_source
+from losscli.run import Plan, Source, quiet_floats, run_source
 
 #: Shares of rows whose contribution the one-model view reports.
 TOP_SHARES = (0.01, 0.05)
@@ -112,7 +112,7 @@ def split_paths(paths: Sequence[str], task: str) -> tuple[list[str], str | None]
     return list(paths[:-1]), paths[-1]
 
 
-def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptions) -> list[Any]:
+def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptions) -> list[Source]:
     """One source per model, each against the targets (standard input read once and
     replayed); read in one piece when the run needs every row's loss or models carry ids."""
     from losscli.data.stream import open_source
@@ -127,7 +127,7 @@ def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptio
         whole = "--bootstrap needs every row's loss"
     elif len(predictions) == 1:
         whole = "the one-model view needs every row's loss"
-    sources: list[Any] = []
+    sources: list[Source] = []
     try:
         for path in predictions:
             task = opts.task if not sources else sources[0].first.task

@@ -495,6 +495,8 @@ def merge_params(
 
 
 def merge_gates(*layers: Mapping[str, float] | None) -> dict[str, float]:
+    """Merge gate limits by loss (names made canonical); later layers win (flags over
+    config)."""
     out: dict[str, float] = {}
     for layer in layers:
         out.update({loss_key(k): float(v) for k, v in (layer or {}).items()})

@@ -308,3 +308,32 @@ def test_a_loss_that_is_not_applicable_has_no_per_class_values():
     assert per_class_values(ok, {"cat": 1.0, "dog": math.nan}) == {"cat": 1.0, "dog": None}
     cols = LossResult("x", 1.0, "ok", {}, per_class={"a": math.inf})
     assert per_class_values(cols, {"cat": 1.0}) == {"a": None}
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@pytest.mark.parametrize("chunk_rows", [0, 50])
+def test_every_local_source_is_a_run_source(chunk_rows):
+    import typing
+
+    from losscli.api import open_inputs
+    from losscli.config import resolve
+    from losscli.data.stream import open_source
+    from losscli.run import Source
+
+    opts = resolve("evaluate", {"chunk_size": chunk_rows})
+    source = open_inputs(open_source, *REG, opts, task="auto", keep_whole=None)
+    try:
+        assert isinstance(source, Source)
+        assert source.info.mode in ("memory", "stream")
+    finally:
+        source.close()
+    assert typing.get_type_hints(open_inputs)["return"] is Source
+
+
+def test_the_dask_source_has_every_member_of_a_run_source():
+    from losscli.engines.dask import DaskSource
+
+    for member in ("first", "chunks", "class_counts", "summary", "close", "fold"):
+        assert hasattr(DaskSource, member), member
