@@ -6,7 +6,9 @@ the keyword of the Python API), its command-line flag, help text, kind, default 
 
 * the Typer options of ``losscli evaluate`` / ``compare`` (:mod:`losscli.cli`);
 * the keys ``--config FILE.yaml`` accepts and how each is checked (:mod:`losscli.config`);
-* the keyword arguments of :func:`losscli.evaluate` / :func:`losscli.compare`.
+* how every value is checked, whatever its source (:func:`value_problem`);
+* the keyword arguments of :func:`losscli.evaluate` / :func:`losscli.compare` (written
+  out there with their types; a test keeps them equal to this table).
 
 :func:`losscli.config.resolve` is the one place where precedence lives: flags (or API
 keywords) win over ``--config``, which wins over the defaults. Nothing heavy is imported
@@ -74,14 +76,14 @@ class Setting:
             return self.allowed
         if self.kind == "bool":
             return "true or false"
-        if self.kind == "int":
-            return {None: "an integer", 0: "a positive integer or 0"}.get(
-                self.minimum,
-                "a positive integer" if self.minimum == 1 else f"an integer ≥ {self.minimum:g}",
-            )
-        if self.kind == "float":
-            return "a number" if self.minimum is None else f"a number ≥ {self.minimum:g}"
-        return "one of: " + ", ".join(self.choices) if self.choices else "a value"
+        noun = {"int": "an integer", "float": "a number"}.get(self.kind)
+        if noun is None:
+            return "one of: " + ", ".join(self.choices) if self.choices else "a value"
+        if self.minimum is None:
+            return noun
+        if self.kind == "int" and self.minimum in (0, 1):
+            return "a positive integer" + (" or 0" if self.minimum == 0 else "")
+        return f"{noun} ≥ {self.minimum:g}"
 
 
 _PY_TYPES: dict[str, type] = {"bool": bool, "int": int, "float": float}
