@@ -241,6 +241,8 @@ class Evaluation:
         return next((a.ignore_index for a in self.accs if a.needs_class_counts), None)
 
     def set_class_counts(self, counts: np.ndarray) -> None:
+        """Give the losses that weigh classes by their counts (rows per true class over
+        the whole input) those counts, before the first chunk."""
         for a in self.accs:
             if a.needs_class_counts:
                 a.set_class_counts(counts)
@@ -328,6 +330,9 @@ class Evaluation:
         return self
 
     def finalize(self) -> Outcome:
+        """Every loss's result, with the worst rows and per-class means of the losses
+        that apply; the ``--per-sample`` file is closed without the columns of losses
+        that are not applicable."""
         results = [
             self.failed[i] if i in self.failed else acc.finalize()
             for i, acc in enumerate(self.accs)

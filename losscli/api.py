@@ -11,16 +11,16 @@ JSON-ready documents, and raise :mod:`losscli.errors` exceptions.
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from losscli.accumulate import Outcome
-from losscli.config import keyword_api
+from losscli.compute import per_class_values
+from losscli.config import resolve
 from losscli.errors import UsageError
 from losscli.gates import check_gates
-from losscli.options import RunOptions, loss_key
+from losscli.options import RunOptions, loss_key, settings_of
 from losscli.registry import (
     TASKS,
     LossSpec,
@@ -28,9 +28,16 @@ from losscli.registry import (
     canonical_name,
     get_spec,
     loss_names,
+    normalise_name,
     specs_for_task,
 )
-from losscli.run import Plan, run_source
+from losscli.run import Plan, Source, run_source
+
+if TYPE_CHECKING:
+    from losscli.data.dataset import Dataset
+
+#: Called with (bytes read, total bytes) of the predictions file after each chunk.
+Progress = Callable[[int, int], None]
 
 # ------------------------------------------------------------------ loss names
 
@@ -64,7 +71,7 @@ def loss_error(
     except UsageError:
         canon = None
     if canon is None:
-        key = name.strip().lower().replace("-", "_")
+        key = normalise_name(name)
         own = {w: s.name for s in specs_for_task(task) for w in (s.name, *s.aliases)}
         picks = list(dict.fromkeys(own[w] for w in difflib.get_close_matches(key, list(own), n=3)))
         if picks:
@@ -103,7 +110,8 @@ class Report:
 
     data: dict[str, Any]
     per_sample: dict[str, Any] = field(default_factory=dict)
-    dataset: Any = None
+    #: The input's arrays when it was read in one piece (None when streamed).
+    dataset: Dataset | None = None
     #: Per-row weights (kernel weight × sample weight) of the losses in ``per_sample``
     #: whose rows do not all weigh 1 (class weights, ignored rows, pair counts …).
     per_sample_weight: dict[str, Any] = field(default_factory=dict)
@@ -191,7 +199,7 @@ def evaluate_options(
     *,
     opts: RunOptions,
     per_sample: bool = False,
-    progress: Any = None,
+    progress: Progress | None = None,
 ) -> Report:
     """:func:`evaluate` with resolved options (what the command line calls)."""
     from losscli.engines import engine_source
@@ -218,8 +226,7 @@ def evaluate_options(
         dataset = source.summary()
     finally:
         source.close()
-    doc, per_rows, row_weights = _evaluate_doc(dataset, plan, outcome, opts)
-    doc["read"] = source.info.to_dict()
+    doc, per_rows, row_weights = _evaluate_doc(dataset, plan, outcome, opts, source.info.to_dict())
     if penalty is not None:
         from losscli.regularized import apply
 
@@ -233,15 +240,15 @@ def evaluate_options(
 
 
 def open_inputs(
-    open_source: Callable[..., Any],
+    open_source: Callable[..., Source],
     predictions: str,
     targets: str | None,
     opts: RunOptions,
     *,
     task: str,
     keep_whole: str | None,
-    progress: Any = None,
-) -> Any:
+    progress: Progress | None = None,
+) -> Source:
     """One evaluation's source (:func:`losscli.data.stream.open_source` or an engine's)
     read with the column, input-kind and chunk settings of ``opts``."""
     return open_source(
@@ -254,22 +261,15 @@ def open_inputs(
     )
 
 
-def _run(source: Any, plan: Plan, per_sample_path: str | None) -> Outcome:
-    """The run loop, with ``--per-sample`` written as the rows arrive; a failure to
-    write that file is reported as an output error."""
+def _run(source: Source, plan: Plan, per_sample_path: str | None) -> Outcome:
+    """The run loop, with ``--per-sample`` written as the rows arrive (the writer reports
+    its own failures to write as output errors)."""
     writer = None
     if per_sample_path is not None:
         from losscli.per_sample import PerSampleWriter
 
         writer = PerSampleWriter(per_sample_path)
-    try:
-        return run_source(source, plan, per_sample=writer)
-    except OSError as exc:
-        if not _is_about(exc, per_sample_path):
-            raise
-        from losscli.files import output_error
-
-        raise output_error(per_sample_path or "", exc) from None
+    return run_source(source, plan, per_sample=writer)
 
 
 def loss_items(
@@ -280,9 +280,9 @@ def loss_items(
     for spec, res in zip(specs, outcome.results):
         item = res.to_dict()
         item["summary"] = spec.summary
-        pc = outcome.per_class.get(spec.name)
-        if per_class and res.per_class is None and pc is not None:
-            item["per_class"] = {k: (v if math.isfinite(v) else None) for k, v in pc.items()}
+        pc = per_class_values(res, outcome.per_class.get(spec.name))
+        if per_class and pc is not None:
+            item["per_class"] = pc
         notes += [n if n.startswith(f"{spec.name}:") else f"{spec.name}: {n}" for n in res.notes]
         items.append(item)
     return items, notes
@@ -317,9 +317,10 @@ def doc_head(command: str, dataset: Any, gate_rows: Sequence[Mapping[str, Any]])
 
 
 def _evaluate_doc(
-    dataset: Any, plan: Plan, outcome: Outcome, opts: RunOptions
+    dataset: Any, plan: Plan, outcome: Outcome, opts: RunOptions, read: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """SPEC §3.1's document (less ``read``), and the per-row values and weights."""
+    """SPEC §3.1's document (less ``regularization``), and the per-row values and weights.
+    ``read`` is how the input was read (:attr:`losscli.run.Source.info`)."""
     items, notes = loss_items(plan.specs, outcome, per_class=opts.per_class)
     gate_rows = check_gates(opts.gates, {it["name"]: it["value"] for it in items})
     doc = doc_head("evaluate", dataset, gate_rows)
@@ -330,6 +331,7 @@ def _evaluate_doc(
         "warnings": [*dataset.warnings, *notes],
         "evidence": list(dataset.evidence),
         "reduction": opts.reduction,
+        "read": read,
     }
     if dataset.input_kind is not None:
         doc["task"]["input"] = dataset.input_kind
@@ -354,50 +356,81 @@ def _worst(
     return {"worst_loss": loss, "worst": rankable[loss]}
 
 
-def _is_about(exc: OSError, path: str | None) -> bool:
-    """Whether ``exc`` is an OSError on ``path``, a file beside it (its temporary file)
-    or one of its parent directories."""
-    if path is None:
-        return False
-    from pathlib import Path
+def evaluate(
+    predictions: str,
+    targets: str | None = None,
+    *,
+    task: str | None = None,
+    losses: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    logits: bool | None = None,
+    pred_cols: Sequence[str] | None = None,
+    target_cols: Sequence[str] | None = None,
+    id_col: str | None = None,
+    group_col: str | None = None,
+    weight_col: str | None = None,
+    gates: Mapping[str, float] | None = None,
+    worst: int | None = None,
+    per_sample_path: str | None = None,
+    per_class: bool | None = None,
+    drop_invalid: bool | None = None,
+    reduction: str | None = None,
+    config: str | None = None,
+    chunk_size: int | None = None,
+    engine: str | None = None,
+    scheduler: str | None = None,
+    l1: float | None = None,
+    l2: float | None = None,
+    model_weights: str | None = None,
+    per_sample: bool = False,
+    progress: Progress | None = None,
+) -> Report:
+    """Load ``predictions`` (and ``targets``), infer the task and compute every
+    applicable loss (or ``losses``). Returns a :class:`Report` whose ``data`` is SPEC
+    §3.1's JSON.
 
-    target = Path(path)
-    for name in (exc.filename, exc.filename2):
-        if name is None:
-            continue
-        p = Path(str(name))
-        if p == target or p.parent == target.parent or p in target.parents:
-            return True
-    return False
+    The settings are those of ``losscli evaluate`` (:data:`losscli.options.SETTINGS`),
+    checked as the flags are; None means "not given": the ``config`` file's value, else
+    the default.
 
+    * ``task``: auto (default) or a task name, any case (``--task``).
+    * ``losses``: losses to compute; default: every loss of the task (``--loss``).
+    * ``params``: ``{loss: {parameter: value}}``, e.g. ``{"huber": {"delta": 2}}``.
+    * ``logits``: predictions are logits (True) or probabilities (False); default: inferred.
+    * ``pred_cols`` / ``target_cols``: prediction / target columns.
+    * ``id_col``: join the files on this id column.
+    * ``group_col``: image id column (segmentation, long form).
+    * ``weight_col``: sample weight column (weighted mean).
+    * ``gates``: ``{loss: limit}``; ``ok`` is False when a loss exceeds its limit.
+    * ``worst``: keep the K rows with the largest loss.
+    * ``per_sample_path``: write one CSV line per row as the rows are read.
+    * ``per_class``: per-class breakdown (multiclass, multilabel, segmentation).
+    * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
+    * ``reduction``: ``"mean"`` (default) or ``"sum"``.
+    * ``config``: YAML file with the same settings; keywords win.
+    * ``chunk_size``: read large csv/tsv/txt inputs in chunks of this many rows
+      (default 1,000,000; 0 reads in one piece) with bounded memory (docs/scale.md).
+    * ``engine``: ``"local"`` (default) or ``"dask"``: a glob or directory of
+      partitions evaluated on a Dask cluster (:mod:`losscli.engines`).
+    * ``scheduler``: the Dask scheduler's address (default: a local cluster).
+    * ``l1`` / ``l2`` with ``model_weights`` (a ``.npy`` or ``.npz`` file): the weight
+      penalty l1·Σ|w| + l2·Σw² (Keras convention, SPEC §6 "regularized"): the document
+      gains ``regularization`` and every loss a ``regularized`` value.
 
-_EVALUATE_DOC = """Load ``predictions`` (and ``targets``), infer the task and compute every applicable
-loss (or ``losses``). Returns a :class:`Report` whose ``data`` is SPEC §3.1's JSON.
+    Not settings: ``per_sample`` keeps the per-row values in :attr:`Report.per_sample`
+    (and reads the input in one piece, as do the arrays of :attr:`Report.dataset`);
+    ``progress`` is called with (bytes read, total bytes) of the predictions file after
+    each chunk.
 
-The settings are those of ``losscli evaluate`` (:data:`losscli.options.SETTINGS`);
-None means "not given": the ``config`` file's value, else the default.
+    Example::
 
-``l1``/``l2`` with ``model_weights`` (a ``.npy`` or ``.npz`` file) add the weight
-penalty l1·Σ|w| + l2·Σw² (Keras convention, SPEC §6 "regularized"): the document gains
-``regularization`` and every loss a ``regularized`` value (loss + penalty).
-
-Large delimited-text inputs are read in chunks of ``chunk_size`` rows (default
-1,000,000; 0 reads in one piece) with bounded memory (docs/scale.md); ``progress``
-is called with (bytes read, total bytes) of the predictions file after each chunk.
-``per_sample_path`` writes one CSV line per row as the rows are read;
-``per_sample`` instead keeps the per-row values in :attr:`Report.per_sample` (and
-reads the input in one piece, as do the arrays of :attr:`Report.dataset`).
-``engine="dask"`` evaluates a glob or directory of partitions on a Dask cluster
-(``scheduler`` address, or a local cluster when None; :mod:`losscli.engines`).
-
-Example::
-
-    >>> import losscli
-    >>> r = losscli.evaluate("sample_data/regression_preds.csv",
-    ...                      "sample_data/regression_targets.csv")
-    >>> r.values["mse"]  # doctest: +SKIP
-"""
-
-#: ``losscli.evaluate(predictions, targets=None, *, <every evaluate setting>, per_sample=False,
-#: progress=None)`` (keywords from :data:`losscli.options.SETTINGS`).
-evaluate = keyword_api("evaluate", evaluate_options, _EVALUATE_DOC)
+        >>> import losscli
+        >>> r = losscli.evaluate("sample_data/regression_preds.csv",
+        ...                      "sample_data/regression_targets.csv")
+        >>> r.values["mse"]  # doctest: +SKIP
+    """
+    given = locals()
+    opts = resolve("evaluate", {s.name: given[s.name] for s in settings_of("evaluate")})
+    return evaluate_options(
+        predictions, targets, opts=opts, per_sample=per_sample, progress=progress
+    )

@@ -22,7 +22,7 @@ import typer
 
 from losscli import __version__
 from losscli.errors import ExitCode, LossCliError, UsageError
-from losscli.options import Setting
+from losscli.options import INPUT_FLAGS, Setting
 
 EPILOG = (
     "Exit codes: 0 ok · 1 a gate failed · 2 usage or config error · "
@@ -136,9 +136,9 @@ def run_command(debug: bool, body: Callable[[Any, Any], int], *, quiet: bool = F
         raise typer.Exit(int(exc.exit_code)) from None
     except BrokenPipeError:
         _silence_stdout()
-        raise typer.Exit(141) from None
+        raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
     except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except Exception as exc:  # a bug: say so in one line
         if debug:
             traceback.print_exc()
@@ -165,13 +165,11 @@ def _silence_stdout() -> None:
         pass
 
 
-def _check_output_flags(outputs: list[Path] | None, precision: int) -> None:
-    """Reject a bad ``-o`` extension or path, or ``--precision``, before any data is read."""
+def _check_output_flags(outputs: list[Path] | None) -> None:
+    """Reject a bad ``-o`` extension or path before any data is read."""
     from losscli.files import check_writable
     from losscli.report import format_for_path
 
-    if precision < 1:
-        raise UsageError(f"--precision must be at least 1, got {precision}")
     for p in outputs or []:
         kind = format_for_path(p)
         check_writable(p)
@@ -204,9 +202,6 @@ def emit(
     """Write ``-o`` files (atomically, all rendered before any is written) and print the
     chosen format on stdout. ``report`` (evaluate, compare) feeds the HTML page's charts."""
     from losscli.report import render, write_files
-
-    if precision < 1:
-        raise UsageError(f"--precision must be at least 1, got {precision}")
 
     def text(kind: str) -> str:
         return render(doc, kind, precision=precision, report=report)
@@ -289,7 +284,10 @@ PlotOpt = Annotated[
     ),
 ]
 PrecisionOpt = Annotated[
-    int, typer.Option("--precision", help="Significant digits in table and markdown output.")
+    int,
+    typer.Option(
+        "--precision", min=1, help="Significant digits in table and markdown output (≥ 1)."
+    ),
 ]
 QuietOpt = Annotated[
     bool, typer.Option("--quiet", "-q", help="No notes or warnings on stderr; results only.")
@@ -302,38 +300,24 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of erro
 
 def _setting_params(s: Setting) -> list[inspect.Parameter]:
     """The Typer option(s) of one setting of :data:`losscli.options.SETTINGS`; every
-    default is None (or False for ``--logits``/``--probs``): not given."""
+    default is None (or False for ``--logits``/``--probs``): not given. Values are
+    checked once, by :func:`losscli.config.from_flags`."""
     kw = inspect.Parameter.KEYWORD_ONLY
     if s.kind == "input":
         return [
             inspect.Parameter(
-                "logits",
+                name,
                 kw,
                 default=False,
-                annotation=Annotated[bool, typer.Option("--logits", help=s.help)],
-            ),
-            inspect.Parameter(
-                "probs",
-                kw,
-                default=False,
-                annotation=Annotated[bool, typer.Option("--probs", help=s.help)],
-            ),
+                annotation=Annotated[bool, typer.Option(f"--{name}", help=s.help)],
+            )
+            for name in INPUT_FLAGS
         ]
-    types: dict[str, Any] = {
-        "bool": bool | None,
-        "int": int | None,
-        "float": float | None,
-        "losses": list[str] | None,
-        "strs": list[str] | None,
-        "params": list[str] | None,
-        "gates": list[str] | None,
-    }
     decl = f"{s.flag}/--no-{s.flag[2:]}" if s.kind == "bool" else s.flag
     extra: dict[str, Any] = {"metavar": s.metavar} if s.metavar else {}
-    if s.minimum is not None and s.kind == "int":
-        extra["min"] = int(s.minimum)
     option = typer.Option(decl, help=s.help, **extra)
-    annotation = Annotated[types.get(s.kind, str | None), option]
+    value_type = list[str] if s.repeatable else s.py_type
+    annotation = Annotated[value_type | None, option]  # type: ignore[valid-type]
     return [inspect.Parameter(s.name, kw, default=None, annotation=annotation)]
 
 
@@ -580,7 +564,7 @@ def _measure(
     produce: Callable[[Any, Any], Any],
 ) -> None:
     """The body of evaluate and compare: resolve the settings once
-    (:func:`losscli.options.from_flags`), check the output flags before any input is
+    (:func:`losscli.config.from_flags`), check the output flags before any input is
     read, ``produce(options, err)`` the report, render it, and exit 1 when a gate fails
     (one ``gate failed`` line each, :func:`losscli.gates.describe_failure`)."""
 
@@ -589,7 +573,7 @@ def _measure(
         from losscli.gates import describe_failure
 
         fmt = _resolve_format(view.fmt, view.as_json)
-        _check_output_flags(view.output, view.precision)
+        _check_output_flags(view.output)
         opts = from_flags(command, flags)
         report = produce(opts, err)
         doc = report.data
@@ -671,9 +655,7 @@ def compare(
     def produce(opts: Any, err: Any) -> Any:
         from losscli.comparison import compare_options
 
-        if opts.task == "gan" or len(paths) < 2:
-            return compare_options(list(paths), None, opts=opts)  # gan: every file is a model
-        return compare_options(paths[:-1], paths[-1], opts=opts)
+        return compare_options(paths, opts=opts, targets_last=True)
 
     _measure("compare", flags, view, produce)
 

@@ -14,12 +14,13 @@ from typing import Any
 from losscli.accumulate import Outcome
 from losscli.api import Report, doc_head, open_inputs, plan_run
 from losscli.bootstrap import percentile_interval, replicate_means
-from losscli.config import keyword_api
+from losscli.compute import per_class_values
+from losscli.config import resolve, unused_config_keys
 from losscli.errors import DataError, UsageError
 from losscli.gates import check_gates
-from losscli.options import RunOptions
+from losscli.options import RunOptions, settings_of
 from losscli.registry import canonical_name
-from losscli.run import Plan, quiet_floats, run_source
+from losscli.run import Plan, Source, quiet_floats, run_source
 
 #: Shares of rows whose contribution the one-model view reports.
 TOP_SHARES = (0.01, 0.05)
@@ -65,12 +66,22 @@ def _share_of_top(per_row: Any, weight: Any, share: float) -> float:
     return float(top.sum()) / total
 
 
-def compare_options(predictions: Sequence[str], targets: str | None, *, opts: RunOptions) -> Report:
-    """:func:`compare` with resolved options (what the command line calls)."""
+def compare_options(
+    predictions: Sequence[str],
+    targets: str | None = None,
+    *,
+    opts: RunOptions,
+    targets_last: bool = False,
+) -> Report:
+    """:func:`compare` with resolved options (what the command line calls).
+
+    ``targets_last``: ``predictions`` are the command line's paths, PREDS [PREDS...]
+    TARGETS — the last one is the targets file, except with one path or for task gan
+    (every file is a model)."""
+    if targets_last:
+        predictions, targets = split_paths(predictions, opts.task)
     if not predictions:
         raise UsageError("compare needs at least one predictions file")
-    if opts.bootstrap < 0:
-        raise UsageError(f"--bootstrap must be ≥ 0, got {opts.bootstrap}")
     models = model_names(predictions, opts.names)
     sources = _open_models(predictions, targets, opts)
     try:
@@ -93,7 +104,15 @@ def compare_options(predictions: Sequence[str], targets: str | None, *, opts: Ru
     return Report(doc, dataset=datasets[0])
 
 
-def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptions) -> list[Any]:
+def split_paths(paths: Sequence[str], task: str) -> tuple[list[str], str | None]:
+    """PREDS [PREDS...] TARGETS → (predictions, targets): the last path is the targets
+    file, except with one path or for task gan (every file is a model)."""
+    if task == "gan" or len(paths) < 2:
+        return list(paths), None
+    return list(paths[:-1]), paths[-1]
+
+
+def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptions) -> list[Source]:
     """One source per model, each against the targets (standard input read once and
     replayed); read in one piece when the run needs every row's loss or models carry ids."""
     from losscli.data.stream import open_source
@@ -108,7 +127,7 @@ def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptio
         whole = "--bootstrap needs every row's loss"
     elif len(predictions) == 1:
         whole = "the one-model view needs every row's loss"
-    sources: list[Any] = []
+    sources: list[Source] = []
     try:
         for path in predictions:
             task = opts.task if not sources else sources[0].first.task
@@ -140,6 +159,9 @@ def _compare_doc(
     specs = list(plan.specs)
     results = {m: outcomes[m].results for m in models}
     warnings = _warnings(models, datasets, results)
+    unused = unused_config_keys("compare", opts)
+    if unused:
+        warnings.insert(0, f"{opts.config}: compare does not use {', '.join(unused)}")
     mixed = None
     if opts.logits is None:
         mixed = _mixed_score_kinds(models, [datasets[m] for m in models], specs)
@@ -232,7 +254,7 @@ def _entry(
         pcs = {
             m: pc
             for m in models
-            if (pc := _per_class(rs[m], outcomes[m].per_class.get(spec.name))) is not None
+            if (pc := per_class_values(rs[m], outcomes[m].per_class.get(spec.name))) is not None
         }
         if pcs:
             entry["per_class"] = pcs
@@ -260,15 +282,6 @@ def _gate_rows(
         for m in models:
             rows += check_gates({loss: limit}, {loss: values[m]}, model=m)
     return rows
-
-
-def _per_class(result: Any, by_target: Mapping[str, float] | None) -> dict[str, Any] | None:
-    """One model's per-class values of one loss: per column (multilabel, segmentation),
-    else the mean loss by true class (multiclass); None when there is no breakdown."""
-    pc = result.to_dict().get("per_class")
-    if pc is None and by_target is not None and result.status != "not_applicable":
-        pc = {k: (v if math.isfinite(v) else None) for k, v in by_target.items()}
-    return pc
 
 
 def _mixed_score_kinds(
@@ -600,18 +613,57 @@ def _sensitivity_sentences(sens: list[dict[str, Any]], task: str) -> list[str]:
     return out
 
 
-_COMPARE_DOC = """Evaluate each predictions file against the same targets; SPEC §3.2's JSON.
+def compare(
+    predictions: Sequence[str],
+    targets: str | None,
+    *,
+    task: str | None = None,
+    losses: Sequence[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    logits: bool | None = None,
+    pred_cols: Sequence[str] | None = None,
+    target_cols: Sequence[str] | None = None,
+    id_col: str | None = None,
+    group_col: str | None = None,
+    weight_col: str | None = None,
+    gates: Mapping[str, float] | None = None,
+    per_class: bool | None = None,
+    drop_invalid: bool | None = None,
+    reduction: str | None = None,
+    config: str | None = None,
+    chunk_size: int | None = None,
+    names: Sequence[str] | None = None,
+    bootstrap: int | None = None,
+    seed: int | None = None,
+    sort_by: str | None = None,
+) -> Report:
+    """Evaluate each predictions file against the same ``targets`` (None: each file
+    holds its targets, or every file is a model of task gan); SPEC §3.2's JSON.
 
-The settings are those of ``losscli compare`` (:data:`losscli.options.SETTINGS`);
-None means "not given": the ``config`` file's value, else the default. ``reduction``
-and ``per_class`` (each loss entry gains ``per_class``: model → class → value, for
-multiclass, multilabel and segmentation) work as in :func:`losscli.api.evaluate`.
+    The settings are those of ``losscli compare`` (:data:`losscli.options.SETTINGS`),
+    checked as the flags are; None means "not given": the ``config`` file's value, else
+    the default. Those shared with :func:`losscli.api.evaluate` work as there:
 
-Large delimited-text inputs are read in chunks of ``chunk_size`` rows, one model at a
-time (docs/scale.md); bootstrap intervals and the one-model sensitivity view need
-every row's loss and read in one piece.
-"""
-
-#: ``losscli.compare(predictions, targets, *, <every compare setting>)`` (keywords from
-#: :data:`losscli.options.SETTINGS`).
-compare = keyword_api("compare", compare_options, _COMPARE_DOC)
+    * ``task``: auto (default) or a task name, any case.
+    * ``losses``: losses to compute; default: every loss of the task.
+    * ``params``: ``{loss: {parameter: value}}``.
+    * ``logits``: predictions are logits (True) or probabilities (False); default: inferred.
+    * ``pred_cols`` / ``target_cols``: prediction / target columns.
+    * ``id_col``: join the files on this id column.
+    * ``group_col``: image id column (segmentation, long form).
+    * ``weight_col``: sample weight column (weighted mean).
+    * ``gates``: ``{loss: limit}``, checked for every model.
+    * ``per_class``: each loss entry gains ``per_class``: model → class → value.
+    * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
+    * ``reduction``: ``"mean"`` (default) or ``"sum"``.
+    * ``config``: YAML file with the same settings; keywords win.
+    * ``chunk_size``: rows per chunk of large csv/tsv/txt inputs, one model at a time
+      (docs/scale.md); bootstrap intervals and the one-model view read in one piece.
+    * ``names``: model names (default: the file names).
+    * ``bootstrap``: paired bootstrap replicates for 95% intervals (e.g. 1000).
+    * ``seed``: random seed of the bootstrap.
+    * ``sort_by``: order models by this loss.
+    """
+    given = locals()
+    opts = resolve("compare", {s.name: given[s.name] for s in settings_of("compare")})
+    return compare_options(predictions, targets, opts=opts)

@@ -70,10 +70,26 @@ class LossResult:
         if self.notes:
             d["notes"] = list(self.notes)
         if self.per_class is not None:
-            d["per_class"] = {
-                k: (v if math.isfinite(v) else None) for k, v in self.per_class.items()
-            }
+            d["per_class"] = finite_or_none(self.per_class)
         return d
+
+
+def finite_or_none(values: Mapping[str, float]) -> dict[str, float | None]:
+    """``values`` for a JSON document: a non-finite value (no rows, overflow) is None."""
+    return {k: (v if math.isfinite(v) else None) for k, v in values.items()}
+
+
+def per_class_values(
+    result: LossResult, by_target: Mapping[str, float] | None
+) -> dict[str, float | None] | None:
+    """The per-class values of one loss in a document: per column (multilabel,
+    segmentation: ``result.per_class``), else the mean loss by true class (multiclass:
+    ``by_target``, :func:`per_class_means`). None when there is no breakdown, or when
+    the loss is not applicable (it has no values, per class or not)."""
+    if result.status == "not_applicable":
+        return None
+    values = result.per_class if result.per_class is not None else by_target
+    return None if values is None else finite_or_none(values)
 
 
 def _jsonable(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -399,24 +415,29 @@ def compute(
     acc = LossAccumulator(
         spec,
         params,
-        input_kind=_input_kind(context),
+        input_kind=input_kind(context),
         reduction=reduction,
         strict=strict,
         class_names=class_names,
         keep_per_row=keep_per_row,
     )
     if acc.needs_class_counts and target is not None:
-        acc.set_class_counts(
-            class_counts(target, int(pred.shape[1]) if pred.ndim > 1 else 1, acc.ignore_index)
-        )
+        acc.set_class_counts(class_counts(target, n_columns(pred), acc.ignore_index))
     acc.update(pred, target, context=context, sample_weight=sample_weight)
     return acc.finalize()
 
 
-def _input_kind(context: Mapping[str, Any] | None) -> str | None:
+def input_kind(context: Mapping[str, Any] | None) -> str | None:
+    """``"logits"``/``"probabilities"`` for score inputs (a dataset's ``context`` holds
+    ``from_logits``), else None."""
     if context and "from_logits" in context:
         return "logits" if context["from_logits"] else "probabilities"
     return None
+
+
+def n_columns(pred: np.ndarray) -> int:
+    """How many classes (columns) ``pred`` scores: its second axis, 1 for one column."""
+    return int(pred.shape[1]) if pred.ndim > 1 else 1
 
 
 def _slice(v: Any, sl: slice, n: int) -> Any:

@@ -24,24 +24,24 @@ A relative ``model_weights`` path is read relative to the config file's director
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from losscli.errors import ConfigError, UsageError, did_you_mean
 from losscli.options import (
-    BY_NAME,
+    INPUT_FLAGS,
     SETTINGS,
     RunOptions,
     Setting,
     config_keys,
+    logits_from_flags,
     merge_gates,
     merge_params,
     parse_gate_flags,
     parse_param_flags,
     parse_task,
-    settings_of,
+    value_problem,
 )
 
 #: Examples shown when a nested section is not a mapping.
@@ -83,7 +83,6 @@ def _check_keys(path: str, crumbs: list[str], data: dict[str, Any], allowed: set
 
 def _loss_name(path: str, crumbs: list[str], loss: str) -> str:
     """Canonical name of a loss named in the config; unknown names get a breadcrumb."""
-    from losscli.errors import UsageError
     from losscli.registry import canonical_name
 
     try:
@@ -93,23 +92,17 @@ def _loss_name(path: str, crumbs: list[str], loss: str) -> str:
 
 
 def _check_param_names(path: str, params: dict[str, dict[str, Any]]) -> None:
-    """Loss names and parameter keys under ``params`` exist (values are checked when the
-    loss runs, against the variant of the task)."""
-    from losscli.registry import all_specs
+    """Loss names and parameter keys under ``params`` exist in some variant of the loss
+    (values are checked when the loss runs, against the variant of the task)."""
+    from losscli.registry import check_param_name, specs_named
 
     for loss, kv in params.items():
         name = _loss_name(path, ["params", loss], loss)
-        keys = sorted({p.name for s in all_specs() if s.name == name for p in s.params})
         for key in kv:
-            if str(key) not in keys:
-                hint = did_you_mean(str(key), keys)
-                allowed = f"parameters: {', '.join(keys)}" if keys else f"'{name}' takes none"
-                raise _err(
-                    path,
-                    ["params", loss, str(key)],
-                    f"loss '{name}' has no parameter '{key}'",
-                    (hint + " " if hint else "") + allowed,
-                )
+            try:
+                check_param_name(specs_named(name), str(key))
+            except UsageError as exc:
+                raise _err(path, ["params", loss, str(key)], exc.message, exc.hint) from None
 
 
 def _read(path: str) -> Any:
@@ -152,14 +145,22 @@ def _section(path: str, crumbs: list[str], data: Any, tree: dict[str, Any]) -> d
         if isinstance(node, dict):
             out[key] = _section(path, where, value if value is not None else {}, node)
         elif value is not None:
-            out[key] = _CHECKS[node.kind](path, where, value, node)
+            problem = value_problem(node, value)
+            if problem is not None:
+                crumbs_at = where if problem.key is None else [*where, problem.key]
+                raise _err(path, crumbs_at, problem.what, problem.hint)
+            check = _CHECKS.get(node.kind)
+            out[key] = check(path, where, value, node) if check else value
     return out
 
 
 def _task(path: str, where: list[str], value: Any, s: Setting) -> str:
     if not isinstance(value, str):
         raise _err(path, where, f"must be a task name, got {value!r}")
-    return value
+    try:
+        return parse_task(value)
+    except UsageError as exc:
+        raise _err(path, where, exc.message, exc.hint) from None
 
 
 def _losses(path: str, where: list[str], value: Any, s: Setting) -> list[str]:
@@ -173,25 +174,14 @@ def _losses(path: str, where: list[str], value: Any, s: Setting) -> list[str]:
 
 
 def _params(path: str, where: list[str], value: Any, s: Setting) -> dict[str, dict[str, Any]]:
-    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-        raise _err(
-            path,
-            where,
-            "must map loss names to {parameter: value}",
-            "e.g. params: {huber: {delta: 2.0}}",
-        )
     out = {str(k): dict(v) for k, v in value.items()}
     _check_param_names(path, out)
     return out
 
 
 def _gates(path: str, where: list[str], value: Any, s: Setting) -> dict[str, float]:
-    if not isinstance(value, dict):
-        raise _err(path, where, "must map loss names to limits")
-    for k, v in value.items():
+    for k in value:
         _loss_name(path, [*where, str(k)], str(k))
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise _err(path, [*where, str(k)], f"limit must be a number, got {v!r}")
     return {str(k): float(v) for k, v in value.items()}
 
 
@@ -203,32 +193,6 @@ def _str(path: str, where: list[str], value: Any, s: Setting) -> str:
     return str(value)
 
 
-def _choice(path: str, where: list[str], value: Any, s: Setting) -> Any:
-    if value not in s.choices:
-        raise _err(path, where, f"unknown value {value!r}", "allowed: " + ", ".join(s.choices))
-    return value
-
-
-def _bool(path: str, where: list[str], value: Any, s: Setting) -> bool:
-    if not isinstance(value, bool):
-        raise _err(path, where, f"must be true or false, got {value!r}")
-    return value
-
-
-def _int(path: str, where: list[str], value: Any, s: Setting) -> int:
-    low = int(s.minimum or 0)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        what = "a positive integer" if low >= 1 else "a positive integer or 0 (one piece)"
-        raise _err(path, where, f"must be {what}, got {value!r}")
-    return value
-
-
-def _float(path: str, where: list[str], value: Any, s: Setting) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise _err(path, where, f"must be a number ≥ 0, got {value!r}")
-    return float(value)
-
-
 def _path(path: str, where: list[str], value: Any, s: Setting) -> str:
     """A file path, read relative to the config file's directory."""
     if not isinstance(value, str) or not value.strip():
@@ -237,6 +201,8 @@ def _path(path: str, where: list[str], value: Any, s: Setting) -> str:
     return str(p if p.is_absolute() else Path(path).parent / p)
 
 
+#: What a ``--config`` value of each kind becomes once :func:`value_problem` passed it
+#: (loss names checked, paths made relative to the file, …); other kinds stay as read.
 _CHECKS = {
     "task": _task,
     "losses": _losses,
@@ -244,11 +210,6 @@ _CHECKS = {
     "gates": _gates,
     "strs": _strs,
     "str": _str,
-    "choice": _choice,
-    "input": _choice,
-    "bool": _bool,
-    "int": _int,
-    "float": _float,
     "path": _path,
 }
 
@@ -260,10 +221,7 @@ def from_flags(command: str, flags: Mapping[str, Any]) -> RunOptions:
     """The options of one command line: ``flags`` holds each setting's Typer value (None
     or empty when not given; ``logits``/``probs`` as the two flags they are)."""
     given = dict(flags)
-    logits, probs = given.pop("logits", False), given.pop("probs", False)
-    if logits and probs:
-        raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
-    given["logits"] = True if logits else (False if probs else None)
+    given["logits"] = logits_from_flags(*(bool(given.pop(f, False)) for f in INPUT_FLAGS))
     given["params"] = parse_param_flags(given.get("params") or [])
     given["gates"] = parse_gate_flags(given.get("gates") or [])
     if given.get("names"):
@@ -289,19 +247,21 @@ def _config_value(cfg: Mapping[str, Any], key: str) -> Any:
 
 
 def _normalise(s: Setting, value: Any) -> Any:
-    """A given value of ``s`` in its resolved form (one parse, whatever the source)."""
+    """A given value of ``s`` (flag, API keyword or ``--config``) checked
+    (:func:`~losscli.options.value_problem`: kind, minimum, choices) and in its resolved
+    form: one check and one parse, whatever the source."""
+    problem = value_problem(s, value)
+    if problem is not None:
+        raise problem.error(s)
     if s.kind == "task":
         return parse_task(value)
-    if s.kind == "choice" and value not in s.choices:
-        raise UsageError(f"unknown {s.name} '{value}'", hint="allowed: " + ", ".join(s.choices))
-    if s.kind in ("strs", "losses") and not isinstance(value, str):
-        return tuple(value) if s.kind == "strs" else list(value)
-    if s.kind == "strs":
-        return (value,)
-    if s.kind == "losses":
-        return [value]
-    if s.kind == "bool":
-        return bool(value)
+    if s.kind == "input":
+        return value if isinstance(value, bool) else value == "logits"
+    if s.kind == "float":
+        return float(value)
+    if s.kind in ("strs", "losses"):
+        items = [value] if isinstance(value, str) else list(value)
+        return tuple(items) if s.kind == "strs" else items
     return value
 
 
@@ -314,11 +274,10 @@ def resolve(command: str, given: Mapping[str, Any]) -> RunOptions:
     values: dict[str, Any] = {}
     for s in SETTINGS:
         from_cfg = _config_value(cfg, s.config) if s.config else None
-        if s.kind == "input" and from_cfg is not None:
-            from_cfg = from_cfg == "logits"
         if s.kind in ("params", "gates"):
             merge = merge_params if s.kind == "params" else merge_gates
-            values[s.name] = merge(from_cfg, given.get(s.name))
+            layer = given.get(s.name)
+            values[s.name] = merge(from_cfg, None if layer is None else _normalise(s, layer))
         elif command in s.commands and _given(given.get(s.name)):
             values[s.name] = _normalise(s, given[s.name])
         elif from_cfg is not None:
@@ -328,46 +287,12 @@ def resolve(command: str, given: Mapping[str, Any]) -> RunOptions:
     return RunOptions(**values)
 
 
-#: How each kind of setting is typed as a keyword of the Python API.
-_API_TYPES = {
-    "losses": "Sequence[str] | None",
-    "strs": "Sequence[str] | None",
-    "names": "Sequence[str] | None",
-    "params": "Mapping[str, Mapping[str, Any]] | None",
-    "gates": "Mapping[str, float] | None",
-    "bool": "bool | None",
-    "input": "bool | None",
-    "int": "int | None",
-    "float": "float | None",
-}
-
-
-def keyword_api(command: str, fn: Callable[..., Any], doc: str) -> Callable[..., Any]:
-    """The Python API of ``command``: ``fn``'s positional parameters, then every setting
-    of ``command`` as a keyword (None: not given, so ``config``'s value or the default),
-    then ``fn``'s own keywords. The settings are resolved once (:func:`resolve`) and
-    ``fn`` receives them as ``opts``."""
-    names = [st.name for st in settings_of(command)]
-    sig = inspect.signature(fn)
-    params = list(sig.parameters.values())
-    head = [p for p in params if p.kind is not inspect.Parameter.KEYWORD_ONLY]
-    tail = [p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "opts"]
-    added = [
-        inspect.Parameter(
-            n,
-            inspect.Parameter.KEYWORD_ONLY,
-            default=None,
-            annotation=_API_TYPES.get(BY_NAME[n].kind, "str | None"),
-        )
-        for n in names
+def unused_config_keys(command: str, opts: RunOptions) -> list[str]:
+    """The ``--config`` keys that hold a value in ``opts`` but that ``command`` does not
+    use (``worst`` or ``regularization.l2`` for compare): only the file can set them, as
+    ``command`` takes no such flag or keyword."""
+    return [
+        s.config
+        for s in SETTINGS
+        if s.config is not None and command not in s.commands and getattr(opts, s.name) != s.default
     ]
-
-    def api(*args: Any, **kwargs: Any) -> Any:
-        given = {n: kwargs.pop(n) for n in names if n in kwargs}
-        return fn(*args, opts=resolve(command, given), **kwargs)
-
-    api.__signature__ = sig.replace(parameters=[*head, *added, *tail])  # type: ignore[attr-defined]
-    api.__name__ = api.__qualname__ = command
-    api.__module__ = fn.__module__
-    api.__doc__ = doc
-    return api

@@ -10,6 +10,8 @@ code  meaning
 2     usage or configuration error
 3     input data error
 4     internal error (a bug)
+130   interrupted (Ctrl-C)
+141   standard output closed early (broken pipe)
 ====  =====================================================================
 """
 
@@ -28,6 +30,8 @@ class ExitCode(IntEnum):
     USAGE_ERROR = 2
     DATA_ERROR = 3
     INTERNAL_ERROR = 4
+    INTERRUPTED = 130
+    BROKEN_PIPE = 141
 
 
 class LossCliError(Exception):

@@ -22,11 +22,8 @@ def check_gates(
     for loss, limit in gates.items():
         v = values.get(loss)
         passed = v is not None and math.isfinite(v) and v <= limit
-        row: dict[str, Any] = {"loss": loss, "op": "<=", "limit": limit, "value": v}
-        if model is not None:
-            row = {"loss": loss, "model": model, "op": "<=", "limit": limit, "value": v}
-        row["passed"] = passed
-        rows.append(row)
+        who = {"model": model} if model is not None else {}
+        rows.append({"loss": loss, **who, "op": "<=", "limit": limit, "value": v, "passed": passed})
     return rows
 
 

@@ -6,7 +6,9 @@ the keyword of the Python API), its command-line flag, help text, kind, default 
 
 * the Typer options of ``losscli evaluate`` / ``compare`` (:mod:`losscli.cli`);
 * the keys ``--config FILE.yaml`` accepts and how each is checked (:mod:`losscli.config`);
-* the keyword arguments of :func:`losscli.evaluate` / :func:`losscli.compare`.
+* how every value is checked, whatever its source (:func:`value_problem`);
+* the keyword arguments of :func:`losscli.evaluate` / :func:`losscli.compare` (written
+  out there with their types; a test keeps them equal to this table).
 
 :func:`losscli.config.resolve` is the one place where precedence lives: flags (or API
 keywords) win over ``--config``, which wins over the defaults. Nothing heavy is imported
@@ -54,6 +56,40 @@ class Setting:
     minimum: float | None = None
     choices: tuple[str, ...] = ()
     metavar: str | None = None
+    #: What a valid value is, in words (default: from ``kind`` and ``minimum``).
+    allowed: str | None = None
+
+    @property
+    def py_type(self) -> type:
+        """The Python type of one value: ``bool``, ``int``, ``float`` or ``str`` (one
+        item of a repeatable flag; ``--logits``/``--probs`` are two ``bool`` flags)."""
+        return _PY_TYPES.get(self.kind, str)
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether the flag may be given several times (``--loss a --loss b``)."""
+        return self.kind in ("losses", "strs", "params", "gates")
+
+    def describe(self) -> str:
+        """What a valid value is: ``a positive integer``, ``a number ≥ 0`` …"""
+        if self.allowed is not None:
+            return self.allowed
+        if self.kind == "bool":
+            return "true or false"
+        noun = {"int": "an integer", "float": "a number"}.get(self.kind)
+        if noun is None:
+            return "one of: " + ", ".join(self.choices) if self.choices else "a value"
+        if self.minimum is None:
+            return noun
+        if self.kind == "int" and self.minimum in (0, 1):
+            return "a positive integer" + (" or 0" if self.minimum == 0 else "")
+        return f"{noun} ≥ {self.minimum:g}"
+
+
+_PY_TYPES: dict[str, type] = {"bool": bool, "int": int, "float": float}
+
+#: The two flags of the ``input`` setting and the value each gives ``logits``.
+INPUT_FLAGS = {"logits": True, "probs": False}
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -176,6 +212,7 @@ SETTINGS: tuple[Setting, ...] = (
         config="chunk_size",
         minimum=0,
         metavar="ROWS",
+        allowed="a positive integer or 0 (one piece)",
     ),
     Setting(
         "engine",
@@ -329,6 +366,71 @@ class RunOptions:
         )
 
 
+# --------------------------------------------------------------------------- checking
+
+
+def _is_number(value: Any, kind: type | tuple[type, ...] = (int, float)) -> bool:
+    """A real number of ``kind`` (bool is not a number here; NaN is not a number)."""
+    return not isinstance(value, bool) and isinstance(value, kind) and value == value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with a value: ``must be …, got …``, a hint, and the key of a
+    mapping it concerns (``mse`` of ``gates``), if any."""
+
+    what: str
+    hint: str | None = None
+    key: str | None = None
+
+    def error(self, s: Setting) -> UsageError:
+        """The usage error of a flag or API keyword: ``--worst must be …, got 0``."""
+        where = f"{s.flag} {self.key}:" if self.key is not None else s.flag
+        return UsageError(f"{where} {self.what}", hint=self.hint)
+
+
+def value_problem(s: Setting, value: Any) -> Problem | None:
+    """What is wrong with a given ``value`` of ``s`` — its kind, minimum or choices —
+    or None when it is fine. The one value check of every source: flags, ``--config``
+    and API keywords."""
+    if s.kind in ("int", "float"):
+        numeric = _is_number(value, int if s.kind == "int" else (int, float))
+        if not numeric or (s.minimum is not None and value < s.minimum):
+            return Problem(f"must be {s.describe()}, got {value!r}")
+    elif s.kind == "bool" and not isinstance(value, bool):
+        return Problem(f"must be {s.describe()}, got {value!r}")
+    elif s.kind in ("choice", "input") and value not in s.choices:
+        if s.kind == "input" and isinstance(value, bool):  # logits=True / False
+            return None
+        return Problem(f"unknown value {value!r}", "allowed: " + ", ".join(s.choices))
+    elif s.kind == "gates":
+        return _gates_problem(value)
+    elif s.kind == "params" and not (
+        isinstance(value, Mapping) and all(isinstance(v, Mapping) for v in value.values())
+    ):
+        return Problem(
+            "must map loss names to {parameter: value}", "e.g. params: {huber: {delta: 2.0}}"
+        )
+    return None
+
+
+def _gates_problem(value: Any) -> Problem | None:
+    if not isinstance(value, Mapping):
+        return Problem("must map loss names to limits", "e.g. gates: {max: {mse: 0.5}}")
+    for loss, limit in value.items():
+        if not _is_number(limit):
+            return Problem(f"limit must be a number, got {limit!r}", key=str(loss))
+    return None
+
+
+def logits_from_flags(logits: bool, probs: bool) -> bool | None:
+    """The ``input`` setting from its two flags: ``--logits`` → True, ``--probs`` →
+    False, neither → None (inferred); both is a usage error."""
+    if logits and probs:
+        raise UsageError("--logits conflicts with --probs", hint="give at most one of them")
+    return True if logits else (False if probs else None)
+
+
 # --------------------------------------------------------------------------- parsing
 
 
@@ -343,12 +445,12 @@ def parse_task(value: str) -> str:
 def loss_key(name: str) -> str:
     """Canonical name of a known loss, else the name as typed (normalised). Unknown names
     are reported once the task is known, with that task's losses."""
-    from losscli.registry import canonical_name
+    from losscli.registry import canonical_name, normalise_name
 
     try:
         return canonical_name(name)
     except UsageError:
-        return name.strip().lower().replace("-", "_")
+        return normalise_name(name)
 
 
 def parse_param_flags(items: Iterable[str]) -> dict[str, dict[str, str]]:
@@ -395,6 +497,8 @@ def merge_params(
 
 
 def merge_gates(*layers: Mapping[str, float] | None) -> dict[str, float]:
+    """Merge gate limits by loss (names made canonical); later layers win (flags over
+    config)."""
     out: dict[str, float] = {}
     for layer in layers:
         out.update({loss_key(k): float(v) for k, v in (layer or {}).items()})

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from losscli.files import AtomicFile, write_atomic
+from losscli.files import AtomicFile, output_error, write_atomic
 
 
 def csv_number(v: Any) -> str:
@@ -57,16 +57,29 @@ class PerSampleWriter:
         self._file: AtomicFile | None = None
 
     def write(self, row_numbers: Any, row_ids: Any, per_rows: Mapping[str, np.ndarray]) -> None:
+        """Append one chunk's lines: row numbers, ids (None when the input has none) and
+        ``{loss: per-row values}`` (the header comes with the first chunk). A failure to
+        write is a usage error naming the file (:func:`losscli.files.output_error`)."""
         text = render_per_sample(row_numbers, row_ids, dict(per_rows))
-        if self._file is None:
-            self.names = list(per_rows)
-            self._file = AtomicFile(self.path)
-        else:
-            text = text.split("\n", 1)[1]
-        self._file.write(text)
+        try:
+            if self._file is None:
+                self.names = list(per_rows)
+                self._file = AtomicFile(self.path)
+            else:
+                text = text.split("\n", 1)[1]
+            self._file.write(text)
+        except OSError as exc:
+            raise output_error(self.path, exc) from None
 
     def close(self, keep: Sequence[str] | None = None) -> None:
-        """Finish the file, keeping only the loss columns ``keep`` (all when None)."""
+        """Finish the file, keeping only the loss columns ``keep`` (all when None). A
+        failure to write is a usage error naming the file; nothing is left behind."""
+        try:
+            self._close(keep)
+        except OSError as exc:
+            raise output_error(self.path, exc) from None
+
+    def _close(self, keep: Sequence[str] | None) -> None:
         if self._file is None:
             write_atomic(self.path, render_per_sample([], None, {n: [] for n in keep or []}))
             return
@@ -82,6 +95,7 @@ class PerSampleWriter:
             raise
 
     def abort(self) -> None:
+        """Discard the lines written so far (a failed run leaves no file)."""
         if self._file is not None:
             self._file.abort()
             self._file = None

@@ -2,9 +2,9 @@
 results. Every command that measures losses (evaluate, compare) goes through
 :func:`run_source`, whether the rows arrive in one piece, in chunks or from a cluster.
 
-A source is anything with ``first`` (the first chunk, a Dataset), ``chunks()``,
-``class_counts(n_classes, ignore_index)`` and, for engines that reduce on a cluster,
-``fold(evaluation)`` (:mod:`losscli.data.stream`, :mod:`losscli.engines`).
+A :class:`Source` is what :mod:`losscli.data.stream` and :mod:`losscli.engines` return:
+the first chunk, the chunks, class counts, a summary and ``close``; engines that reduce
+on a cluster also have ``fold(evaluation)``.
 """
 
 from __future__ import annotations
@@ -12,13 +12,71 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from losscli.accumulate import Evaluation, Outcome
+from losscli.compute import input_kind, n_columns
 from losscli.per_sample import PerSampleWriter
 from losscli.registry import LossSpec
+
+
+class Chunk(Protocol):
+    """What the run reads of a chunk of rows (a :class:`losscli.data.dataset.Dataset`)."""
+
+    @property
+    def task(self) -> str: ...
+
+    @property
+    def pred(self) -> np.ndarray: ...
+
+    @property
+    def context(self) -> Mapping[str, Any]: ...
+
+    @property
+    def class_names(self) -> Sequence[str] | None: ...
+
+
+class ReadReport(Protocol):
+    """How a source read its input (``read`` in the evaluate document)."""
+
+    @property
+    def mode(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class Source(Protocol):
+    """Where the rows of one evaluation come from: :class:`losscli.data.stream.Source`
+    (in memory or streamed) or :class:`losscli.engines.dask.DaskSource`. An engine that
+    reduces on a cluster also has ``fold(evaluation)``, which :func:`run_source` calls
+    instead of iterating :meth:`chunks`."""
+
+    @property
+    def first(self) -> Chunk:
+        """The first chunk: its decisions (task, input kind, classes) bind the others."""
+        ...
+
+    @property
+    def info(self) -> ReadReport: ...
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Every chunk of rows, the first included."""
+        ...
+
+    def class_counts(self, n_classes: int, ignore_index: Any = None) -> np.ndarray:
+        """Rows per true class over the whole input (for losses weighted by them)."""
+        ...
+
+    def summary(self) -> Any:
+        """The whole input's Dataset summary (inputs, warnings, evidence, counts)."""
+        ...
+
+    def close(self) -> None:
+        """Release open files or the cluster connection."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -43,21 +101,16 @@ def quiet_floats() -> Iterator[None]:
         yield
 
 
-def input_kind(first: Any) -> str | None:
-    """``"logits"``/``"probabilities"`` for score inputs, else None."""
-    if "from_logits" not in first.context:
-        return None
-    return "logits" if first.context["from_logits"] else "probabilities"
-
-
-def new_evaluation(first: Any, plan: Plan, per_sample: PerSampleWriter | None = None) -> Evaluation:
+def new_evaluation(
+    first: Chunk, plan: Plan, per_sample: PerSampleWriter | None = None
+) -> Evaluation:
     """An empty :class:`Evaluation` of ``plan`` for chunks like ``first`` (same task,
     input kind and classes)."""
     return Evaluation(
         plan.specs,
         explicit=plan.explicit,
         params=plan.params,
-        input_kind=input_kind(first),
+        input_kind=input_kind(first.context),
         class_names=first.class_names,
         task=first.task,
         reduction=plan.reduction,  # type: ignore[arg-type]
@@ -68,7 +121,7 @@ def new_evaluation(first: Any, plan: Plan, per_sample: PerSampleWriter | None = 
     )
 
 
-def run_source(source: Any, plan: Plan, *, per_sample: PerSampleWriter | None = None) -> Outcome:
+def run_source(source: Source, plan: Plan, *, per_sample: PerSampleWriter | None = None) -> Outcome:
     """Evaluate ``plan`` over every row of ``source``: class counts first when a loss
     weighs classes by them, then each chunk (or the cluster's fold), then finalize.
     A failure discards the partial ``per_sample`` file."""
@@ -77,8 +130,8 @@ def run_source(source: Any, plan: Plan, *, per_sample: PerSampleWriter | None = 
     try:
         with quiet_floats():
             if run.needs_class_counts:
-                c = int(first.pred.shape[1]) if first.pred.ndim > 1 else 1
-                run.set_class_counts(source.class_counts(c, run.count_ignore_index()))
+                n = n_columns(first.pred)
+                run.set_class_counts(source.class_counts(n, run.count_ignore_index()))
             fold = getattr(source, "fold", None)
             if fold is not None:  # partitions reduced on a cluster
                 fold(run)

@@ -67,6 +67,8 @@ class Partial:
     notes: list[str] = field(default_factory=list)
 
     def update(self, terms: Terms, sample_weight: np.ndarray | None = None) -> Partial:
+        """Add one block's Σ w·l, Σ w and row count (``sample_weight`` multiplies the
+        kernel's weights; per-column sums for ``(n, k)`` terms); returns ``self``."""
         loss = terms.loss
         w = _combined_weight(terms, sample_weight)
         n = terms.n
@@ -96,6 +98,7 @@ class Partial:
         return self
 
     def merge(self, other: Partial) -> Partial:
+        """A new partial of these rows and ``other``'s (sums add; notes kept once)."""
         out = Partial(
             self.num + other.num, self.den + other.den, self.rows + other.rows, None, None
         )
@@ -106,6 +109,7 @@ class Partial:
         return out
 
     def value(self, reduction: Reduction = "mean") -> float:
+        """Σ w·l / Σ w (``mean``; NaN when no row carries weight) or Σ w·l (``sum``)."""
         if reduction == "sum":
             return self.num
         if self.den == 0:
@@ -135,7 +139,10 @@ def _combined_weight(terms: Terms, sample_weight: np.ndarray | None) -> np.ndarr
 def reduce_terms(
     terms: Terms, *, reduction: Reduction = "mean", sample_weight: np.ndarray | None = None
 ) -> float | np.ndarray:
-    """Reduce per-row terms: weighted mean (default), weighted sum, or the per-row values."""
+    """Reduce per-row terms: weighted mean (default), weighted sum, or the per-row values.
+
+    A reference for the kernels' tests (one block of terms → a number); the engine
+    reduces through :class:`Partial`, which this calls."""
     if reduction == "none":
         return terms.per_row()
     return Partial().update(terms, sample_weight).value(reduction)

@@ -11,7 +11,7 @@ Where does a new loss go? Its kernel in ``losscli/losses/<family>.py``, its entr
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -28,9 +28,11 @@ __all__ = [
     "ParamSpec",
     "all_specs",
     "canonical_name",
+    "check_param_name",
     "family_specs",
     "get_spec",
     "loss_names",
+    "normalise_name",
     "parse_param_value",
     "resolve_params",
     "specs_for_task",
@@ -116,16 +118,23 @@ def loss_names() -> list[str]:
     return list(seen)
 
 
+def normalise_name(name: str) -> str:
+    """A loss name as it is looked up: trimmed, lower case, ``-`` as ``_``
+    (``Smooth-L1`` → ``smooth_l1``)."""
+    return name.strip().lower().replace("-", "_")
+
+
 def canonical_name(name: str) -> str:
     """Map a name or alias to its canonical name; unknown names raise a usage error."""
-    key = name.strip().lower().replace("-", "_")
     try:
-        return _aliases()[key]
+        return _aliases()[normalise_name(name)]
     except KeyError:
         raise unknown_name("loss", name, _aliases().keys()) from None
 
 
 def specs_named(name: str) -> list[LossSpec]:
+    """Every spec of loss ``name`` (a name or alias): one per task variant, in catalogue
+    order; unknown names raise a usage error."""
     canon = canonical_name(name)
     return [s for s in all_specs() if s.name == canon]
 
@@ -251,18 +260,21 @@ def resolve_params(spec: LossSpec, overrides: dict[str, Any] | None = None) -> d
     """Defaults of ``spec`` updated with validated ``overrides`` (raw strings or values)."""
     params = spec.defaults()
     for key, raw in (overrides or {}).items():
-        p = spec.param(key)
-        if p is None:
-            names = [q.name for q in spec.params]
-            if not names:
-                raise UsageError(
-                    f"loss '{spec.name}' has no parameter '{key}'",
-                    hint=f"'{spec.name}' takes no parameters",
-                )
-            hint = did_you_mean(key, names)
-            raise UsageError(
-                f"loss '{spec.name}' has no parameter '{key}'",
-                hint=(hint + " " if hint else "") + f"parameters: {', '.join(names)}",
-            )
-        params[key] = parse_param_value(spec, p, raw)
+        check_param_name([spec], key)
+        params[key] = parse_param_value(spec, spec.param(key), raw)  # type: ignore[arg-type]
     return params
+
+
+def check_param_name(specs: Sequence[LossSpec], key: str) -> None:
+    """The usage error for a parameter ``key`` that none of ``specs`` (the variants of
+    one loss, e.g. :func:`specs_named`) takes; nothing when one of them takes it."""
+    names = list(dict.fromkeys(p.name for s in specs for p in s.params))
+    if key in names:
+        return
+    name = specs[0].name
+    if not names:
+        hint = f"'{name}' takes no parameters"
+    else:
+        close = did_you_mean(key, names)
+        hint = (close + " " if close else "") + f"parameters: {', '.join(names)}"
+    raise UsageError(f"loss '{name}' has no parameter '{key}'", hint=hint)
