@@ -26,7 +26,7 @@ import numpy as np
 
 from losscli.errors import DataError, UsageError
 from losscli.losses._reduce import Partial, Reduction, Terms
-from losscli.registry import LossSpec, resolve_params
+from losscli.registry import Domain, LossSpec, resolve_params
 
 #: Target number of array elements per block (64K float64 = 512 KiB, fits in L2).
 BLOCK_ELEMENTS = 65536
@@ -122,10 +122,15 @@ def domain_reason(
             continue
         lo, hi = rng
         if not d.contains(lo, hi):
-            found = lo if not d.contains(lo, lo) else hi
-            why = f" ({d.why})" if d.why else ""
-            return f"{spec.name} needs {d.describe()}{why}; found {found:g}"
+            return _outside(spec, d, lo if not d.contains(lo, lo) else hi)
     return None
+
+
+def _outside(spec: LossSpec, d: Domain, found: float, where: str = "") -> str:
+    """``msle needs targets in (-1, inf) (why); found -2[ at where]`` — the one wording."""
+    why = f" ({d.why})" if d.why else ""
+    at = f" at {where}" if where else ""
+    return f"{spec.name} needs {d.describe()}{why}; found {found:g}{at}"
 
 
 def first_outside_at(
@@ -135,10 +140,10 @@ def first_outside_at(
     *,
     input_kind: str | None,
     context: Mapping[str, Any] | None = None,
-) -> tuple[str, int, int] | None:
-    """``(input, row position, column position)`` of the first element outside the first
-    domain of ``spec`` that the inputs violate (the domain :func:`domain_reason`
-    reports), or None. Columns count the flattened trailing axes."""
+) -> tuple[Domain, str, int, int, float] | None:
+    """``(domain, input, row position, column position, value)`` of the first element
+    outside the first domain of ``spec`` that the inputs violate (the domain
+    :func:`domain_reason` reports), or None. Columns count the flattened trailing axes."""
     for d in spec.domains:
         if d.when is not None and d.when != input_kind:
             continue
@@ -154,7 +159,8 @@ def first_outside_at(
         rows = np.flatnonzero(out.any(axis=1))
         if rows.size:
             row = int(rows[0])
-            return d.input, row, int(np.flatnonzero(out[row])[0])
+            col = int(np.flatnonzero(out[row])[0])
+            return d, d.input, row, col, float(a[row, col])
     return None
 
 
@@ -173,8 +179,9 @@ def check_domains(
     context: Mapping[str, Any] | None = None,
 ) -> str | None:
     """Why the inputs fall outside ``spec``'s domains, naming the first offending
-    element (its file, column and row through ``locate``, else its row position), or
-    None when they fit. The one domain check of every path (in memory, streamed, Dask)."""
+    element and its value (its file, column and row through ``locate``, else its row
+    position), or None when they fit. The one domain check of every path (in memory,
+    streamed, Dask)."""
     arrays = Ranges(pred, target, context)
     ranges = {d.input: arrays.get(d.input) for d in spec.domains}
     reason = domain_reason(spec, ranges, input_kind=input_kind)
@@ -183,8 +190,9 @@ def check_domains(
     at = first_outside_at(spec, pred, target, input_kind=input_kind, context=context)
     if at is None:
         return reason
-    where = locate(*at) if locate is not None else f"row position {at[1]}"
-    return f"{reason}, first at {where}"
+    d, inp, row, col, value = at
+    where = locate(inp, row, col) if locate is not None else f"row position {row}"
+    return _outside(spec, d, value, where)
 
 
 # --------------------------------------------------------------------------- row-wise

@@ -16,8 +16,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from losscli.errors import UsageError, did_you_mean, unknown_name
 from losscli.registry._base import TASKS, Domain, LossSpec, Needs, ParamSpec
 
@@ -73,6 +71,8 @@ def specs_from_yaml(text: str, *, source: str = "<yaml>") -> tuple[LossSpec, ...
     """The specs declared by one family file's YAML text (see :func:`family_specs`); an
     entry with an unknown or missing field raises ValueError naming ``source`` and the
     loss."""
+    import yaml  # here, not at import: `losscli --help` needs task names, not specs
+
     doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     defaults = doc.get("defaults", {})
     specs = []

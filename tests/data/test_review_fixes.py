@@ -267,9 +267,10 @@ def test_domain_reason_names_the_first_offending_row_position():
     spec = get_spec("msle", "regression")
     pred = np.array([1.0, 2.0, -3.0, -4.0])
     msg = check_domains(spec, pred, np.ones(4), input_kind=None)
-    assert msg is not None and msg.endswith("found -4, first at row position 2")
+    # the value named is the one at the row named (not the smallest value)
+    assert msg is not None and msg.endswith("found -3 at row position 2")
     msg = check_domains(spec, np.ones(4), np.array([1.0, 1.0, 1.0, -2.0]), input_kind=None)
-    assert msg is not None and "targets" in msg and msg.endswith("first at row position 3")
+    assert msg is not None and "targets" in msg and msg.endswith("found -2 at row position 3")
     assert check_domains(spec, np.ones(4), np.ones(4), input_kind=None) is None
 
 
