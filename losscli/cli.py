@@ -762,9 +762,6 @@ def recommend(
 
 def main() -> None:
     """Console-script entry point."""
-    from losscli.allocator import tune_allocator
-
-    tune_allocator()
     app()
 
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from losscli.accumulate import Evaluation, Outcome
+from losscli.allocator import tune_allocator
 from losscli.compute import input_kind, n_columns
 from losscli.per_sample import PerSampleWriter
 from losscli.registry import LossSpec
@@ -125,6 +126,7 @@ def run_source(source: Source, plan: Plan, *, per_sample: PerSampleWriter | None
     """Evaluate ``plan`` over every row of ``source``: class counts first when a loss
     weighs classes by them, then each chunk (or the cluster's fold), then finalize.
     A failure discards the partial ``per_sample`` file."""
+    tune_allocator()  # once per process; after the inputs opened (see losscli.allocator)
     first = source.first
     run = new_evaluation(first, plan, per_sample)
     try:
