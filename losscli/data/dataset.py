@@ -50,6 +50,7 @@ from losscli.data.validate import (
     scan_invalid,
 )
 from losscli.errors import DataError, UsageError
+from losscli.options import ReadOptions
 
 
 @dataclass
@@ -180,21 +181,17 @@ class TablePlan:
         return list(dict.fromkeys(c for c in out if c))
 
 
-def plan_tables(
-    ptab: Table,
-    ttab: Table | None,
-    *,
-    task: str,
-    pred_cols: Sequence[str],
-    target_cols: Sequence[str],
-    id_col: str | None,
-    group_col: str | None,
-    weight_col: str | None,
-) -> TablePlan:
-    """Roles (id, weight, group columns) and layout (prediction/target columns) of tables."""
+def plan_tables(ptab: Table, ttab: Table | None, opts: ReadOptions) -> TablePlan:
+    """Roles (id, weight, group columns) and layout (prediction/target columns) of tables
+    read with the data flags ``opts``."""
+    task, group_col = opts.task, opts.group_col
     one_file = ttab is None
     roles = resolve_roles(
-        ptab, ptab if one_file else ttab, id_col=id_col, weight_col=weight_col, group_col=group_col
+        ptab,
+        ptab if one_file else ttab,
+        id_col=opts.id_col,
+        weight_col=opts.weight_col,
+        group_col=group_col,
     )
     if group_col is None and ttab is not None and task in ("auto", "segmentation"):
         found = infer_group(ptab, ttab, roles)
@@ -208,8 +205,8 @@ def plan_tables(
         ttab,
         roles,
         task=task,
-        pred_cols=pred_cols,
-        target_cols=target_cols,
+        pred_cols=opts.pred_cols,
+        target_cols=opts.target_cols,
         one_file=one_file,
     )
     return TablePlan(roles, layout, one_file)

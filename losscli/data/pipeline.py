@@ -69,7 +69,6 @@ __all__ = [
     "finish_input",
     "load_dataset",
     "named_binary",
-    "plan_input",
     "read_whole",
     "summarize",
     "weight_table",
@@ -426,20 +425,6 @@ def column_selectors(opts: ReadOptions, one_file: bool) -> tuple[Selector | None
     return selectors(one_file, opts.pred_cols, opts.target_cols, roles)
 
 
-def plan_input(opts: ReadOptions, ptab: Table, ttab: Table | None) -> TablePlan:
-    """Column roles and layout of these tables."""
-    return plan_tables(
-        ptab,
-        ttab,
-        task=opts.task,
-        pred_cols=opts.pred_cols,
-        target_cols=opts.target_cols,
-        id_col=opts.id_col,
-        group_col=opts.group_col,
-        weight_col=opts.weight_col,
-    )
-
-
 def chunk_step(opts: ReadOptions, plan: TablePlan, **kw: Any) -> ChunkStep:
     """The chunk step of an input planned as ``plan``."""
     return ChunkStep(plan, opts.task, opts.logits, opts.drop_invalid, **kw)
@@ -492,7 +477,7 @@ def read_whole(preds: str, targets: str | None, opts: ReadOptions) -> Dataset:
     warnings = [w for t in tables for w in t.warnings]
     if any(t.tensor is not None for t in tables):
         return from_tensors(ptab, ttab, opts.task, opts.logits, opts.drop_invalid, notes, warnings)
-    plan = plan_input(opts, ptab, ttab)
+    plan = plan_tables(ptab, ttab, opts)
     totals = Totals(file_warnings=warnings)
     step = chunk_step(opts, plan)
     arr = step.arrays(ptab, ttab, totals)

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from losscli.data.align import row_count_error
-from losscli.data.dataset import ChunkArrays, Dataset, TablePlan
+from losscli.data.dataset import ChunkArrays, Dataset, TablePlan, plan_tables
 from losscli.data.pipeline import (
     EVERY_ROW_LOCAL,
     ChunkStep,
@@ -46,7 +46,6 @@ from losscli.data.pipeline import (
     column_selectors,
     finish_input,
     named_binary,
-    plan_input,
     read_whole,
     summarize,
     weight_table,
@@ -478,7 +477,7 @@ class StreamSource(Source):
         ptab = tables[0]
         ttab = tables[1] if len(tables) > 1 else None
         self._file_notes = [n for t in tables for n in t.notes]
-        plan = plan_input(self.opts, ptab, ttab)
+        plan = plan_tables(ptab, ttab, self.opts)
         _check_streamable_plan(plan)
         self.step = chunk_step(self.opts, plan, vet=_vet_first)
         return self.step

@@ -40,6 +40,7 @@ import numpy as np
 
 from losscli.compute import LossResult, class_counts, rowwise
 from losscli.data import Dataset
+from losscli.data.dataset import plan_tables
 from losscli.data.pipeline import (
     ChunkArrays,
     ChunkStep,
@@ -49,7 +50,6 @@ from losscli.data.pipeline import (
     column_selectors,
     finish_input,
     named_binary,
-    plan_input,
     summarize,
 )
 from losscli.data.readers import (
@@ -293,7 +293,7 @@ class DaskSource(Source):
 
     def _plan(self, ptab: Table) -> ChunkStep:
         return chunk_step(
-            self.opts, plan_input(self.opts, ptab, None), every_row=EVERY_ROW_DASK, vet=_vet
+            self.opts, plan_tables(ptab, None, self.opts), every_row=EVERY_ROW_DASK, vet=_vet
         )
 
     @property
