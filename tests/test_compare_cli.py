@@ -12,16 +12,9 @@ import numpy as np
 import pytest
 
 from losscli.errors import ExitCode
+from tests.conftest import write_csv
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def write_column(path: Path, name: str, values: np.ndarray) -> Path:

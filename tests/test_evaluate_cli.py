@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from losscli.compute import compute
 from losscli.errors import ExitCode
 from losscli.registry import get_spec
+from tests.conftest import write_csv
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
 
@@ -135,14 +136,6 @@ def multiclass_arrays() -> tuple[np.ndarray, np.ndarray, list[str]]:
     labels = read_columns(SAMPLES / "multiclass_targets.csv")["label"]
     target = np.array([names.index(v) for v in labels], dtype=np.int64)
     return pred, target, names
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 # --------------------------------------------------------------------------- every sample file

@@ -18,16 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.conftest import write_csv
+
 N = 1000
 CHUNK = "97"
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def run(cli: Any, *args: Any, code: int = 0) -> dict[str, Any]:

@@ -3,7 +3,6 @@ tiny chunks and as a glob of part files give the same values, warnings and error
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -14,17 +13,10 @@ import pytest
 from losscli.data.stream import open_source
 from losscli.data.validate import DropTally, Invalid
 from losscli.options import ReadOptions
+from tests.conftest import write_csv
 
 N = 60
 PARTS = 3
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def binary_rows(n: int = N, seed: int = 0) -> list[list[Any]]:

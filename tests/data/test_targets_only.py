@@ -3,20 +3,13 @@ the data layer (:func:`losscli.data.infer.infer_targets_task`)."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with open(path, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(header)
-        w.writerows(rows)
-    return path
+from tests.conftest import write_csv
 
 
 def task_of(cli: Any, path: Path, *extra: str) -> tuple[str, list[str]]:
