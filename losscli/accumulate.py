@@ -4,12 +4,13 @@ Every evaluation goes through these classes, whether its rows arrive in one piec
 in-memory :class:`~losscli.data.Dataset`) or in chunks from a stream
 (:mod:`losscli.data.stream`):
 
-* :class:`LossAccumulator` — one loss: per-chunk domain checks, the kernel over row
-  blocks (:func:`losscli.compute.compute_partial`), a mergeable
-  :class:`~losscli.losses._reduce.Partial` (Σ w·l, Σ w, per-column sums, notes).
+* :class:`losscli.compute.LossAccumulator` — one loss: per-chunk domain checks, the
+  kernel over row blocks, a mergeable :class:`~losscli.losses._reduce.Partial`.
 * :class:`WorstK` — the K rows with the largest loss, a bounded selection (ties keep
   file order).
-* :class:`PerSampleWriter` — one CSV line per row, written as rows arrive (atomic).
+* :class:`ClassSums` — weighted per-class sums (:func:`losscli.compute.per_class_sums`).
+* :class:`losscli.per_sample.PerSampleWriter` — one CSV line per row, written as rows
+  arrive (atomic).
 * :class:`Evaluation` — all of the above for the losses of one run; ``update`` from a
   chunk, ``merge`` with another evaluation over other rows, ``finalize``.
 
@@ -374,10 +375,8 @@ def _describer(ds: Any, values: np.ndarray) -> Callable[[np.ndarray], list[dict[
 
 
 __all__ = [
+    "ClassSums",
     "Evaluation",
-    "LossAccumulator",
     "Outcome",
-    "Ranges",
     "WorstK",
-    "row_item",
 ]

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from losscli.accumulate import LossAccumulator, WorstK
-from losscli.compute import compute, rowwise
+from losscli.accumulate import WorstK
+from losscli.compute import LossAccumulator, compute, rowwise
 from losscli.errors import DataError
 from losscli.per_sample import PerSampleWriter
 from losscli.registry import get_spec
