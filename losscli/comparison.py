@@ -195,6 +195,7 @@ def _compare_doc(
         "warnings": warnings,
         "evidence": list(first.evidence),
         "reduction": opts.reduction,
+        "convention": opts.convention,
     }
     if opts.bootstrap > 0:
         doc["bootstrap"] = {
@@ -630,6 +631,7 @@ def compare(
     per_class: bool | None = None,
     drop_invalid: bool | None = None,
     reduction: str | None = None,
+    convention: str | None = None,
     config: str | None = None,
     chunk_size: int | None = None,
     names: Sequence[str] | None = None,
@@ -656,6 +658,8 @@ def compare(
     * ``per_class``: each loss entry gains ``per_class``: model → class → value.
     * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
     * ``reduction``: ``"mean"`` (default) or ``"sum"``.
+    * ``convention``: framework whose defaults every loss follows (torch, keras,
+      sklearn, monai); ``params`` win.
     * ``config``: YAML file with the same settings; keywords win.
     * ``chunk_size``: rows per chunk of large csv/tsv/txt inputs, one model at a time
       (docs/scale.md); bootstrap intervals and the one-model view read in one piece.

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from losscli.errors import UsageError, unknown_name
-from losscli.registry._base import TASKS
+from losscli.registry._base import CONVENTIONS, TASKS
 
 #: Every task name (the registry's order), and ``auto``.
 TASK_CHOICES = ("auto", *TASKS)
@@ -202,6 +202,16 @@ SETTINGS: tuple[Setting, ...] = (
         config="reduction",
         choices=REDUCTIONS,
     ),
+    Setting(
+        "convention",
+        "--convention",
+        "Framework whose defaults every loss follows: torch (default), keras, sklearn or "
+        "monai; an explicit --param still wins (docs/conventions.md).",
+        kind="choice",
+        default="torch",
+        config="convention",
+        choices=CONVENTIONS,
+    ),
     Setting("config", "--config", "YAML file with the same settings; flags win.", kind="path"),
     Setting(
         "chunk_size",
@@ -339,6 +349,7 @@ class RunOptions:
     per_class: bool
     drop_invalid: bool
     reduction: str
+    convention: str
     config: str | None
     chunk_size: int | None
     engine: str

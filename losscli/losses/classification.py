@@ -41,7 +41,7 @@ from losscli.losses._numerics import (
 from losscli.losses._reduce import Terms
 
 CLAMP_NOTE = "log-probabilities below -100 were clamped at -100 (PyTorch BCELoss convention)"
-EPS_NOTE = "probabilities were clipped to [eps, 1-eps] before taking logs (scikit-learn convention)"
+EPS_NOTE = "probabilities were clipped to [eps, 1-eps] before taking logs (scikit-learn, Keras)"
 HINGE_LABEL_NOTE = "0/1 targets were mapped to -1/+1 (t = 2y - 1)"
 HINGE_SCORE_NOTE = "probabilities were mapped to scores s = 2p - 1"
 SIGMOID_NOTE = "logits were turned into probabilities with the sigmoid"
@@ -137,10 +137,14 @@ def bce(
     pos_weight: float = 1.0,
     label_smoothing: float = 0.0,
     eps: float | str | None = "none",
+    weight: float | tuple[float, ...] | str | None = "none",
     from_logits: bool = False,
 ) -> Terms:
     """Binary cross-entropy −[w_p·y·log p + (1−y)·log(1−p)] per element; loss shape =
     pred shape (any shape: binary ``(n,)``, multilabel ``(n, L)``, masks).
+
+    ``weight``: torch's ``BCELoss(weight=…)`` rescaling, one number or one per label
+    (multilabel columns); it multiplies each element and the mean stays over elements.
 
     w_p = ``pos_weight``, and with label smoothing y ← y(1−ε) + ε/2 (Keras binary
     convention).
@@ -166,13 +170,34 @@ def bce(
         y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
     pw = float(pos_weight)
     if from_logits:
-        return Terms(_bce_logits(x, y, pw))
+        return _label_weighted(Terms(_bce_logits(x, y, pw)), weight, "bce")
     eps_value = _eps_or_none(eps)
     if eps_value is not None:
         loss, clipped = _bce_clipped(x, y, pw, eps_value)
-        return Terms(loss, notes=[EPS_NOTE] if clipped else [])
+        return _label_weighted(Terms(loss, notes=[EPS_NOTE] if clipped else []), weight, "bce")
     loss, clamped = bce_clamped(x, y, pw)
-    return Terms(loss, notes=[CLAMP_NOTE] if clamped else [])
+    return _label_weighted(Terms(loss, notes=[CLAMP_NOTE] if clamped else []), weight, "bce")
+
+
+def _label_weighted(
+    terms: Terms, weight: float | tuple[float, ...] | str | None, name: str
+) -> Terms:
+    """Terms whose elements are multiplied by ``weight`` (a number, or one per label of
+    an ``(n, L)`` loss; ``none``: unchanged) — torch's element ``weight``."""
+    if weight is None or isinstance(weight, str):
+        return terms
+    w = np.asarray(weight, dtype=np.float64).reshape(-1)
+    loss = terms.loss
+    if w.size == 1:
+        terms.loss = loss * w[0]
+        return terms
+    labels = loss.shape[1] if loss.ndim >= 2 else 1
+    if w.size != labels:
+        raise ValueError(
+            f"{name}.weight has {w.size} values but the predictions have {labels} labels"
+        )
+    terms.loss = loss * w.reshape((1, labels) + (1,) * (loss.ndim - 2))
+    return terms
 
 
 # --------------------------------------------------------------------------- focal
@@ -184,9 +209,15 @@ def focal(
     *,
     alpha: float = 0.25,
     gamma: float = 2.0,
+    label_smoothing: float = 0.0,
+    eps: float | str | None = "none",
     from_logits: bool = False,
 ) -> Terms:
     """Sigmoid focal loss −α_t·(1−p_t)^γ·log p_t per element; loss shape = pred shape.
+
+    ``label_smoothing`` ε: y ← y(1−ε) + ε/2 before everything (Keras
+    ``BinaryFocalCrossentropy``). ``eps`` a number: Keras' form — logits go through the
+    sigmoid, and ce is the BCE of p clipped to [eps, 1−eps] (p_t keeps the unclipped p).
 
     FL = α_t·(1−p_t)^γ·ce,  ce = BCE(p, y),  p_t = p·y + (1−p)(1−y),
     α_t = α·y + (1−α)(1−y) when α ≥ 0 (α = −1 disables it).
@@ -200,10 +231,17 @@ def focal(
     """
     x = as_float(pred)
     y = _labels_like(target, x.dtype)
-    if from_logits:
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    eps_value = _eps_or_none(eps)
+    notes: list[str] = []
+    if eps_value is not None:
+        p = sigmoid(x) if from_logits else x
+        ce, clipped = _bce_clipped(p, y, 1.0, eps_value)
+        notes = [EPS_NOTE] if clipped else []
+    elif from_logits:
         ce = _bce_logits(x, y, 1.0)
         p = sigmoid(x)
-        notes: list[str] = []
     else:
         ce_terms = bce(x, y)
         ce, notes = ce_terms.loss, ce_terms.notes
@@ -431,9 +469,15 @@ def cross_entropy(
     label_smoothing: float = 0.0,
     weight: float | tuple[float, ...] | str | None = "none",
     ignore_index: int | str | None = "none",
+    eps: float | str | None = "none",
+    normalize: bool = False,
     from_logits: bool = False,
 ) -> Terms:
     """Categorical cross-entropy −log p_y with PyTorch's smoothing and weighting rules.
+
+    Probabilities only: ``normalize`` divides each row by its sum first, and ``eps`` a
+    number clips them to [eps, 1−eps] instead of clamping logs at −100 (Keras: both,
+    eps 1e-7; scikit-learn ``log_loss``: eps = float64 machine epsilon).
 
     log p = log_softmax(z) for logits, or log P clamped at −100 for probabilities. With
     label smoothing ε and class weights w (1 when none), row i carries
@@ -453,6 +497,9 @@ def cross_entropy(
     z = as_float(pred)
     y = _class_index(target)
     c = int(z.shape[1]) if z.ndim == 2 else 1
+    pre_notes: list[str] = []
+    if not from_logits:
+        z, pre_notes = _prepared_probabilities(z, eps=_eps_or_none(eps), normalize=normalize)
     valid = _kept_rows(y, ignore_index)
     y_safe = np.where(valid, y, 0) if valid is not None else y
     w_class = _resolve_class_weight(weight, y if valid is None else y[valid], c)
@@ -460,7 +507,7 @@ def cross_entropy(
     nll, smooth, clamped = _class_log_terms(
         z, y_safe, from_logits=from_logits, smoothing=bool(eps), w_class=w_class, valid=valid
     )
-    notes = [NLL_CLAMP_NOTE] if clamped else []
+    notes = pre_notes + ([NLL_CLAMP_NOTE] if clamped else [])
     row_w = _row_weights(w_class, y_safe, valid)
     if smooth is None:
         loss = nll
@@ -470,6 +517,21 @@ def cross_entropy(
     if valid is not None:
         loss = np.where(valid, loss, 0.0)
     return Terms(loss, weight=row_w, notes=notes)
+
+
+def _prepared_probabilities(
+    p: np.ndarray, *, eps: float | None, normalize: bool
+) -> tuple[np.ndarray, list[str]]:
+    """Rows of probabilities divided by their sum (``normalize``), then clipped to
+    [eps, 1−eps] (``eps``), with the note of a clip that changed a value."""
+    notes: list[str] = []
+    if normalize and p.size:
+        p = p / row_sum(p)[:, None]
+    if eps is not None:
+        if p.size and bool(np.any((p < eps) | (p > 1.0 - eps))):
+            notes.append(EPS_NOTE)
+        p = clip_probabilities(p, eps)
+    return p, notes
 
 
 def _kept_rows(y: np.ndarray, ignore_index: int | str | None) -> np.ndarray | None:
@@ -634,8 +696,54 @@ def multi_hinge(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = Fal
     return Terms(loss)
 
 
-def brier_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:
+def multi_margin(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: float | tuple[float, ...] | str | None = "none",
+    from_logits: bool = False,
+) -> Terms:
+    """Weston–Watkins multiclass hinge (1/C)·Σ_{j≠y} w_y·max(0, m − s_y + s_j)^p per row.
+
+    Scores are used as given (logits or probabilities). ``weight`` (one per class)
+    multiplies the row by its true class's weight and the mean stays over rows, exactly
+    ``torch.nn.MultiMarginLoss(p, margin, weight)``. (``multi_hinge`` is Crammer–Singer.)
+
+    Reference: Weston & Watkins (1999), "Support Vector Machines for Multi-Class Pattern
+    Recognition", ESANN; PyTorch ``torch.nn.MultiMarginLoss`` documentation.
+    """
+    del from_logits  # scores are used as they are either way
+    s = as_float(pred)
+    y = _class_index(target)
+    c = int(s.shape[1])
+    s_y = _take_true(s, y)
+    t = s - s_y[:, None]
+    t += float(margin)
+    np.maximum(t, 0.0, out=t)
+    if int(p) == 2:
+        t *= t
+    t.reshape(-1)[_flat_index(t, y)] = 0.0
+    loss = row_sum(t)
+    loss /= c
+    w = _resolve_class_weight(weight, y, c)
+    if w is not None:
+        loss *= w[y]
+    return Terms(loss)
+
+
+def brier_multiclass(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    scale_by_half: bool | str = "false",
+    from_logits: bool = False,
+) -> Terms:
     """Multiclass Brier score Σ_c (p_c − onehot_c)² per row (range [0, 2]).
+
+    ``scale_by_half`` halves it (scikit-learn ≥ 1.7; ``auto``: only with two classes,
+    which makes two columns agree with the binary (p − y)²).
 
     Probabilities as given, or the softmax of logits. Equals scikit-learn
     ``brier_score_loss(y, P, labels=range(C), scale_by_half=False)``.
@@ -655,10 +763,16 @@ def brier_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool 
     idx = _flat_index(d, y)
     flat[idx] -= 1.0
     d *= d
-    return Terms(row_sum(d), notes=notes)
+    out = row_sum(d)
+    how = str(scale_by_half).lower()
+    if how == "true" or (how == "auto" and d.shape[1] == 2):
+        out *= 0.5
+    return Terms(out, notes=notes)
 
 
-def kl_div_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:
+def kl_div_multiclass(
+    pred: np.ndarray, target: np.ndarray, *, reduction: str = "batchmean", from_logits: bool = False
+) -> Terms:
     """KL(onehot_y ‖ Q) = −log q_y per row (0·log 0 = 0 for the other classes).
 
     log q from the log-softmax of logits, or log Q clamped at −100 for probabilities.
@@ -673,4 +787,6 @@ def kl_div_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool
     log_qy, _, hit = _log_prob_true(z, y, from_logits)
     clamped = hit is not None and bool(hit.any())
     np.negative(log_qy, out=log_qy)
+    if reduction == "mean" and z.ndim == 2:
+        log_qy /= z.shape[1]  # torch's mean over every element
     return Terms(log_qy, notes=[NLL_CLAMP_NOTE] if clamped else [])

@@ -37,13 +37,14 @@ def _p_log_ratio(p: np.ndarray, r_den: np.ndarray, dt: np.dtype) -> np.ndarray:
     return t
 
 
-def kl_div(pred: np.ndarray, target: np.ndarray) -> Terms:
+def kl_div(pred: np.ndarray, target: np.ndarray, *, reduction: str = "batchmean") -> Terms:
     """Kullback–Leibler divergence KL(P ‖ Q) = Σ_c P_c · log(P_c / Q_c) per row.
 
     One log of the ratio per element. A row whose ratio overflows (Q subnormal) is
     recomputed as Σ P log P − Σ P log Q. Q_c = 0 with P_c > 0 gives +inf, as in PyTorch.
     The mean over rows equals ``torch.nn.functional.kl_div(Q.log(), P,
-    reduction="batchmean")``. Reference: Kullback & Leibler (1951), "On Information and
+    reduction="batchmean")``; ``reduction="mean"`` divides each row by C as well (torch's
+    mean over every element). Reference: Kullback & Leibler (1951), "On Information and
     Sufficiency".
     """
     dt = float_dtype(pred, target)
@@ -57,6 +58,8 @@ def kl_div(pred: np.ndarray, target: np.ndarray) -> Terms:
         p = target[bad].astype(np.float64)
         q = pred[bad].astype(np.float64)
         rows[bad] = (xlogy(p, p) - xlogy(p, q)).sum(axis=1)
+    if reduction == "mean" and rows.size:
+        rows /= pred.shape[1]
     return Terms(rows, notes=notes)
 
 

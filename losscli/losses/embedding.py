@@ -256,12 +256,22 @@ def contrastive(
 # --------------------------------------------------------------------------- triplet
 
 
-def _torch_distance(a: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
-    """‖a − b + eps‖₂ per row (torch.pairwise_distance: eps added to each coordinate)."""
+def _torch_distance(a: np.ndarray, b: np.ndarray, eps: float, p: float = 2.0) -> np.ndarray:
+    """‖a − b + eps‖_p per row (torch.pairwise_distance: eps added to each coordinate)."""
     diff = a - b
     if eps:
         diff += eps
-    return np.sqrt(_row_norms_sq(diff))
+    if p == 2.0:
+        return np.sqrt(_row_norms_sq(diff))
+    np.abs(diff, out=diff)
+    if p == 1.0:
+        return diff.sum(axis=1)
+    return np.power(np.power(diff, p).sum(axis=1), 1.0 / p)
+
+
+def _swapped(d_an: np.ndarray, pos: np.ndarray, neg: np.ndarray, eps: float, p: float) -> np.ndarray:
+    """torch's distance swap: min(d(a, n), d(p, n))."""
+    return np.minimum(d_an, _torch_distance(pos, neg, eps, p))
 
 
 def triplet(
@@ -271,9 +281,15 @@ def triplet(
     margin: float = 1.0,
     eps: float = 1e-6,
     mining: str = "hard",
+    swap: bool = False,
+    p: float = 2.0,
     layout: str = "labels",
 ) -> Terms:
     """Triplet margin loss with PyTorch's distance convention.
+
+    ``p``: the norm of the distance (torch ``p``; mining from labels needs p = 2);
+    ``swap``: the negative's distance is min(d(a, n), d(p, n)) (torch ``swap``, Balntas
+    et al. 2016), for explicit triplets and batch-hard mining.
 
     ``l = max(0, d(a, p) − d(a, n) + m)`` with ``d(x, y) = ‖x − y + eps‖₂`` (eps added to
     each coordinate of the difference, as ``torch.nn.TripletMarginLoss``; optax adds it
@@ -295,17 +311,23 @@ def triplet(
     """
     _check_layout("triplet", layout)
     if layout == "triplets":
-        a, p, n = _split(pred, 3, "triplets")
-        d_ap = _torch_distance(a, p, eps)
-        d_an = _torch_distance(a, n, eps)
+        a, pos, n = _split(pred, 3, "triplets")
+        d_ap = _torch_distance(a, pos, eps, p)
+        d_an = _torch_distance(a, n, eps, p)
+        if swap:
+            d_an = _swapped(d_an, pos, n, eps, p)
         return Terms(np.maximum(d_ap - d_an + margin, 0.0))
     x = _as_2d(pred)
     lab = _labels(target, x.shape[0])
+    if p != 2.0:
+        raise ValueError("triplet.p other than 2 needs explicit triplets (--param triplet.p)")
     if mining == "all":
+        if swap:
+            raise ValueError("triplet.swap applies to explicit triplets and mining=hard")
         return _triplet_all(x, lab, margin, eps)
     if mining != "hard":
         raise ValueError(f"unknown triplet mining '{mining}'; use 'hard' or 'all'")
-    return _triplet_hard(x, lab, margin, eps)
+    return _triplet_hard(x, lab, margin, eps, swap=swap)
 
 
 def batch_hard_triplets(
@@ -344,12 +366,16 @@ def batch_hard_triplets(
     return pos_idx, neg_idx, valid
 
 
-def _triplet_hard(x: np.ndarray, lab: np.ndarray, margin: float, eps: float) -> Terms:
+def _triplet_hard(
+    x: np.ndarray, lab: np.ndarray, margin: float, eps: float, *, swap: bool = False
+) -> Terms:
     n = x.shape[0]
     pos_idx, neg_idx, valid = batch_hard_triplets(x, lab, eps=eps)
     # The chosen distances are recomputed from coordinates, exactly as torch does.
     d_ap = _torch_distance(x, x[pos_idx], eps)
     d_an = _torch_distance(x, x[neg_idx], eps)
+    if swap:
+        d_an = _swapped(d_an, x[pos_idx], x[neg_idx], eps, 2.0)
     loss = np.where(valid, np.maximum(d_ap - d_an + margin, 0.0), 0.0)
     notes = [] if valid.all() or n == 0 else [NOTE_ANCHORS_SKIPPED]
     return Terms(loss, valid.astype(np.float64), notes)

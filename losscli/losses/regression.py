@@ -179,44 +179,74 @@ def pinball(pred: np.ndarray, target: np.ndarray, *, quantile: float = 0.5) -> T
     return Terms(d)
 
 
-def msle(pred: np.ndarray, target: np.ndarray) -> Terms:
+def msle(pred: np.ndarray, target: np.ndarray, *, clip: float | str | None = "none") -> Terms:
     """Squared log error (log1p ŷ − log1p y)² per element; domain ŷ, y > −1.
 
+    ``clip`` a number: both are first raised to at least ``clip`` (Keras
+    ``MeanSquaredLogarithmicError`` with its epsilon 1e-7), so negatives count as ~0.
     Reference: ``sklearn.metrics.mean_squared_log_error``.
     """
     dt = float_dtype(pred, target)
+    if clip is not None and not isinstance(clip, str):
+        pred = np.maximum(pred, float(clip), dtype=dt)
+        target = np.maximum(target, float(clip), dtype=dt)
     e = np.log1p(pred, dtype=dt)
     e -= np.log1p(target, dtype=dt)
     np.multiply(e, e, out=e)
     return Terms(e)
 
 
-def mape(pred: np.ndarray, target: np.ndarray) -> Terms:
+def mape(
+    pred: np.ndarray, target: np.ndarray, *, eps: float = MAPE_EPS, percent: bool = False
+) -> Terms:
     """Absolute percentage error |ŷ − y| / max(|y|, eps) per element, as a fraction.
 
-    eps = ``np.finfo(np.float64).eps`` as in scikit-learn (Keras multiplies by 100 and
-    floors at 1e-7). A note is attached when a target fell below eps. Reference:
-    ``sklearn.metrics.mean_absolute_percentage_error``.
+    eps = ``np.finfo(np.float64).eps`` as in scikit-learn; Keras floors at 1e-7 and
+    multiplies by 100 (``percent``). A note is attached when a target fell below eps.
+    Reference: ``sklearn.metrics.mean_absolute_percentage_error``;
+    ``keras.losses.MeanAbsolutePercentageError``.
     """
+    eps = float(eps)
     e = _abs_residual(pred, target)
     den = np.abs(target, dtype=e.dtype)
     notes: list[str] = []
-    if den.size and float(den.min()) < MAPE_EPS:
-        notes.append(MAPE_NOTE)
-        np.maximum(den, MAPE_EPS, out=den)
+    if den.size and float(den.min()) < eps:
+        notes.append(MAPE_NOTE if eps == MAPE_EPS else MAPE_NOTE.replace("float64 eps", f"eps={eps:g}").replace("scikit-learn MAPE convention", "Keras convention"))
+        np.maximum(den, eps, out=den)
     e /= den
+    if percent:
+        e *= 100.0
     return Terms(e, notes=notes)
 
 
-def poisson_nll(pred: np.ndarray, target: np.ndarray, *, eps: float = 1e-8) -> Terms:
+def poisson_nll(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    eps: float = 1e-8,
+    log_input: bool = False,
+    full: bool = False,
+) -> Terms:
     """Poisson negative log-likelihood of a rate ŷ ≥ 0: ŷ − y·log(ŷ + eps).
 
     PyTorch's ``log_input=False, full=False`` form (the log(y!) term is dropped, so values
-    can be negative). Reference: ``torch.nn.PoissonNLLLoss(log_input=False, eps=1e-8)``.
+    can be negative). ``log_input``: ŷ is the log-rate, loss e^ŷ − y·ŷ (torch's default).
+    ``full``: adds Stirling's y·log y − y + ½·log(2πy) for y > 1 (torch ``full=True``).
+    Reference: ``torch.nn.PoissonNLLLoss(log_input=False, eps=1e-8)``.
     """
     dt = float_dtype(pred, target)
-    out = np.add(pred, float(eps), dtype=dt)
-    np.log(out, out=out)
-    out *= target
-    np.subtract(pred, out, out=out)
+    if log_input:
+        out = np.exp(pred, dtype=dt)
+        out -= np.multiply(target, pred, dtype=dt)
+    else:
+        out = np.add(pred, float(eps), dtype=dt)
+        np.log(out, out=out)
+        out *= target
+        np.subtract(pred, out, out=out)
+    if full:
+        y = np.asarray(target, dtype=dt)
+        big = y > 1
+        if big.any():
+            yb = y[big]
+            out[big] += yb * np.log(yb) - yb + 0.5 * np.log(2.0 * math.pi * yb)
     return Terms(out)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -77,15 +78,79 @@ def _pixel_chunks(shape: tuple[int, ...]) -> list[slice]:
     return [slice(start, min(start + step, p)) for start in range(0, p, step)]
 
 
-def _probabilities(pred: np.ndarray, from_logits: bool) -> np.ndarray:
+def _probabilities(pred: np.ndarray, from_logits: bool, activation: str = "sigmoid") -> np.ndarray:
     p = _as_ncp(pred)
     if from_logits:
+        if activation == "softmax":
+            return _channel_softmax(p)
         return sigmoid(p, dtype=np.float64)
     return p
 
 
+def _channel_softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax over the class axis of ``(n, C, P)`` logits (MONAI ``softmax=True``)."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    return e
+
+
+@dataclass(frozen=True)
+class OverlapOptions:
+    """MONAI's overlap-loss switches (``DiceLoss``/``TverskyLoss``): smoothing of the
+    numerator and denominator apart (None: ``smooth``), squared sums in the denominator,
+    the background channel 0 left out, per-class weights, softmax over the channels of
+    logits instead of the sigmoid."""
+
+    smooth_nr: float | None = None
+    smooth_dr: float | None = None
+    squared_pred: bool = False
+    include_background: bool = True
+    weight: tuple[float, ...] | float | None = None
+    activation: str = "sigmoid"
+    soft_label: bool = False
+
+    @classmethod
+    def of(cls, **params: Any) -> OverlapOptions:
+        def num(v: Any) -> float | None:
+            return None if v is None or isinstance(v, str) else float(v)
+
+        w = params.get("weight")
+        return cls(
+            num(params.get("smooth_nr")),
+            num(params.get("smooth_dr")),
+            bool(params.get("squared_pred", False)),
+            bool(params.get("include_background", True)),
+            None if w is None or isinstance(w, str) else w,
+            str(params.get("activation", "sigmoid")),
+            bool(params.get("soft_label", False)),
+        )
+
+    def smooths(self, smooth: float) -> tuple[float, float]:
+        nr = smooth if self.smooth_nr is None else self.smooth_nr
+        dr = smooth if self.smooth_dr is None else self.smooth_dr
+        return nr, dr
+
+    def finish(self, loss: np.ndarray) -> np.ndarray:
+        """Background left out and class weights applied to ``(n, C)`` values."""
+        if not self.include_background and loss.shape[1] > 1:
+            loss = loss[:, 1:]
+        if self.weight is not None:
+            w = np.asarray(self.weight, dtype=np.float64).reshape(-1)
+            if w.size != 1 and w.size != loss.shape[1]:
+                raise ValueError(
+                    f"weight has {w.size} values but the loss has {loss.shape[1]} classes"
+                    + ("" if self.include_background else " (background left out)")
+                )
+            loss = loss * (w if w.size > 1 else w[0])
+        return loss
+
+
 def _overlap_sums(
-    pred: np.ndarray, target: np.ndarray, from_logits: bool
+    pred: np.ndarray,
+    target: np.ndarray,
+    from_logits: bool,
+    opts: OverlapOptions | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per image and class: TP = Σ p·y, Σp and Σy (shape ``(n, C)``, float64).
 
@@ -98,13 +163,27 @@ def _overlap_sums(
     pred = _as_ncp(pred)
     target = _as_ncp(target)
     tp, sum_p, sum_y = (np.zeros(pred.shape[:2]) for _ in range(3))
+    opts = opts or OverlapOptions()
     for sl in _pixel_chunks(pred.shape):
-        p = _probabilities(pred[..., sl], from_logits).astype(np.float64, copy=False)
+        p = _probabilities(pred[..., sl], from_logits, opts.activation).astype(
+            np.float64, copy=False
+        )
         y = target[..., sl].astype(np.float64, copy=False)
         ones = np.ones(p.shape[-1])
+        if opts.soft_label and not opts.squared_pred:
+            # MONAI's soft-label form: TP = (Σp + Σy − Σ|p − y|)/2 (= Σp·y for 0/1 labels)
+            sp, sy = p @ ones, y @ ones
+            tp += 0.5 * (sp + sy - np.abs(p - y) @ ones)
+            sum_p += sp
+            sum_y += sy
+            continue
         tp += np.matmul(p[..., None, :], y[..., :, None])[..., 0, 0]
-        sum_p += p @ ones
-        sum_y += y @ ones
+        if opts.squared_pred:
+            sum_p += (p * p) @ ones
+            sum_y += (y * y) @ ones
+        else:
+            sum_p += p @ ones
+            sum_y += y @ ones
     return tp, sum_p, sum_y
 
 
@@ -148,16 +227,30 @@ def _tversky_values(
 
 
 def _overlap_loss(
-    pred: np.ndarray, target: np.ndarray, *, smooth: float, from_logits: bool, jaccard: bool
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    smooth: float,
+    from_logits: bool,
+    jaccard: bool,
+    opts: OverlapOptions | None = None,
 ) -> Terms:
     """Dice (Σp + Σy − 2TP)/(Σp + Σy + s) or, with ``jaccard``, IoU
-    (Σp + Σy − 2TP)/(Σp + Σy − TP + s), per image and class."""
-    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits)
+    (Σp + Σy − 2TP)/(Σp + Σy − TP + s), per image and class. With ``smooth_nr`` ≠
+    ``smooth_dr`` (MONAI): 1 − (2TP + s_nr)/(Σp + Σy + s_dr), i.e. err + s_dr − s_nr."""
+    opts = opts or OverlapOptions()
+    s_nr, s_dr = opts.smooths(smooth)
+    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits, opts)
     total = sum_p + sum_y
     err = np.maximum(total - 2.0 * tp, 0.0)
-    den = (total - tp if jaccard else total) + smooth
-    loss, notes = _error_ratio(err, den, smooth=smooth, empty=total == 0)
-    return Terms(loss, notes=notes)
+    if jaccard:
+        den = total - tp + s_dr
+        err = err + (s_dr - s_nr)
+    else:
+        den = total + s_dr
+        err = err + (s_dr - s_nr)
+    loss, notes = _error_ratio(err, den, smooth=s_dr, empty=total == 0)
+    return Terms(opts.finish(loss), notes=notes)
 
 
 def _pixel_mean(
@@ -204,7 +297,12 @@ def _pixel_mean_of(elementwise: Callable[..., Terms], name: str, doc: str) -> Ca
 
 
 def dice(
-    pred: np.ndarray, target: np.ndarray, *, smooth: float = 1.0, from_logits: bool = False
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    smooth: float = 1.0,
+    from_logits: bool = False,
+    **monai: Any,
 ) -> Terms:
     """Soft Dice loss per image and class.
 
@@ -213,14 +311,31 @@ def dice(
     reduction='none')`` on ``(n, C, P)`` inputs. With ``smooth=0`` an empty target and
     empty prediction count as a perfect match (loss 0, with a note).
 
+    MONAI's switches (keywords, :class:`OverlapOptions`): ``smooth_nr``/``smooth_dr``
+    (1 − (2TP + s_nr)/(Σp + Σy + s_dr)), ``squared_pred``, ``include_background``,
+    ``weight`` per class, ``activation='softmax'`` over the channels of logits,
+    ``soft_label``.
+
     Reference: Milletari, Navab & Ahmadi (2016), "V-Net: Fully Convolutional Neural
     Networks for Volumetric Medical Image Segmentation", 3DV, eq. 1 (soft Dice).
     """
-    return _overlap_loss(pred, target, smooth=smooth, from_logits=from_logits, jaccard=False)
+    return _overlap_loss(
+        pred,
+        target,
+        smooth=smooth,
+        from_logits=from_logits,
+        jaccard=False,
+        opts=OverlapOptions.of(**monai),
+    )
 
 
 def iou(
-    pred: np.ndarray, target: np.ndarray, *, smooth: float = 1.0, from_logits: bool = False
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    smooth: float = 1.0,
+    from_logits: bool = False,
+    **monai: Any,
 ) -> Terms:
     """Soft IoU (Jaccard) loss per image and class.
 
@@ -233,7 +348,14 @@ def iou(
     Reference: Rahman & Wang (2016), "Optimizing Intersection-Over-Union in Deep Neural
     Networks for Image Segmentation", ISVC.
     """
-    return _overlap_loss(pred, target, smooth=smooth, from_logits=from_logits, jaccard=True)
+    return _overlap_loss(
+        pred,
+        target,
+        smooth=smooth,
+        from_logits=from_logits,
+        jaccard=True,
+        opts=OverlapOptions.of(**monai),
+    )
 
 
 def tversky(
@@ -288,6 +410,50 @@ def focal_tversky(
         pred, target, alpha=alpha, beta=beta, smooth=smooth, from_logits=from_logits
     )
     return Terms(np.power(values, gamma), notes=notes)
+
+
+def generalized_dice(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    w_type: str = "square",
+    smooth_nr: float = 1e-5,
+    smooth_dr: float = 1e-5,
+    include_background: bool = True,
+    activation: str = "sigmoid",
+    soft_label: bool = False,
+    from_logits: bool = False,
+) -> Terms:
+    """Generalised Dice loss per image: 1 − (2·Σ_c w_c·TP_c + s_nr)/(Σ_c w_c·(Σp_c + Σy_c) + s_dr).
+
+    w_c = 1/(Σy_c)² (``square``), 1/Σy_c (``simple``) or 1 (``uniform``) from the image's
+    own target; a class absent from the target (w = ∞) takes the image's largest finite
+    weight, as MONAI ``GeneralizedDiceLoss`` (batch=False) does. One value per image.
+
+    Reference: Sudre, Li, Vercauteren, Ourselin & Cardoso (2017), "Generalised Dice
+    overlap as a deep learning loss function for highly unbalanced segmentations", DLMIA;
+    MONAI ``monai.losses.GeneralizedDiceLoss``.
+    """
+    opts = OverlapOptions(activation=activation, soft_label=soft_label)
+    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits, opts)
+    if not include_background and tp.shape[1] > 1:
+        tp, sum_p, sum_y = tp[:, 1:], sum_p[:, 1:], sum_y[:, 1:]
+    with np.errstate(divide="ignore"):
+        if w_type == "square":
+            w = 1.0 / (sum_y * sum_y)
+        elif w_type == "simple":
+            w = 1.0 / sum_y
+        else:
+            w = np.ones_like(sum_y)
+    inf = np.isinf(w)
+    if inf.any():
+        w[inf] = 0.0
+        w = w + inf * w.max(axis=1, keepdims=True)
+    numer = 2.0 * (tp * w).sum(axis=1) + float(smooth_nr)
+    denom = ((sum_p + sum_y) * w).sum(axis=1) + float(smooth_dr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = 1.0 - numer / denom
+    return Terms(loss)
 
 
 # --------------------------------------------------------------------------- pixel-wise losses

@@ -378,6 +378,8 @@ def _evaluate(doc: Mapping[str, Any], precision: int) -> View:
     line = " · ".join(task_parts(doc))
     if doc.get("reduction"):
         line += f" · reduction {doc['reduction']}"
+    if doc.get("convention"):
+        line += f" · convention {doc['convention']}"
     return View(
         command="evaluate",
         title=f"losscli evaluate — {task}",
@@ -409,7 +411,8 @@ def _compare(doc: Mapping[str, Any], precision: int) -> View:
         command="compare",
         title=f"losscli compare — {task}, {len(doc['models'])} models",
         heading=f"losscli compare — {task} ({n})",
-        task_line=f"task {task} · {n} · lower is better",
+        task_line=f"task {task} · {n} · lower is better"
+        + (f" · convention {doc['convention']}" if doc.get("convention") else ""),
         sections=[
             _compare_losses(doc, precision),
             _compare_per_class(doc, precision),

@@ -472,7 +472,13 @@ def test_specs_follow_the_catalogue() -> None:
         for alias in spec.aliases:
             assert canonical_name(alias) == spec.name
     assert SPEC["contrastive"].defaults() == {"margin": 1.0}
-    assert SPEC["triplet"].defaults() == {"margin": 1.0, "eps": 1e-6, "mining": "hard"}
+    assert SPEC["triplet"].defaults() == {
+        "margin": 1.0,
+        "eps": 1e-6,
+        "mining": "hard",
+        "swap": False,
+        "p": 2.0,
+    }
     assert SPEC["cosine_embedding"].defaults() == {"margin": 0.0}
     assert SPEC["triplet"].param("mining").choices == ("hard", "all")
     assert "Hadsell" in " ".join(SPEC["contrastive"].references)
