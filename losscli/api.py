@@ -188,7 +188,7 @@ def convention_params(
     out = {k: dict(v) for k, v in params.items()}
     for spec in specs:
         c = spec.convention(convention)
-        if c is not None:
+        if c is not None and c.params:
             out[spec.name] = {**c.values(), **out.get(spec.name, {})}
     return out
 

@@ -135,16 +135,20 @@ class Domain:
     high_open: bool = False
     when: str | None = None
     why: str = ""
-    #: ``param=value``: the domain does not hold when that parameter has that value
-    #: (poisson_nll's rate ≥ 0 is lifted by ``log_input=true``); "" always holds.
+    #: ``param=value`` (or ``param!=value``): the domain does not hold when that parameter
+    #: has (or has not) that value (poisson_nll's rate ≥ 0 is lifted by
+    #: ``log_input=true``, msle's > −1 by a ``clip``); "" always holds.
     unless: str = ""
 
     def lifted_by(self, params: Mapping[str, Any]) -> bool:
         """Whether ``params`` switch this domain off (see :attr:`unless`)."""
         if not self.unless:
             return False
+        if "!=" in self.unless:
+            key, _, value = self.unless.partition("!=")
+            return str(params.get(key.strip())).lower() != value.strip().lower()
         key, _, value = self.unless.partition("=")
-        return str(params.get(key)).lower() == value.strip().lower()
+        return str(params.get(key.strip())).lower() == value.strip().lower()
 
     def describe(self) -> str:
         """``predictions in [0, 1] (when probabilities)``."""
