@@ -41,6 +41,7 @@ def test_evaluate_document_key_order(cli):
         "warnings",
         "evidence",
         "reduction",
+        "convention",
         "read",
         "worst_loss",
         "worst",

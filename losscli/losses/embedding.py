@@ -269,7 +269,9 @@ def _torch_distance(a: np.ndarray, b: np.ndarray, eps: float, p: float = 2.0) ->
     return np.power(np.power(diff, p).sum(axis=1), 1.0 / p)
 
 
-def _swapped(d_an: np.ndarray, pos: np.ndarray, neg: np.ndarray, eps: float, p: float) -> np.ndarray:
+def _swapped(
+    d_an: np.ndarray, pos: np.ndarray, neg: np.ndarray, eps: float, p: float
+) -> np.ndarray:
     """torch's distance swap: min(d(a, n), d(p, n))."""
     return np.minimum(d_an, _torch_distance(pos, neg, eps, p))
 

@@ -211,7 +211,13 @@ def mape(
     den = np.abs(target, dtype=e.dtype)
     notes: list[str] = []
     if den.size and float(den.min()) < eps:
-        notes.append(MAPE_NOTE if eps == MAPE_EPS else MAPE_NOTE.replace("float64 eps", f"eps={eps:g}").replace("scikit-learn MAPE convention", "Keras convention"))
+        notes.append(
+            MAPE_NOTE
+            if eps == MAPE_EPS
+            else MAPE_NOTE.replace("float64 eps", f"eps={eps:g}").replace(
+                "scikit-learn MAPE convention", "Keras convention"
+            )
+        )
         np.maximum(den, eps, out=den)
     e /= den
     if percent:

@@ -121,7 +121,8 @@ def _conventions(table: dict[str, Any]) -> tuple[Convention, ...]:
         if name not in CONVENTIONS:
             raise KeyError(f"unknown convention '{name}' (known: {', '.join(CONVENTIONS)})")
         params = tuple(
-            (k, tuple(v) if isinstance(v, list) else v) for k, v in (entry.get("params") or {}).items()
+            (k, tuple(v) if isinstance(v, list) else v)
+            for k, v in (entry.get("params") or {}).items()
         )
         out.append(Convention(name, entry.get("api", ""), params, entry.get("note", "")))
     return tuple(out)

@@ -62,10 +62,10 @@ _KIND_STYLE = {
 def _rich_table(section: Section) -> Table:
     """One section of the view as a Rich table."""
     _, columns = section.visible(page=False)
-    table = Table(
-        title=section.title,
+    table = Table(  # Text, not str: a title such as "[eps, 1−eps]" is not Rich markup
+        title=Text(section.title),
         title_justify="left",
-        caption=section.caption or None,
+        caption=Text(section.caption) if section.caption else None,
         caption_justify="left",
     )
     for col in columns:
@@ -96,6 +96,6 @@ def _view(doc: dict[str, Any], console: Console, precision: int) -> None:
     for section in v.shown():
         console.print(_text(section) if section.text else _rich_table(section))
         for note in section.notes:
-            console.print(f"  {note}", soft_wrap=False)
+            console.print(f"  {note}", soft_wrap=False, markup=False, highlight=False)
     for line in v.summary:
-        console.print(f"• {line}", soft_wrap=False)
+        console.print(f"• {line}", soft_wrap=False, markup=False, highlight=False)

@@ -239,7 +239,9 @@ def test_poisson_log_input_lifts_the_rate_domain() -> None:
     spec = get_spec("poisson_nll")
     assert any(d.input == "pred" for d in spec.domains)
     assert all(d.input != "pred" for d in spec.under({"log_input": True}).domains)
-    v = losscli_value("poisson_nll", "regression", "torch", [-1.0], [2.0], params={"log_input": True})
+    v = losscli_value(
+        "poisson_nll", "regression", "torch", [-1.0], [2.0], params={"log_input": True}
+    )
     assert v == pytest.approx(math.exp(-1.0) + 2.0, rel=1e-12)
 
 
@@ -257,8 +259,15 @@ def test_ignore_index_outside_the_classes() -> None:
     # those rows drop out as in torch.
     z = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 0.3], [1.0, -1.0, 0.0]])
     y = np.array([0, -100, 2])
-    v = losscli_value("cross_entropy", "multiclass", "torch", z, y, params={"ignore_index": -100},
-                      from_logits=True)
+    v = losscli_value(
+        "cross_entropy",
+        "multiclass",
+        "torch",
+        z,
+        y,
+        params={"ignore_index": -100},
+        from_logits=True,
+    )
     keep = [0, 2]
     ls = z[keep] - np.log(np.exp(z[keep]).sum(axis=1, keepdims=True))
     assert v == pytest.approx(-np.mean(ls[[0, 1], [0, 2]]), rel=1e-12)

@@ -370,7 +370,16 @@ def test_probability_domain_is_checked() -> None:
 
 
 def test_specs_cover_the_catalogue() -> None:
-    assert set(SPEC) == {"dice", "iou", "tversky", "focal_tversky", "dice_bce", "bce", "focal"}
+    assert set(SPEC) == {
+        "dice",
+        "iou",
+        "tversky",
+        "focal_tversky",
+        "dice_bce",
+        "bce",
+        "focal",
+        "generalized_dice",
+    }
     for spec in SPECS:
         assert spec.tasks == ("segmentation",)
         assert spec.context == ("from_logits",)
@@ -380,8 +389,17 @@ def test_specs_cover_the_catalogue() -> None:
 
 
 def test_spec_defaults_follow_the_contract() -> None:
-    assert SPEC["dice"].defaults() == {"smooth": 1.0}
-    assert SPEC["iou"].defaults() == {"smooth": 1.0}
+    monai = {
+        "smooth_nr": "none",
+        "smooth_dr": "none",
+        "squared_pred": False,
+        "include_background": True,
+        "weight": "none",
+        "activation": "sigmoid",
+        "soft_label": False,
+    }
+    assert SPEC["dice"].defaults() == {"smooth": 1.0, **monai}
+    assert SPEC["iou"].defaults() == {"smooth": 1.0, **monai}
     assert SPEC["tversky"].defaults() == {"alpha": 0.5, "beta": 0.5, "smooth": 1.0}
     assert SPEC["focal_tversky"].defaults() == {
         "gamma": 0.75,
@@ -389,8 +407,18 @@ def test_spec_defaults_follow_the_contract() -> None:
         "beta": 0.5,
         "smooth": 1.0,
     }
-    assert SPEC["focal"].defaults() == {"alpha": 0.25, "gamma": 2.0}
-    assert SPEC["bce"].defaults() == {"pos_weight": 1.0, "label_smoothing": 0.0, "eps": "none"}
+    assert SPEC["focal"].defaults() == {
+        "alpha": 0.25,
+        "gamma": 2.0,
+        "label_smoothing": 0.0,
+        "eps": "none",
+    }
+    assert SPEC["bce"].defaults() == {
+        "pos_weight": 1.0,
+        "label_smoothing": 0.0,
+        "eps": "none",
+        "weight": "none",
+    }
     assert "jaccard" in SPEC["iou"].aliases
 
 
@@ -423,4 +451,5 @@ def test_params_validate() -> None:
     p = np.array([[[0.3, 0.8]]])
     y = np.array([[[0.0, 1.0]]])
     for spec in SPECS:
-        assert spec.kernel()(p, y, **resolve_params(spec)).loss.shape == (1, 1)
+        shape = (1,) if spec.name == "generalized_dice" else (1, 1)  # one value per image
+        assert spec.kernel()(p, y, **resolve_params(spec)).loss.shape == shape

@@ -721,7 +721,17 @@ def _convention_cases() -> list[dict[str, Any]]:
         y = rng.integers(0, c, size=n)
         out.append(_case("multi_margin", "multiclass", "torch.multi_margin", z, y, logits=True))
         out.append(_case("multi_margin", "multiclass", "torch.multi_margin", P, y, logits=False))
-        out.append(_case("kl_div", "multiclass", "torch.kl_div_mean", z, y, logits=True, params={"reduction": "mean"}))
+        out.append(
+            _case(
+                "kl_div",
+                "multiclass",
+                "torch.kl_div_mean",
+                z,
+                y,
+                logits=True,
+                params={"reduction": "mean"},
+            )
+        )
     n, c = 50, 4
     z = _logits(rng, (n, c), scale=2.0)
     y = rng.integers(0, c, size=n)
@@ -731,13 +741,23 @@ def _convention_cases() -> list[dict[str, Any]]:
         {"weight": [0.5, 2.0, 1.0, 3.0]},
         {"p": 2, "margin": 2.0, "weight": [1.0, 0.0, 0.25, 4.0]},
     ):
-        out.append(_case("multi_margin", "multiclass", "torch.multi_margin", z, y, logits=True, params=prm))
+        out.append(
+            _case("multi_margin", "multiclass", "torch.multi_margin", z, y, logits=True, params=prm)
+        )
     zl = _logits(rng, (30, 3), scale=2.0)
     pl = _probs(rng, (30, 3))
     yl = (rng.uniform(size=(30, 3)) < 0.4).astype(np.float64)
     for logits, pred in ((True, zl), (False, pl)):
         out.append(
-            _case("bce", "multilabel", "torch.bce_weighted", pred, yl, logits=logits, params={"weight": [0.5, 2.0, 1.5]})
+            _case(
+                "bce",
+                "multilabel",
+                "torch.bce_weighted",
+                pred,
+                yl,
+                logits=logits,
+                params={"weight": [0.5, 2.0, 1.5]},
+            )
         )
     return out
 

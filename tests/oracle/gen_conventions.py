@@ -487,7 +487,11 @@ def make_cases() -> list[dict[str, Any]]:
     a = rng.normal(size=(12, 3))
     trip = np.concatenate([a, a + rng.normal(0, 0.5, a.shape), rng.normal(size=a.shape)], axis=1)
     for prm in ({"swap": True}, {"p": 1.0}, {"p": 3.0, "swap": True, "margin": 0.5}):
-        kw = {"swap": prm.get("swap", False), "p": prm.get("p", 2.0), "margin": prm.get("margin", 1.0)}
+        kw = {
+            "swap": prm.get("swap", False),
+            "p": prm.get("p", 2.0),
+            "margin": prm.get("margin", 1.0),
+        }
         add(
             _case(
                 "triplet/torch/" + ",".join(f"{k}={v}" for k, v in prm.items()),
@@ -528,12 +532,26 @@ def make_cases() -> list[dict[str, Any]]:
     for cid, prm, kw, lg in (
         (
             "nr!=dr,no-background,squared",
-            {"smooth_nr": 0.0, "smooth_dr": 1e-6, "include_background": False, "squared_pred": True},
-            {"smooth_nr": 0.0, "smooth_dr": 1e-6, "include_background": False, "squared_pred": True},
+            {
+                "smooth_nr": 0.0,
+                "smooth_dr": 1e-6,
+                "include_background": False,
+                "squared_pred": True,
+            },
+            {
+                "smooth_nr": 0.0,
+                "smooth_dr": 1e-6,
+                "include_background": False,
+                "squared_pred": True,
+            },
             False,
         ),
-        ("softmax,weight", {"activation": "softmax", "weight": [0.5, 1.0, 2.0]},
-         {"softmax": True, "weight": [0.5, 1.0, 2.0]}, True),
+        (
+            "softmax,weight",
+            {"activation": "softmax", "weight": [0.5, 1.0, 2.0]},
+            {"softmax": True, "weight": [0.5, 1.0, 2.0]},
+            True,
+        ),
         ("sigmoid", {}, {"sigmoid": True}, True),
     ):
         add(
@@ -567,8 +585,12 @@ def make_cases() -> list[dict[str, Any]]:
     )
     for cid, prm, kw, lg in (
         ("default", {}, {}, False),
-        ("softmax,simple,no-background", {"activation": "softmax", "w_type": "simple", "include_background": False},
-         {"softmax": True, "w_type": "simple", "include_background": False}, True),
+        (
+            "softmax,simple,no-background",
+            {"activation": "softmax", "w_type": "simple", "include_background": False},
+            {"softmax": True, "w_type": "simple", "include_background": False},
+            True,
+        ),
         ("uniform,sigmoid", {"w_type": "uniform"}, {"sigmoid": True, "w_type": "uniform"}, True),
     ):
         add(
