@@ -214,9 +214,19 @@ def contrastive(
     target: np.ndarray | None = None,
     *,
     margin: float = 1.0,
+    form: str = "hadsell",
+    pos_margin: float = 0.0,
+    normalize: bool = False,
+    reducer: str = "mean",
     layout: str = "labels",
 ) -> Terms:
     """Contrastive loss in Hadsell's squared form.
+
+    ``form="pml"`` (labels): pytorch-metric-learning's ``ContrastiveLoss`` — unsquared
+    hinges max(0, d − pos_margin) for similar pairs and max(0, margin − d) for dissimilar
+    ones, each reduced on its own and the two added; ``reducer="avg_nonzero"`` (its
+    default ``AvgNonZeroReducer``) averages only the positive ones, ``mean`` all;
+    ``normalize`` L2-normalises the embeddings first (its ``normalize_embeddings``).
 
     ``l = ½·y·d² + ½·(1 − y)·max(0, m − d)²`` with y = 1 for a similar pair, y = 0 for a
     dissimilar one, and d the Euclidean distance (no eps, no normalisation). Layout
@@ -232,7 +242,11 @@ def contrastive(
     notes: list[str] = []
     if layout == "labels":
         x = _as_2d(pred)
+        if normalize:
+            x = _l2_normalized(x)
         lab = _labels(target, x.shape[0])
+        if form == "pml":
+            return _contrastive_pml(x, lab, margin, pos_margin, nonzero=reducer == "avg_nonzero")
         geo = _Geometry(x)
 
         def block(rows: slice, cols: slice) -> np.ndarray:
@@ -251,6 +265,41 @@ def contrastive(
         return Terms(loss, None, notes)
     a, b = _split(pred, 2, "pairs")
     return Terms(_hadsell(_row_norms_sq(a - b), y, margin), None, notes)
+
+
+def _contrastive_pml(
+    x: np.ndarray, lab: np.ndarray, neg_margin: float, pos_margin: float, *, nonzero: bool
+) -> Terms:
+    """pytorch-metric-learning ``ContrastiveLoss``: Σ_pos l/N_pos + Σ_neg l/N_neg over the
+    pairs i ≠ j (N: the pairs, or with ``nonzero`` those with a positive loss; an empty
+    group adds 0). Row i carries n·(its pairs' share of that sum), so the mean over rows
+    is the value."""
+    n = x.shape[0]
+    if n < 2:
+        return Terms(np.zeros(n), np.ones(n), [NOTE_NO_PAIRS])
+    geo = _Geometry(x)
+    pos_sum, neg_sum = np.zeros(n), np.zeros(n)
+    pos_cnt = neg_cnt = 0.0
+    step = _block_rows(n)
+    for s in range(0, n, step):
+        e = min(s + step, n)
+        d = np.sqrt(np.maximum(geo.sq_dists(slice(s, e), slice(0, n)), 0.0))
+        same = lab[s:e, None] == lab[None, :]
+        rows = np.arange(e - s)
+        other = np.ones_like(same)
+        other[rows, s + rows] = False  # i ≠ j
+        pos = np.where(same & other, np.maximum(d - pos_margin, 0.0), 0.0)
+        neg = np.where(~same, np.maximum(neg_margin - d, 0.0), 0.0)
+        pos_sum[s:e] = pos.sum(axis=1)
+        neg_sum[s:e] = neg.sum(axis=1)
+        pos_cnt += float(np.count_nonzero(pos > 0) if nonzero else np.count_nonzero(same & other))
+        neg_cnt += float(np.count_nonzero(neg > 0) if nonzero else np.count_nonzero(~same))
+    loss = np.zeros(n)
+    if pos_cnt:
+        loss += pos_sum / pos_cnt
+    if neg_cnt:
+        loss += neg_sum / neg_cnt
+    return Terms(loss * n, np.ones(n))
 
 
 # --------------------------------------------------------------------------- triplet
@@ -285,9 +334,16 @@ def triplet(
     mining: str = "hard",
     swap: bool = False,
     p: float = 2.0,
+    normalize: bool = False,
+    reducer: str = "mean",
     layout: str = "labels",
 ) -> Terms:
     """Triplet margin loss with PyTorch's distance convention.
+
+    pytorch-metric-learning's ``TripletMarginLoss`` (labels, ``mining="all"``):
+    ``normalize`` L2-normalises the embeddings first (its ``normalize_embeddings``),
+    ``reducer="avg_nonzero"`` averages only the triplets with a positive loss (its
+    ``AvgNonZeroReducer``; no such triplet gives 0), and ``eps=0`` its plain distance.
 
     ``p``: the norm of the distance (torch ``p``; mining from labels needs p = 2);
     ``swap``: the negative's distance is min(d(a, n), d(p, n)) (torch ``swap``, Balntas
@@ -320,13 +376,17 @@ def triplet(
             d_an = _swapped(d_an, pos, n, eps, p)
         return Terms(np.maximum(d_ap - d_an + margin, 0.0))
     x = _as_2d(pred)
+    if normalize:
+        x = _l2_normalized(x)
     lab = _labels(target, x.shape[0])
     if p != 2.0:
         raise ValueError("triplet.p other than 2 needs explicit triplets (--param triplet.p)")
     if mining == "all":
         if swap:
             raise ValueError("triplet.swap applies to explicit triplets and mining=hard")
-        return _triplet_all(x, lab, margin, eps)
+        return _triplet_all(x, lab, margin, eps, nonzero=reducer == "avg_nonzero")
+    if reducer != "mean":
+        raise ValueError("triplet.reducer=avg_nonzero needs mining=all")
     if mining != "hard":
         raise ValueError(f"unknown triplet mining '{mining}'; use 'hard' or 'all'")
     return _triplet_hard(x, lab, margin, eps, swap=swap)
@@ -383,11 +443,23 @@ def _triplet_hard(
     return Terms(loss, valid.astype(np.float64), notes)
 
 
-def _triplet_all(x: np.ndarray, lab: np.ndarray, margin: float, eps: float) -> Terms:
+def _l2_normalized(x: np.ndarray) -> np.ndarray:
+    """Rows divided by their L2 norm (at least 1e-12, as torch ``F.normalize``)."""
+    x = np.asarray(x, dtype=np.float64)
+    norms = np.sqrt(_row_norms_sq(x))
+    return x / np.maximum(norms, 1e-12)[:, None]
+
+
+def _triplet_all(
+    x: np.ndarray, lab: np.ndarray, margin: float, eps: float, *, nonzero: bool = False
+) -> Terms:
+    """Mean over every valid triplet (``nonzero``: over those with a positive loss, 0
+    when there is none — pytorch-metric-learning's AvgNonZeroReducer)."""
     n = x.shape[0]
     geo = _Geometry(x, shift=eps)
     totals = np.zeros(n)
     counts = np.zeros(n)
+    positive = np.zeros(n)
     step = _block_rows(n)
     for s in range(0, n, step):
         e = min(s + step, n)
@@ -403,6 +475,11 @@ def _triplet_all(x: np.ndarray, lab: np.ndarray, margin: float, eps: float) -> T
             below = np.searchsorted(negs, q, side="left")
             totals[s + r] = float(np.sum(below * q - prefix[below]))
             counts[s + r] = float(q.size) * float(negs.size)
+            positive[s + r] = float(np.sum(below))
+    if nonzero:
+        if not positive.any():  # no triplet with a positive loss: 0, not NaN
+            return Terms(np.zeros(n), np.ones(n))
+        counts = positive
     loss = np.divide(totals, counts, out=np.zeros(n), where=counts > 0)
     notes = [] if (counts > 0).all() or n == 0 else [NOTE_ANCHORS_SKIPPED]
     return Terms(loss, counts, notes)

@@ -8,7 +8,8 @@ computes, in float64:
 * scikit-learn 1.9 (``log_loss``, ``brier_score_loss``, ``mean_absolute_percentage_error``);
 * torch 2.13.0 (``PoissonNLLLoss``, ``KLDivLoss``, ``TripletMarginLoss``,
   ``MultiMarginLoss``, ``BCELoss(weight)``);
-* MONAI 1.6.1 (``DiceLoss`` options, ``GeneralizedDiceLoss``, ``FocalLoss``).
+* MONAI 1.6.1 (``DiceLoss`` options, ``GeneralizedDiceLoss``, ``FocalLoss``);
+* pytorch-metric-learning 2.9.0 (``TripletMarginLoss``, ``ContrastiveLoss``).
 
 Run ``KERAS_BACKEND=torch python tests/oracle/gen_conventions.py`` to regenerate; the
 ``oracle`` test stage recomputes every value live (tests/oracle/test_conventions_oracle.py).
@@ -117,7 +118,25 @@ def monai_loss(case: dict[str, Any]) -> float:
     return _num(mod(_t(case["pred"]), _t(case["target"])))
 
 
+def pml_loss(case: dict[str, Any]) -> float:
+    """pytorch-metric-learning ``losses.<cls>(**kwargs)(embeddings, labels)`` with its
+    default reducer (AvgNonZeroReducer) unless ``reducer`` is ``mean`` (MeanReducer)."""
+    import torch
+    from pytorch_metric_learning import distances, losses, reducers
+
+    torch.set_default_dtype(torch.float64)
+    ref = case["ref"]
+    kw = dict(ref.get("kwargs", {}))
+    kw["distance"] = distances.LpDistance(normalize_embeddings=ref.get("normalize", True))
+    if ref.get("reducer") == "mean":
+        kw["reducer"] = reducers.MeanReducer()
+    fn = getattr(losses, ref["cls"])(**kw)
+    labels = torch.as_tensor(np.asarray(case["target"], dtype=np.int64))
+    return _num(fn(_t(case["pred"]), labels))
+
+
 ORACLES: dict[str, Callable[[dict[str, Any]], float]] = {
+    "pml": pml_loss,
     "keras": keras_loss,
     "sklearn": sklearn_metric,
     "torch": torch_module,
@@ -506,6 +525,82 @@ def make_cases() -> list[dict[str, Any]]:
             )
         )
 
+    # ---- embedding: pytorch-metric-learning (labels, all triplets / all pairs)
+    emb = rng.normal(size=(24, 5))
+    lab = rng.integers(0, 4, 24)
+    for cid, prm, ref in (
+        (
+            "triplet/pml/default",
+            {
+                "mining": "all",
+                "margin": 0.05,
+                "eps": 0.0,
+                "normalize": True,
+                "reducer": "avg_nonzero",
+            },
+            {"cls": "TripletMarginLoss"},
+        ),
+        (
+            "triplet/pml/margin=0.5,unnormalized,mean",
+            {"mining": "all", "margin": 0.5, "eps": 0.0, "reducer": "mean"},
+            {
+                "cls": "TripletMarginLoss",
+                "kwargs": {"margin": 0.5},
+                "normalize": False,
+                "reducer": "mean",
+            },
+        ),
+        (
+            "contrastive/pml/default",
+            {"form": "pml", "normalize": True, "reducer": "avg_nonzero"},
+            {"cls": "ContrastiveLoss"},
+        ),
+        (
+            "contrastive/pml/margins,unnormalized,mean",
+            {"form": "pml", "pos_margin": 0.5, "margin": 3.0, "reducer": "mean"},
+            {
+                "cls": "ContrastiveLoss",
+                "kwargs": {"pos_margin": 0.5, "neg_margin": 3.0},
+                "normalize": False,
+                "reducer": "mean",
+            },
+        ),
+    ):
+        add(
+            _case(
+                cid,
+                cid.split("/")[0],
+                "embedding",
+                "torch",
+                "pml",
+                ref,
+                emb,
+                lab,
+                params=prm,
+                source="pytorch-metric-learning TripletMarginLoss / ContrastiveLoss defaults",
+            )
+        )
+    sep = np.repeat(np.eye(3) * 10.0, 4, axis=0)  # well separated: no positive triplet loss
+    add(
+        _case(
+            "triplet/pml/no-positive-loss-is-0",
+            "triplet",
+            "embedding",
+            "torch",
+            "pml",
+            {"cls": "TripletMarginLoss"},
+            sep + rng.normal(0, 0.01, sep.shape),
+            np.repeat(np.arange(3), 4),
+            params={
+                "mining": "all",
+                "margin": 0.05,
+                "eps": 0.0,
+                "normalize": True,
+                "reducer": "avg_nonzero",
+            },
+        )
+    )
+
     # ---- segmentation, MONAI
     def masks(n: int, c: int, pix: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         tgt = (rng.uniform(size=(n, c, pix)) < rng.uniform(0.1, 0.5, (n, c, 1))).astype(float)
@@ -627,6 +722,7 @@ def make_cases() -> list[dict[str, Any]]:
 def main() -> int:
     import keras
     import monai
+    import pytorch_metric_learning
     import sklearn
     import torch
 
@@ -651,6 +747,7 @@ def main() -> int:
         "versions": {
             "keras": keras.__version__,
             "monai": monai.__version__,
+            "pytorch-metric-learning": pytorch_metric_learning.__version__,
             "scikit-learn": sklearn.__version__,
             "torch": torch.__version__,
         },

@@ -20,7 +20,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 pytestmark = pytest.mark.oracle
 
-for mod in ("torch", "sklearn", "keras", "monai"):
+for mod in ("torch", "sklearn", "keras", "monai", "pytorch_metric_learning"):
     pytest.importorskip(mod)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
