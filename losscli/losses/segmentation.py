@@ -218,12 +218,20 @@ def _tversky_values(
     beta: float,
     smooth: float,
     from_logits: bool,
+    opts: OverlapOptions | None = None,
 ) -> tuple[np.ndarray, list[str]]:
-    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits)
+    """1 − (TP + s_nr)/(TP + α·FP + β·FN + s_dr) per image and class, as
+    (α·FP + β·FN + s_dr − s_nr)/(TP + α·FP + β·FN + s_dr); MONAI's switches in ``opts``
+    (background left out, softmax, soft labels; no squared sums)."""
+    opts = opts or OverlapOptions()
+    s_nr, s_dr = opts.smooths(smooth)
+    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits, opts)
     fp = np.maximum(sum_p - tp, 0.0)
     fn = np.maximum(sum_y - tp, 0.0)
     err = alpha * fp + beta * fn
-    return _error_ratio(err, tp + err + smooth, smooth=smooth, empty=(sum_p + sum_y) == 0)
+    den = tp + err + s_dr
+    values, notes = _error_ratio(err + (s_dr - s_nr), den, smooth=s_dr, empty=(sum_p + sum_y) == 0)
+    return opts.finish(values), notes
 
 
 def _overlap_loss(
@@ -366,6 +374,7 @@ def tversky(
     beta: float = 0.5,
     smooth: float = 1.0,
     from_logits: bool = False,
+    **monai: Any,
 ) -> Terms:
     """Tversky loss per image and class.
 
@@ -378,10 +387,18 @@ def tversky(
     0) counts as loss 0, with a note.
 
     Reference: Salehi, Erdogmus & Gholipour (2017), "Tversky loss function for image
-    segmentation using 3D fully convolutional deep networks", MLMI.
+    segmentation using 3D fully convolutional deep networks", MLMI. MONAI's
+    ``smooth_nr``/``smooth_dr``, ``include_background``, ``activation='softmax'`` and
+    ``soft_label`` are keywords here (:class:`OverlapOptions`).
     """
     loss, notes = _tversky_values(
-        pred, target, alpha=alpha, beta=beta, smooth=smooth, from_logits=from_logits
+        pred,
+        target,
+        alpha=alpha,
+        beta=beta,
+        smooth=smooth,
+        from_logits=from_logits,
+        opts=OverlapOptions.of(**monai),
     )
     return Terms(loss, notes=notes)
 
@@ -457,6 +474,63 @@ def generalized_dice(
 
 
 # --------------------------------------------------------------------------- pixel-wise losses
+
+
+def seg_cross_entropy(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    weight: float | tuple[float, ...] | str | None = "none",
+    from_logits: bool = False,
+) -> Terms:
+    """Softmax cross-entropy over the channels, averaged over the pixels of each image.
+
+    −Σ_c w_c·y_c·log p_c per pixel with p = softmax over the C channels of logits (or the
+    given per-pixel class probabilities, logs clamped at −100) and y the one-hot or soft
+    target; one value per image. The mean over images equals torch
+    ``F.cross_entropy(z, y_probabilities, weight=w)`` on ``(n, C, H, W)`` and the CE term
+    of MONAI ``DiceCELoss(softmax=True)``.
+
+    Reference: PyTorch ``torch.nn.CrossEntropyLoss`` (class-probability targets); MONAI
+    ``monai.losses.DiceCELoss``.
+    """
+    pred = _as_ncp(pred)
+    target = _as_ncp(target)
+    n, c, pix = pred.shape
+    if c < 2:
+        raise ValueError(
+            "cross_entropy over segmentation channels needs (n, C, H, W) predictions with C ≥ 2; "
+            "use bce for one channel"
+        )
+    w = None
+    if weight is not None and not isinstance(weight, str):
+        w = np.asarray(weight, dtype=np.float64).reshape(-1)
+        if w.size == 1:
+            w = np.full(c, w[0])
+        if w.size != c:
+            raise ValueError(f"cross_entropy.weight has {w.size} values but there are {c} channels")
+    total = np.zeros(n)
+    clamped = False
+    for sl in _pixel_chunks(pred.shape):
+        z = np.asarray(pred[..., sl], dtype=np.float64)
+        y = np.asarray(target[..., sl], dtype=np.float64)
+        if from_logits:
+            m = z.max(axis=1, keepdims=True)
+            logp = z - m
+            logp -= np.log(np.exp(logp).sum(axis=1, keepdims=True))
+        else:
+            with np.errstate(divide="ignore"):
+                logp = np.log(z)
+            clamped = clamped or bool(np.any((logp < -100.0) & (y != 0)))
+            np.maximum(logp, -100.0, out=logp)
+        logp *= y
+        if w is not None:
+            logp *= w[None, :, None]
+        total -= logp.sum(axis=(1, 2))
+    total /= pix
+    return Terms(
+        total, notes=["log-probabilities below -100 were clamped at -100"] if clamped else []
+    )
 
 
 seg_bce = _pixel_mean_of(

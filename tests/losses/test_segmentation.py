@@ -379,6 +379,7 @@ def test_specs_cover_the_catalogue() -> None:
         "bce",
         "focal",
         "generalized_dice",
+        "cross_entropy",
     }
     for spec in SPECS:
         assert spec.tasks == ("segmentation",)
@@ -400,7 +401,16 @@ def test_spec_defaults_follow_the_contract() -> None:
     }
     assert SPEC["dice"].defaults() == {"smooth": 1.0, **monai}
     assert SPEC["iou"].defaults() == {"smooth": 1.0, **monai}
-    assert SPEC["tversky"].defaults() == {"alpha": 0.5, "beta": 0.5, "smooth": 1.0}
+    assert SPEC["tversky"].defaults() == {
+        "alpha": 0.5,
+        "beta": 0.5,
+        "smooth": 1.0,
+        "smooth_nr": "none",
+        "smooth_dr": "none",
+        "include_background": True,
+        "activation": "sigmoid",
+        "soft_label": False,
+    }
     assert SPEC["focal_tversky"].defaults() == {
         "gamma": 0.75,
         "alpha": 0.5,
@@ -451,5 +461,7 @@ def test_params_validate() -> None:
     p = np.array([[[0.3, 0.8]]])
     y = np.array([[[0.0, 1.0]]])
     for spec in SPECS:
+        if spec.name == "cross_entropy":  # softmax over channels needs C ≥ 2
+            continue
         shape = (1,) if spec.name == "generalized_dice" else (1, 1)  # one value per image
         assert spec.kernel()(p, y, **resolve_params(spec)).loss.shape == shape

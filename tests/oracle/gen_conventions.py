@@ -118,6 +118,18 @@ def monai_loss(case: dict[str, Any]) -> float:
     return _num(mod(_t(case["pred"]), _t(case["target"])))
 
 
+def torch_function(case: dict[str, Any]) -> float:
+    """``torch.nn.functional.<fn>(pred, target, **kwargs)``."""
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_default_dtype(torch.float64)
+    kwargs = dict(case["ref"].get("kwargs", {}))
+    if "weight" in kwargs:
+        kwargs["weight"] = _t(kwargs["weight"])
+    return _num(getattr(F, case["ref"]["fn"])(_t(case["pred"]), _t(case["target"]), **kwargs))
+
+
 def pml_loss(case: dict[str, Any]) -> float:
     """pytorch-metric-learning ``losses.<cls>(**kwargs)(embeddings, labels)`` with its
     default reducer (AvgNonZeroReducer) unless ``reducer`` is ``mean`` (MeanReducer)."""
@@ -136,6 +148,7 @@ def pml_loss(case: dict[str, Any]) -> float:
 
 
 ORACLES: dict[str, Callable[[dict[str, Any]], float]] = {
+    "torch.functional": torch_function,
     "pml": pml_loss,
     "keras": keras_loss,
     "sklearn": sklearn_metric,
@@ -661,6 +674,54 @@ def make_cases() -> list[dict[str, Any]]:
                 tgt,
                 params=prm,
                 logits=lg,
+            )
+        )
+    add(
+        _case(
+            "tversky/monai/a0.3,b0.7,nr!=dr,no-background,softmax",
+            "tversky",
+            "segmentation",
+            "monai",
+            "monai",
+            {
+                "cls": "TverskyLoss",
+                "kwargs": {
+                    "alpha": 0.3,
+                    "beta": 0.7,
+                    "smooth_nr": 1e-3,
+                    "smooth_dr": 1e-2,
+                    "include_background": False,
+                    "softmax": True,
+                },
+            },
+            logit,
+            tgt,
+            params={
+                "alpha": 0.3,
+                "beta": 0.7,
+                "smooth_nr": 1e-3,
+                "smooth_dr": 1e-2,
+                "include_background": False,
+                "activation": "softmax",
+            },
+            logits=True,
+        )
+    )
+    onehot = np.eye(3)[rng.integers(0, 3, (4, 20))].transpose(0, 2, 1)  # (n, C, P)
+    for cid, prm in (("default", {}), ("weight", {"weight": [0.2, 1.0, 3.0]})):
+        add(
+            _case(
+                f"cross_entropy/segmentation/torch/{cid}",
+                "cross_entropy",
+                "segmentation",
+                "torch",
+                "torch.functional",
+                {"fn": "cross_entropy", "kwargs": prm},
+                logit,
+                onehot,
+                params=prm,
+                logits=True,
+                source="MONAI DiceCELoss(softmax=True) CE term = F.cross_entropy(z, y)",
             )
         )
     soft = np.round(rng.uniform(size=tgt.shape), 2)
