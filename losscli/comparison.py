@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from losscli.accumulate import Outcome
-from losscli.api import Report, doc_head, open_inputs, plan_run
+from losscli.api import Report, doc_head, open_inputs, plan_run, run_reduction
 from losscli.bootstrap import percentile_interval, replicate_means
 from losscli.compute import per_class_values
 from losscli.config import resolve, unused_config_keys
@@ -180,7 +180,7 @@ def _compare_doc(
             n_boot=opts.bootstrap,
             seed=opts.seed,
             warnings=warnings,
-            reduction=opts.reduction,
+            reduction=run_reduction(opts.reduction, opts.convention),
         )
     models = _sorted_models(models, entries, opts.sort_by)
     gate_rows = _gate_rows(opts.gates, entries, models)
@@ -458,6 +458,18 @@ def _vs_best(e: dict[str, Any], models: list[str], reps: Mapping[int, Any]) -> d
     return vs
 
 
+def _mean_to_reported(result: Any, weights: Any, reduction: str) -> float:
+    """The factor from a weighted mean of row values to the reported value: the total
+    weight times the elements per row for ``sum`` (torch's element sum), the total weight
+    over the kernel weights for Keras' ``sum_over_batch_size``."""
+    partial = result.partial
+    if reduction == "sum":
+        k = 1 if partial is None or partial.col_num is None else len(partial.col_num)
+        return float(weights.sum()) * k
+    kden = partial.kden if partial is not None else 0.0
+    return float(weights.sum()) / kden if kden else 1.0
+
+
 def _add_bootstrap(
     entries: list[dict[str, Any]],
     specs: Sequence[Any],
@@ -480,8 +492,8 @@ def _add_bootstrap(
         reps = replicate_means(np.stack(cols, axis=1), W, n_boot=n_boot, seed=seed)
     by_entry: dict[int, dict[int, Any]] = {}
     for c, (i, j) in enumerate(where):
-        if reduction == "sum":  # the sum is the mean times the total weight of the rows
-            reps[:, c] *= W[:, c].sum()
+        if reduction in ("sum", "sum_over_batch_size"):
+            reps[:, c] *= _mean_to_reported(results[models[j]][i], W[:, c], reduction)
         if specs[i].finalize == "sqrt":
             reps[:, c] = np.sqrt(reps[:, c])
         by_entry.setdefault(i, {})[j] = reps[:, c]

@@ -189,3 +189,34 @@ def test_ignore_index_outside_the_classes_end_to_end(cli, tmp_path):
     ls = z[keep] - np.log(np.exp(z[keep]).sum(axis=1, keepdims=True))
     want = -ls[np.arange(keep.sum()), y[keep]].mean()
     assert r.json()["losses"][0]["value"] == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("files", "flags"),
+    [
+        (("multilabel_preds.csv", "multilabel_targets.csv"), ("--reduction", "sum")),
+        (("regression_preds.csv", "regression_targets.csv"), ("--convention", "keras")),
+    ],
+)
+def test_bootstrap_interval_brackets_the_reported_value(cli, files, flags):
+    # The interval is of the value as reported: torch's element sum, Keras' mean.
+    preds, targets = files
+    r = cli(
+        "compare",
+        SAMPLES / preds,
+        SAMPLES / preds,
+        SAMPLES / targets,
+        "--names",
+        "a,b",
+        "--bootstrap",
+        "200",
+        *flags,
+        "--json",
+    )
+    assert r.exit_code == 0, r.stderr
+    for entry in r.json()["losses"]:
+        if entry["values"]["a"] is None or "ci" not in entry:
+            continue
+        lo, hi = entry["ci"]["a"]
+        v = entry["values"]["a"]
+        assert lo <= v * (1 + 1e-9) and v <= hi * (1 + 1e-9) + 1e-12, entry["name"]
