@@ -277,6 +277,7 @@ def test_specs_are_complete() -> None:
         assert "\n" not in spec.summary
     assert get_spec("rmse", "regression").finalize == "sqrt"
     assert {(s.name, p.name): p.default for s in SPECS for p in s.params} == {
+        **{(n, "output_weights"): "none" for n in ("mse", "mae", "pinball", "msle", "mape")},
         ("huber", "delta"): 1.0,
         ("smooth_l1", "beta"): 1.0,
         ("pinball", "quantile"): 0.5,

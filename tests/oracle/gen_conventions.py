@@ -515,6 +515,30 @@ def make_cases() -> list[dict[str, Any]]:
         )
     )
 
+    ym = rng.uniform(0.5, 3.0, (30, 3))
+    pm = ym + rng.normal(0.0, 0.4, ym.shape)
+    for nm, fn in (
+        ("mse", "mean_squared_error"),
+        ("mae", "mean_absolute_error"),
+        ("mape", "mean_absolute_percentage_error"),
+        ("msle", "mean_squared_log_error"),
+        ("pinball", "mean_pinball_loss"),
+    ):
+        add(
+            _case(
+                f"{nm}/sklearn/multioutput-weights",
+                nm,
+                "regression",
+                "sklearn",
+                "sklearn",
+                {"fn": fn, "kwargs": {"multioutput": [0.2, 1.0, 3.0]}},
+                pm,
+                ym,
+                params={"output_weights": [0.2, 1.0, 3.0]},
+                source="scikit-learn multioutput=array-like (sklearn/metrics/_regression.py)",
+            )
+        )
+
     # ---- embedding: torch triplet swap and p
     a = rng.normal(size=(12, 3))
     trip = np.concatenate([a, a + rng.normal(0, 0.5, a.shape), rng.normal(size=a.shape)], axis=1)
