@@ -429,6 +429,21 @@ def make_cases() -> list[dict[str, Any]]:
         )
     )
 
+    add(
+        _case(
+            "cross_entropy/distribution/torch/logits",
+            "cross_entropy",
+            "distribution",
+            "torch",
+            "torch.functional",
+            {"fn": "cross_entropy"},
+            zc,
+            Ps,
+            params={"input": "logits"},
+            source="torch F.cross_entropy with class-probability targets",
+        )
+    )
+
     # ---- regression
     n = 25
     yr = rng.normal(0.0, 3.0, n)
