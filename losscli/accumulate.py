@@ -302,7 +302,7 @@ class Evaluation:
     def _diagnose(self, i: int, ds: Any, values: np.ndarray, weights: np.ndarray | None) -> None:
         """Worst rows and per-class sums of loss ``i`` over one chunk's rows."""
         spec = self.specs[i]
-        if self.worst_k:
+        if self.worst_k and spec.row_values:
             rank = values if spec.finalize is None else _sqrt_rows(values)
             tracker = self.worst.setdefault(i, WorstK(self.worst_k))
             tracker.update(rank, self.rows, _describer(ds, rank))

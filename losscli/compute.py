@@ -26,6 +26,7 @@ import numpy as np
 
 from losscli.errors import DataError, UsageError
 from losscli.losses._reduce import Partial, Reduction, Terms
+from losscli.losses.calibration import FINISHERS
 from losscli.registry import Domain, LossSpec, resolve_params
 
 #: Target number of array elements per block (64K float64 = 512 KiB, fits in L2).
@@ -374,14 +375,18 @@ def finish(
 ) -> LossResult:
     """A merged partial → :class:`LossResult` (``params`` as reported)."""
     value = partial.value(reduction)
-    if spec.finalize == "sqrt" and reduction != "none":
+    finisher = FINISHERS.get(spec.finalize or "")
+    if finisher is not None:  # calibration errors: a function of the column sums
+        sums = partial.col_num
+        value = finisher(sums) if sums is not None else math.nan
+    elif spec.finalize == "sqrt" and reduction != "none":
         value = math.sqrt(value) if value >= 0 else math.nan
     status = "ok" if math.isfinite(value) else "non_finite"
     all_notes = list(dict.fromkeys([*partial.notes, *notes]))
     if status == "non_finite" and partial.den == 0:
         all_notes.append("no row carries weight (all rows ignored or zero-weighted): value is NaN")
     per_class = None
-    cols = partial.per_column()
+    cols = None if finisher is not None else partial.per_column()
     if cols is not None and cols.size > 1:
         names = list(class_names) if class_names is not None else []
         if len(names) != cols.size:
