@@ -56,6 +56,18 @@ class LossResult:
     per_row_weight: np.ndarray | None = None
     per_class: dict[str, float] | None = None
     partial: Partial | None = None
+    #: The loss of the best constant prediction (SPEC §11), and why there is none.
+    no_skill: float | None = None
+    no_skill_reason: str | None = None
+
+    @property
+    def skill(self) -> float | None:
+        """1 − value/no_skill: None unless no_skill is finite and > 0 (the ratio of two
+        negative log-likelihoods, e.g. poisson_nll without its constant, has no meaning)."""
+        ns, v = self.no_skill, self.value
+        if ns is None or v is None or ns <= 0 or not (math.isfinite(ns) and math.isfinite(v)):
+            return None
+        return 1.0 - v / ns
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -72,6 +84,12 @@ class LossResult:
             d["notes"] = list(self.notes)
         if self.per_class is not None:
             d["per_class"] = finite_or_none(self.per_class)
+        d["no_skill"] = self.no_skill
+        d["skill"] = self.skill
+        if self.no_skill is None:
+            d["no_skill_reason"] = self.no_skill_reason or (
+                "the loss is not applicable" if self.status == "not_applicable" else "no value"
+            )
         return d
 
 
