@@ -151,7 +151,9 @@ def baseline(
     search = _Search(t, w, n_columns, sample.task, from_logits, evaluate, sample.memo)
     c = _closed_form(spec, params, search)
     value = search.value(c) if c is not None else search.minimum()
-    return Baseline(value if math.isfinite(value) else None, None if math.isfinite(value) else "not finite")
+    return Baseline(
+        value if math.isfinite(value) else None, None if math.isfinite(value) else "not finite"
+    )
 
 
 # --------------------------------------------------------------------------- closed forms
@@ -172,7 +174,9 @@ def _closed_form(spec: LossSpec, params: Mapping[str, Any], s: _Search) -> np.nd
         if name == "msle" and all(col.min() > -1 for col in y):
             return np.array([math.expm1(_wmean(np.log1p(col), w)) for col in y])
         if name == "mape":
-            return np.array([_wquantile(col, w / np.maximum(np.abs(col), 1e-300), 0.5) for col in y])
+            return np.array(
+                [_wquantile(col, w / np.maximum(np.abs(col), 1e-300), 0.5) for col in y]
+            )
         return None
     plain = not any(_set(params.get(k)) for k in ("weight", "label_smoothing", "pos_weight", "eps"))
     if name in ("cross_entropy", "brier", "kl_div", "bce") and plain and task != "distribution":
@@ -254,13 +258,16 @@ class _Search:
         return np.array([_wmean(col, self.w) for col in self.columns()])
 
     def scores(self, p: np.ndarray) -> np.ndarray:
-        """Probabilities ``p`` as the predictions' kind (logits: log p or logit p)."""
+        """Probabilities ``p`` as the search's coordinates: logits for multiclass and
+        distribution constants (a softmax makes them probabilities again for probability
+        inputs), else the predictions' own kind (probabilities, or logit p for logits)."""
+        tiny = np.finfo(np.float64).tiny
+        if self.logit_space:
+            return np.log(np.maximum(p, tiny))
         if not self.from_logits:
             return p
-        with np.errstate(divide="ignore"):
-            if self.task in ("multiclass", "distribution"):
-                return np.log(p)
-            return np.log(p) - np.log1p(-p)
+        q = np.clip(p, tiny, 1.0 - np.finfo(np.float64).eps)
+        return np.log(q) - np.log1p(-q)
 
     def _pred(self, c: np.ndarray, n: int) -> np.ndarray:
         row = c
@@ -276,7 +283,9 @@ class _Search:
         if sub is not None:
             t, w = t[sub], (None if w is None else w[sub])
         with np.errstate(all="ignore"):
-            return float(self.evaluate(self._pred(np.asarray(c, dtype=np.float64), t.shape[0]), t, w))
+            return float(
+                self.evaluate(self._pred(np.asarray(c, dtype=np.float64), t.shape[0]), t, w)
+            )
 
     # -- the search
     def bounds(self, j: int) -> tuple[float, float]:
@@ -289,10 +298,12 @@ class _Search:
 
     def start(self) -> np.ndarray:
         if self.logit_space:
-            p = self.prior() if self.task == "multiclass" else np.array(
-                [_wmean(col, self.w) for col in self.columns()]
+            p = (
+                self.prior()
+                if self.task == "multiclass"
+                else np.array([_wmean(col, self.w) for col in self.columns()])
             )
-            return np.log(np.maximum(p, 1e-12))
+            return self.scores(p)
         if self.task == "regression":
             return self.medians().copy()
         return self.scores(np.clip(self.prior(), 1e-6, 1 - 1e-6))
