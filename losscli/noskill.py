@@ -74,7 +74,8 @@ class TargetSample:
         if self.kept > MAX_KEPT:
             self.overflow, self.parts = True, []
             return
-        self.parts.append((t, w))
+        # copies: a chunk's target column may be a view that holds its whole table
+        self.parts.append((t.copy(), None if w is None else w.copy()))
 
     def merge(self, other: TargetSample) -> TargetSample:
         self.overflow = self.overflow or other.overflow
@@ -97,7 +98,9 @@ class TargetSample:
         weights of each distinct target; None when every row weighs 1), or None."""
         if self.overflow or not self.parts:
             return None
-        t, w = self._joined()
+        if len(self.parts) > 1:
+            self.parts = [self._joined()]  # joined once, shared by every loss
+        t, w = self.parts[0]
         if self.compress:
             t = t[:, 0] if t.shape[1] == 1 else t
         return t, w
@@ -240,8 +243,10 @@ class _Search:
 
     # -- the constant's representation
     def columns(self) -> list[np.ndarray]:
-        t = self.t.reshape(self.t.shape[0], -1).astype(np.float64)
-        return [t[:, j] for j in range(t.shape[1])]
+        if "columns" not in self.memo:
+            t = self.t.reshape(self.t.shape[0], -1).astype(np.float64, copy=False)
+            self.memo["columns"] = [np.ascontiguousarray(t[:, j]) for j in range(t.shape[1])]
+        return self.memo["columns"]
 
     def medians(self) -> np.ndarray:
         if "median" not in self.memo:
@@ -274,9 +279,11 @@ class _Search:
         if self.logit_space and not self.from_logits:
             z = c - c.max()
             row = np.exp(z) / np.exp(z).sum()
+        # read-only views with stride 0: no memory per row (the kernels never write
+        # into their inputs)
         if self.task in ("regression", "binary") and self.k == 1:
-            return np.full(n, float(row[0]))
-        return np.tile(row, (n, 1))
+            return np.broadcast_to(np.float64(row[0]), (n,))
+        return np.broadcast_to(row, (n, row.size))
 
     def value(self, c: np.ndarray, sub: slice | None = None) -> float:
         t, w = self.t, self.weights
@@ -369,6 +376,8 @@ class _Search:
                 if not (math.isfinite(curv) and curv > 0):
                     break
                 step = (fu - fd) / (2 * h) / curv
+                if 0.5 * curv * step * step <= 1e-13 * abs(best):
+                    break  # the step could lower the value by less than 1e-13 of it
                 trial = c.copy()
                 trial[j] = min(max(c[j] - step, lo), hi)
                 v = self.value(trial)
