@@ -250,6 +250,13 @@ def _entry(
     reasons = {m: r.reason for m, r in rs.items() if r.reason}
     if reasons:
         entry["reasons"] = reasons
+    # every model is scored on the same targets: one constant baseline, a skill per model
+    entry["no_skill"] = next((r.no_skill for r in rs.values() if r.no_skill is not None), None)
+    entry["skill"] = {m: r.skill for m, r in rs.items()}
+    if entry["no_skill"] is None:
+        entry["no_skill_reason"] = next(
+            (r.no_skill_reason for r in rs.values() if r.no_skill_reason), "no value"
+        )
     if per_class:
         pcs = {
             m: pc

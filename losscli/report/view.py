@@ -182,10 +182,12 @@ def _evaluate_losses(doc: Mapping[str, Any], precision: int) -> Section:
     inferred = " (inferred)" if task.get("inferred") else ""
     kind = f", {task['input']}" if task.get("input") else ""
     reg = doc.get("regularization")
+    skill = any(it.get("no_skill") is not None for it in doc["losses"])
     columns = (
         Column("loss"),
         Column("value", numeric=True),
         *((Column("+ penalty", numeric=True),) if reg else ()),
+        *((Column("no skill", numeric=True), Column("skill", numeric=True)) if skill else ()),
         Column("params"),
         Column("what it measures", wide=True),
     )
@@ -196,6 +198,8 @@ def _evaluate_losses(doc: Mapping[str, Any], precision: int) -> Section:
         else:
             value = Cell(_status_text(it["status"]), MISSING)
         extra = (_num(it.get("regularized"), precision),) if reg else ()
+        if skill:
+            extra += (_num(it.get("no_skill"), precision), _num(it.get("skill"), precision))
         rows.append(
             (
                 Cell(it["name"], NAME),
