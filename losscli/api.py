@@ -369,6 +369,7 @@ def evaluate(
     id_col: str | None = None,
     group_col: str | None = None,
     weight_col: str | None = None,
+    pos_label: str | None = None,
     gates: Mapping[str, float] | None = None,
     worst: int | None = None,
     per_sample_path: str | None = None,
@@ -401,6 +402,7 @@ def evaluate(
     * ``id_col``: join the files on this id column.
     * ``group_col``: image id column (segmentation, long form).
     * ``weight_col``: sample weight column (weighted mean).
+    * ``pos_label``: the positive class of binary targets given as names.
     * ``gates``: ``{loss: limit}``; ``ok`` is False when a loss exceeds its limit.
     * ``worst``: keep the K rows with the largest loss.
     * ``per_sample_path``: write one CSV line per row as the rows are read.

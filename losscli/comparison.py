@@ -626,6 +626,7 @@ def compare(
     id_col: str | None = None,
     group_col: str | None = None,
     weight_col: str | None = None,
+    pos_label: str | None = None,
     gates: Mapping[str, float] | None = None,
     per_class: bool | None = None,
     drop_invalid: bool | None = None,
@@ -652,6 +653,7 @@ def compare(
     * ``id_col``: join the files on this id column.
     * ``group_col``: image id column (segmentation, long form).
     * ``weight_col``: sample weight column (weighted mean).
+    * ``pos_label``: the positive class of binary targets given as names.
     * ``gates``: ``{loss: limit}``, checked for every model.
     * ``per_class``: each loss entry gains ``per_class``: model → class → value.
     * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.

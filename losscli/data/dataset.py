@@ -165,6 +165,10 @@ class TablePlan:
     roles: Roles
     layout: Layout
     one_file: bool
+    #: ``--pos-label``: the positive class of binary targets.
+    pos_label: str | None = None
+    #: ``cross_entropy.ignore_index``: class labels of rows the loss skips.
+    ignore_index: int | None = None
 
     def columns(self, which: str) -> list[str]:
         """Columns of the predictions (``"pred"``) or targets table that the plan uses."""
@@ -209,7 +213,7 @@ def plan_tables(ptab: Table, ttab: Table | None, opts: ReadOptions) -> TablePlan
         target_cols=opts.target_cols,
         one_file=one_file,
     )
-    return TablePlan(roles, layout, one_file)
+    return TablePlan(roles, layout, one_file, opts.pos_label, opts.ignore_index)
 
 
 def table_arrays(plan: TablePlan, ptab: Table, ttab: Table | None) -> ChunkArrays:
@@ -318,7 +322,7 @@ def build_dataset(
         warnings=warnings,
         sample_weight=arr.weight,
     )
-    _build(ds, arr, layout, roles.group[1] if roles.group else None, task, logits)
+    _build(ds, arr, plan, roles.group[1] if roles.group else None, task, logits)
     ds.pred = np.ascontiguousarray(ds.pred, dtype=np.float64)
     if ds.target is not None:
         ds.target = np.ascontiguousarray(ds.target)
@@ -381,12 +385,13 @@ def _extract(
 def _build(
     ds: Dataset,
     arr: ChunkArrays,
-    layout: Layout,
+    plan: TablePlan,
     group_col: str | None,
     task: str,
     logits: bool | None,
 ) -> None:
     """Fill task, pred, target, context, input kind and class names of ``ds``."""
+    layout = plan.layout
     pinned = layout.task in ("gan", "vae", "detection") or layout.embedding in (
         "triplets",
         "pairs",
@@ -400,8 +405,15 @@ def _build(
         return
     assert arr.target is not None and arr.tref is not None
     decision = infer_task(
-        arr.pred, arr.target, layout, task=task, target_ref=arr.tref, pred_name=arr.pref.name
+        arr.pred,
+        arr.target,
+        layout,
+        task=task,
+        target_ref=arr.tref,
+        pred_name=arr.pref.name,
+        pos_label=plan.pos_label,
     )
+    decision.ignore_index = plan.ignore_index
     ds.evidence.extend(decision.evidence)
     ds.warnings.extend(decision.warnings)
     ds.task = decision.task
@@ -426,7 +438,12 @@ def _binary(
 ) -> None:
     assert arr.target is not None and arr.tref is not None
     tcol = layout.target_cols[0]
-    ds.pred = arr.pred[:, 0]
+    j = decision.pos_col or 0
+    ds.pred = arr.pred[:, j]
+    pcols = [layout.pred_cols[j]]
+    if decision.pos_col is not None:
+        ds.pred_columns = pcols
+        ds.inputs["predictions"]["columns"] = pcols
     if decision.target_form == "positive":
         ds.target = np.fromiter(
             (1.0 if str(v) == decision.positive else 0.0 for v in arr.target),
@@ -438,7 +455,9 @@ def _binary(
         check_binary_targets(
             ds.target, arr.tref, [tcol], "binary", hint=_two_labels_hint(ds.target)
         )
-    _scores(ds, arr.pref, ds.pred, logits, layout.pred_cols)
+        if decision.target_form == "flip":
+            ds.target = 1.0 - ds.target
+    _scores(ds, arr.pref, ds.pred, logits, pcols)
 
 
 def _multilabel(
