@@ -316,12 +316,20 @@ def doc_head(command: str, dataset: Any, gate_rows: Sequence[Mapping[str, Any]])
     }
 
 
+def multi_output(dataset: Any) -> bool:
+    """Regression with several outputs: every loss is listed per output too (SPEC §9)."""
+    pred = getattr(dataset, "pred", None)
+    return dataset.task == "regression" and pred is not None and pred.ndim == 2 and pred.shape[1] > 1
+
+
 def _evaluate_doc(
     dataset: Any, plan: Plan, outcome: Outcome, opts: RunOptions, read: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """SPEC §3.1's document (less ``regularization``), and the per-row values and weights.
     ``read`` is how the input was read (:attr:`losscli.run.Source.info`)."""
-    items, notes = loss_items(plan.specs, outcome, per_class=opts.per_class)
+    items, notes = loss_items(
+        plan.specs, outcome, per_class=opts.per_class or multi_output(dataset)
+    )
     gate_rows = check_gates(opts.gates, {it["name"]: it["value"] for it in items})
     doc = doc_head("evaluate", dataset, gate_rows)
     doc |= {

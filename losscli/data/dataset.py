@@ -431,6 +431,8 @@ def _regression(
     ds.pred = arr.pred[:, 0] if arr.pred.shape[1] == 1 else arr.pred
     t = arr.target
     ds.target = t[:, 0] if t.shape[1] == 1 else _matched_order(t, layout, ds)
+    if ds.pred.ndim == 2:
+        ds.class_names = list(layout.pred_cols)  # outputs are named by their columns
 
 
 def _binary(

@@ -276,6 +276,8 @@ def _targets_fit(d: Inferred, plan: TablePlan, arr: ChunkArrays, every_row: str)
     if t is None or ref is None or t.dtype == object:
         return
     off = (t != 0.0) & (t != 1.0)
+    if d.task == "binary":
+        off &= t != -1.0  # -1/+1 labels (t = (y + 1) / 2), checked per chunk when built
     if not off.any():
         return
     rows = np.flatnonzero(off.any(axis=1) if off.ndim == 2 else off)
