@@ -319,7 +319,9 @@ def doc_head(command: str, dataset: Any, gate_rows: Sequence[Mapping[str, Any]])
 def multi_output(dataset: Any) -> bool:
     """Regression with several outputs: every loss is listed per output too (SPEC §9)."""
     pred = getattr(dataset, "pred", None)
-    return dataset.task == "regression" and pred is not None and pred.ndim == 2 and pred.shape[1] > 1
+    return (
+        dataset.task == "regression" and pred is not None and pred.ndim == 2 and pred.shape[1] > 1
+    )
 
 
 def _evaluate_doc(
@@ -365,8 +367,8 @@ def _worst(
 
 
 def evaluate(
-    predictions: str,
-    targets: str | None = None,
+    predictions: str | Any,
+    targets: str | Any | None = None,
     *,
     task: str | None = None,
     losses: Sequence[str] | None = None,
@@ -432,6 +434,11 @@ def evaluate(
     ``progress`` is called with (bytes read, total bytes) of the predictions file after
     each chunk.
 
+    ``predictions`` and ``targets`` are paths or in-memory data: NumPy arrays, pandas
+    or polars DataFrames/Series, pyarrow Tables (read as the same data saved to files,
+    rows in order; a pandas index is not used), e.g.
+    ``losscli.evaluate(model.predict_proba(X_test), y_test)``.
+
     Example::
 
         >>> import losscli
@@ -441,6 +448,13 @@ def evaluate(
     """
     given = locals()
     opts = resolve("evaluate", {s.name: given[s.name] for s in settings_of("evaluate")})
-    return evaluate_options(
-        predictions, targets, opts=opts, per_sample=per_sample, progress=progress
-    )
+    from losscli.data.memory import staged_inputs
+
+    with staged_inputs([predictions, targets], ["predictions", "targets"]) as (paths, staged):
+        report = evaluate_options(
+            paths[0], paths[1], opts=opts, per_sample=per_sample, progress=progress
+        )
+    report.data = staged.rename_doc(report.data)
+    if report.dataset is not None:
+        report.dataset.inputs = staged.rename_doc(report.dataset.inputs)
+    return report

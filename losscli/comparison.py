@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -614,8 +615,8 @@ def _sensitivity_sentences(sens: list[dict[str, Any]], task: str) -> list[str]:
 
 
 def compare(
-    predictions: Sequence[str],
-    targets: str | None,
+    predictions: Sequence[str | Any],
+    targets: str | Any | None,
     *,
     task: str | None = None,
     losses: Sequence[str] | None = None,
@@ -668,4 +669,24 @@ def compare(
     """
     given = locals()
     opts = resolve("compare", {s.name: given[s.name] for s in settings_of("compare")})
-    return compare_options(predictions, targets, opts=opts)
+    from losscli.data.memory import is_path, staged_inputs
+
+    models = list(predictions)
+    if opts.names is None and not all(is_path(m) for m in models):
+        opts = replace(opts, names=_memory_names(models))
+    roles = ["predictions"] * len(models) + ["targets"]
+    with staged_inputs([*models, targets], roles) as (paths, staged):
+        report = compare_options(paths[:-1], paths[-1], opts=opts)
+    report.data = staged.rename_doc(report.data)
+    return report
+
+
+def _memory_names(models: Sequence[Any]) -> list[str]:
+    """Model names when some models are in-memory data: file names for paths,
+    ``model_1``, ``model_2`` … for the others."""
+    from losscli.data.memory import is_path
+
+    out = []
+    for j, m in enumerate(models):
+        out.append(model_names([str(m)], None)[0] if is_path(m) else f"model_{j + 1}")
+    return out

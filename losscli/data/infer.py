@@ -765,7 +765,8 @@ def _binary_pair(v: _Values) -> Decision:
             evidence=[
                 f"targets (column '{tname}') are two class names and there are two "
                 f"probability columns summing to 1 (predict_proba) → binary, positive class "
-                f"'{positive}'" + (" (--pos-label)" if v.pos_label else " (--pos-label sets it)")
+                f"'{positive}'"
+                + (" (--pos-label)" if v.pos_label else " (--pos-label sets it)")
                 + f", scored by {why}"
             ],
         )
