@@ -83,8 +83,19 @@ def compare_options(
         predictions, targets = split_paths(predictions, opts.task)
     if not predictions:
         raise UsageError("compare needs at least one predictions file")
+    per_model: list[RunOptions] | None = None
+    columns_note: str | None = None
+    if len(predictions) == 1 and targets is not None:
+        from losscli.data.pipeline import model_columns
+
+        found = model_columns(predictions[0], targets, opts.read_options())
+        if found is not None:
+            cols, columns_note = found
+            per_model = [replace(opts, pred_cols=(c,)) for c in cols]
+            predictions = [predictions[0]] * len(cols)
+            opts = replace(opts, names=opts.names or cols)
     models = model_names(predictions, opts.names)
-    sources = _open_models(predictions, targets, opts)
+    sources = _open_models(predictions, targets, opts, per_model)
     try:
         keep = opts.bootstrap > 0 or len(models) == 1
         plan = plan_run(sources[0].first.task, opts, keep_per_row=keep, sort_by=opts.sort_by)
@@ -102,6 +113,8 @@ def compare_options(
     if not in_memory:
         _check_aligned(models, predictions, datasets)
     doc = _compare_doc(models, dict(zip(models, datasets)), plan, outcomes, opts)
+    if columns_note is not None:
+        doc["evidence"].insert(0, columns_note)
     return Report(doc, dataset=datasets[0])
 
 
@@ -113,9 +126,15 @@ def split_paths(paths: Sequence[str], task: str) -> tuple[list[str], str | None]
     return list(paths[:-1]), paths[-1]
 
 
-def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptions) -> list[Source]:
+def _open_models(
+    predictions: Sequence[str],
+    targets: str | None,
+    opts: RunOptions,
+    per_model: Sequence[RunOptions] | None = None,
+) -> list[Source]:
     """One source per model, each against the targets (standard input read once and
-    replayed); read in one piece when the run needs every row's loss or models carry ids."""
+    replayed); read in one piece when the run needs every row's loss or models carry ids.
+    ``per_model``: each model's options (one file, one model per column)."""
     from losscli.data.stream import open_source
 
     if [*predictions, targets].count("-") > 1:
@@ -130,16 +149,17 @@ def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptio
         whole = "the one-model view needs every row's loss"
     sources: list[Source] = []
     try:
-        for path in predictions:
+        for j, path in enumerate(predictions):
             task = opts.task if not sources else sources[0].first.task
+            mopts = opts if per_model is None else per_model[j]
             with _replay_stdin(stdin_data):
-                source = open_inputs(open_source, path, targets, opts, task=task, keep_whole=whole)
+                source = open_inputs(open_source, path, targets, mopts, task=task, keep_whole=whole)
                 if source.info.mode == "stream" and source.first.row_ids is not None:
                     # models with ids may list the rows in other orders: align in memory
                     source.close()
                     why = "model files carry ids"
                     source = open_inputs(
-                        open_source, path, targets, opts, task=task, keep_whole=why
+                        open_source, path, targets, mopts, task=task, keep_whole=why
                     )
             sources.append(source)
     except BaseException:

@@ -68,6 +68,7 @@ __all__ = [
     "column_selectors",
     "finish_input",
     "load_dataset",
+    "model_columns",
     "named_binary",
     "read_whole",
     "summarize",
@@ -497,3 +498,56 @@ def weight_table(plan: TablePlan, ptab: T, ttab: T | None) -> T:
     if weight is not None and weight[0] != "pred" and ttab is not None:
         return ttab
     return ptab
+
+
+# --------------------------------------------------------------------------- models
+
+
+def model_columns(preds: str, targets: str, opts: ReadOptions) -> tuple[list[str], str] | None:
+    """One file holding one model per column (``compare both.csv targets.csv``): the
+    columns and the evidence, or None when the file is one model's predictions.
+
+    Several prediction columns and one numeric target column are several models when no
+    one model could have written them: continuous targets (regression has one column
+    per target); integer targets with a label beyond the columns (not class scores);
+    0/1 targets with rows that do not sum to 1 (not ``predict_proba``)."""
+    if opts.pred_cols or preds == "-" or targets == "-":
+        return None
+    sel_p, sel_t = column_selectors(opts, False)
+    ptab = read_table(preds, select=sel_p, role="predictions")
+    ttab = read_table(targets, select=sel_t, role="targets")
+    if ptab.tensor is not None or ttab.tensor is not None:
+        return None
+    plan = plan_tables(ptab, ttab, opts)
+    lay = plan.layout
+    if lay.task is not None or len(lay.pred_cols) < 2 or len(lay.target_cols) != 1:
+        return None
+    if opts.task not in ("auto", "regression", "binary") or lay.embedding_names:
+        return None
+    arr = table_arrays(plan, ptab, ttab)
+    if arr.target is None or arr.target.dtype == object:
+        return None
+    t, p = arr.target[:, 0], arr.pred
+    t, p = t[np.isfinite(t)], p[np.isfinite(p).all(axis=1)]
+    if t.size == 0 or p.size == 0:
+        return None
+    integral = bool(np.all(t == np.round(t)))
+    binary01 = bool(np.all((t == 0.0) | (t == 1.0)))
+    cols = list(lay.pred_cols)
+    if not integral:
+        why = "continuous targets"
+    elif binary01:
+        in_unit = bool(p.min() >= 0.0 and p.max() <= 1.0)
+        if in_unit and rows_off_sum(p).size == 0:
+            return None  # class probabilities of one model
+        why = "0/1 targets and scores whose rows do not sum to 1"
+    elif t.min() < 0 or t.max() >= len(cols):
+        why = f"integer targets up to {t.max():g}, beyond {len(cols)} class columns"
+    else:
+        return None
+    shown = ", ".join(cols[:6]) + (", …" if len(cols) > 6 else "")
+    return cols, (
+        f"{ptab.name} has {len(cols)} prediction columns ({shown}) and {ttab.name} one "
+        f"target column of {why} → one model per column, named by the columns "
+        "(pass --pred-col to compare chosen columns)"
+    )
