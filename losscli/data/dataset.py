@@ -602,6 +602,34 @@ def _scores(
     ds.evidence.extend(kind.evidence)
     ds.warnings.extend(kind.warnings)
     ds.context["from_logits"] = kind.kind == "logits"
+    if kind.inferred and kind.kind == "probabilities" and ds.task in ("binary", "multilabel"):
+        ambiguous = logits_in_unit(scores, ds.target)
+        if ambiguous is not None:
+            ds.warnings.append(ambiguous)
+
+
+def logits_in_unit(scores: np.ndarray, target: np.ndarray | None) -> str | None:
+    """Scores in [0, 1] read as probabilities that fit the 0/1 targets at least as well
+    read as logits (bce of sigmoid(s) ≤ bce of s): the files cannot tell which they are,
+    and the values differ — the warning naming --logits/--probs, else None."""
+    if target is None or target.shape != scores.shape or scores.size == 0:
+        return None
+    t = np.asarray(target, dtype=np.float64)
+    if not bool(np.all((t == 0.0) | (t == 1.0))):
+        return None
+    eps = 1e-12
+    p = np.clip(scores, eps, 1.0 - eps)
+    as_probs = float(-np.mean(t * np.log(p) + (1.0 - t) * np.log1p(-p)))
+    # bce of sigmoid(s), stably: softplus(s) − t·s
+    as_logits = float(np.mean(np.logaddexp(0.0, scores) - t * scores))
+    if as_logits > as_probs:
+        return None
+    return (
+        f"predictions lie in [0, 1] and were read as probabilities (bce {as_probs:.4g}), "
+        f"but read as logits they fit the targets as well or better (bce {as_logits:.4g}): "
+        "the values depend on which they are — pass --logits if they are logits, --probs "
+        "if they are probabilities"
+    )
 
 
 def _check_distribution(

@@ -998,10 +998,13 @@ def infer_targets_task(
     (task, target values, the evidence). ``task`` None infers it; ``name`` names the
     file."""
     if table.tensor is not None:
+        from losscli.data.masks import mask_channels
+
+        masks, how = mask_channels(table.tensor, name)
         return (
             task or "segmentation",
-            table.tensor,
-            [f"{name} holds an array of shape {table.tensor.shape} → segmentation"],
+            masks,
+            [f"{name} holds an array of shape {table.tensor.shape} → segmentation: {how}"],
         )
     cols = [c for c in table.all_columns if c.lower() not in ("id", "index")]
     if not cols:
