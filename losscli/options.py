@@ -382,9 +382,13 @@ class RunOptions:
 def _ignore_index(params: dict[str, dict[str, Any]]) -> int | None:
     """``cross_entropy.ignore_index`` when given as a whole number (else None)."""
     v = params.get("cross_entropy", {}).get("ignore_index")
-    if isinstance(v, bool) or not isinstance(v, int | float) or float(v) != int(v):
+    if isinstance(v, bool) or v is None:
         return None
-    return int(v)
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None  # "none", or a bad value the loss's own check reports
+    return int(f) if f.is_integer() else None
 
 
 # --------------------------------------------------------------------------- checking

@@ -110,6 +110,8 @@ class Totals:
     positive_weight: bool = False
     file_warnings: list[str] = field(default_factory=list)
     build_warnings: list[str] = field(default_factory=list)
+    ignored: int = 0  # rows whose label is cross_entropy.ignore_index
+    ignore_label: int | None = None
 
     def add_warnings(self, into: list[str], new: Sequence[str]) -> None:
         """Append the warnings of ``new`` not yet in ``into`` (at most MAX_WARNINGS)."""
@@ -123,6 +125,9 @@ class Totals:
         self.kept += other.kept
         self.chunks += other.chunks
         self.dropped += other.dropped
+        self.ignored += other.ignored
+        if self.ignore_label is None:
+            self.ignore_label = other.ignore_label
         self.tally.merge(other.tally)
         self.note_invalid([] if other.invalid is None else [other.invalid])
         self.positive_weight = self.positive_weight or other.positive_weight
@@ -149,6 +154,12 @@ class Totals:
         out = [*self.file_warnings, *roles_warnings]
         if self.dropped:
             out.append(self.tally.warning(self.dropped, self.rows))
+        if self.ignored:
+            out.append(
+                f"{self.ignored} of {self.rows} rows have the label {self.ignore_label} "
+                "(cross_entropy.ignore_index): left out of every loss, as torch leaves them "
+                "out of cross_entropy"
+            )
         return out + self.build_warnings
 
 
@@ -189,6 +200,10 @@ class ChunkStep:
             totals.note_invalid([f.note() for f in found])
             totals.tally.add(found)
             totals.dropped += drop_rows(arr, bad)
+        ignored = ignored_rows(self.plan, arr)
+        if ignored is not None:
+            totals.ignore_label = self.plan.ignore_index
+            totals.ignored += drop_rows(arr, ignored)
         if arr.n == 0:
             return None
         check_sample_weights(self.plan, arr)
@@ -245,6 +260,19 @@ class ChunkStep:
         """One chunk's tables → its Dataset (None when --drop-invalid left no row)."""
         arr = self.arrays(ptab, ttab, totals)
         return None if arr is None else self.dataset(arr, ptab, ttab, totals, evidence)
+
+
+def ignored_rows(plan: TablePlan, arr: ChunkArrays) -> np.ndarray | None:
+    """Rows whose class label is ``cross_entropy.ignore_index`` (-100 torch, -1 Keras,
+    255 masks), which torch leaves out: one numeric label column against several class
+    score columns. None when there is none."""
+    ii, t = plan.ignore_index, arr.target
+    if ii is None or t is None or t.dtype == object or t.ndim != 2 or t.shape[1] != 1:
+        return None
+    if len(plan.layout.pred_cols) < 2:
+        return None
+    mask = t[:, 0] == float(ii)
+    return mask if bool(mask.any()) else None
 
 
 def finish_input(totals: Totals, plan: TablePlan, weight_source: str, empty: str) -> None:
