@@ -520,7 +520,7 @@ def _embedding(
     _no_input_kind(ds, logits)
     if decision.embedding == "distance":
         ds.pred = arr.pred[:, 0]
-        ds.target = arr.target[:, 0]
+        ds.target = _similarity(ds, arr.target[:, 0], tcol)
         check_zero_one(ds.target, arr.tref, tcol, what="similarity target")
         ds.context = {"layout": "distance"}
         return
@@ -546,6 +546,19 @@ def _binary_labels(ds: Dataset, t: np.ndarray, col: str) -> np.ndarray:
     minus = t == -1.0
     if minus.any() and bool(np.all(minus | (t == 1.0))):
         ds.warnings.append(f"binary targets (column '{col}') are -1/+1: read as 0/1 (-1 → 0)")
+        return (t > 0.0).astype(np.float64)
+    return t
+
+
+def _similarity(ds: Dataset, t: np.ndarray, col: str) -> np.ndarray:
+    """Pair similarity targets: 0/1 as they are; 1/−1 (torch ``CosineEmbeddingLoss``,
+    ``HingeEmbeddingLoss``) read as 1/0, with a note."""
+    minus = t == -1.0
+    if minus.any() and bool(np.all(minus | (t == 1.0))):
+        ds.warnings.append(
+            f"similarity targets (column '{col}') are 1/-1 (torch's convention): -1 read as "
+            "dissimilar (0)"
+        )
         return (t > 0.0).astype(np.float64)
     return t
 
@@ -726,7 +739,7 @@ def _embedding_by_name(ds: Dataset, arr: ChunkArrays, layout: Layout, logits: bo
             f"{', '.join(layout.target_cols[:6])}",
             hint="choose it with --target-col",
         )
-    ds.target = t[:, 0]
+    ds.target = _similarity(ds, t[:, 0], layout.target_cols[0])
     check_zero_one(ds.target, arr.tref, layout.target_cols[0], what="similarity target")
     ds.pred = arr.pred[:, 0] if layout.embedding == "distance" else arr.pred
 
