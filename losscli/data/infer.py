@@ -998,7 +998,7 @@ def infer_targets_task(
     (task, target values, the evidence). ``task`` None infers it; ``name`` names the
     file."""
     if table.tensor is not None:
-        from losscli.data.masks import mask_channels
+        from losscli.data.mask_labels import mask_channels
 
         masks, how = mask_channels(table.tensor, name)
         return (
