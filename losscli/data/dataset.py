@@ -621,6 +621,11 @@ def _scores(
             ds.warnings.append(ambiguous)
 
 
+#: How a warning that the files cannot settle a reading which changes the values begins;
+#: the table view repeats such warnings on stdout (:mod:`losscli.report.table`).
+AMBIGUOUS = "ambiguous input:"
+
+
 def logits_in_unit(scores: np.ndarray, target: np.ndarray | None) -> str | None:
     """Scores in [0, 1] read as probabilities that fit the 0/1 targets at least as well
     read as logits (bce of sigmoid(s) ≤ bce of s): the files cannot tell which they are,
@@ -638,7 +643,8 @@ def logits_in_unit(scores: np.ndarray, target: np.ndarray | None) -> str | None:
     if as_logits > as_probs:
         return None
     return (
-        f"predictions lie in [0, 1] and were read as probabilities (bce {as_probs:.4g}), "
+        f"{AMBIGUOUS} predictions lie in [0, 1] and were read as probabilities (bce "
+        f"{as_probs:.4g}), "
         f"but read as logits they fit the targets as well or better (bce {as_logits:.4g}): "
         "the values depend on which they are — pass --logits if they are logits, --probs "
         "if they are probabilities"
