@@ -91,7 +91,19 @@ def _selector(patterns: Sequence[str]) -> Selector:
     return select
 
 
-_SIDE_COLUMNS = ("score", "mu_*", "mu[0-9]*", "logvar_*", "logvar[0-9]*", ID_NAME)
+#: Read besides the named columns: side columns of some layouts, ids, and index columns
+#: (a CSV index named by an empty header cell cannot be selected by name: it is not read
+#: when columns are named, docs/inputs.md).
+_SIDE_COLUMNS = (
+    "score",
+    "mu_*",
+    "mu[0-9]*",
+    "logvar_*",
+    "logvar[0-9]*",
+    ID_NAME,
+    "unnamed: 0",
+    "__index_level_0__",
+)
 
 
 def selectors(
