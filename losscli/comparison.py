@@ -447,6 +447,12 @@ def _bootstrap_columns(
             continue
         if any(r.per_row is None or r.status != "ok" for r in rs):
             continue
+        if spec.finalize == "sqrt" and any(r.per_class for r in rs):
+            warnings.append(
+                f"{spec.name}: no bootstrap interval (over several outputs it is the mean of "
+                "each output's root, not a mean of per-row terms)"
+            )
+            continue
         for j, r in enumerate(rs):
             cols.append(r.per_row)
             w = r.per_row_weight

@@ -904,6 +904,13 @@ def _explicit_regression(v: _Values, task: str) -> Decision:
 
 def _explicit_binary(v: _Values, task: str) -> Decision:
     if v.k == 2 and (v.text or v.m == 1):
+        if not _proba_pair(v.pred):
+            raise DataError(
+                f"binary with two prediction columns ({_short(v.pcols)}) reads them as "
+                "predict_proba (P(negative), P(positive)), but their rows do not sum to 1",
+                hint="for two logits use --task multiclass (softmax over both), or name "
+                "the positive class's column with --pred-col",
+            )
         out = _binary_pair(v)
         out.evidence = []
         return out
