@@ -425,7 +425,8 @@ def _build(
         pred_name=arr.pref.name,
         pos_label=plan.pos_label,
     )
-    decision.ignore_index = plan.ignore_index
+    if plan.pos_label is not None and decision.task != "binary":
+        ds.warnings.append(f"--pos-label has no effect on task {decision.task}")
     ds.evidence.extend(decision.evidence)
     ds.warnings.extend(decision.warnings)
     ds.task = decision.task

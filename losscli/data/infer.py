@@ -427,8 +427,6 @@ class Decision:
     #: column of the positive class.
     pos_col: int | None = None
     embedding: str | None = None  # embedding layout decided from the values
-    #: ``cross_entropy.ignore_index``: class labels that are rows the loss skips.
-    ignore_index: int | None = None
     evidence: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -681,8 +679,8 @@ EXTRA_COLUMNS = 3
 def _too_many_columns(v: _Values, t: np.ndarray) -> None:
     """Multiclass needs one prediction column per class: many more columns than the
     largest label + 1 (64 embedding dimensions, labels 0…9) is a question, not a guess."""
-    if t.size == 0 or t.min() < 0:
-        return
+    if t.size == 0 or t.min() < 0 or _is_distribution(v.pred):
+        return  # rows of probabilities summing to 1 are class scores, whatever the labels
     classes = int(t.max()) + 1
     if v.k > COLUMNS_PER_CLASS * classes and v.k - classes >= EXTRA_COLUMNS:
         raise DataError(
