@@ -416,3 +416,19 @@ def test_live_torch_ignore_index_and_cosine_minus_one():
     r = losscli.evaluate(pd.DataFrame(cols), pd.Series(s, name="y"), losses=["cosine_embedding"])
     ref = F.cosine_embedding_loss(torch.tensor(a), torch.tensor(b), torch.tensor(s)).item()
     assert close(r.values["cosine_embedding"], ref)
+
+
+def test_chunked_reads_keep_the_decisions(cli, tmp_path, bc):
+    """Read in chunks, later chunks follow the first one's decisions: binary on the
+    positive column of predict_proba, and −1/+1 labels."""
+    p, y, _ = bc
+    pd.DataFrame(p, columns=["p0", "p1"]).to_csv(tmp_path / "p.csv", index=False)
+    pd.DataFrame({"y": y}).to_csv(tmp_path / "y.csv", index=False)
+    pd.DataFrame({"s": M["bc"]["decision"]}).to_csv(tmp_path / "s.csv", index=False)
+    pd.DataFrame({"y": 2 * y - 1}).to_csv(tmp_path / "pm.csv", index=False)
+    doc = _json(cli, tmp_path / "p.csv", tmp_path / "y.csv", "--chunk-size", "16")
+    assert doc["read"]["mode"] == "stream" and doc["task"]["name"] == "binary"
+    assert close(_values(doc)["brier"], E["bc_brier"])
+    doc = _json(cli, tmp_path / "s.csv", tmp_path / "pm.csv", "--chunk-size", "16")
+    assert doc["read"]["mode"] == "stream"
+    assert close(_values(doc)["bce"], E["bc_log_loss_decision"])
