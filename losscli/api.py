@@ -316,12 +316,22 @@ def doc_head(command: str, dataset: Any, gate_rows: Sequence[Mapping[str, Any]])
     }
 
 
+def multi_output(dataset: Any) -> bool:
+    """Regression with several outputs: every loss is listed per output too (SPEC §9)."""
+    pred = getattr(dataset, "pred", None)
+    return (
+        dataset.task == "regression" and pred is not None and pred.ndim == 2 and pred.shape[1] > 1
+    )
+
+
 def _evaluate_doc(
     dataset: Any, plan: Plan, outcome: Outcome, opts: RunOptions, read: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """SPEC §3.1's document (less ``regularization``), and the per-row values and weights.
     ``read`` is how the input was read (:attr:`losscli.run.Source.info`)."""
-    items, notes = loss_items(plan.specs, outcome, per_class=opts.per_class)
+    items, notes = loss_items(
+        plan.specs, outcome, per_class=opts.per_class or multi_output(dataset)
+    )
     gate_rows = check_gates(opts.gates, {it["name"]: it["value"] for it in items})
     doc = doc_head("evaluate", dataset, gate_rows)
     doc |= {
@@ -357,8 +367,8 @@ def _worst(
 
 
 def evaluate(
-    predictions: str,
-    targets: str | None = None,
+    predictions: str | Any,
+    targets: str | Any | None = None,
     *,
     task: str | None = None,
     losses: Sequence[str] | None = None,
@@ -369,6 +379,7 @@ def evaluate(
     id_col: str | None = None,
     group_col: str | None = None,
     weight_col: str | None = None,
+    pos_label: str | None = None,
     gates: Mapping[str, float] | None = None,
     worst: int | None = None,
     per_sample_path: str | None = None,
@@ -401,6 +412,7 @@ def evaluate(
     * ``id_col``: join the files on this id column.
     * ``group_col``: image id column (segmentation, long form).
     * ``weight_col``: sample weight column (weighted mean).
+    * ``pos_label``: the positive class of binary targets given as names.
     * ``gates``: ``{loss: limit}``; ``ok`` is False when a loss exceeds its limit.
     * ``worst``: keep the K rows with the largest loss.
     * ``per_sample_path``: write one CSV line per row as the rows are read.
@@ -422,6 +434,11 @@ def evaluate(
     ``progress`` is called with (bytes read, total bytes) of the predictions file after
     each chunk.
 
+    ``predictions`` and ``targets`` are paths or in-memory data: NumPy arrays, pandas
+    or polars DataFrames/Series, pyarrow Tables (read as the same data saved to files,
+    rows in order; a pandas index is not used), e.g.
+    ``losscli.evaluate(model.predict_proba(X_test), y_test)``.
+
     Example::
 
         >>> import losscli
@@ -431,6 +448,13 @@ def evaluate(
     """
     given = locals()
     opts = resolve("evaluate", {s.name: given[s.name] for s in settings_of("evaluate")})
-    return evaluate_options(
-        predictions, targets, opts=opts, per_sample=per_sample, progress=progress
-    )
+    from losscli.data.memory import staged_inputs
+
+    with staged_inputs([predictions, targets], ["predictions", "targets"]) as (paths, staged):
+        report = evaluate_options(
+            paths[0], paths[1], opts=opts, per_sample=per_sample, progress=progress
+        )
+    report.data = staged.rename_doc(report.data)
+    if report.dataset is not None:
+        report.dataset.inputs = staged.rename_doc(report.dataset.inputs)
+    return report

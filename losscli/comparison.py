@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +83,19 @@ def compare_options(
         predictions, targets = split_paths(predictions, opts.task)
     if not predictions:
         raise UsageError("compare needs at least one predictions file")
+    per_model: list[RunOptions] | None = None
+    columns_note: str | None = None
+    if len(predictions) == 1 and targets is not None:
+        from losscli.data.pipeline import model_columns
+
+        found = model_columns(predictions[0], targets, opts.read_options())
+        if found is not None:
+            cols, columns_note = found
+            per_model = [replace(opts, pred_cols=(c,)) for c in cols]
+            predictions = [predictions[0]] * len(cols)
+            opts = replace(opts, names=opts.names or cols)
     models = model_names(predictions, opts.names)
-    sources = _open_models(predictions, targets, opts)
+    sources = _open_models(predictions, targets, opts, per_model)
     try:
         keep = opts.bootstrap > 0 or len(models) == 1
         plan = plan_run(sources[0].first.task, opts, keep_per_row=keep, sort_by=opts.sort_by)
@@ -101,6 +113,8 @@ def compare_options(
     if not in_memory:
         _check_aligned(models, predictions, datasets)
     doc = _compare_doc(models, dict(zip(models, datasets)), plan, outcomes, opts)
+    if columns_note is not None:
+        doc["evidence"].insert(0, columns_note)
     return Report(doc, dataset=datasets[0])
 
 
@@ -112,9 +126,15 @@ def split_paths(paths: Sequence[str], task: str) -> tuple[list[str], str | None]
     return list(paths[:-1]), paths[-1]
 
 
-def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptions) -> list[Source]:
+def _open_models(
+    predictions: Sequence[str],
+    targets: str | None,
+    opts: RunOptions,
+    per_model: Sequence[RunOptions] | None = None,
+) -> list[Source]:
     """One source per model, each against the targets (standard input read once and
-    replayed); read in one piece when the run needs every row's loss or models carry ids."""
+    replayed); read in one piece when the run needs every row's loss or models carry ids.
+    ``per_model``: each model's options (one file, one model per column)."""
     from losscli.data.stream import open_source
 
     if [*predictions, targets].count("-") > 1:
@@ -129,16 +149,17 @@ def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptio
         whole = "the one-model view needs every row's loss"
     sources: list[Source] = []
     try:
-        for path in predictions:
+        for j, path in enumerate(predictions):
             task = opts.task if not sources else sources[0].first.task
+            mopts = opts if per_model is None else per_model[j]
             with _replay_stdin(stdin_data):
-                source = open_inputs(open_source, path, targets, opts, task=task, keep_whole=whole)
+                source = open_inputs(open_source, path, targets, mopts, task=task, keep_whole=whole)
                 if source.info.mode == "stream" and source.first.row_ids is not None:
                     # models with ids may list the rows in other orders: align in memory
                     source.close()
                     why = "model files carry ids"
                     source = open_inputs(
-                        open_source, path, targets, opts, task=task, keep_whole=why
+                        open_source, path, targets, mopts, task=task, keep_whole=why
                     )
             sources.append(source)
     except BaseException:
@@ -433,6 +454,12 @@ def _bootstrap_columns(
             continue
         if any(r.per_row is None or r.status != "ok" for r in rs):
             continue
+        if spec.finalize == "sqrt" and any(r.per_class for r in rs):
+            warnings.append(
+                f"{spec.name}: no bootstrap interval (over several outputs it is the mean of "
+                "each output's root, not a mean of per-row terms)"
+            )
+            continue
         for j, r in enumerate(rs):
             cols.append(r.per_row)
             w = r.per_row_weight
@@ -621,8 +648,8 @@ def _sensitivity_sentences(sens: list[dict[str, Any]], task: str) -> list[str]:
 
 
 def compare(
-    predictions: Sequence[str],
-    targets: str | None,
+    predictions: Sequence[str | Any],
+    targets: str | Any | None,
     *,
     task: str | None = None,
     losses: Sequence[str] | None = None,
@@ -633,6 +660,7 @@ def compare(
     id_col: str | None = None,
     group_col: str | None = None,
     weight_col: str | None = None,
+    pos_label: str | None = None,
     gates: Mapping[str, float] | None = None,
     per_class: bool | None = None,
     drop_invalid: bool | None = None,
@@ -659,6 +687,7 @@ def compare(
     * ``id_col``: join the files on this id column.
     * ``group_col``: image id column (segmentation, long form).
     * ``weight_col``: sample weight column (weighted mean).
+    * ``pos_label``: the positive class of binary targets given as names.
     * ``gates``: ``{loss: limit}``, checked for every model.
     * ``per_class``: each loss entry gains ``per_class``: model → class → value.
     * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
@@ -673,4 +702,24 @@ def compare(
     """
     given = locals()
     opts = resolve("compare", {s.name: given[s.name] for s in settings_of("compare")})
-    return compare_options(predictions, targets, opts=opts)
+    from losscli.data.memory import is_path, staged_inputs
+
+    models = list(predictions)
+    if opts.names is None and not all(is_path(m) for m in models):
+        opts = replace(opts, names=_memory_names(models))
+    roles = ["predictions"] * len(models) + ["targets"]
+    with staged_inputs([*models, targets], roles) as (paths, staged):
+        report = compare_options(paths[:-1], paths[-1], opts=opts)
+    report.data = staged.rename_doc(report.data)
+    return report
+
+
+def _memory_names(models: Sequence[Any]) -> list[str]:
+    """Model names when some models are in-memory data: file names for paths,
+    ``model_1``, ``model_2`` … for the others."""
+    from losscli.data.memory import is_path
+
+    out = []
+    for j, m in enumerate(models):
+        out.append(model_names([str(m)], None)[0] if is_path(m) else f"model_{j + 1}")
+    return out

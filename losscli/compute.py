@@ -394,17 +394,23 @@ def finish(
     """A merged partial → :class:`LossResult` (``params`` as reported)."""
     value = partial.value(reduction)
     finisher = FINISHERS.get(spec.finalize or "")
+    cols = None if finisher is not None else partial.per_column()
     if finisher is not None:  # calibration errors: a function of the column sums
         sums = partial.col_num
         value = finisher(sums) if sums is not None else math.nan
     elif spec.finalize == "sqrt" and reduction != "none":
         value = math.sqrt(value) if value >= 0 else math.nan
+        if cols is not None and cols.size > 1 and reduction == "mean":
+            # several outputs: √ of each output's mean, averaged uniformly (scikit-learn
+            # multioutput="uniform_average")
+            with np.errstate(invalid="ignore"):
+                cols = np.sqrt(cols)
+            value = float(np.mean(cols))
     status = "ok" if math.isfinite(value) else "non_finite"
     all_notes = list(dict.fromkeys([*partial.notes, *notes]))
     if status == "non_finite" and partial.den == 0:
         all_notes.append("no row carries weight (all rows ignored or zero-weighted): value is NaN")
     per_class = None
-    cols = None if finisher is not None else partial.per_column()
     if cols is not None and cols.size > 1:
         names = list(class_names) if class_names is not None else []
         if len(names) != cols.size:

@@ -154,6 +154,13 @@ SETTINGS: tuple[Setting, ...] = (
         config="columns.weight",
     ),
     Setting(
+        "pos_label",
+        "--pos-label",
+        "The positive class of binary targets given as names (yes, malignant).",
+        config="pos_label",
+        metavar="LABEL",
+    ),
+    Setting(
         "gates",
         "--max",
         "Gate LOSS=V: exit 1 if LOSS > V, for every model with compare (repeatable).",
@@ -313,6 +320,9 @@ class ReadOptions:
     weight_col: str | None = None
     logits: bool | None = None
     drop_invalid: bool = False
+    pos_label: str | None = None
+    #: cross_entropy's ignore_index: class labels equal to it are rows the loss skips.
+    ignore_index: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "task", parse_task(self.task or "auto"))
@@ -333,6 +343,7 @@ class RunOptions:
     id_col: str | None
     group_col: str | None
     weight_col: str | None
+    pos_label: str | None
     gates: dict[str, float]
     worst: int | None
     per_sample_path: str | None
@@ -363,7 +374,21 @@ class RunOptions:
             weight_col=self.weight_col,
             logits=self.logits,
             drop_invalid=self.drop_invalid,
+            pos_label=self.pos_label,
+            ignore_index=_ignore_index(self.params),
         )
+
+
+def _ignore_index(params: dict[str, dict[str, Any]]) -> int | None:
+    """``cross_entropy.ignore_index`` when given as a whole number (else None)."""
+    v = params.get("cross_entropy", {}).get("ignore_index")
+    if isinstance(v, bool) or v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None  # "none", or a bad value the loss's own check reports
+    return int(f) if f.is_integer() else None
 
 
 # --------------------------------------------------------------------------- checking

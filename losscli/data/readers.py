@@ -102,6 +102,8 @@ class Table:
     #: asking for exactly those columns needs no copy.
     block: np.ndarray | None = None
     block_columns: list[str] = field(default_factory=list)
+    #: Columns the writer stored as the frame's index (a Parquet file's pandas metadata).
+    index_columns: list[str] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
@@ -1008,6 +1010,8 @@ def _read_parquet(name: str, source: Any, select: Selector | None) -> Table:
             hint="check that the file is complete and really Parquet",
         ) from None
     table = Table(path=name, files=[name], binary=True, header=True, all_columns=names)
+    meta = pf.schema_arrow.pandas_metadata or {}
+    table.index_columns = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
     n = tbl.num_rows
     if n == 0:
         raise DataError(f"{name}: no data rows")
@@ -1130,6 +1134,7 @@ def _stack_tables(pattern: str, files: list[str], parts: list[Table]) -> Table:
         all_columns=first.all_columns,
         binary=first.binary,
         header=first.header,
+        index_columns=list(first.index_columns),
     )
     for c in first.columns:
         table.columns[c] = _stack_column(table, c, parts)
