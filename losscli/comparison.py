@@ -629,6 +629,8 @@ def compare(
     gates: Mapping[str, float] | None = None,
     per_class: bool | None = None,
     drop_invalid: bool | None = None,
+    header: str | None = None,
+    decimal: str | None = None,
     reduction: str | None = None,
     config: str | None = None,
     chunk_size: int | None = None,
@@ -655,6 +657,9 @@ def compare(
     * ``gates``: ``{loss: limit}``, checked for every model.
     * ``per_class``: each loss entry gains ``per_class``: model → class → value.
     * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
+    * ``header``: text inputs' first row is a header: ``"auto"`` (default), ``"yes"``, ``"no"``.
+    * ``decimal``: decimal mark of text inputs, ``"."`` or ``","`` (default: ``"."``; a
+      file that reads as decimal commas is refused).
     * ``reduction``: ``"mean"`` (default) or ``"sum"``.
     * ``config``: YAML file with the same settings; keywords win.
     * ``chunk_size``: rows per chunk of large csv/tsv/txt inputs, one model at a time

@@ -28,9 +28,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from losscli.errors import ConfigError, UsageError, did_you_mean
 from losscli import safeyaml
-from losscli.safeyaml import shown
+from losscli.errors import ConfigError, UsageError, did_you_mean
 from losscli.options import (
     INPUT_FLAGS,
     SETTINGS,
@@ -45,6 +44,7 @@ from losscli.options import (
     parse_task,
     value_problem,
 )
+from losscli.safeyaml import shown
 
 #: Examples shown when a nested section is not a mapping.
 _SECTION_HINTS = {

@@ -29,6 +29,8 @@ from losscli.registry._base import TASKS
 TASK_CHOICES = ("auto", *TASKS)
 REDUCTIONS = ("mean", "sum")
 INPUT_KINDS = ("probabilities", "logits")
+HEADER_CHOICES = ("auto", "yes", "no")
+DECIMAL_CHOICES = (".", ",")
 
 BOTH = ("evaluate", "compare")
 EVALUATE = ("evaluate",)
@@ -194,6 +196,27 @@ SETTINGS: tuple[Setting, ...] = (
         config="drop_invalid",
     ),
     Setting(
+        "header",
+        "--header",
+        "Text inputs' first row: auto (default: a header when any cell is text, or when "
+        "it is 0,1,…,k-1 above non-integer rows), yes, or no.",
+        kind="choice",
+        default="auto",
+        config="header",
+        choices=HEADER_CHOICES,
+        metavar="auto|yes|no",
+    ),
+    Setting(
+        "decimal",
+        "--decimal",
+        "Decimal mark of text inputs: '.' or ',' (European exports, 0,05). Default '.'; "
+        "a file that reads as decimal commas is refused until this is given.",
+        kind="choice",
+        config="decimal",
+        choices=DECIMAL_CHOICES,
+        metavar=".|,",
+    ),
+    Setting(
         "reduction",
         "--reduction",
         "mean (default) or sum.",
@@ -277,7 +300,14 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
     ),
     Setting(
-        "seed", "--seed", "Random seed of the bootstrap.", kind="int", default=0, commands=COMPARE
+        "seed",
+        "--seed",
+        "Random seed of the bootstrap.",
+        kind="int",
+        default=0,
+        commands=COMPARE,
+        minimum=0,
+        allowed="an integer ≥ 0",
     ),
     Setting("sort_by", "--sort-by", "Order models by this loss.", commands=COMPARE),
 )
@@ -313,6 +343,11 @@ class ReadOptions:
     weight_col: str | None = None
     logits: bool | None = None
     drop_invalid: bool = False
+    #: Whether text inputs' first row is a header: auto, yes or no (SPEC §5).
+    header: str = "auto"
+    #: Decimal mark of text inputs: "." or ","; None: "." unless the file reads as
+    #: decimal commas (then refused, naming --decimal).
+    decimal: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "task", parse_task(self.task or "auto"))
@@ -338,6 +373,8 @@ class RunOptions:
     per_sample_path: str | None
     per_class: bool
     drop_invalid: bool
+    header: str
+    decimal: str | None
     reduction: str
     config: str | None
     chunk_size: int | None
@@ -363,6 +400,8 @@ class RunOptions:
             weight_col=self.weight_col,
             logits=self.logits,
             drop_invalid=self.drop_invalid,
+            header=self.header,
+            decimal=self.decimal,
         )
 
 

@@ -159,8 +159,7 @@ def _check_node(root: Any, display: str, max_nodes: int) -> None:
             continue
         if key in on_path:  # a recursive alias: the safe constructor cannot build it
             raise ConfigError(
-                f"{display}: an alias refers to its own anchor "
-                f"(line {node.start_mark.line + 1})",
+                f"{display}: an alias refers to its own anchor (line {node.start_mark.line + 1})",
                 hint="remove the recursive alias",
             )
         if depth > MAX_DEPTH:

@@ -181,7 +181,9 @@ class _Parser:
         shown = choices if len(choices) <= 12 else [*choices[:12], "…"]
         allowed = "allowed: " + ", ".join(shown)
         return self.err(
-            path, f"unknown {kind} {safeyaml.shown(word)}", f"{hint} ({allowed})" if hint else allowed
+            path,
+            f"unknown {kind} {safeyaml.shown(word)}",
+            f"{hint} ({allowed})" if hint else allowed,
         )
 
     # ----------------------------------------------------------------- primitives
