@@ -13,7 +13,7 @@ from typing import Any
 
 from losscli.accumulate import Outcome
 from losscli.api import Report, doc_head, open_inputs, plan_run
-from losscli.bootstrap import percentile_interval, replicate_means
+from losscli.bootstrap import check_replicates, percentile_interval, replicate_means
 from losscli.compute import per_class_values
 from losscli.config import resolve, unused_config_keys
 from losscli.errors import DataError, UsageError
@@ -82,6 +82,7 @@ def compare_options(
         predictions, targets = split_paths(predictions, opts.task)
     if not predictions:
         raise UsageError("compare needs at least one predictions file")
+    check_replicates(opts.bootstrap)
     models = model_names(predictions, opts.names)
     sources = _open_models(predictions, targets, opts)
     try:
