@@ -24,6 +24,7 @@ from typing import Any
 
 from losscli.errors import UsageError, unknown_name
 from losscli.registry._base import TASKS
+from losscli.safeyaml import shown
 
 #: Every task name (the registry's order), and ``auto``.
 TASK_CHOICES = ("auto", *TASKS)
@@ -435,13 +436,13 @@ def value_problem(s: Setting, value: Any) -> Problem | None:
     if s.kind in ("int", "float"):
         numeric = _is_number(value, int if s.kind == "int" else (int, float))
         if not numeric or (s.minimum is not None and value < s.minimum):
-            return Problem(f"must be {s.describe()}, got {value!r}")
+            return Problem(f"must be {s.describe()}, got {shown(value)}")
     elif s.kind == "bool" and not isinstance(value, bool):
-        return Problem(f"must be {s.describe()}, got {value!r}")
+        return Problem(f"must be {s.describe()}, got {shown(value)}")
     elif s.kind in ("choice", "input") and value not in s.choices:
         if s.kind == "input" and isinstance(value, bool):  # logits=True / False
             return None
-        return Problem(f"unknown value {value!r}", "allowed: " + ", ".join(s.choices))
+        return Problem(f"unknown value {shown(value)}", "allowed: " + ", ".join(s.choices))
     elif s.kind == "gates":
         return _gates_problem(value)
     elif s.kind == "params" and not (
@@ -458,7 +459,7 @@ def _gates_problem(value: Any) -> Problem | None:
         return Problem("must map loss names to limits", "e.g. gates: {max: {mse: 0.5}}")
     for loss, limit in value.items():
         if not _is_number(limit):
-            return Problem(f"limit must be a number, got {limit!r}", key=str(loss))
+            return Problem(f"limit must be a number, got {shown(limit)}", key=str(loss))
     return None
 
 

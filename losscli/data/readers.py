@@ -1035,16 +1035,7 @@ def _gunzip_lines(name: str, data: bytes) -> bytes:
                 if text is None:
                     text = not chunk.startswith((b"\x93NUMPY", b"PAR1", b"PK"))
                 if text:
-                    end = chunk.rfind(b"\n")
-                    if end < 0:
-                        line_len += len(chunk)
-                    else:
-                        if line_len + chunk.find(b"\n") > limit:
-                            raise long_line_error(name, lines, limit)
-                        lines += chunk.count(b"\n")
-                        line_len = len(chunk) - end - 1
-                    if line_len > limit:
-                        raise long_line_error(name, lines, limit)
+                    line_len, lines = _line_lengths(name, chunk, line_len, lines, limit)
                 parts.append(chunk)
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{name}: cannot decompress gzip data ({exc})") from None
@@ -1214,6 +1205,31 @@ def _as_column(a: np.ndarray) -> np.ndarray:
 def _check_rows(table: Table) -> None:
     if table.n_rows == 0:
         raise DataError(f"{table.name}: no data rows (the array is empty)")
+
+
+def _line_lengths(
+    name: str, chunk: bytes, line_len: int, lines: int, limit: int
+) -> tuple[int, int]:
+    """(bytes of the unfinished last line, its 1-based number) after ``chunk``, from
+    those before it; a DataError when a line grows past ``limit`` bytes."""
+    ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+    if ends.size == 0:
+        line_len += len(chunk)
+        if line_len > limit:
+            raise long_line_error(name, lines, limit)
+        return line_len, lines
+    if line_len + int(ends[0]) > limit:
+        raise long_line_error(name, lines, limit)
+    if ends.size > 1:
+        gaps = np.diff(ends) - 1
+        worst = int(np.argmax(gaps))
+        if gaps[worst] > limit:
+            raise long_line_error(name, lines + worst + 1, limit)
+    tail = len(chunk) - int(ends[-1]) - 1
+    lines += int(ends.size)
+    if tail > limit:
+        raise long_line_error(name, lines, limit)
+    return tail, lines
 
 
 def _read_npy(name: str, arr: np.ndarray, select: Selector | None) -> Table:
