@@ -133,10 +133,13 @@ def test_sklearn_predict_proba_exports(cli, tmp_path):
     from sklearn.datasets import load_breast_cancer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import log_loss
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
     assert sklearn
     x, y = load_breast_cancer(return_X_y=True)
-    proba = LogisticRegression(max_iter=5000).fit(x, y).predict_proba(x)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(x, y)
+    proba = model.predict_proba(x)
     p = tmp_path / "proba.csv"
     pd.DataFrame(proba).to_csv(p, index=False)
     t = tmp_path / "y.csv"
