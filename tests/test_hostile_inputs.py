@@ -162,6 +162,11 @@ def test_decimal_commas_are_refused_then_read_with_the_flag(cli, tmp_path):
     doc = run_json(cli, p, t, "--decimal", ",", "--loss", "mse")
     want = np.mean((np.array([0.05, 0.10, 0.02]) - np.array([0.08, 0.07, 0.04])) ** 2)
     assert value(doc, "mse") == pytest.approx(want, rel=1e-12)
+    p.write_text("0,5\n1\n0,25\n")  # an integer among them: no comma on its line
+    assert_error(cli("evaluate", p, t), DATA, "line 1 '0,5'", "a comma cannot separate columns")
+    doc = run_json(cli, p, t, "--decimal", ",", "--loss", "mse")
+    want = np.mean((np.array([0.5, 1.0, 0.25]) - np.array([0.08, 0.07, 0.04])) ** 2)
+    assert value(doc, "mse") == pytest.approx(want, rel=1e-12)
 
 
 def test_semicolon_export_with_decimal_commas(cli, tmp_path):

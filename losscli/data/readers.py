@@ -1409,6 +1409,8 @@ def _read_many(
         table.warnings.extend(p.warnings)
     if not first.header and first.tensor is None:
         table.notes.append(first.notes[0] if first.notes else "files have no header row")
+    elif first.tensor is None and first.notes and "read as a header" in first.notes[0]:
+        table.notes.append(first.notes[0])
     table.notes.append(
         f"{pattern}: read {len(files)} files as one dataset, in natural order (numbers in "
         f"names compared by value): {files_phrase(files)}"

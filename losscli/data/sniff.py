@@ -126,29 +126,34 @@ def header_hint(doubts: Sequence[str | None]) -> str | None:
 # --------------------------------------------------------------------------- decimals
 
 _DECIMAL_COMMA = re.compile(r"\s*-?\d+,\d+\s*")
+_WHOLE = re.compile(r"\s*-?\d+\s*")
 
 
 def decimal_comma_problem(
     name: str, lines: Sequence[str], *, header_fields: int | None, leading: int
 ) -> DataError | None:
-    """A DataError when every sampled line of a comma-read input is ``digits,digits``
-    — one column of decimal-comma numbers (``0,05``) or two integer columns; the
-    numbers differ, so ``--decimal`` decides. ``header_fields`` is the field count of
-    a header line (None: the first line is data and is in ``lines``)."""
+    """A DataError when the sampled lines of a comma-read input are ``digits,digits``
+    (and perhaps plain ``digits``) — one column of decimal-comma numbers (``0,05``) or
+    two integer columns; the numbers differ, so ``--decimal`` decides.
+    ``header_fields`` is the field count of a header line (None: the first line is
+    data and is in ``lines``)."""
     data = [ln for ln in lines if ln.strip()]
     if header_fields is not None:
         data = data[1:]
         if header_fields != 1:
             return None
-    if not data or not all(_DECIMAL_COMMA.fullmatch(ln) for ln in data):
+    commas = [ln for ln in data if _DECIMAL_COMMA.fullmatch(ln)]
+    if not commas or not all(_DECIMAL_COMMA.fullmatch(ln) or _WHOLE.fullmatch(ln) for ln in data):
         return None
-    example = data[0].strip()
-    as_decimal = example.replace(",", ".")
+    example = commas[0].strip()
+    line = leading + 1 + lines.index(commas[0]) if commas[0] in lines else leading + 1
+    reading = "with a decimal comma, or as two integer columns"
+    if len(commas) < len(data) or header_fields is not None:
+        reading = "with a decimal comma (a comma cannot separate columns here)"
     return DataError(
-        f"{name}: line {leading + (2 if header_fields is not None else 1)} '{example}' reads "
-        f"as {as_decimal} with a decimal comma, or as two integer columns",
-        hint="pass --decimal , for decimal commas (European exports), or --decimal . if "
-        "the comma separates two columns",
+        f"{name}: line {line} '{example}' reads as {example.replace(',', '.')} {reading}",
+        hint="pass --decimal , for decimal commas (European exports)"
+        + (", or --decimal . if the comma separates two columns" if "integer" in reading else ""),
     )
 
 
