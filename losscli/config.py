@@ -68,7 +68,10 @@ def schema() -> dict[str, Any]:
 
 
 def _err(path: str, crumbs: list[str], msg: str, hint: str | None = None) -> ConfigError:
-    return ConfigError(" › ".join([path, *crumbs]) + f": {msg}", hint=hint)
+    shown_crumbs = [
+        c if len(c) <= safeyaml.SHOWN_CHARS else c[: safeyaml.SHOWN_CHARS] + "…" for c in crumbs
+    ]
+    return ConfigError(" › ".join([path, *shown_crumbs]) + f": {msg}", hint=hint)
 
 
 def _check_keys(path: str, crumbs: list[str], data: dict[str, Any], allowed: set[str]) -> None:
