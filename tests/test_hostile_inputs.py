@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import json
 import os
 import subprocess
@@ -22,8 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from losscli.errors import ExitCode
+from losscli.data.readers import _line_lengths, read_table
+from losscli.errors import DataError, ExitCode
 from tests.conftest import ROOT, write_csv
 
 DATA = int(ExitCode.DATA_ERROR)
@@ -456,3 +460,56 @@ def test_bootstrap_above_the_limit_is_a_usage_error(cli, tmp_path):
 def test_negative_seed_is_a_usage_error(cli, tmp_path):
     r = cli("compare", *_three_models(tmp_path), "--bootstrap", "100", "--seed", "-1")
     assert_error(r, USAGE, "--seed must be an integer ≥ 0, got -1")
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=st.lists(
+        st.lists(
+            st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: v + 0.5), min_size=1, max_size=4
+        ),
+        min_size=1,
+        max_size=20,
+    ).filter(lambda rows: len({len(r) for r in rows}) == 1),
+    named=st.booleans(),
+)
+def test_pandas_exports_keep_every_row(tmp_path_factory, values, named):
+    """Whatever the numbers, an unnamed frame written by pandas reads back with all its
+    rows, with its header (0, 1, …) or without one."""
+    path = tmp_path_factory.mktemp("p") / "p.csv"
+    frame = pd.DataFrame(values)
+    frame.to_csv(path, index=False, header=named)
+    table = read_table(str(path))
+    assert table.header is named
+    assert table.n_rows == len(values)
+    assert table.all_columns == [str(j) for j in range(frame.shape[1])]
+    np.testing.assert_array_equal(table.matrix(table.all_columns), frame.to_numpy())
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    text=st.text(alphabet="ab\n", max_size=300),
+    cuts=st.lists(st.integers(0, 300), max_size=6),
+    limit=st.integers(1, 40),
+)
+def test_line_limit_over_chunks_matches_a_plain_scan(text, cuts, limit):
+    """The streamed line check finds the first line longer than the limit, wherever the
+    block boundaries fall."""
+    data = text.encode()
+    bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+    chunks = [data[a:b] for a, b in itertools.pairwise(bounds)]
+    lines = data.split(b"\n")
+    want = next((i + 1 for i, ln in enumerate(lines) if len(ln) > limit), None)
+    line_len, line = 0, 1
+    try:
+        for chunk in chunks:
+            line_len, line = _line_lengths("s", chunk, line_len, line, limit)
+    except DataError as exc:
+        assert want is not None and f"line {want} is longer" in exc.message
+    else:
+        assert want is None
