@@ -1221,10 +1221,9 @@ def _line_lengths(
     if line_len + int(ends[0]) > limit:
         raise long_line_error(name, lines, limit)
     if ends.size > 1:
-        gaps = np.diff(ends) - 1
-        worst = int(np.argmax(gaps))
-        if gaps[worst] > limit:
-            raise long_line_error(name, lines + worst + 1, limit)
+        over = np.flatnonzero(np.diff(ends) - 1 > limit)
+        if over.size:
+            raise long_line_error(name, lines + int(over[0]) + 1, limit)
     tail = len(chunk) - int(ends[-1]) - 1
     lines += int(ends.size)
     if tail > limit:
