@@ -385,6 +385,8 @@ def evaluate(
     per_sample_path: str | None = None,
     per_class: bool | None = None,
     drop_invalid: bool | None = None,
+    header: str | None = None,
+    decimal: str | None = None,
     reduction: str | None = None,
     config: str | None = None,
     chunk_size: int | None = None,
@@ -418,6 +420,9 @@ def evaluate(
     * ``per_sample_path``: write one CSV line per row as the rows are read.
     * ``per_class``: per-class breakdown (multiclass, multilabel, segmentation).
     * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
+    * ``header``: text inputs' first row is a header: ``"auto"`` (default), ``"yes"``, ``"no"``.
+    * ``decimal``: decimal mark of text inputs, ``"."`` or ``","`` (default: ``"."``; a
+      file that reads as decimal commas is refused).
     * ``reduction``: ``"mean"`` (default) or ``"sum"``.
     * ``config``: YAML file with the same settings; keywords win.
     * ``chunk_size``: read large csv/tsv/txt inputs in chunks of this many rows

@@ -14,7 +14,7 @@ from typing import Any
 
 from losscli.accumulate import Outcome
 from losscli.api import Report, doc_head, open_inputs, plan_run
-from losscli.bootstrap import percentile_interval, replicate_means
+from losscli.bootstrap import check_replicates, percentile_interval, replicate_means
 from losscli.compute import per_class_values
 from losscli.config import resolve, unused_config_keys
 from losscli.errors import DataError, UsageError
@@ -94,6 +94,7 @@ def compare_options(
             per_model = [replace(opts, pred_cols=(c,)) for c in cols]
             predictions = [predictions[0]] * len(cols)
             opts = replace(opts, names=opts.names or cols)
+    check_replicates(opts.bootstrap)
     models = model_names(predictions, opts.names)
     sources = _open_models(predictions, targets, opts, per_model)
     try:
@@ -664,6 +665,8 @@ def compare(
     gates: Mapping[str, float] | None = None,
     per_class: bool | None = None,
     drop_invalid: bool | None = None,
+    header: str | None = None,
+    decimal: str | None = None,
     reduction: str | None = None,
     config: str | None = None,
     chunk_size: int | None = None,
@@ -691,6 +694,9 @@ def compare(
     * ``gates``: ``{loss: limit}``, checked for every model.
     * ``per_class``: each loss entry gains ``per_class``: model → class → value.
     * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
+    * ``header``: text inputs' first row is a header: ``"auto"`` (default), ``"yes"``, ``"no"``.
+    * ``decimal``: decimal mark of text inputs, ``"."`` or ``","`` (default: ``"."``; a
+      file that reads as decimal commas is refused).
     * ``reduction``: ``"mean"`` (default) or ``"sum"``.
     * ``config``: YAML file with the same settings; keywords win.
     * ``chunk_size``: rows per chunk of large csv/tsv/txt inputs, one model at a time

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from losscli import safeyaml
 from losscli.errors import ConfigError, UsageError, did_you_mean
 from losscli.options import (
     INPUT_FLAGS,
@@ -43,6 +44,7 @@ from losscli.options import (
     parse_task,
     value_problem,
 )
+from losscli.safeyaml import shown
 
 #: Examples shown when a nested section is not a mapping.
 _SECTION_HINTS = {
@@ -66,7 +68,10 @@ def schema() -> dict[str, Any]:
 
 
 def _err(path: str, crumbs: list[str], msg: str, hint: str | None = None) -> ConfigError:
-    return ConfigError(" › ".join([path, *crumbs]) + f": {msg}", hint=hint)
+    shown_crumbs = [
+        c if len(c) <= safeyaml.SHOWN_CHARS else c[: safeyaml.SHOWN_CHARS] + "…" for c in crumbs
+    ]
+    return ConfigError(" › ".join([path, *shown_crumbs]) + f": {msg}", hint=hint)
 
 
 def _check_keys(path: str, crumbs: list[str], data: dict[str, Any], allowed: set[str]) -> None:
@@ -106,17 +111,20 @@ def _check_param_names(path: str, params: dict[str, dict[str, Any]]) -> None:
 
 
 def _read(path: str) -> Any:
-    """The YAML document of ``path`` (None for an empty file)."""
+    """The YAML document of ``path`` (None for an empty file), read within the bounds of
+    :mod:`losscli.safeyaml` (size, nesting, alias expansion)."""
+    limit = safeyaml.limit_from_env("LOSSCLI_MAX_CONFIG_BYTES", safeyaml.MAX_CONFIG_BYTES)
+    text = safeyaml.read_bounded(
+        path,
+        what="config file",
+        max_bytes=limit,
+        env="LOSSCLI_MAX_CONFIG_BYTES",
+        flag="--config",
+    )
     import yaml
 
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"config file '{path}' does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file '{path}': {exc}") from None
-    try:
-        return yaml.safe_load(text)
+        return safeyaml.load(text, path, max_nodes=safeyaml.MAX_CONFIG_NODES)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -156,7 +164,7 @@ def _section(path: str, crumbs: list[str], data: Any, tree: dict[str, Any]) -> d
 
 def _task(path: str, where: list[str], value: Any, s: Setting) -> str:
     if not isinstance(value, str):
-        raise _err(path, where, f"must be a task name, got {value!r}")
+        raise _err(path, where, f"must be a task name, got {shown(value)}")
     try:
         return parse_task(value)
     except UsageError as exc:
@@ -186,11 +194,21 @@ def _gates(path: str, where: list[str], value: Any, s: Setting) -> dict[str, flo
 
 
 def _strs(path: str, where: list[str], value: Any, s: Setting) -> list[str]:
-    return [str(x) for x in (value if isinstance(value, list) else [value])]
+    items = value if isinstance(value, list) else [value]
+    for i, x in enumerate(items):
+        _scalar(path, [*where, f"[{i}]"] if isinstance(value, list) else where, x)
+    return [str(x) for x in items]
 
 
 def _str(path: str, where: list[str], value: Any, s: Setting) -> str:
+    _scalar(path, where, value)
     return str(value)
+
+
+def _scalar(path: str, where: list[str], value: Any) -> None:
+    """A name must be one word or number, not a list or mapping."""
+    if isinstance(value, (list, dict)):
+        raise _err(path, where, f"must be a name, got {shown(value)}")
 
 
 def _path(path: str, where: list[str], value: Any, s: Setting) -> str:

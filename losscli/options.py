@@ -24,11 +24,14 @@ from typing import Any
 
 from losscli.errors import UsageError, unknown_name
 from losscli.registry._base import TASKS
+from losscli.safeyaml import shown
 
 #: Every task name (the registry's order), and ``auto``.
 TASK_CHOICES = ("auto", *TASKS)
 REDUCTIONS = ("mean", "sum")
 INPUT_KINDS = ("probabilities", "logits")
+HEADER_CHOICES = ("auto", "yes", "no")
+DECIMAL_CHOICES = (".", ",")
 
 BOTH = ("evaluate", "compare")
 EVALUATE = ("evaluate",)
@@ -201,6 +204,27 @@ SETTINGS: tuple[Setting, ...] = (
         config="drop_invalid",
     ),
     Setting(
+        "header",
+        "--header",
+        "Text inputs' first row: auto (default: a header when any cell is text, or when "
+        "it is 0,1,…,k-1 above non-integer rows), yes, or no.",
+        kind="choice",
+        default="auto",
+        config="header",
+        choices=HEADER_CHOICES,
+        metavar="auto|yes|no",
+    ),
+    Setting(
+        "decimal",
+        "--decimal",
+        "Decimal mark of text inputs: '.' or ',' (European exports, 0,05). Default '.'; "
+        "a file that reads as decimal commas is refused until this is given.",
+        kind="choice",
+        config="decimal",
+        choices=DECIMAL_CHOICES,
+        metavar=".|,",
+    ),
+    Setting(
         "reduction",
         "--reduction",
         "mean (default) or sum.",
@@ -284,7 +308,14 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
     ),
     Setting(
-        "seed", "--seed", "Random seed of the bootstrap.", kind="int", default=0, commands=COMPARE
+        "seed",
+        "--seed",
+        "Random seed of the bootstrap.",
+        kind="int",
+        default=0,
+        commands=COMPARE,
+        minimum=0,
+        allowed="an integer ≥ 0",
     ),
     Setting("sort_by", "--sort-by", "Order models by this loss.", commands=COMPARE),
 )
@@ -323,6 +354,11 @@ class ReadOptions:
     pos_label: str | None = None
     #: cross_entropy's ignore_index: class labels equal to it are rows the loss skips.
     ignore_index: int | None = None
+    #: Whether text inputs' first row is a header: auto, yes or no (SPEC §5).
+    header: str = "auto"
+    #: Decimal mark of text inputs: "." or ","; None: "." unless the file reads as
+    #: decimal commas (then refused, naming --decimal).
+    decimal: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "task", parse_task(self.task or "auto"))
@@ -349,6 +385,8 @@ class RunOptions:
     per_sample_path: str | None
     per_class: bool
     drop_invalid: bool
+    header: str
+    decimal: str | None
     reduction: str
     config: str | None
     chunk_size: int | None
@@ -376,6 +414,8 @@ class RunOptions:
             drop_invalid=self.drop_invalid,
             pos_label=self.pos_label,
             ignore_index=_ignore_index(self.params),
+            header=self.header,
+            decimal=self.decimal,
         )
 
 
@@ -421,13 +461,13 @@ def value_problem(s: Setting, value: Any) -> Problem | None:
     if s.kind in ("int", "float"):
         numeric = _is_number(value, int if s.kind == "int" else (int, float))
         if not numeric or (s.minimum is not None and value < s.minimum):
-            return Problem(f"must be {s.describe()}, got {value!r}")
+            return Problem(f"must be {s.describe()}, got {shown(value)}")
     elif s.kind == "bool" and not isinstance(value, bool):
-        return Problem(f"must be {s.describe()}, got {value!r}")
+        return Problem(f"must be {s.describe()}, got {shown(value)}")
     elif s.kind in ("choice", "input") and value not in s.choices:
         if s.kind == "input" and isinstance(value, bool):  # logits=True / False
             return None
-        return Problem(f"unknown value {value!r}", "allowed: " + ", ".join(s.choices))
+        return Problem(f"unknown value {shown(value)}", "allowed: " + ", ".join(s.choices))
     elif s.kind == "gates":
         return _gates_problem(value)
     elif s.kind == "params" and not (
@@ -444,7 +484,7 @@ def _gates_problem(value: Any) -> Problem | None:
         return Problem("must map loss names to limits", "e.g. gates: {max: {mse: 0.5}}")
     for loss, limit in value.items():
         if not _is_number(limit):
-            return Problem(f"limit must be a number, got {limit!r}", key=str(loss))
+            return Problem(f"limit must be a number, got {shown(limit)}", key=str(loss))
     return None
 
 

@@ -13,6 +13,7 @@ PKG = Path(__file__).resolve().parents[1] / "losscli"
 LAYERS: dict[str, int] = {
     "losscli.errors": 0,
     "losscli.files": 0,
+    "losscli.safeyaml": 0,
     "losscli.allocator": 0,
     "losscli.gates": 0,
     "losscli.losses": 0,

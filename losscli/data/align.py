@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from losscli.data.readers import Table, match_columns
+from losscli.data.sniff import header_hint
 from losscli.errors import DataError, did_you_mean
 
 #: Column names that hold the targets when one file holds both (case-insensitive).
@@ -443,15 +444,36 @@ def align_rows(ptab: Table, ttab: Table | None, roles: Roles) -> Alignment:
                 "align rows by order, or save both with the same index",
             ) from None
     if ptab.n_rows != ttab.n_rows:
-        raise row_count_error(ptab.name, ptab.n_rows, ttab.name, ttab.n_rows)
+        raise row_count_error(
+            ptab.name,
+            ptab.n_rows,
+            ttab.name,
+            ttab.n_rows,
+            doubts=(ptab.header_doubt, ttab.header_doubt),
+        )
     ids = id_values(ptab, roles.id_pred) if roles.id_pred else None
     return Alignment(RowRef(ptab), RowRef(ttab), ids)
 
 
 def row_count_error(
-    pred_name: str, pred_rows: int, target_name: str, target_rows: int
+    pred_name: str,
+    pred_rows: int,
+    target_name: str,
+    target_rows: int,
+    *,
+    doubts: Sequence[str | None] = (),
 ) -> DataError:
-    """Files aligned by row order hold different numbers of rows."""
+    """Files aligned by row order hold different numbers of rows. When they differ by
+    one and a file's first row could be a header (or was read as one), the error says
+    so and names ``--header`` (SPEC §9); ``doubts`` are the tables' header doubts."""
+    question = header_hint(doubts) if abs(pred_rows - target_rows) == 1 else None
+    if question is not None:
+        return DataError(
+            f"row counts differ by one: {pred_name} has {pred_rows} rows, {target_name} has "
+            f"{target_rows}; a first row may be a header read as data, or data read as a "
+            "header",
+            hint=question,
+        )
     return DataError(
         f"row counts differ: {pred_name} has {pred_rows} rows, {target_name} has {target_rows}",
         hint="rows align by order; add an id column to both files (or pass --id-col) to join on it",

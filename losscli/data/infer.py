@@ -335,7 +335,7 @@ def _no_numeric(table: Table, exclude: set[str]) -> DataError:
         sample = next((v for v in table.columns[col] if v is not None), "")
         detail = f"; column '{col}' holds text such as {sample!r}"
         if re.fullmatch(r"-?\d+,\d+", str(sample)):
-            hint = "decimal commas are not supported: save the file with '.' as decimal mark"
+            hint = "for decimal commas (European exports) pass --decimal ,"
     return DataError(f"{table.name}: no numeric prediction columns{detail}", hint=hint)
 
 

@@ -497,10 +497,11 @@ def read_whole(preds: str, targets: str | None, opts: ReadOptions) -> Dataset:
             hint="save one of them to a file",
         )
     sel_p, sel_t = column_selectors(opts, targets is None)
-    ptab = read_table(preds, select=sel_p, role="predictions")
+    text = {"header": opts.header, "decimal": opts.decimal}
+    ptab = read_table(preds, select=sel_p, role="predictions", **text)
     ttab: Table | None = None
     if targets is not None:
-        ttab = read_table(targets, select=sel_t, role="targets")
+        ttab = read_table(targets, select=sel_t, role="targets", **text)
     elif ptab.companion is not None:
         ttab = ptab.companion
     tables = [ptab] if ttab is None else [ptab, ttab]
