@@ -243,8 +243,43 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit(0)
 
 
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+def _completion_callback(value: Shell | None) -> None:
+    """``--show-completion SHELL``: print the completion script of that shell (Typer's),
+    for the shell's startup file: ``losscli --show-completion bash >> ~/.bashrc``."""
+    if value is None:
+        return
+    from typer._completion_shared import get_completion_script
+    from typer.completion import completion_init
+
+    completion_init()
+    typer.echo(
+        get_completion_script(prog_name="losscli", complete_var=COMPLETE_VAR, shell=value.value)
+    )
+    raise typer.Exit(0)
+
+
+#: The environment variable through which a shell asks for completions.
+COMPLETE_VAR = "_LOSSCLI_COMPLETE"
+
+
 @app.callback()
 def _root(
+    show_completion: Annotated[
+        Shell | None,
+        typer.Option(
+            "--show-completion",
+            help="Print the completion script of bash, zsh or fish and exit, e.g. "
+            "losscli --show-completion bash >> ~/.bashrc.",
+            callback=_completion_callback,
+            is_eager=True,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -271,8 +306,9 @@ OutputOpt = Annotated[
     typer.Option(
         "--output",
         "-o",
-        help="Also write a file; its format follows the extension (.json .csv .md .html .txt). "
-        "Repeatable. Written atomically.",
+        help="Also write a file; its format follows the extension (.json .csv .md .html .txt; "
+        ".metrics.json: only the numbers; .xml: the gates as JUnit XML). Repeatable. "
+        "Written atomically.",
     ),
 ]
 PlotOpt = Annotated[
@@ -587,7 +623,10 @@ def _measure(
         failed = [g for g in doc["gates"] if not g["passed"]]
         if not view.quiet:
             for g in failed:
-                err.print(describe_failure(g), markup=False, highlight=False)
+                err.print(describe_failure(g), markup=False, highlight=False, soft_wrap=True)
+        from losscli.report.github import report as github_report
+
+        github_report(doc, os.environ, sys.stderr)
         return int(ExitCode.GATE_FAILED) if failed else 0
 
     run_command(view.debug, body, quiet=view.quiet)
@@ -761,8 +800,13 @@ def recommend(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (a shell asking for completions sets
+    :data:`COMPLETE_VAR`; Typer's completion classes answer it)."""
+    if os.environ.get(COMPLETE_VAR):
+        from typer.completion import completion_init
+
+        completion_init()
+    app(prog_name="losscli")
 
 
 if __name__ == "__main__":  # pragma: no cover
