@@ -799,6 +799,31 @@ def recommend(
     run_command(debug, body, quiet=quiet)
 
 
+# ------------------------------------------------------------------ schema
+
+
+@app.command(epilog=EPILOG)
+def schema(
+    name: Annotated[
+        str, typer.Argument(help="evaluate, compare, recommend or curves.", metavar="COMMAND")
+    ],
+    debug: DebugOpt = False,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of a command's JSON output.
+
+    Example: losscli schema evaluate > evaluate.schema.json
+    """
+
+    def body(out: Any, err: Any) -> int:
+        from losscli.report.schemas import schema_text
+
+        sys.stdout.write(schema_text(name))
+        sys.stdout.flush()
+        return 0
+
+    run_command(debug, body)
+
+
 def main() -> None:
     """Console-script entry point (a shell asking for completions sets
     :data:`COMPLETE_VAR`; Typer's completion classes answer it)."""
