@@ -101,13 +101,20 @@ def load_baseline(path: str) -> dict[str, Any]:
 
 def baseline_values(doc: Mapping[str, Any], model: str | None = None) -> dict[str, dict[str, Any]]:
     """``{loss: {"value", "params"}}`` of a losscli document: an evaluate document's
-    values, or one model's of a compare document (``model`` None: the only model, or
-    the first)."""
+    values, or one model's of a compare document (``model`` None: the only model; a
+    compare of several models then is a usage error, as no one of them is meant)."""
     out: dict[str, dict[str, Any]] = {}
     if doc.get("command") == "compare":
         models = list(doc.get("models") or [])
         if model not in models:
-            model = models[0] if models else None
+            if len(models) != 1:
+                raise UsageError(
+                    f"the baseline holds {len(models)} models ({', '.join(models)}): "
+                    "cannot tell which one to compare with",
+                    hint="give the baseline an evaluate JSON of one model, or compare "
+                    "models with the same names as the baseline's",
+                )
+            model = models[0]
         for it in doc["losses"]:
             out[it["name"]] = {
                 "value": (it.get("values") or {}).get(model),

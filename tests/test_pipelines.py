@@ -457,3 +457,14 @@ def test_pre_commit_hook_runs_the_users_args(cli, tmp_path, monkeypatch):
     assert r.exit_code == 0, r.stderr
     r = cli(*entry[1:], *used["args"], "--max", "mse=1")
     assert r.exit_code == ExitCode.GATE_FAILED  # the commit is blocked
+
+
+def test_a_baseline_of_several_models_needs_a_model(cli, tmp_path):
+    old = tmp_path / "old.json"
+    old.write_text(cli("compare", A, B, Y, "--names", "a,b", "--json").stdout)
+    r = cli("evaluate", B, Y, "--baseline", old, "--max-increase", "mae=5%")
+    assert r.exit_code == ExitCode.USAGE_ERROR
+    assert "the baseline holds 2 models (a, b)" in r.stderr
+    r = cli("compare", A, B, Y, "--names", "a,b", "--baseline", old, "--json")
+    mae = next(it for it in r.json()["losses"] if it["name"] == "mae")
+    assert mae["deltas"] == {"a": 0.0, "b": 0.0}  # matched model by model
