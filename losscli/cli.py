@@ -298,9 +298,14 @@ def _root(
 
 FormatOpt = Annotated[
     Format | None,
-    typer.Option("--format", "-f", help="Output on stdout: table, json, csv or markdown."),
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output on stdout: table, json, csv or markdown.",
+        envvar="LOSSCLI_FORMAT",
+    ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+JsonOpt = Annotated[bool, typer.Option("--json/--no-json", help="Shorthand for --format json.")]
 OutputOpt = Annotated[
     list[Path] | None,
     typer.Option(
@@ -314,7 +319,8 @@ OutputOpt = Annotated[
 PlotOpt = Annotated[
     bool,
     typer.Option(
-        "--plot",
+        "--plot/--no-plot",
+        envvar="LOSSCLI_PLOT",
         help="Also draw the most telling chart as text (stdout after the table; stderr with "
         "--format json/csv/markdown). Keeps per-row values, so the input is read in one piece.",
     ),
@@ -322,13 +328,25 @@ PlotOpt = Annotated[
 PrecisionOpt = Annotated[
     int,
     typer.Option(
-        "--precision", min=1, help="Significant digits in table and markdown output (≥ 1)."
+        "--precision",
+        min=1,
+        help="Significant digits in table and markdown output (≥ 1).",
+        envvar="LOSSCLI_PRECISION",
     ),
 ]
 QuietOpt = Annotated[
-    bool, typer.Option("--quiet", "-q", help="No notes or warnings on stderr; results only.")
+    bool,
+    typer.Option(
+        "--quiet/--no-quiet",
+        "-q",
+        help="No notes or warnings on stderr; results only.",
+        envvar="LOSSCLI_QUIET",
+    ),
 ]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+DebugOpt = Annotated[
+    bool,
+    typer.Option("--debug/--no-debug", help="Show tracebacks of errors.", envvar="LOSSCLI_DEBUG"),
+]
 
 
 # ------------------------------------------------------------------ settings (options.py)
@@ -445,7 +463,7 @@ CONDITION_HELP = {
 
 def _condition_param(name: str) -> inspect.Parameter:
     flag = "--" + name.replace("_", "-")
-    annotation = Annotated[bool, typer.Option(flag, help=CONDITION_HELP[name])]
+    annotation = Annotated[bool, typer.Option(f"{flag}/--no-{flag[2:]}", help=CONDITION_HELP[name])]
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=annotation
     )
@@ -734,7 +752,10 @@ def recommend(
         typer.Option("--rules", help="Use this rules YAML instead of the built-in guide."),
     ] = None,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Show which rules fired and why others did not.")
+        bool,
+        typer.Option(
+            "--explain/--no-explain", help="Show which rules fired and why others did not."
+        ),
     ] = False,
     framework: Annotated[
         Framework, typer.Option("--framework", help="Code snippets for pytorch, keras or all.")
@@ -742,7 +763,7 @@ def recommend(
     plot: Annotated[
         bool,
         typer.Option(
-            "--plot",
+            "--plot/--no-plot",
             help="Draw the candidate losses as functions of the error, of p_t or of a "
             "distance (stdout after the table; stderr with other formats).",
         ),

@@ -468,3 +468,26 @@ def test_a_baseline_of_several_models_needs_a_model(cli, tmp_path):
     r = cli("compare", A, B, Y, "--names", "a,b", "--baseline", old, "--json")
     mae = next(it for it in r.json()["losses"] if it["name"] == "mae")
     assert mae["deltas"] == {"a": 0.0, "b": 0.0}  # matched model by model
+
+
+def test_output_options_read_the_environment_and_flags_win(cli):
+    env = {"LOSSCLI_FORMAT": "csv", "LOSSCLI_QUIET": "true"}
+    r = cli("evaluate", A, Y, env=env)
+    assert r.stdout.startswith("loss,value,status") and r.stderr == ""
+    r = cli("evaluate", A, Y, "--format", "json", "--no-quiet", env=env)
+    assert r.json()["command"] == "evaluate" and "task: regression" in r.stderr
+
+
+def test_every_boolean_has_a_negative_flag():
+    import typer
+
+    from losscli.cli import app
+
+    root = typer.main.get_command(app)
+    flags = 0
+    for name in ("evaluate", "compare", "recommend"):
+        for p in root.commands[name].params:  # type: ignore[attr-defined]
+            if getattr(p, "is_flag", False) and p.name not in ("help", "logits", "probs"):
+                flags += 1
+                assert p.secondary_opts, (name, p.opts)
+    assert flags > 10
