@@ -170,7 +170,8 @@ def _compare_doc(
     warnings = _warnings(models, datasets, results)
     unused = unused_config_keys("compare", opts)
     if unused:
-        warnings.insert(0, f"{opts.config}: compare does not use {', '.join(unused)}")
+        where = opts.config or "[tool.losscli] of pyproject.toml"
+        warnings.insert(0, f"{where}: compare does not use {', '.join(unused)}")
     mixed = None
     if opts.logits is None:
         mixed = _mixed_score_kinds(models, [datasets[m] for m in models], specs)

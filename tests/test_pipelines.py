@@ -491,3 +491,18 @@ def test_every_boolean_has_a_negative_flag():
                 flags += 1
                 assert p.secondary_opts, (name, p.opts)
     assert flags > 10
+
+
+def test_python_api_takes_the_pipeline_keywords(baseline_a):
+    from losscli import compare, evaluate
+
+    doc = evaluate(B, Y, baseline=str(baseline_a), max_increase={"mae": "1%", "mse": 0.0}).data
+    assert {g["loss"]: g["passed"] for g in doc["gates"]} == {"mae": False, "mse": True}
+    doc = compare([A, B], Y, names=["a", "b"], baseline="a", fail_if_worse=["mape"]).data
+    assert doc["bootstrap"]["replicates"] == 1000 and doc["ok"] is False
+
+
+def test_summary_that_cannot_be_written_is_a_note(cli, tmp_path):
+    env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(tmp_path / "no" / "dir.md")}
+    r = cli("evaluate", A, Y, "--max", "mse=1e9", env=env)
+    assert r.exit_code == 0 and "note: cannot append to GITHUB_STEP_SUMMARY" in r.stderr
