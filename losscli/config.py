@@ -362,10 +362,16 @@ def find_pyproject(start: str | os.PathLike[str] | None = None) -> Path | None:
                 text = candidate.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 continue
-            if "tool.losscli" in text or "[tool]" in text:
+            if "losscli" not in text:
+                continue
+            try:
                 data = _toml(candidate, text)
-                if isinstance(data.get("tool"), dict) and "losscli" in data["tool"]:
-                    return candidate
+            except ConfigError:
+                if "tool.losscli" in text:
+                    raise  # ours, and broken: say so
+                continue  # someone else's file that merely mentions losscli
+            if isinstance(data.get("tool"), dict) and "losscli" in data["tool"]:
+                return candidate
     return None
 
 

@@ -506,3 +506,18 @@ def test_summary_that_cannot_be_written_is_a_note(cli, tmp_path):
     env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(tmp_path / "no" / "dir.md")}
     r = cli("evaluate", A, Y, "--max", "mse=1e9", env=env)
     assert r.exit_code == 0 and "note: cannot append to GITHUB_STEP_SUMMARY" in r.stderr
+
+
+def test_pyproject_lookup_skips_files_without_a_losscli_table(tmp_path):
+    from losscli.config import find_pyproject
+
+    (tmp_path / "pyproject.toml").write_text("[tool.losscli]\ntask = 'regression'\n")
+    inner = tmp_path / "pkg"
+    inner.mkdir()
+    (inner / "pyproject.toml").write_text("[tool.other]\nx = 'losscli ['\n")  # not ours
+    assert find_pyproject(inner) == tmp_path / "pyproject.toml"
+    (inner / "pyproject.toml").write_text("[tool.losscli\n")  # ours, broken
+    from losscli.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        find_pyproject(inner)
