@@ -244,16 +244,13 @@ def from_flags(command: str, flags: Mapping[str, Any]) -> RunOptions:
     return resolve(command, given, env=os.environ, project=find_pyproject())
 
 
-def _parsed(flags: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
-    """Flag values (or the environment's, ``source`` naming the variable family) in the
-    form :func:`resolve` takes: ``--param``/``--max``/… items parsed into mappings."""
+def _parsed(flags: Mapping[str, Any]) -> dict[str, Any]:
+    """Flag values (or the environment's, read as flags) in the form :func:`resolve`
+    takes: ``--logits``/``--probs`` as one setting, ``--param``/``--max``/… items
+    parsed into mappings."""
     given = dict(flags)
     if "logits" in given or "probs" in given:
-        given["logits"] = (
-            logits_from_flags(*(bool(given.pop(f, False)) for f in INPUT_FLAGS))
-            if source is None
-            else _env_input(given)
-        )
+        given["logits"] = logits_from_flags(*(bool(given.pop(f, False)) for f in INPUT_FLAGS))
     if "params" in given:
         given["params"] = parse_param_flags(given.get("params") or [])
     if "gates" in given:
@@ -286,11 +283,6 @@ def _env_bool(var: str, text: str) -> bool:
     if word in _FALSE:
         return False
     raise UsageError(f"{var} must be a boolean, got {text!r}", hint="use 1/0, true/false or yes/no")
-
-
-def _env_input(given: dict[str, Any]) -> bool | None:
-    flags = {f: given.pop(f, None) for f in INPUT_FLAGS}
-    return logits_from_flags(*(bool(v) for v in flags.values()))
 
 
 def _split_items(text: str) -> list[str]:
@@ -343,7 +335,7 @@ def env_values(command: str, environ: Mapping[str, str]) -> dict[str, Any]:
         if text.strip():
             raw[s.name] = _env_value(s, var, text)
     try:
-        return _parsed(raw, source="env")
+        return _parsed(raw)
     except UsageError as exc:
         raise UsageError(f"environment: {exc.message}", hint=exc.hint) from None
 

@@ -158,7 +158,7 @@ def check_increases(
             error = f"{loss} has no finite value in this run"
         elif not _finite(old):
             error = f"{loss} has no finite value in the baseline"
-        elif dict(current[loss].get("params") or {}) != dict(old_entry.get("params") or {}):
+        elif _as_json(current[loss].get("params")) != _as_json(old_entry.get("params")):
             error = (
                 f"{loss} params differ from the baseline's "
                 f"({_params(current[loss].get('params'))} vs {_params(old_entry.get('params'))})"
@@ -188,7 +188,13 @@ def check_increases(
 
 
 def _params(p: Any) -> str:
-    return json.dumps(p or {}, sort_keys=True)
+    return json.dumps(p or {}, sort_keys=True, default=str)
+
+
+def _as_json(p: Any) -> Any:
+    """Params as a JSON round trip gives them (tuples → lists), to compare a run's
+    params with those read back from its JSON."""
+    return json.loads(json.dumps(p or {}, default=str))
 
 
 def check_not_worse(

@@ -521,3 +521,14 @@ def test_pyproject_lookup_skips_files_without_a_losscli_table(tmp_path):
 
     with pytest.raises(ConfigError, match="invalid TOML"):
         find_pyproject(inner)
+
+
+def test_input_kind_from_the_environment(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    logits = (SAMPLES / "binary_logits.csv", SAMPLES / "binary_targets.csv")
+    task = cli("evaluate", *logits, "--json", env={"LOSSCLI_LOGITS": "1"}).json()["task"]
+    assert task["input"] == "logits" and task["input_inferred"] is False
+    r = cli("evaluate", *logits, env={"LOSSCLI_PROBS": "yes"})
+    assert r.exit_code == ExitCode.DATA_ERROR  # logits read as probabilities: refused
+    r = cli("evaluate", *logits, env={"LOSSCLI_PROBS": "yes", "LOSSCLI_LOGITS": "1"})
+    assert r.exit_code == ExitCode.USAGE_ERROR and "--logits conflicts with --probs" in r.stderr
