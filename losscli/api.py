@@ -19,7 +19,7 @@ from losscli.accumulate import Outcome
 from losscli.compute import per_class_values
 from losscli.config import resolve
 from losscli.errors import UsageError
-from losscli.gates import check_gates
+from losscli.gates import baseline_gates, check_gates, flat_values
 from losscli.options import RunOptions, loss_key, settings_of
 from losscli.registry import (
     TASKS,
@@ -144,10 +144,13 @@ def choose_specs(
             specs.append(spec)
     specs = specs or specs_for_task(task, only_default=True)
     explicit = bool(opts.losses)
-    for loss in opts.gates:
+    gated = [(loss, "--max") for loss in opts.gates]
+    gated += [(loss, "--max-increase") for loss in opts.max_increase or {}]
+    gated += [(loss_key(loss), "--fail-if-worse") for loss in opts.fail_if_worse or []]
+    for loss, flag in gated:
         if all(s.name != loss for s in specs):
             if all(s.name != loss for s in specs_for_task(task)):
-                raise loss_error(loss, task, flag="--max", computed=[s.name for s in specs])
+                raise loss_error(loss, task, flag=flag, computed=[s.name for s in specs])
             specs.append(get_spec(loss, task))
     computed = [s.name for s in specs]
     for loss in opts.params:
@@ -333,10 +336,12 @@ def _evaluate_doc(
         plan.specs, outcome, per_class=opts.per_class or multi_output(dataset)
     )
     gate_rows = check_gates(opts.gates, {it["name"]: it["value"] for it in items})
+    gate_rows += baseline_gates(items, opts.baseline, opts.max_increase or {})
     doc = doc_head("evaluate", dataset, gate_rows)
     doc |= {
         "inputs": dataset.inputs,
         "losses": items,
+        **flat_values(items),
         "gates": gate_rows,
         "warnings": [*dataset.warnings, *notes],
         "evidence": list(dataset.evidence),
@@ -395,6 +400,8 @@ def evaluate(
     l1: float | None = None,
     l2: float | None = None,
     model_weights: str | None = None,
+    baseline: str | None = None,
+    max_increase: Mapping[str, str | float] | None = None,
     per_sample: bool = False,
     progress: Progress | None = None,
 ) -> Report:
@@ -433,6 +440,9 @@ def evaluate(
     * ``l1`` / ``l2`` with ``model_weights`` (a ``.npy`` or ``.npz`` file): the weight
       penalty l1·Σ|w| + l2·Σw² (Keras convention, SPEC §6 "regularized"): the document
       gains ``regularization`` and every loss a ``regularized`` value.
+    * ``baseline``: an earlier losscli JSON file; every loss gains ``baseline``,
+      ``delta`` and ``delta_pct`` (``--baseline``).
+    * ``max_increase``: ``{loss: "5%" or 0.02}``: gates on the change over ``baseline``.
 
     Not settings: ``per_sample`` keeps the per-row values in :attr:`Report.per_sample`
     (and reads the input in one piece, as do the arrays of :attr:`Report.dataset`);

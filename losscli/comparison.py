@@ -17,9 +17,17 @@ from losscli.api import Report, doc_head, open_inputs, plan_run
 from losscli.bootstrap import check_replicates, percentile_interval, replicate_means
 from losscli.compute import per_class_values
 from losscli.config import resolve, unused_config_keys
-from losscli.errors import DataError, UsageError
-from losscli.gates import check_gates
-from losscli.options import RunOptions, settings_of
+from losscli.errors import DataError, UsageError, unknown_name
+from losscli.gates import (
+    baseline_values,
+    change,
+    check_gates,
+    check_increases,
+    check_not_worse,
+    flat_compare_values,
+    load_baseline,
+)
+from losscli.options import RunOptions, loss_key, settings_of
 from losscli.registry import canonical_name
 from losscli.run import Plan, Source, quiet_floats, run_source
 
@@ -94,8 +102,11 @@ def compare_options(
             per_model = [replace(opts, pred_cols=(c,)) for c in cols]
             predictions = [predictions[0]] * len(cols)
             opts = replace(opts, names=opts.names or cols)
-    check_replicates(opts.bootstrap)
     models = model_names(predictions, opts.names)
+    opts = _gate_options(opts, models)
+    check_replicates(opts.bootstrap)
+    if per_model is not None:
+        per_model = [replace(opts, pred_cols=m.pred_cols) for m in per_model]
     sources = _open_models(predictions, targets, opts, per_model)
     try:
         keep = opts.bootstrap > 0 or len(models) == 1
@@ -183,7 +194,8 @@ def _compare_doc(
     warnings = _warnings(models, datasets, results)
     unused = unused_config_keys("compare", opts)
     if unused:
-        warnings.insert(0, f"{opts.config}: compare does not use {', '.join(unused)}")
+        where = opts.config or "[tool.losscli] of pyproject.toml"
+        warnings.insert(0, f"{where}: compare does not use {', '.join(unused)}")
     mixed = None
     if opts.logits is None:
         mixed = _mixed_score_kinds(models, [datasets[m] for m in models], specs)
@@ -206,12 +218,14 @@ def _compare_doc(
         )
     models = _sorted_models(models, entries, opts.sort_by)
     gate_rows = _gate_rows(opts.gates, entries, models)
+    gate_rows += _baseline_gates(entries, specs, results, models, opts)
     first = next(iter(datasets.values()))  # the first model's, whatever --sort-by did
     doc = doc_head("compare", first, gate_rows)
     doc |= {
         "models": models,
         "inputs": {m: datasets[m].inputs for m in models},
         "losses": entries,
+        **flat_compare_values(entries, models),
         "gates": gate_rows,
         "summary": _summary(entries, models, specs, results, datasets),
         "warnings": warnings,
@@ -310,6 +324,119 @@ def _gate_rows(
         values = next(e for e in entries if e["name"] == loss)["values"]
         for m in models:
             rows += check_gates({loss: limit}, {loss: values[m]}, model=m)
+    return rows
+
+
+def _gate_options(opts: RunOptions, models: list[str]) -> RunOptions:
+    """Check ``--baseline``/``--fail-if-worse``/``--max-increase`` against the models
+    before any data is read; ``--fail-if-worse`` implies ``--bootstrap 1000``."""
+    import dataclasses
+
+    base = opts.baseline
+    if opts.fail_if_worse:
+        if base is None:
+            raise UsageError(
+                "--fail-if-worse needs --baseline MODEL",
+                hint="name the model to compare against, one of: " + ", ".join(models),
+            )
+        if base not in models:
+            raise unknown_name("baseline model", base, models)
+        unknown = [k for k in opts.margin or {} if k not in map(loss_key, opts.fail_if_worse)]
+        if unknown:
+            raise UsageError(
+                f"--margin {unknown[0]}: no --fail-if-worse {unknown[0]} to apply it to",
+                hint="add --fail-if-worse " + unknown[0],
+            )
+        if opts.bootstrap == 0:
+            opts = dataclasses.replace(opts, bootstrap=1000)
+    if (opts.max_increase or {}) and base is None:
+        raise UsageError(
+            "--max-increase needs --baseline",
+            hint="add --baseline OLD.json (an earlier run) or --baseline MODEL",
+        )
+    return opts
+
+
+def _baseline_gates(
+    entries: list[dict[str, Any]],
+    specs: Sequence[Any],
+    results: Mapping[str, list[Any]],
+    models: list[str],
+    opts: RunOptions,
+) -> list[dict[str, Any]]:
+    """``--baseline`` of compare: a model name (deltas against that model;
+    ``--max-increase`` and ``--fail-if-worse`` gates for every other model) or an
+    earlier losscli JSON file (deltas and ``--max-increase`` gates for every model; a
+    compare file is matched model by model). Entries gain ``baseline_values``,
+    ``deltas`` and ``deltas_pct``."""
+    base = opts.baseline
+    if base is None:
+        return []
+    if base in models:
+        ref = {e["name"]: {"value": e["values"].get(base), "params": e["params"]} for e in entries}
+        old = {m: ref for m in models if m != base}
+    else:
+        doc = load_baseline(base)
+        in_doc = doc.get("models") or []
+        old = {
+            m: (baseline_values(doc, m) if doc["command"] == "evaluate" or m in in_doc else {})
+            for m in models
+        }
+    for e in entries:
+        before = {m: (old[m].get(e["name"]) or {}).get("value") for m in old}
+        changes = {m: change(e["values"].get(m), v) for m, v in before.items()}
+        e["baseline_values"] = before
+        e["deltas"] = {m: c["delta"] for m, c in changes.items()}
+        e["deltas_pct"] = {m: c["delta_pct"] for m, c in changes.items()}
+    rows: list[dict[str, Any]] = []
+    for m in old:
+        current = {e["name"]: {"value": e["values"].get(m), "params": e["params"]} for e in entries}
+        rows += check_increases(opts.max_increase or {}, current, old[m], model=m)
+    for loss in opts.fail_if_worse or []:
+        rows += _not_worse(loss_key(loss), entries, specs, results, models, opts)
+    return rows
+
+
+def _not_worse(
+    loss: str,
+    entries: list[dict[str, Any]],
+    specs: Sequence[Any],
+    results: Mapping[str, list[Any]],
+    models: list[str],
+    opts: RunOptions,
+) -> list[dict[str, Any]]:
+    """``--fail-if-worse LOSS``: the paired bootstrap interval of (model − baseline)
+    for every other model, and its gate row."""
+    import numpy as np
+
+    base = str(opts.baseline)
+    i = next(k for k, s in enumerate(specs) if s.name == loss)
+    margin = (opts.margin or {}).get(loss, 0.0)
+    rows = []
+    for m in (m for m in models if m != base):
+        r, rb = results[m][i], results[base][i]
+        vm, vb = entries[i]["values"].get(m), entries[i]["values"].get(base)
+        diff = vm - vb if vm is not None and vb is not None else None
+        error, ci = None, None
+        if not specs[i].decomposable:
+            error = f"{loss} is not a mean of per-row terms: no paired bootstrap"
+        elif r.status != "ok" or rb.status != "ok" or r.per_row is None or rb.per_row is None:
+            error = f"{loss} has no finite value for {m if r.status != 'ok' else base}"
+        else:
+            ones = np.ones_like(r.per_row)
+            w = [r.per_row_weight, rb.per_row_weight]
+            reps = _replicates(
+                [r.per_row, rb.per_row],
+                [x if x is not None else ones for x in w],
+                [specs[i], specs[i]],
+                opts.bootstrap,
+                opts.seed,
+                opts.reduction,
+            )
+            ci = _interval(reps[:, 0] - reps[:, 1])
+        rows.append(
+            check_not_worse(loss, m, base, difference=diff, ci=ci, margin=margin, error=error)
+        )
     return rows
 
 
@@ -492,6 +619,31 @@ def _vs_best(e: dict[str, Any], models: list[str], reps: Mapping[int, Any]) -> d
     return vs
 
 
+def _replicates(
+    cols: list[Any],
+    weights: list[Any],
+    specs: Sequence[Any],
+    n_boot: int,
+    seed: int,
+    reduction: str,
+) -> Any:
+    """(n_boot, K) paired replicate values of K per-row columns (the loss of column k is
+    ``specs[k]``): weighted means, times the total weight for ``reduction="sum"``, and
+    square-rooted for losses finalized by sqrt (rmse). The same seed draws the same row
+    counts whatever the columns, so every replicate of a run is paired."""
+    import numpy as np
+
+    W = np.stack(weights, axis=1)
+    with quiet_floats():
+        reps = replicate_means(np.stack(cols, axis=1), W, n_boot=n_boot, seed=seed)
+        for c, spec in enumerate(specs):
+            if reduction == "sum":  # the sum is the mean times the total weight of the rows
+                reps[:, c] *= W[:, c].sum()
+            if spec.finalize == "sqrt":
+                reps[:, c] = np.sqrt(reps[:, c])
+    return reps
+
+
 def _add_bootstrap(
     entries: list[dict[str, Any]],
     specs: Sequence[Any],
@@ -504,20 +656,13 @@ def _add_bootstrap(
     reduction: str = "mean",
 ) -> None:
     """Paired bootstrap intervals (``ci``) of every entry, and ``vs_best`` differences."""
-    import numpy as np
 
     cols, weights, where = _bootstrap_columns(specs, results, models, warnings)
     if not cols:
         return
-    W = np.stack(weights, axis=1)
-    with quiet_floats():
-        reps = replicate_means(np.stack(cols, axis=1), W, n_boot=n_boot, seed=seed)
+    reps = _replicates(cols, weights, [specs[i] for i, _ in where], n_boot, seed, reduction)
     by_entry: dict[int, dict[int, Any]] = {}
     for c, (i, j) in enumerate(where):
-        if reduction == "sum":  # the sum is the mean times the total weight of the rows
-            reps[:, c] *= W[:, c].sum()
-        if specs[i].finalize == "sqrt":
-            reps[:, c] = np.sqrt(reps[:, c])
         by_entry.setdefault(i, {})[j] = reps[:, c]
     for i, cols_j in by_entry.items():
         e = entries[i]
@@ -674,6 +819,10 @@ def compare(
     bootstrap: int | None = None,
     seed: int | None = None,
     sort_by: str | None = None,
+    baseline: str | None = None,
+    max_increase: Mapping[str, str | float] | None = None,
+    fail_if_worse: Sequence[str] | None = None,
+    margin: Mapping[str, float] | None = None,
 ) -> Report:
     """Evaluate each predictions file against the same ``targets`` (None: each file
     holds its targets, or every file is a model of task gan); SPEC §3.2's JSON.
@@ -705,6 +854,12 @@ def compare(
     * ``bootstrap``: paired bootstrap replicates for 95% intervals (e.g. 1000).
     * ``seed``: random seed of the bootstrap.
     * ``sort_by``: order models by this loss.
+    * ``baseline``: a model name, or an earlier losscli JSON file: entries gain
+      ``baseline_values``, ``deltas`` and ``deltas_pct``.
+    * ``max_increase``: ``{loss: "5%" or 0.02}``: gates on the change over ``baseline``.
+    * ``fail_if_worse``: losses gated on the paired bootstrap of (model − baseline
+      model): fails when the 95% interval lies above ``margin`` (implies 1000 replicates).
+    * ``margin``: ``{loss: V}`` tolerated difference for ``fail_if_worse`` (default 0).
     """
     given = locals()
     opts = resolve("compare", {s.name: given[s.name] for s in settings_of("compare")})

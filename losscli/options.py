@@ -44,8 +44,8 @@ class Setting:
 
     ``kind`` is one of ``str``, ``strs`` (repeatable), ``bool`` (``--x/--no-x``),
     ``int``, ``float``, ``choice``, ``task``, ``input`` (``--logits``/``--probs``),
-    ``params`` (``--param LOSS.KEY=VALUE``), ``gates`` (``--max LOSS=V``), ``losses``,
-    ``names`` (comma-separated) or ``path``. ``config`` is the dotted ``--config`` key
+    ``params`` (``--param LOSS.KEY=VALUE``), ``gates`` (``--max LOSS=V``), ``increases``
+    (``--max-increase LOSS=5%|0.02``), ``losses``, ``names`` (comma-separated) or ``path``. ``config`` is the dotted ``--config`` key
     (None: flag only); ``minimum`` bounds numbers; ``choices`` bounds words.
     """
 
@@ -71,7 +71,7 @@ class Setting:
     @property
     def repeatable(self) -> bool:
         """Whether the flag may be given several times (``--loss a --loss b``)."""
-        return self.kind in ("losses", "strs", "params", "gates")
+        return self.kind in ("losses", "strs", "params", "gates", "increases")
 
     def describe(self) -> str:
         """What a valid value is: ``a positive integer``, ``a number ≥ 0`` …"""
@@ -318,6 +318,44 @@ SETTINGS: tuple[Setting, ...] = (
         allowed="an integer ≥ 0",
     ),
     Setting("sort_by", "--sort-by", "Order models by this loss.", commands=COMPARE),
+    Setting(
+        "baseline",
+        "--baseline",
+        "An earlier losscli JSON (OLD.json) for --max-increase and deltas; with compare, "
+        "also a model name (for --fail-if-worse and --max-increase against that model).",
+        config="baseline",
+        metavar="OLD.json|MODEL",
+    ),
+    Setting(
+        "max_increase",
+        "--max-increase",
+        "Gate LOSS=5% (relative) or LOSS=0.02 (absolute): exit 1 if LOSS rose more than "
+        "that over --baseline (repeatable).",
+        kind="increases",
+        default={},
+        config="gates.max_increase",
+    ),
+    Setting(
+        "fail_if_worse",
+        "--fail-if-worse",
+        "Gate: exit 1 if a model is worse than the --baseline model under LOSS beyond noise "
+        "(the 95% paired bootstrap interval of the difference lies above --margin; implies "
+        "--bootstrap 1000; repeatable).",
+        kind="losses",
+        config="gates.fail_if_worse",
+        commands=COMPARE,
+        metavar="LOSS",
+    ),
+    Setting(
+        "margin",
+        "--margin",
+        "LOSS=V: how much worse than the baseline model --fail-if-worse tolerates, in loss "
+        "units (default 0; repeatable).",
+        kind="gates",
+        default={},
+        config="gates.margin",
+        commands=COMPARE,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -399,6 +437,10 @@ class RunOptions:
     bootstrap: int
     seed: int
     sort_by: str | None
+    baseline: str | None = None
+    max_increase: dict[str, tuple[float, bool]] | None = None
+    fail_if_worse: list[str] | None = None
+    margin: dict[str, float] | None = None
 
     def read_options(self, task: str | None = None) -> ReadOptions:
         """The data flags of this run (``task`` overrides the run's, e.g. the task the
@@ -470,6 +512,8 @@ def value_problem(s: Setting, value: Any) -> Problem | None:
         return Problem(f"unknown value {shown(value)}", "allowed: " + ", ".join(s.choices))
     elif s.kind == "gates":
         return _gates_problem(value)
+    elif s.kind == "increases":
+        return _increases_problem(value)
     elif s.kind == "params" and not (
         isinstance(value, Mapping) and all(isinstance(v, Mapping) for v in value.values())
     ):
@@ -485,6 +529,25 @@ def _gates_problem(value: Any) -> Problem | None:
     for loss, limit in value.items():
         if not _is_number(limit):
             return Problem(f"limit must be a number, got {shown(limit)}", key=str(loss))
+    return None
+
+
+def _increases_problem(value: Any) -> Problem | None:
+    from losscli.gates import parse_increase
+
+    if not isinstance(value, Mapping):
+        return Problem(
+            "must map loss names to limits", "e.g. gates: {max_increase: {mse: 5%, mae: 0.02}}"
+        )
+    for loss, limit in value.items():
+        if isinstance(limit, tuple):
+            continue
+        try:
+            parse_increase(f"{loss}={limit}")
+        except UsageError:
+            return Problem(
+                f"limit must be a percentage (5%) or a number ≥ 0, got {limit!r}", key=str(loss)
+            )
     return None
 
 
@@ -533,8 +596,8 @@ def parse_param_flags(items: Iterable[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def parse_gate_flags(items: Iterable[str]) -> dict[str, float]:
-    """``["mse=0.5"]`` → ``{"mse": 0.5}``."""
+def parse_gate_flags(items: Iterable[str], flag: str = "--max") -> dict[str, float]:
+    """``["mse=0.5"]`` → ``{"mse": 0.5}`` (``flag`` names the option in errors)."""
     out: dict[str, float] = {}
     for item in items:
         loss, sep, value = item.partition("=")
@@ -544,7 +607,7 @@ def parse_gate_flags(items: Iterable[str]) -> dict[str, float]:
             limit = math.nan
         if not sep or not loss.strip() or math.isnan(limit):
             raise UsageError(
-                f"cannot read --max '{item}'", hint="write LOSS=VALUE, e.g. --max mse=0.5"
+                f"cannot read {flag} '{item}'", hint=f"write LOSS=VALUE, e.g. {flag} mse=0.5"
             )
         out[loss_key(loss)] = limit
     return out
@@ -567,4 +630,35 @@ def merge_gates(*layers: Mapping[str, float] | None) -> dict[str, float]:
     out: dict[str, float] = {}
     for layer in layers:
         out.update({loss_key(k): float(v) for k, v in (layer or {}).items()})
+    return out
+
+
+def parse_increases(
+    value: Mapping[str, Any] | Iterable[str] | None,
+) -> dict[str, tuple[float, bool]]:
+    """``--max-increase`` items (``["mse=5%"]``) or a config mapping (``{mse: "5%"}``) →
+    ``{"mse": (0.05, True)}`` (names made canonical)."""
+    from losscli.gates import parse_increase
+
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        out: dict[str, tuple[float, bool]] = {}
+        for k, v in value.items():
+            if isinstance(v, tuple):
+                out[loss_key(k)] = (float(v[0]), bool(v[1]))
+            else:
+                loss, limit, rel = parse_increase(f"{k}={v}")
+                out[loss_key(loss)] = (limit, rel)
+        return out
+    return {loss_key(k): (lim, rel) for k, lim, rel in (parse_increase(i) for i in value)}
+
+
+def merge_increases(
+    *layers: Mapping[str, tuple[float, bool]] | None,
+) -> dict[str, tuple[float, bool]]:
+    """Merge ``--max-increase`` limits by loss; later layers win."""
+    out: dict[str, tuple[float, bool]] = {}
+    for layer in layers:
+        out.update(parse_increases(layer))
     return out

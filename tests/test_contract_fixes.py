@@ -37,6 +37,7 @@ def test_evaluate_document_key_order(cli):
         "n_samples",
         "inputs",
         "losses",
+        "values",
         "gates",
         "warnings",
         "evidence",
