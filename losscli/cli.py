@@ -243,8 +243,43 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit(0)
 
 
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+def _completion_callback(value: Shell | None) -> None:
+    """``--show-completion SHELL``: print the completion script of that shell (Typer's),
+    for the shell's startup file: ``losscli --show-completion bash >> ~/.bashrc``."""
+    if value is None:
+        return
+    from typer._completion_shared import get_completion_script
+    from typer.completion import completion_init
+
+    completion_init()
+    typer.echo(
+        get_completion_script(prog_name="losscli", complete_var=COMPLETE_VAR, shell=value.value)
+    )
+    raise typer.Exit(0)
+
+
+#: The environment variable through which a shell asks for completions.
+COMPLETE_VAR = "_LOSSCLI_COMPLETE"
+
+
 @app.callback()
 def _root(
+    show_completion: Annotated[
+        Shell | None,
+        typer.Option(
+            "--show-completion",
+            help="Print the completion script of bash, zsh or fish and exit, e.g. "
+            "losscli --show-completion bash >> ~/.bashrc.",
+            callback=_completion_callback,
+            is_eager=True,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -263,22 +298,29 @@ def _root(
 
 FormatOpt = Annotated[
     Format | None,
-    typer.Option("--format", "-f", help="Output on stdout: table, json, csv or markdown."),
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output on stdout: table, json, csv or markdown.",
+        envvar="LOSSCLI_FORMAT",
+    ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+JsonOpt = Annotated[bool, typer.Option("--json/--no-json", help="Shorthand for --format json.")]
 OutputOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--output",
         "-o",
-        help="Also write a file; its format follows the extension (.json .csv .md .html .txt). "
-        "Repeatable. Written atomically.",
+        help="Also write a file; its format follows the extension (.json .csv .md .html .txt; "
+        ".metrics.json: only the numbers; .xml: the gates as JUnit XML). Repeatable. "
+        "Written atomically.",
     ),
 ]
 PlotOpt = Annotated[
     bool,
     typer.Option(
-        "--plot",
+        "--plot/--no-plot",
+        envvar="LOSSCLI_PLOT",
         help="Also draw the most telling chart as text (stdout after the table; stderr with "
         "--format json/csv/markdown). Keeps per-row values, so the input is read in one piece.",
     ),
@@ -286,13 +328,25 @@ PlotOpt = Annotated[
 PrecisionOpt = Annotated[
     int,
     typer.Option(
-        "--precision", min=1, help="Significant digits in table and markdown output (≥ 1)."
+        "--precision",
+        min=1,
+        help="Significant digits in table and markdown output (≥ 1).",
+        envvar="LOSSCLI_PRECISION",
     ),
 ]
 QuietOpt = Annotated[
-    bool, typer.Option("--quiet", "-q", help="No notes or warnings on stderr; results only.")
+    bool,
+    typer.Option(
+        "--quiet/--no-quiet",
+        "-q",
+        help="No notes or warnings on stderr; results only.",
+        envvar="LOSSCLI_QUIET",
+    ),
 ]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+DebugOpt = Annotated[
+    bool,
+    typer.Option("--debug/--no-debug", help="Show tracebacks of errors.", envvar="LOSSCLI_DEBUG"),
+]
 
 
 # ------------------------------------------------------------------ settings (options.py)
@@ -409,7 +463,7 @@ CONDITION_HELP = {
 
 def _condition_param(name: str) -> inspect.Parameter:
     flag = "--" + name.replace("_", "-")
-    annotation = Annotated[bool, typer.Option(flag, help=CONDITION_HELP[name])]
+    annotation = Annotated[bool, typer.Option(f"{flag}/--no-{flag[2:]}", help=CONDITION_HELP[name])]
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=annotation
     )
@@ -587,7 +641,10 @@ def _measure(
         failed = [g for g in doc["gates"] if not g["passed"]]
         if not view.quiet:
             for g in failed:
-                err.print(describe_failure(g), markup=False, highlight=False)
+                err.print(describe_failure(g), markup=False, highlight=False, soft_wrap=True)
+        from losscli.report.github import report as github_report
+
+        github_report(doc, os.environ, sys.stderr)
         return int(ExitCode.GATE_FAILED) if failed else 0
 
     run_command(view.debug, body, quiet=view.quiet)
@@ -695,7 +752,10 @@ def recommend(
         typer.Option("--rules", help="Use this rules YAML instead of the built-in guide."),
     ] = None,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Show which rules fired and why others did not.")
+        bool,
+        typer.Option(
+            "--explain/--no-explain", help="Show which rules fired and why others did not."
+        ),
     ] = False,
     framework: Annotated[
         Framework, typer.Option("--framework", help="Code snippets for pytorch, keras or all.")
@@ -703,7 +763,7 @@ def recommend(
     plot: Annotated[
         bool,
         typer.Option(
-            "--plot",
+            "--plot/--no-plot",
             help="Draw the candidate losses as functions of the error, of p_t or of a "
             "distance (stdout after the table; stderr with other formats).",
         ),
@@ -760,9 +820,39 @@ def recommend(
     run_command(debug, body, quiet=quiet)
 
 
+# ------------------------------------------------------------------ schema
+
+
+@app.command(epilog=EPILOG)
+def schema(
+    name: Annotated[
+        str, typer.Argument(help="evaluate, compare, recommend or curves.", metavar="COMMAND")
+    ],
+    debug: DebugOpt = False,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of a command's JSON output.
+
+    Example: losscli schema evaluate > evaluate.schema.json
+    """
+
+    def body(out: Any, err: Any) -> int:
+        from losscli.report.schemas import schema_text
+
+        sys.stdout.write(schema_text(name))
+        sys.stdout.flush()
+        return 0
+
+    run_command(debug, body)
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (a shell asking for completions sets
+    :data:`COMPLETE_VAR`; Typer's completion classes answer it)."""
+    if os.environ.get(COMPLETE_VAR):
+        from typer.completion import completion_init
+
+        completion_init()
+    app(prog_name="losscli")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -192,7 +192,7 @@ def test_binary_values_equal_the_core(cli, kind):
     doc = run_json(cli, SAMPLES / fname, SAMPLES / "binary_targets.csv")
     pred, target = binary_arrays(kind)
     ctx = {"from_logits": kind == "logits"}
-    assert set(values(doc)) == {"bce", "focal", "hinge", "squared_hinge", "brier"}
+    assert set(values(doc)) == {"bce", "focal", "hinge", "squared_hinge", "brier", "ece", "mce"}
     assert_matches_core(doc, "binary", pred, target, context=ctx)
     # hand check: bce on probabilities (no value reaches the -100 clamp here)
     p = pred if kind == "probs" else 1.0 / (1.0 + np.exp(-pred))

@@ -50,6 +50,7 @@ __all__ = [
 _FAMILIES = (
     "regression",
     "classification",
+    "calibration",
     "distribution",
     "segmentation",
     "detection",

@@ -10,6 +10,10 @@ from rich.text import Text
 
 from losscli.report.view import Section, build, has_view
 
+#: Warnings about a reading the files cannot settle and that changes the values (e.g.
+#: probabilities vs logits); the table repeats them on stdout, next to the values.
+AMBIGUOUS = "ambiguous input:"
+
 
 def render(doc: dict[str, Any], console: Console, precision: int = 4) -> None:
     """Print the human view of a result document."""
@@ -99,3 +103,6 @@ def _view(doc: dict[str, Any], console: Console, precision: int) -> None:
             console.print(f"  {note}", soft_wrap=False, markup=False, highlight=False)
     for line in v.summary:
         console.print(f"• {line}", soft_wrap=False, markup=False, highlight=False)
+    for w in v.warnings:
+        if w.startswith(AMBIGUOUS):  # a reading that changes the values: shown with them
+            console.print(Text(f"warning: {w}", style="bold yellow"), soft_wrap=False)

@@ -160,9 +160,6 @@ def test_multi_margin_and_generalized_dice_on_request(cli):
     assert r.json()["losses"][0]["status"] == "ok"
 
 
-@pytest.mark.xfail(
-    strict=False, reason="labels outside 0…C−1 are accepted by the data layer (SPEC §9)"
-)
 def test_ignore_index_outside_the_classes_end_to_end(cli, tmp_path):
     # SPEC §9: cross_entropy.ignore_index may be −100 (torch), −1 (Keras) or 255 (masks).
     rng = np.random.default_rng(3)
