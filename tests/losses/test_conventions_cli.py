@@ -90,6 +90,9 @@ def test_convention_from_config_and_env(cli, cancer, tmp_path):
         "evaluate", d / "p.csv", d / "y.csv", "--config", cfg, "--convention", "torch", "--json"
     ).json()
     assert doc["convention"] == "torch"
+    env = {"LOSSCLI_CONVENTION": "sklearn"}
+    doc = cli("evaluate", d / "p.csv", d / "y.csv", "--config", cfg, "--json", env=env).json()
+    assert doc["convention"] == "sklearn"  # environment over --config
 
 
 def test_unknown_convention_is_a_usage_error(cli, cancer):
