@@ -548,7 +548,7 @@ seg_bce = _pixel_mean_of(
     """,
 )
 
-seg_focal = _pixel_mean_of(
+_seg_focal_sigmoid = _pixel_mean_of(
     focal,
     "seg_focal",
     """Pixel-wise sigmoid focal loss, averaged over the pixels of each image and class.
@@ -561,6 +561,45 @@ seg_focal = _pixel_mean_of(
     Detection", ICCV.
     """,
 )
+
+
+def seg_focal(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    activation: str = "sigmoid",
+    from_logits: bool = False,
+    **params: Any,
+) -> Terms:
+    """Pixel-wise focal loss, averaged over the pixels of each image and class.
+
+    ``activation="sigmoid"`` (default): the sigmoid focal loss of :func:`focal` per
+    pixel (torchvision ``sigmoid_focal_loss``). ``activation="softmax"`` with logits:
+    −α_c·(1 − p_c)^γ·y_c·log p_c per pixel and channel, p = softmax over the channels,
+    α_c = 1 − α for channel 0 and α for the others (α = −1: none) — MONAI
+    ``FocalLoss(use_softmax=True)``.
+
+    Reference: Lin et al. (2017), "Focal Loss for Dense Object Detection", ICCV; MONAI
+    ``monai.losses.FocalLoss``.
+    """
+    if activation != "softmax" or not from_logits:
+        return _seg_focal_sigmoid(pred, target, from_logits=from_logits, **params)
+    alpha, gamma = float(params.get("alpha", 0.25)), float(params.get("gamma", 2.0))
+    pred, target = _as_ncp(pred), _as_ncp(target)
+    n, c, pix = pred.shape
+    total = np.zeros((n, c))
+    for sl in _pixel_chunks(pred.shape):
+        z = np.asarray(pred[..., sl], dtype=np.float64)
+        ls = z - z.max(axis=1, keepdims=True)
+        ls -= np.log(np.exp(ls).sum(axis=1, keepdims=True))
+        loss = (
+            -np.power(1.0 - np.exp(ls), gamma) * ls * np.asarray(target[..., sl], dtype=np.float64)
+        )
+        total += loss.sum(axis=-1)
+    total /= pix
+    if alpha >= 0:
+        total *= np.array([1.0 - alpha] + [alpha] * (c - 1))[None, :]
+    return Terms(total)
 
 
 def dice_bce(

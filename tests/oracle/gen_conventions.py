@@ -662,6 +662,7 @@ def make_cases() -> list[dict[str, Any]]:
         return prob, logit, tgt
 
     prob, logit, tgt = masks(4, 3, 20)
+    onehot3 = np.eye(3)[rng.integers(0, 3, (4, 20))].transpose(0, 2, 1)  # (n, C, P)
     add(
         _case(
             "dice/monai/default",
@@ -801,6 +802,29 @@ def make_cases() -> list[dict[str, Any]]:
                 params=prm,
                 logits=lg,
                 source="MONAI tests/losses/test_generalized_dice_loss.py (GeneralizedDiceLoss)",
+            )
+        )
+    for cid, prm, kw in (
+        ("softmax", {"activation": "softmax"}, {"use_softmax": True}),
+        (
+            "softmax,alpha=0.3,gamma=1",
+            {"activation": "softmax", "alpha": 0.3, "gamma": 1.0},
+            {"use_softmax": True, "alpha": 0.3, "gamma": 1.0},
+        ),
+    ):
+        add(
+            _case(
+                f"focal/monai/{cid}",
+                "focal",
+                "segmentation",
+                "monai",
+                "monai",
+                {"cls": "FocalLoss", "kwargs": kw},
+                logit,
+                onehot3,
+                params=prm,
+                logits=True,
+                source="MONAI tests/losses/test_focal_loss.py (use_softmax=True)",
             )
         )
     add(
