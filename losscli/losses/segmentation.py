@@ -39,6 +39,8 @@ from losscli.losses.classification import bce, focal
 
 #: Attached when ``smooth=0`` met an image/class with an empty target and empty prediction.
 EMPTY_MATCH_NOTE = "empty target and prediction counted as a perfect match (loss 0)"
+#: Attached when ``empty=nan`` met a zero denominator (MONAI's 0/0).
+EMPTY_NAN_NOTE = "0/0 terms (empty target and prediction with no smoothing) are NaN (MONAI)"
 #: Attached when ``smooth=0`` met a Tversky term whose only errors carry weight 0 (0/0).
 ZERO_WEIGHT_NOTE = (
     "tversky terms with no overlap and only zero-weighted errors (0/0) counted as loss 0"
@@ -109,6 +111,7 @@ class OverlapOptions:
     weight: tuple[float, ...] | float | None = None
     activation: str = "sigmoid"
     soft_label: bool = False
+    empty_nan: bool = False
 
     @classmethod
     def of(cls, **params: Any) -> OverlapOptions:
@@ -124,6 +127,7 @@ class OverlapOptions:
             None if w is None or isinstance(w, str) else w,
             str(params.get("activation", "sigmoid")),
             bool(params.get("soft_label", False)),
+            str(params.get("empty", "zero")) == "nan",
         )
 
     def smooths(self, smooth: float) -> tuple[float, float]:
@@ -188,9 +192,15 @@ def _overlap_sums(
 
 
 def _error_ratio(
-    err: np.ndarray, den: np.ndarray, *, smooth: float, empty: np.ndarray
+    err: np.ndarray,
+    den: np.ndarray,
+    *,
+    smooth: float,
+    empty: np.ndarray,
+    empty_nan: bool = False,
 ) -> tuple[np.ndarray, list[str]]:
-    """``err / den`` where a zero denominator (only possible when ``smooth == 0``) gives 0.
+    """``err / den`` where a zero denominator (only possible when ``smooth == 0``) gives 0
+    (``empty_nan``: NaN, as MONAI's 0/0).
 
     ``empty`` marks the terms whose target and prediction are both empty; the matching
     note is returned when one of them met a zero denominator, and :data:`ZERO_WEIGHT_NOTE`
@@ -203,6 +213,9 @@ def _error_ratio(
         return err / den, []
     out = np.divide(err, den, out=np.zeros_like(err), where=~zero)
     notes: list[str] = []
+    if empty_nan:
+        out[zero] = np.nan  # MONAI: 0/0 stays NaN
+        return out, [EMPTY_NAN_NOTE]
     if (zero & empty).any():
         notes.append(EMPTY_MATCH_NOTE)
     if (zero & ~empty).any():
@@ -230,7 +243,13 @@ def _tversky_values(
     fn = np.maximum(sum_y - tp, 0.0)
     err = alpha * fp + beta * fn
     den = tp + err + s_dr
-    values, notes = _error_ratio(err + (s_dr - s_nr), den, smooth=s_dr, empty=(sum_p + sum_y) == 0)
+    values, notes = _error_ratio(
+        err + (s_dr - s_nr),
+        den,
+        smooth=s_dr,
+        empty=(sum_p + sum_y) == 0,
+        empty_nan=opts.empty_nan,
+    )
     return opts.finish(values), notes
 
 
@@ -257,7 +276,7 @@ def _overlap_loss(
     else:
         den = total + s_dr
         err = err + (s_dr - s_nr)
-    loss, notes = _error_ratio(err, den, smooth=s_dr, empty=total == 0)
+    loss, notes = _error_ratio(err, den, smooth=s_dr, empty=total == 0, empty_nan=opts.empty_nan)
     return Terms(opts.finish(loss), notes=notes)
 
 

@@ -271,3 +271,16 @@ def test_ignore_index_outside_the_classes() -> None:
     keep = [0, 2]
     ls = z[keep] - np.log(np.exp(z[keep]).sum(axis=1, keepdims=True))
     assert v == pytest.approx(-np.mean(ls[[0, 1], [0, 2]]), rel=1e-12)
+
+
+def test_monai_empty_masks_without_smoothing_are_nan() -> None:
+    # Project-MONAI/MONAI, monai/losses/dice.py: f = 1 − (2·0 + 0)/(0 + 0) is NaN with
+    # smooth_nr = smooth_dr = 0; losscli's default counts the pair as a perfect match.
+    x = np.zeros((2, 1, 4))
+    y = np.zeros((2, 1, 4))
+    y[1, 0, :2] = 1.0
+    x[1, 0, :2] = 0.5
+    zero = {"smooth_nr": 0.0, "smooth_dr": 0.0}
+    assert math.isnan(losscli_value("dice", "segmentation", "monai", x, y, params=zero))
+    v = losscli_value("dice", "segmentation", "torch", x, y, params={"smooth": 0.0})
+    assert v == pytest.approx((0.0 + (1.0 - 2 * 1.0 / 3.0)) / 2)

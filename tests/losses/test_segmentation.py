@@ -398,6 +398,7 @@ def test_spec_defaults_follow_the_contract() -> None:
         "weight": "none",
         "activation": "sigmoid",
         "soft_label": False,
+        "empty": "zero",
     }
     assert SPEC["dice"].defaults() == {"smooth": 1.0, **monai}
     assert SPEC["iou"].defaults() == {"smooth": 1.0, **monai}
@@ -410,6 +411,7 @@ def test_spec_defaults_follow_the_contract() -> None:
         "include_background": True,
         "activation": "sigmoid",
         "soft_label": False,
+        "empty": "zero",
     }
     assert SPEC["focal_tversky"].defaults() == {
         "gamma": 0.75,
