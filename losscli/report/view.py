@@ -374,6 +374,7 @@ def _compare_losses(doc: Mapping[str, Any], precision: int) -> Section:
         Column("params", page_only=True),
     )
     title = f"{doc['task']['name']} · {plural(doc['n_samples'], 'sample')} · lower is better"
+    title += _convention_part(doc)
     notes = tuple(
         f"{it['name']} is {_status_text((it.get('status') or {}).get(m, ''))} for {m}: {why}"
         for it in doc["losses"]

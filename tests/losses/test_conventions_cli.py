@@ -121,6 +121,16 @@ def test_table_header_names_the_convention(cli):
     )
     assert r.exit_code == 0, r.stderr
     assert "convention keras" in r.stdout
+    r = cli(
+        "compare",
+        SAMPLES / "regression_preds.csv",
+        SAMPLES / "regression_preds_b.csv",
+        SAMPLES / "regression_targets.csv",
+        "--convention",
+        "keras",
+    )
+    assert r.exit_code == 0, r.stderr
+    assert "convention keras" in r.stdout
 
 
 def test_losses_show_lists_conventions_and_keeps_brackets(cli):
