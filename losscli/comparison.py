@@ -627,6 +627,7 @@ def compare(
     group_col: str | None = None,
     weight_col: str | None = None,
     gates: Mapping[str, float] | None = None,
+    exit_zero: bool | None = None,
     per_class: bool | None = None,
     drop_invalid: bool | None = None,
     reduction: str | None = None,
@@ -653,6 +654,8 @@ def compare(
     * ``group_col``: image id column (segmentation, long form).
     * ``weight_col``: sample weight column (weighted mean).
     * ``gates``: ``{loss: limit}``, checked for every model.
+    * ``exit_zero``: the command line's ``--exit-zero`` (exit 0 when a gate fails);
+      it changes no value of the result, ``ok`` included.
     * ``per_class``: each loss entry gains ``per_class``: model → class → value.
     * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
     * ``reduction``: ``"mean"`` (default) or ``"sum"``.

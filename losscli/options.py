@@ -162,6 +162,14 @@ SETTINGS: tuple[Setting, ...] = (
         config="gates.max",
     ),
     Setting(
+        "exit_zero",
+        "--exit-zero",
+        "Exit 0 when a gate fails (report only); errors keep their exit codes 2, 3, 4.",
+        kind="bool",
+        default=False,
+        config="exit_zero",
+    ),
+    Setting(
         "worst",
         "--worst",
         "Show the K rows with the largest loss.",
@@ -334,6 +342,7 @@ class RunOptions:
     group_col: str | None
     weight_col: str | None
     gates: dict[str, float]
+    exit_zero: bool
     worst: int | None
     per_sample_path: str | None
     per_class: bool
@@ -418,8 +427,13 @@ def _gates_problem(value: Any) -> Problem | None:
     if not isinstance(value, Mapping):
         return Problem("must map loss names to limits", "e.g. gates: {max: {mse: 0.5}}")
     for loss, limit in value.items():
-        if not _is_number(limit):
-            return Problem(f"limit must be a number, got {limit!r}", key=str(loss))
+        if not _is_number(limit) or not math.isfinite(limit):
+            return Problem(
+                f"limit must be a finite number, got {limit!r}",
+                hint="a gate needs a finite limit; to report a loss without gating it, "
+                "give no limit",
+                key=str(loss),
+            )
     return None
 
 
@@ -480,6 +494,12 @@ def parse_gate_flags(items: Iterable[str]) -> dict[str, float]:
         if not sep or not loss.strip() or math.isnan(limit):
             raise UsageError(
                 f"cannot read --max '{item}'", hint="write LOSS=VALUE, e.g. --max mse=0.5"
+            )
+        if not math.isfinite(limit):
+            raise UsageError(
+                f"--max {loss.strip()}: limit must be a finite number, got {value.strip()!r}",
+                hint="a gate needs a finite limit; to report a loss without gating it, "
+                "leave out its --max",
             )
         out[loss_key(loss)] = limit
     return out

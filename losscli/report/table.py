@@ -8,6 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from losscli.report.terminal import terminal_text as _tt
 from losscli.report.view import Section, build, has_view
 
 
@@ -63,20 +64,20 @@ def _rich_table(section: Section) -> Table:
     """One section of the view as a Rich table."""
     _, columns = section.visible(page=False)
     table = Table(
-        title=section.title,
+        title=_tt(section.title),
         title_justify="left",
-        caption=section.caption or None,
+        caption=_tt(section.caption) or None,
         caption_justify="left",
     )
     for col in columns:
         table.add_column(
-            col.name,
+            _tt(col.name),
             justify="right" if col.numeric else "left",
             overflow="fold",
             ratio=1 if col.wide else None,
         )
     for row in section.cells(page=False):
-        table.add_row(*(Text(c.text, style=_KIND_STYLE.get(c.kind, "")) for c in row))
+        table.add_row(*(Text(_tt(c.text), style=_KIND_STYLE.get(c.kind, "")) for c in row))
     return table
 
 
@@ -84,8 +85,8 @@ def _text(section: Section) -> Group:
     """A section of text: its title, then its paragraphs (or list items)."""
     mark = "• " if section.bullets else ""
     return Group(
-        Text(section.title, style="bold"),
-        *(Text(f"{mark}{line}") for line in section.text),
+        Text(_tt(section.title), style="bold"),
+        *(Text(f"{mark}{_tt(line)}") for line in section.text),
         Text(""),
     )
 
@@ -96,6 +97,6 @@ def _view(doc: dict[str, Any], console: Console, precision: int) -> None:
     for section in v.shown():
         console.print(_text(section) if section.text else _rich_table(section))
         for note in section.notes:
-            console.print(f"  {note}", soft_wrap=False)
+            console.print(Text(f"  {_tt(note)}"), soft_wrap=False)
     for line in v.summary:
-        console.print(f"• {line}", soft_wrap=False)
+        console.print(Text(f"• {_tt(line)}"), soft_wrap=False)
