@@ -47,12 +47,17 @@ def _json_in_argv(argv: list[str]) -> bool:
     ``-f json``, ``--format=json``, ``-fjson``), read from the raw words: used when the
     options could not be parsed."""
     words = argv[: argv.index("--")] if "--" in argv else argv
+    formats = set()
     for i, word in enumerate(words):
-        if word == "--json" or word in ("--format=json", "-fjson", "-f=json"):
-            return True
-        if word in ("--format", "-f") and i + 1 < len(words) and words[i + 1] == "json":
-            return True
-    return False
+        if word == "--json":
+            formats.add("json")
+        elif word in ("--format", "-f") and i + 1 < len(words):
+            formats.add(words[i + 1])
+        elif word.startswith(("--format=", "-f=")):
+            formats.add(word.partition("=")[2])
+        elif word.startswith("-f") and not word.startswith("--") and len(word) > 2:
+            formats.add(word[2:])
+    return formats == {"json"}  # --json with --format csv asks for no one format
 
 
 def _command_in_argv(argv: list[str], ctx: Any) -> str:
@@ -257,8 +262,8 @@ def _invocation() -> tuple[str, bool]:
     if ctx is None:
         return "", False
     params = ctx.params
-    fmt = params.get("fmt")
-    wants_json = bool(params.get("as_json")) or getattr(fmt, "value", fmt) == "json"
+    fmt = getattr(params.get("fmt"), "value", params.get("fmt"))
+    wants_json = fmt == "json" or (bool(params.get("as_json")) and fmt is None)
     return _command_in_argv([], ctx), wants_json
 
 

@@ -427,7 +427,9 @@ def _gates_problem(value: Any) -> Problem | None:
     if not isinstance(value, Mapping):
         return Problem("must map loss names to limits", "e.g. gates: {max: {mse: 0.5}}")
     for loss, limit in value.items():
-        if not _is_number(limit) or not math.isfinite(limit):
+        if not _is_number(limit):
+            return Problem(f"limit must be a number, got {limit!r}", key=str(loss))
+        if not math.isfinite(limit):
             return Problem(
                 f"limit must be a finite number, got {limit!r}",
                 hint="a gate needs a finite limit; to report a loss without gating it, "
