@@ -195,11 +195,10 @@ def output_error(path: str | os.PathLike[str], exc: OSError | None = None) -> Us
     reason = _why_unwritable(path)
     if reason is None and exc is not None:
         reason = exc.strerror or str(exc)
-    return UsageError(
-        f"cannot write '{path}': {reason or 'not writable'}",
-        hint="choose a file path in a directory you can write to, on a disk with room "
-        "(to print the report, use --format instead of -o)",
-    )
+    hint = "choose a file path in a directory you can write to, on a disk with room"
+    if reason is not None and reason.startswith("it is not a regular file"):
+        hint = "write to a regular file; to print the report on stdout, use --format"
+    return UsageError(f"cannot write '{path}': {reason or 'not writable'}", hint=hint)
 
 
 def stdout_error(exc: OSError) -> UsageError:
