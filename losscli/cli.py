@@ -452,7 +452,8 @@ def _wants_rows(outputs: list[Path] | None, plot: bool) -> bool:
 def draw_plot(draw: Callable[[Any], None], *, out: Any, err: Any, fmt: str) -> None:
     """``--plot``: after the table on stdout; on stderr with a machine format, so stdout
     stays parseable."""
-    draw(out if fmt == "table" else err)
+    with stdout_writes():
+        draw(out if fmt == "table" else err)
 
 
 def _version_callback(value: bool) -> None:

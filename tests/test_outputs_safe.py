@@ -171,7 +171,7 @@ def test_compare_names_are_escaped_in_csv_and_markdown(cli, tmp_path):
     assert "<script>" not in md and "&lt;script&gt;alert(1)&lt;/script&gt;\\|x" in md
 
 
-def test_recommend_rules_text_is_escaped(tmp_path):
+def test_recommend_rules_text_is_escaped(cli, tmp_path):
     from losscli.report import render
     from losscli.rules import recommend
 
@@ -182,6 +182,8 @@ def test_recommend_rules_text_is_escaped(tmp_path):
     assert rows[1][1] == "'@SUM(A1)" and rows[1][4].startswith("'=HYPERLINK")
     md = render(doc, "markdown")
     assert "<script>" not in md and "&lt;script&gt;" in md
+    r = cli("recommend", "--task", "regression", "--rules", rules)
+    assert r.exit_code == 0 and "\x1b" not in r.stdout and "\\x1b[2K" in r.stdout
 
 
 RULES = """\
@@ -191,7 +193,7 @@ sources:
 rules:
   - id: reg
     when: {task: regression}
-    why: '=HYPERLINK("http://x") <script>alert(1)</script>'
+    why: "=HYPERLINK(\\"http://x\\") <script>alert(1)</script> \\e[2K"
     source: [{ref: guide, section: "Regression"}]
     recommend:
       name: "@SUM(A1)"

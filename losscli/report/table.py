@@ -8,6 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from losscli.report.terminal import terminal_doc
 from losscli.report.terminal import terminal_text as _tt
 from losscli.report.view import Section, build, has_view
 
@@ -20,7 +21,7 @@ def render(doc: dict[str, Any], console: Console, precision: int = 4) -> None:
     elif cmd == "recommend":
         from losscli.report.recommend_view import render_rich
 
-        render_rich(doc, console)
+        render_rich(terminal_doc(doc), console)  # rules text from --rules, file names
     else:  # pragma: no cover
         raise ValueError(f"no table view for command {cmd!r}")
 

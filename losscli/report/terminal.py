@@ -10,6 +10,7 @@ shows each one as a visible escape (``\\x1b``) instead; text without them is unc
 from __future__ import annotations
 
 import re
+from typing import Any
 
 #: C0 controls but tab and newline, DEL, C1 controls (``\x9b`` is a one-byte CSI), and
 #: the Unicode bidirectional overrides and isolates (text that reads differently than
@@ -26,3 +27,15 @@ def terminal_text(text: object) -> str:
     """``text`` with every control character shown as ``\\xNN`` (``\\uNNNN`` for the
     bidirectional controls), so that it prints as it is and moves no cursor."""
     return _CONTROL.sub(_visible, str(text))
+
+
+def terminal_doc(obj: Any) -> Any:
+    """``obj`` (a result document) with :func:`terminal_text` applied to every string in
+    it, keys included: for views that print many of its fields (recommend's screen)."""
+    if isinstance(obj, str):
+        return terminal_text(obj)
+    if isinstance(obj, dict):
+        return {terminal_doc(k): terminal_doc(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(terminal_doc(v) for v in obj)
+    return obj
