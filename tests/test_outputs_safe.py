@@ -219,6 +219,8 @@ def test_control_characters_never_reach_the_terminal(cli, tmp_path):
     for stream in (r.stdout, r.stderr):
         assert not re.search("[\x00-\x08\x0b-\x1f\x7f]", stream), stream
     assert "cat\\x1b[2K" in r.stdout and "cat\\x1b[2K" in r.stderr
+    r = cli("evaluate", f, "--target-col", "y", "--plot", "-q")
+    assert r.exit_code == 0 and "\x1b" not in r.stdout and "cat\\x1b[2K" in r.stdout
     r = cli("evaluate", tmp_path / "no\x1b[2Kpe.csv", tmp_path / "mc.csv")
     assert r.exit_code == ExitCode.DATA_ERROR and "\x1b" not in r.stderr
     assert "no\\x1b[2Kpe.csv" in r.stderr
