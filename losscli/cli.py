@@ -304,6 +304,7 @@ def run_command(debug: bool, body: Callable[[Any, Any], int], *, quiet: bool = F
     except typer.Exit:
         raise
     except LossCliError as exc:
+        remove_temp_files()
         if debug:
             traceback.print_exc()
         _fail(err, exc)
@@ -957,6 +958,9 @@ def recommend(
         fmt_name = _resolve_format(fmt, as_json)
         if predictions is not None and from_data is None:
             raise UsageError("--predictions needs --from-data", hint="add --from-data TARGETS")
+        from losscli.files import refuse_input_overwrite
+
+        refuse_input_overwrite(output or [], [rules, from_data, predictions])
         conditions = {k for k, v in flags.items() if v}
         chosen_task = task
         evidence = None
@@ -970,9 +974,6 @@ def recommend(
             if not quiet and fmt_name != "table":  # the table view shows the evidence
                 for ev in evidence:
                     say(err, f"evidence: {ev['sentence']}")
-        from losscli.files import refuse_input_overwrite
-
-        refuse_input_overwrite(output or [], [rules, from_data, predictions])
         doc = api_recommend(
             chosen_task,
             sorted(conditions),
