@@ -132,7 +132,7 @@ def _csv_rows(text: str) -> list[list[str]]:
 
 
 def test_per_sample_and_worst_ids_are_escaped(cli, tmp_path):
-    ids = [*FORMULAS[:4], *HTML, "a|b", "-5", TERMINAL]
+    ids = [*FORMULAS[:4], *HTML, "a|b", "-5", TERMINAL, "![t](http://e/p.png)", "$x^2$"]
     f = _with_ids(tmp_path, ids)
     rows = tmp_path / "rows.csv"
     md = tmp_path / "s.md"
@@ -151,6 +151,7 @@ def test_per_sample_and_worst_ids_are_escaped(cli, tmp_path):
     text = md.read_text()
     assert "<script>" not in text and "<img" not in text
     assert "&lt;script&gt;" in text and "a\\|b" in text
+    assert "](http" not in text and "![t]\\(http://e/p.png)" in text and "\\$x^2\\$" in text
     table = [ln for ln in text.splitlines() if ln.startswith("|") and "a\\|b" in ln]
     assert table and all(len(re.findall(r"(?<!\\)\|", ln)) == 6 for ln in table), table
 

@@ -3,7 +3,9 @@
 Every piece of text from the data or the command line (ids, class and model names, file
 names, rules text) goes through :func:`md_text`: HTML is escaped (``<script>`` shows as
 text, never runs) and, in tables, ``|`` is escaped and newlines become spaces. Names are
-code spans only when they hold no backtick, ``<``, ``>`` or ``&``.
+code spans only when they hold none of the characters escaped in text. ``$`` and ``\\``
+get a backslash and ``](`` becomes ``]\\(``: no link, image (``![](http://…)``) or
+math comes from an id.
 """
 
 from __future__ import annotations
@@ -14,10 +16,17 @@ from typing import Any
 
 from losscli.report.view import BEST, FAIL, MISSING, NAME, Cell, Section, View, build, has_view
 
+#: Markdown punctuation escaped with a backslash in text: ``$`` (GitHub math) and ``\``
+#: itself; ``](`` (a link or image, e.g. a tracking ``![](http://…)`` in an id) is
+#: broken by :func:`md_text`.
+_MD_PUNCT = str.maketrans({c: "\\" + c for c in "\\$"})
+
 
 def md_text(text: Any) -> str:
-    """Text for a Markdown line: HTML escaped (``&``, ``<``, ``>``), one line."""
-    return html.escape(str(text), quote=False).replace("\r", " ").replace("\n", " ")
+    """Text for a Markdown line: HTML escaped (``&``, ``<``, ``>``), links, images and
+    math disarmed (``]\\(``, ``\\$``), one line."""
+    text = html.escape(str(text), quote=False).translate(_MD_PUNCT).replace("](", "]\\(")
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 def _esc(text: Any) -> str:
@@ -29,7 +38,7 @@ def md_code(text: Any) -> str:
     """``text`` as an inline code span, or as escaped text when a code span could not
     hold it (a backtick) or would show HTML entities (``<``, ``>``, ``&``)."""
     text = str(text)
-    if any(ch in text for ch in "`<>&\r\n"):
+    if "](" in text or any(ch in text for ch in "`<>&\\$\r\n"):
         return text
     return f"`{text}`"
 
