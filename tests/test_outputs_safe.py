@@ -249,6 +249,18 @@ def test_html_escapes_and_chart_labels_are_plain_text(cli, tmp_path):
     assert "<script>alert" not in page.read_text() and "<img src=x" not in page.read_text()
 
 
+def test_rich_markup_in_names_is_text(cli, tmp_path):
+    names = ["[bold]a", "b[/]"]
+    rows = [[0.7, 0.3, names[0]], [0.2, 0.8, names[1]], [0.6, 0.4, names[0]]]
+    f = write_csv(tmp_path / "mk.csv", [*names, "y"], rows)
+    r = cli("evaluate", f, "--target-col", "y", "--per-class")
+    assert r.exit_code == 0, r.stderr  # was: MarkupError, exit 4
+    assert "[bold]a" in r.stdout and "b[/]" in r.stdout
+    preds, targets = _regression(tmp_path)
+    r = cli("compare", preds, preds, targets, "--names", "[/]x,[red]y")
+    assert r.exit_code == 0 and "[/]x" in r.stdout and "[red]y" in r.stdout, r.stderr
+
+
 # --------------------------------------------------------------------------- exit behaviour
 
 

@@ -65,14 +65,14 @@ def _rich_table(section: Section) -> Table:
     """One section of the view as a Rich table."""
     _, columns = section.visible(page=False)
     table = Table(
-        title=_tt(section.title),
+        title=Text(_tt(section.title)),  # Text, not str: no Rich markup from the data
         title_justify="left",
-        caption=_tt(section.caption) or None,
+        caption=Text(_tt(section.caption)) if section.caption else None,
         caption_justify="left",
     )
     for col in columns:
         table.add_column(
-            _tt(col.name),
+            Text(_tt(col.name)),
             justify="right" if col.numeric else "left",
             overflow="fold",
             ratio=1 if col.wide else None,
