@@ -11,7 +11,8 @@ The rules and thresholds (docs/curves.md says the same):
   finite values is above its first finite value by more than ``DIVERGE_REL`` (10%) of
   ``|first|`` and above its running minimum by more than ``DIVERGE_FROM_MIN`` (50%)
   of ``|min|``; spans the minimum to the end (``error``).
-* ``spike`` — a point above the rolling median of its ``SPIKE_WINDOW`` (5) neighbours
+* ``spike`` — a local peak (above both neighbours; never the first or last point)
+  above the rolling median of its ``SPIKE_WINDOW`` (5) neighbours
   by more than ``SPIKE_MADS`` (6) robust deviations (1.4826 × the median absolute
   deviation of all such residuals) and by more than ``SPIKE_REL`` (20%) of that median;
   needs ``SPIKE_MIN_POINTS`` (7) finite points (``warning``).
@@ -141,9 +142,10 @@ def spikes(name: str, pos: np.ndarray, val: np.ndarray) -> list[Finding]:
     mad = float(np.median(np.abs(resid - np.median(resid))))
     scale = 1.4826 * mad
     out = []
-    for i in range(n):
+    for i in range(1, n - 1):  # a spike is a local peak: never the first or last point
         r = float(resid[i])
-        if r > SPIKE_MADS * scale and r > SPIKE_REL * abs(float(med[i])) and r > 0:
+        peak = v[i] > v[i - 1] and v[i] > v[i + 1]
+        if peak and r > SPIKE_MADS * scale and r > SPIKE_REL * abs(float(med[i])):
             out.append(
                 Finding(
                     "spike",

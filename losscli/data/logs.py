@@ -139,7 +139,7 @@ def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
         raise DataError(f"{path}: the file is empty", hint="a training log needs a header row")
     header = [c.strip() for c in rows[0]]
     step_col, epoch_col = _position_columns(header)
-    dvclive = prefix != "" or (step_col == "step" and "timestamp" in header and len(header) == 3)
+    dvclive = prefix != ""
     if step_col is None and epoch_col is None:
         raise DataError(
             f"{path}: no step or epoch column (columns: {', '.join(header)})",
@@ -174,7 +174,7 @@ def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
         return "dvclive"
     if step_col and epoch_col:
         return "lightning"
-    return "keras" if epoch_col else "csv"
+    return "csv"
 
 
 def _read_jsonl(path: str, log: TrainingLog) -> str:
@@ -358,7 +358,7 @@ def _read_file(path: str, log: TrainingLog) -> str:
         stem = Path(path).stem
         with open(path, encoding="utf-8") as fh:
             head = fh.readline().rstrip("\n").split("\t")
-        if head[:2] == ["timestamp", "step"] and len(head) == 3:
+        if "step" in head and len(head) == len({"timestamp", "step"} & set(head)) + 1:
             return _read_delimited(path, log, prefix=stem)
     return _read_delimited(path, log)
 
