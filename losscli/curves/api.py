@@ -195,15 +195,19 @@ def _pick(log: TrainingLog, asked: str | None, names: Sequence[str], what: str) 
 
 def choose_axis(log: TrainingLog, monitor: LogColumn) -> str:
     """``epoch`` when every monitored point has an epoch and no two share one (and the
-    log is not a Hugging Face one, whose positions are global steps); else ``step``."""
+    log is not a Hugging Face one, whose positions are global steps); else ``step``
+    (else ``epoch`` again, where repeats are merged or asked about)."""
     steps, epochs, _ = monitor.arrays()
     hf = "huggingface" in log.formats
-    if not hf and np.all(np.isfinite(epochs)) and len(np.unique(epochs)) == len(epochs):
+    has_epochs = not hf and bool(np.all(np.isfinite(epochs)))
+    if has_epochs and len(np.unique(epochs)) == len(epochs):
         return "epoch"
     if np.all(np.isfinite(steps)):
         return "step"
+    if has_epochs:  # repeated epochs and no step: equal repeats merge, others are asked
+        return "epoch"
     raise DataError(
-        f"{monitor.name} has several values per epoch and no step column",
+        f"{monitor.name} has points with neither a step nor an epoch",
         hint="log a step column next to the metrics",
     )
 
