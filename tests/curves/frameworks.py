@@ -253,6 +253,51 @@ def dvclive_run(out: Path, *, epochs: int = 15, name: str = "dvclive") -> dict[s
     return {"dir": name}
 
 
+# ------------------------------------------------------------------- Hugging Face
+
+
+def hf_run(out: Path, *, epochs: int = 6, name: str = "hf") -> dict[str, Any]:
+    """A Hugging Face ``Trainer`` on a tiny torch module (no download); the state is
+    written with the Trainer's own ``TrainerState.save_to_json``."""
+    import torch
+    from transformers import Trainer, TrainingArguments
+
+    torch.manual_seed(0)
+    xt, yt, xv, yv = data()
+
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = torch.nn.Sequential(
+                torch.nn.Linear(8, 128), torch.nn.ReLU(), torch.nn.Linear(128, 1)
+            )
+
+        def forward(self, x: Any, labels: Any = None) -> Any:
+            pred = self.net(x).squeeze(-1)
+            return {"loss": torch.nn.functional.mse_loss(pred, labels), "logits": pred}
+
+    def rows(x: np.ndarray, y: np.ndarray) -> list[dict[str, Any]]:
+        return [{"x": torch.tensor(a), "labels": torch.tensor(b)} for a, b in zip(x, y)]
+
+    args = TrainingArguments(
+        output_dir=str(out / f"{name}_run"),
+        num_train_epochs=epochs,
+        per_device_train_batch_size=10,
+        learning_rate=0.01,
+        eval_strategy="epoch",
+        logging_steps=2,
+        save_strategy="no",
+        report_to="none",
+        use_cpu=True,
+        disable_tqdm=True,
+    )
+    trainer = Trainer(model=Net(), args=args, train_dataset=rows(xt, yt), eval_dataset=rows(xv, yv))
+    trainer.train()
+    (out / name).mkdir(parents=True, exist_ok=True)
+    trainer.state.save_to_json(str(out / name / "trainer_state.json"))
+    return {"dir": name}
+
+
 def make_all(out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     stops = {
@@ -262,6 +307,7 @@ def make_all(out: Path) -> dict[str, Any]:
         "keras_start": keras_run(out, patience=1, start_from_epoch=3, name="keras_start.csv"),
         "torch_plateau": torch_plateau_run(out),
         "dvclive": dvclive_run(out),
+        "hf": hf_run(out),
     }
     (out / "stops.json").write_text(json.dumps(stops, indent=2) + "\n", encoding="utf-8")
     return stops

@@ -60,6 +60,15 @@ def test_keras_csvlogger_na_cells_are_not_logged(cli, tmp_path: Path) -> None:
     assert series["loss"]["values"] == [1.0, 0.8, None]
 
 
+def test_hugging_face_trainer_state_written_by_the_trainer(cli) -> None:
+    doc = cli("curves", LOGS / "hf", "--json").json()
+    assert doc["inputs"]["logs"][0]["format"] == "huggingface"
+    assert doc["axis"] == "step" and doc["monitor"] == "eval_loss" and doc["train"] == "loss"
+    mon = next(s for s in doc["series"] if s["role"] == "monitor")
+    assert mon["positions"] == [4, 8, 12, 16, 20, 24]  # one evaluation per epoch of 4 steps
+    assert "train_loss" not in {s["name"] for s in doc["series"]}
+
+
 def test_hugging_face_trainer_state(cli, tmp_path: Path) -> None:
     state = {
         "global_step": 30,
