@@ -8,9 +8,11 @@ The rules and thresholds (docs/curves.md says the same):
 * ``nan`` — a NaN or ±inf value; one finding per run of consecutive non-finite points
   (severity ``error``).
 * ``divergence`` — the series ends worse than it started: the median of its last three
-  finite values is above its first finite value by more than ``DIVERGE_REL`` (10%) of
-  ``|first|`` and above its running minimum by more than ``DIVERGE_FROM_MIN`` (50%)
-  of ``|min|``; spans the minimum to the end (``error``).
+  finite values (the end) is above the first value, has climbed back from the minimum
+  by at least ``DIVERGE_GIVE_BACK`` (1.1) × all it had gained (first − min), and that
+  climb is more than ``DIVERGE_STEPS`` (3) × the median |step| (not noise); needs four
+  finite points; spans the minimum to the end (``error``). Scale-free, so it reads an
+  accuracy in ``max`` mode as well as a loss.
 * ``spike`` — a local peak (above both neighbours; never the first or last point)
   above the rolling median of its ``SPIKE_WINDOW`` (5) neighbours
   by more than ``SPIKE_MADS`` (6) robust deviations (1.4826 × the median absolute
@@ -40,8 +42,8 @@ import numpy as np
 
 KINDS: tuple[str, ...] = ("nan", "divergence", "spike", "overfit", "plateau", "oscillation")
 
-DIVERGE_REL = 0.10
-DIVERGE_FROM_MIN = 0.50
+DIVERGE_GIVE_BACK = 1.10
+DIVERGE_STEPS = 3.0
 SPIKE_WINDOW = 5
 SPIKE_MADS = 6.0
 SPIKE_REL = 0.20
@@ -113,9 +115,10 @@ def divergence(name: str, pos: np.ndarray, val: np.ndarray) -> list[Finding]:
     tail = float(np.median(v[-3:]))
     if k >= len(v) - 1:
         return []
-    above_first = tail - first > DIVERGE_REL * abs(first)
-    above_min = tail - low > DIVERGE_FROM_MIN * abs(low)
-    if not (above_first and above_min):
+    rise = tail - low
+    step = float(np.median(np.abs(np.diff(v))))
+    gave_back = tail > first and rise >= DIVERGE_GIVE_BACK * (first - low)
+    if not (gave_back and rise > DIVERGE_STEPS * step):
         return []
     return [
         Finding(
