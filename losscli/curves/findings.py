@@ -12,7 +12,8 @@ The rules and thresholds (docs/curves.md says the same):
   by at least ``DIVERGE_GIVE_BACK`` (1.1) × all it had gained (first − min), and that
   climb is more than ``DIVERGE_STEPS`` (3) × the median |step| (not noise); needs four
   finite points; spans the minimum to the end (``error``). Scale-free, so it reads an
-  accuracy in ``max`` mode as well as a loss.
+  accuracy in ``max`` mode as well as a loss. Not reported for the monitored series
+  when ``overfit`` explains its rise.
 * ``spike`` — a local peak (above both neighbours; never the first or last point)
   above the rolling median of its ``SPIKE_WINDOW`` (5) neighbours
   by more than ``SPIKE_MADS`` (6) robust deviations (1.4826 × the median absolute
@@ -283,6 +284,8 @@ def find_all(
         out += non_finite(train, tp, tv)
         out += divergence(train, tp, tv)
         out += overfit(monitor, mp, lm, train, tp, tv)
+        if any(f.kind == "overfit" for f in out):  # the rise is overfitting, said once
+            out = [f for f in out if not (f.kind == "divergence" and f.series == monitor)]
     out += plateau(monitor, mp, lm)
     out += oscillation(monitor, mp, lm)
     if mode == "max":  # evidence in the metric's own sign

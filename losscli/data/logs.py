@@ -17,8 +17,8 @@ Formats, recognised by name and content:
   summary entry (``train_runtime`` …) is not a point and is skipped.
 * TensorBoard event files (``*tfevents*``) or folders of them, read with TensorBoard's
   own ``EventAccumulator`` (the ``curves`` extra). A column is named ``run/tag`` where
-  the event file lies in a sub-folder ``run`` (Keras writes ``train/`` and
-  ``validation/``), else ``tag``.
+  the event files lie in different folders (``run`` is the folder below the deepest one
+  they share: Keras writes ``train/`` and ``validation/``), else ``tag``.
 * DVCLive folders: ``plots/metrics/**/NAME.tsv`` (``timestamp step NAME``); a column is
   named by its path under ``plots/metrics`` (``train/loss``).
 
@@ -272,10 +272,12 @@ def _event_accumulator() -> Any:
     return event_accumulator
 
 
-def _read_tensorboard(files: Sequence[str], root: str, log: TrainingLog) -> str:
+def _read_tensorboard(files: Sequence[str], log: TrainingLog) -> str:
     ea_mod = _event_accumulator()
+    # runs are named by their folder below the deepest folder holding every event file
+    base = os.path.commonpath([os.path.dirname(os.path.abspath(f)) for f in files])
     for path in files:
-        run = os.path.relpath(os.path.dirname(path), root) if os.path.isdir(root) else "."
+        run = os.path.relpath(os.path.dirname(os.path.abspath(path)), base)
         run = "" if run == "." else run.replace(os.sep, "/")
         acc = ea_mod.EventAccumulator(path, size_guidance={"scalars": 0, "tensors": 0})
         try:
@@ -319,7 +321,7 @@ def _read_dir(path: str, log: TrainingLog) -> str:
     files = _walk(path)
     events = [f for f in files if _is_event_file(f)]
     if events:
-        return _read_tensorboard(events, path, log)
+        return _read_tensorboard(events, log)
     tsvs = [f for f in files if f.endswith(".tsv")]
     if tsvs:
         metrics_dirs = [f for f in tsvs if f"{os.sep}plots{os.sep}metrics{os.sep}" in f]
@@ -349,7 +351,7 @@ def _read_dir(path: str, log: TrainingLog) -> str:
 def _read_file(path: str, log: TrainingLog) -> str:
     lower = path.lower()
     if _is_event_file(path):
-        return _read_tensorboard([path], path, log)
+        return _read_tensorboard([path], log)
     if lower.endswith(".jsonl") or lower.endswith(".ndjson"):
         return _read_jsonl(path, log)
     if lower.endswith(".json"):

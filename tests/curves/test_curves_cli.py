@@ -201,3 +201,16 @@ def test_tensorboard_missing_is_exit_2(cli, monkeypatch) -> None:
     monkeypatch.setattr(builtins, "__import__", fake)
     r = cli("curves", LOGS / "lightning_tb")
     assert r.exit_code == 2 and "losscli[curves]" in r.stderr
+
+
+def test_csv_view_and_output_files(cli, tmp_path: Path) -> None:
+    log = SAMPLES / "training" / "metrics.csv"
+    r = cli("curves", log, "--format", "csv", "--smooth", "0.5", "-o", tmp_path / "c.json")
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "series,role,epoch,value,smoothed"
+    assert any(line.startswith("val_loss,monitor,0,") for line in lines)
+    doc = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
+    assert doc["command"] == "curves" and doc["smooth"] == 0.5
+    r = cli("curves", log, "-o", tmp_path / "c.xyz")
+    assert r.exit_code == 2 and not (tmp_path / "c.xyz").exists()

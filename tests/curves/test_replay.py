@@ -86,6 +86,8 @@ def test_tensorboard_log_gives_the_same_stop(cli) -> None:
     doc = run(cli, LOGS / s["tensorboard"], "--early-stopping", "lightning", "--patience", "3")
     csv_doc = run(cli, LOGS / s["csv"], "--json")
     assert doc["axis"] == "step"
+    # the parent folder names the tags alike: one folder of event files, no run prefix
+    assert run(cli, LOGS / "lightning_tb")["monitor"] == "val_loss"
     # the same run: the stop is the last val_loss point, in steps here
     mon = next(x for x in doc["series"] if x["role"] == "monitor")
     assert doc["early_stopping"]["stopped_at"] == mon["positions"][-1]
