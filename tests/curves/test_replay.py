@@ -80,6 +80,7 @@ def test_torch_plateau_reductions_are_replayed(cli) -> None:
             assert by_epoch[r["at"] + 1] == pytest.approx(r["lr_after"], rel=1e-12)
 
 
+@pytest.mark.slow  # imports tensorboard
 def test_tensorboard_log_gives_the_same_stop(cli) -> None:
     pytest.importorskip("tensorboard")
     s = STOPS["lightning"]

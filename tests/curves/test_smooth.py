@@ -71,7 +71,7 @@ def test_clips_smoothing_weight_larger_than_1_to_1() -> None:
     close(tensorboard_smooth([1.0, 0.5], 2.0), [0.0, 0.0])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(
     st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=30),
     st.floats(0.0, 0.99),
