@@ -91,3 +91,24 @@ def test_torch_reduce_lr_on_plateau(cli, tmp_path: Path, kw: dict) -> None:
         args += [f"--{k.replace('_', '-')}", truth[k]]
     es = _doc(cli, tmp_path / truth["csv"], *args)["early_stopping"]
     assert [r["at"] for r in es["reductions"]] == truth["reductions"]
+
+
+def test_keras_tensorboard_layout(cli, tmp_path: Path) -> None:
+    """Keras' TensorBoard callback writes ``train/`` and ``validation/`` runs with an
+    ``epoch_loss`` tag; the same layout written by torch's SummaryWriter."""
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    runs = {
+        "train": [1.0, 0.8, 0.7, 0.65, 0.6, 0.55],
+        "validation": [1.1, 0.9, 0.85, 0.86, 0.9, 0.95],
+    }
+    for run, vals in runs.items():
+        w = SummaryWriter(str(tmp_path / run))
+        for i, v in enumerate(vals):
+            w.add_scalar("epoch_loss", v, i)
+        w.close()
+    doc = _doc(cli, tmp_path, "--early-stopping", "keras", "--patience", "1")
+    assert doc["monitor"] == "validation/epoch_loss" and doc["train"] == "train/epoch_loss"
+    assert doc["early_stopping"]["stopped_at"] == 3 and doc["early_stopping"]["restored_at"] == 2
+    assert [f["kind"] for f in doc["findings"]] == ["overfit"]
