@@ -882,9 +882,8 @@ def curves(
             draw_plot(lambda c: plot_curves(doc, c), out=out, err=err, fmt=fmt_name)
         failed = [g for g in doc["gates"] if not g["passed"]]
         if not quiet:
-            if fmt_name != "table":
-                for w in doc["warnings"]:
-                    err.print(f"note: {w}", markup=False, highlight=False, soft_wrap=True)
+            for w in doc["warnings"]:
+                err.print(f"note: {w}", markup=False, highlight=False, soft_wrap=True)
             for g in failed:
                 err.print(
                     f"gate failed: --fail-on {g['kind']}: {g['found']} found",

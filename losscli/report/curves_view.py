@@ -98,7 +98,10 @@ def gate_lines(doc: dict[str, Any]) -> list[str]:
 # ------------------------------------------------------------------------------ Rich
 
 
-def render_rich(doc: dict[str, Any], console: Any, precision: int = 4) -> None:
+def render_rich(
+    doc: dict[str, Any], console: Any, precision: int = 4, *, notes: bool = False
+) -> None:
+    """The table view; ``notes`` adds the warnings (the command prints them on stderr)."""
     from rich.table import Table
 
     for line in summary_lines(doc, precision):
@@ -121,7 +124,8 @@ def render_rich(doc: dict[str, Any], console: Any, precision: int = 4) -> None:
         console.print(t)
     else:
         console.print("findings: none", markup=False, highlight=False)
-    for line in gate_lines(doc) + [f"note: {w}" for w in doc.get("warnings", [])]:
+    warnings = [f"note: {w}" for w in doc.get("warnings", [])] if notes else []
+    for line in gate_lines(doc) + warnings:
         console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
@@ -129,7 +133,7 @@ def to_text(doc: dict[str, Any], precision: int = 4, width: int = 100) -> str:
     from rich.console import Console
 
     console = Console(record=True, width=width, color_system=None, file=io.StringIO())
-    render_rich(doc, console, precision)
+    render_rich(doc, console, precision, notes=True)
     return console.export_text()
 
 
