@@ -768,6 +768,7 @@ def curves(
     logs: Annotated[
         list[str],
         typer.Argument(
+            metavar="LOG...",
             help="Training log(s) of one run: Lightning metrics.csv, Keras CSVLogger, "
             "trainer_state.json, TensorBoard event files or folders, DVCLive folders, "
             "CSV/JSONL of step + metrics."
