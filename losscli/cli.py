@@ -768,10 +768,10 @@ def curves(
     logs: Annotated[
         list[str],
         typer.Argument(
-            metavar="LOG...",
+            metavar="LOG",
             help="Training log(s) of one run: Lightning metrics.csv, Keras CSVLogger, "
             "trainer_state.json, TensorBoard event files or folders, DVCLive folders, "
-            "CSV/JSONL of step + metrics."
+            "CSV/JSONL of step + metrics.",
         ),
     ],
     monitor: Annotated[
