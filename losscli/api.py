@@ -230,9 +230,12 @@ def evaluate_options(
     open_source = engine_source(opts.engine, opts.scheduler)  # before any input is read
     penalty = regularization(opts.model_weights, l1=opts.l1, l2=opts.l2)
     if opts.per_sample_path is not None:
-        from losscli.files import check_writable
+        from losscli.files import check_writable, refuse_input_overwrite
 
         check_writable(opts.per_sample_path)  # before any input is read
+        refuse_input_overwrite(
+            [opts.per_sample_path], [predictions, targets, opts.config, opts.model_weights]
+        )
     source = open_inputs(
         open_source,
         predictions,
@@ -406,6 +409,7 @@ def evaluate(
     weight_col: str | None = None,
     pos_label: str | None = None,
     gates: Mapping[str, float] | None = None,
+    exit_zero: bool | None = None,
     worst: int | None = None,
     per_sample_path: str | None = None,
     per_class: bool | None = None,
@@ -444,6 +448,8 @@ def evaluate(
     * ``weight_col``: sample weight column (weighted mean).
     * ``pos_label``: the positive class of binary targets given as names.
     * ``gates``: ``{loss: limit}``; ``ok`` is False when a loss exceeds its limit.
+    * ``exit_zero``: the command line's ``--exit-zero`` (exit 0 when a gate fails);
+      it changes no value of the result, ``ok`` included.
     * ``worst``: keep the K rows with the largest loss.
     * ``per_sample_path``: write one CSV line per row as the rows are read.
     * ``per_class``: per-class breakdown (multiclass, multilabel, segmentation).

@@ -832,6 +832,7 @@ def compare(
     weight_col: str | None = None,
     pos_label: str | None = None,
     gates: Mapping[str, float] | None = None,
+    exit_zero: bool | None = None,
     per_class: bool | None = None,
     drop_invalid: bool | None = None,
     header: str | None = None,
@@ -866,6 +867,8 @@ def compare(
     * ``weight_col``: sample weight column (weighted mean).
     * ``pos_label``: the positive class of binary targets given as names.
     * ``gates``: ``{loss: limit}``, checked for every model.
+    * ``exit_zero``: the command line's ``--exit-zero`` (exit 0 when a gate fails);
+      it changes no value of the result, ``ok`` included.
     * ``per_class``: each loss entry gains ``per_class``: model → class → value.
     * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
     * ``header``: text inputs' first row is a header: ``"auto"`` (default), ``"yes"``, ``"no"``.

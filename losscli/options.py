@@ -172,6 +172,14 @@ SETTINGS: tuple[Setting, ...] = (
         config="gates.max",
     ),
     Setting(
+        "exit_zero",
+        "--exit-zero",
+        "Exit 0 when a gate fails (report only); errors keep their exit codes 2, 3, 4.",
+        kind="bool",
+        default=False,
+        config="exit_zero",
+    ),
+    Setting(
         "worst",
         "--worst",
         "Show the K rows with the largest loss.",
@@ -429,6 +437,7 @@ class RunOptions:
     weight_col: str | None
     pos_label: str | None
     gates: dict[str, float]
+    exit_zero: bool
     worst: int | None
     per_sample_path: str | None
     per_class: bool
@@ -540,6 +549,13 @@ def _gates_problem(value: Any) -> Problem | None:
     for loss, limit in value.items():
         if not _is_number(limit):
             return Problem(f"limit must be a number, got {shown(limit)}", key=str(loss))
+        if not math.isfinite(limit):
+            return Problem(
+                f"limit must be a finite number, got {shown(limit)}",
+                hint="a gate needs a finite limit; to report a loss without gating it, "
+                "give no limit",
+                key=str(loss),
+            )
     return None
 
 
@@ -557,7 +573,8 @@ def _increases_problem(value: Any) -> Problem | None:
             parse_increase(f"{loss}={limit}")
         except UsageError:
             return Problem(
-                f"limit must be a percentage (5%) or a number ≥ 0, got {limit!r}", key=str(loss)
+                f"limit must be a percentage (5%) or a number ≥ 0, got {shown(limit)}",
+                key=str(loss),
             )
     return None
 
@@ -619,6 +636,12 @@ def parse_gate_flags(items: Iterable[str], flag: str = "--max") -> dict[str, flo
         if not sep or not loss.strip() or math.isnan(limit):
             raise UsageError(
                 f"cannot read {flag} '{item}'", hint=f"write LOSS=VALUE, e.g. {flag} mse=0.5"
+            )
+        if not math.isfinite(limit):
+            raise UsageError(
+                f"--max {loss.strip()}: limit must be a finite number, got {value.strip()!r}",
+                hint="a gate needs a finite limit; to report a loss without gating it, "
+                "leave out its --max",
             )
         out[loss_key(loss)] = limit
     return out

@@ -27,6 +27,8 @@ LAYERS: dict[str, int] = {
     "losscli.bootstrap": 2,
     "losscli.per_sample": 2,
     "losscli.regularized": 2,
+    "losscli.curves": 2,  # smoothing, callback replays, findings, chance level
+    "losscli.curves.api": 4,  # reads the logs (data) and builds the curves document
     "losscli.data": 3,
     "losscli.engines": 3,
     "losscli.advice": 4,

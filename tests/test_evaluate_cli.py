@@ -59,9 +59,13 @@ def core(
 
 
 def assert_clean_error(r: Any, code: int, *needles: str) -> None:
-    """Exit ``code``, nothing on stdout, ``Error: …`` on stderr naming every needle."""
+    """Exit ``code``, ``Error: …`` on stderr naming every needle, and on stdout nothing
+    — or, when the run asked for JSON, only the error document (SPEC §11)."""
     assert r.exit_code == code, (r.exit_code, r.stdout, r.stderr)
-    assert r.stdout == ""
+    if r.stdout:
+        doc = json.loads(r.stdout)
+        assert doc["ok"] is False and doc["error"]["code"] == code, doc
+        assert doc["error"]["message"] in r.stderr
     assert r.stderr.startswith("Error: "), r.stderr
     assert "Traceback" not in r.stderr
     for needle in needles:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from losscli.errors import UsageError
-from losscli.files import output_error, write_atomic
+from losscli.files import write_all_atomic
 
 #: --format choices (SPEC §3).
 FORMATS: tuple[str, ...] = ("table", "json", "csv", "markdown")
@@ -132,14 +132,11 @@ def render(doc: dict[str, Any], fmt: str, *, precision: int = 4, report: Any = N
 
 def write_files(paths: Iterable[str], render: Callable[[str], str]) -> list[tuple[str, str]]:
     """Render every ``-o`` file first (so a rendering error writes nothing), then write
-    each atomically. ``render(fmt)`` returns the text for a format. A path that cannot
-    be written is a usage error (exit 2) naming it."""
+    them all atomically (:func:`losscli.files.write_all_atomic`: every file or none).
+    ``render(fmt)`` returns the text for a format. A path that cannot be written is a
+    usage error (exit 2) naming it."""
     rendered = [(str(p), render(format_for_path(p))) for p in paths]
-    for path, text in rendered:
-        try:
-            write_atomic(path, text)
-        except OSError as exc:  # a directory, a parent that is a file, no permission …
-            raise output_error(path, exc) from None
+    write_all_atomic(rendered)  # all or none; an unwritable path is a usage error
     return rendered
 
 

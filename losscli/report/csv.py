@@ -1,4 +1,8 @@
-"""Tidy CSV views of result documents (one observation per line)."""
+"""Tidy CSV views of result documents (one observation per line).
+
+Every cell goes through :func:`losscli.per_sample.csv_cell`: numbers at full precision,
+text escaped against formula injection (model names, file names, rules text).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from losscli.per_sample import csv_cell
 from losscli.per_sample import csv_number as _num
 
 
@@ -154,5 +159,7 @@ def render(doc: dict[str, Any]) -> str:
     except KeyError:  # pragma: no cover - every command has a view above
         raise ValueError(f"no CSV view for command {doc.get('command')!r}") from None
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(view(doc))
+    csv.writer(buf, lineterminator="\n").writerows(
+        [[csv_cell(c) for c in row] for row in view(doc)]
+    )
     return buf.getvalue()
