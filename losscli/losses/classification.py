@@ -646,9 +646,14 @@ def focal_multiclass(
     *,
     alpha: float | tuple[float, ...] = 0.25,
     gamma: float = 2.0,
+    eps: float | str | None = "none",
+    normalize: bool = False,
     from_logits: bool = False,
 ) -> Terms:
     """Softmax focal loss −α_y·(1 − p_y)^γ·log p_y per row.
+
+    ``eps`` a number: Keras' form — p = softmax(z) for logits, rows divided by their sum
+    with ``normalize``, then clipped to [eps, 1−eps] for both the log and the factor.
 
     p from the softmax of logits, or the given probabilities (log clamped at −100). A scalar
     α scales every class (Keras ``categorical_focal_crossentropy``); a list gives α per
@@ -659,14 +664,22 @@ def focal_multiclass(
     """
     z = as_float(pred)
     y = _class_index(target)
-    log_py, p_y, hit = _log_prob_true(z, y, from_logits)
-    clamped = hit is not None and bool(hit.any())
+    eps_value = _eps_or_none(eps)
+    notes: list[str] = []
+    if eps_value is not None:
+        p = softmax(z) if from_logits else z
+        p, notes = _prepared_probabilities(p, eps=eps_value, normalize=normalize)
+        p_y = _take_true(p, y)
+        log_py, clamped = np.log(p_y), False
+    else:
+        log_py, p_y, hit = _log_prob_true(z, y, from_logits)
+        clamped = hit is not None and bool(hit.any())
     a = _per_class_alpha(alpha, int(z.shape[1]))
     loss = (1.0 - p_y) ** gamma
     loss *= log_py
     np.negative(loss, out=loss)
     loss *= a[y] if isinstance(a, np.ndarray) else a
-    return Terms(loss, notes=[NLL_CLAMP_NOTE] if clamped else [])
+    return Terms(loss, notes=notes + ([NLL_CLAMP_NOTE] if clamped else []))
 
 
 def multi_hinge(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:

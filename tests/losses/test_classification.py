@@ -89,7 +89,12 @@ def test_spec_defaults_match_spec_section_6() -> None:
         "label_smoothing": 0.0,
         "eps": "none",
     }
-    assert get_spec("focal", "multiclass").defaults() == {"alpha": 0.25, "gamma": 2.0}
+    assert get_spec("focal", "multiclass").defaults() == {
+        "alpha": 0.25,
+        "gamma": 2.0,
+        "eps": "none",
+        "normalize": False,
+    }
     assert get_spec("hinge", "binary").defaults() == {"margin": 1.0}
     assert get_spec("squared_hinge", "binary").defaults() == {}
     assert get_spec("cross_entropy", "multiclass").defaults() == {

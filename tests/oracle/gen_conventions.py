@@ -355,6 +355,24 @@ def make_cases() -> list[dict[str, Any]]:
         )
     )
     Ps = P / P.sum(axis=1, keepdims=True)
+    for logits, pred in ((False, P), (True, zc)):
+        add(
+            _case(
+                f"focal/keras/multiclass/{'logits' if logits else 'probs'}",
+                "focal",
+                "multiclass",
+                "keras",
+                "keras",
+                {
+                    "cls": "CategoricalFocalCrossentropy",
+                    "onehot": True,
+                    "kwargs": {"from_logits": logits},
+                },
+                pred,
+                yc,
+                logits=logits,
+            )
+        )
     add(
         _case(
             "cross_entropy/sklearn/probs",
