@@ -268,9 +268,10 @@ def focal(
 
 
 def _margin_inputs(
-    pred: np.ndarray, target: np.ndarray, from_logits: bool
+    pred: np.ndarray, target: np.ndarray, from_logits: bool, scores: str = "mapped"
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Scores s and ±1 targets t for the binary hinge losses, with their notes."""
+    """Scores s and ±1 targets t for the binary hinge losses, with their notes
+    (``scores="raw"``: probabilities used as they are, as Keras does)."""
     s = as_float(pred)
     y = _labels_like(target, s.dtype)
     notes: list[str] = []
@@ -278,7 +279,7 @@ def _margin_inputs(
     t -= 1.0
     if y.size and not (float(y.min()) == 1.0 and float(y.max()) == 1.0):
         notes.append(HINGE_LABEL_NOTE)
-    if not from_logits:
+    if not from_logits and scores != "raw":
         s = np.multiply(s, 2.0)
         s -= 1.0
         if s.size:
@@ -287,17 +288,23 @@ def _margin_inputs(
 
 
 def hinge(
-    pred: np.ndarray, target: np.ndarray, *, margin: float = 1.0, from_logits: bool = False
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    margin: float = 1.0,
+    scores: str = "mapped",
+    from_logits: bool = False,
 ) -> Terms:
     """Binary hinge max(0, m − t·s), t = 2y − 1, s = logit or 2p − 1.
 
     For m = 1 this is scikit-learn ``hinge_loss(y, s)`` (labels {0, 1} → {−1, +1});
     m·hinge(s/m) gives any other margin. Notes state the label and score mappings.
+    ``scores="raw"`` uses probabilities as scores unchanged (Keras ``Hinge``).
 
     Reference: Cortes & Vapnik (1995), "Support-vector networks", Machine Learning 20;
     scikit-learn ``sklearn.metrics.hinge_loss``.
     """
-    s, t, notes = _margin_inputs(pred, target, from_logits)
+    s, t, notes = _margin_inputs(pred, target, from_logits, scores)
     loss = t  # t is a new array: max(0, m − t·s) in place
     loss *= s
     np.subtract(margin, loss, out=loss)
@@ -305,7 +312,9 @@ def hinge(
     return Terms(loss, notes=notes)
 
 
-def squared_hinge(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:
+def squared_hinge(
+    pred: np.ndarray, target: np.ndarray, *, scores: str = "mapped", from_logits: bool = False
+) -> Terms:
     """Squared hinge max(0, 1 − t·s)², t = 2y − 1, s = logit or 2p − 1.
 
     Same label and score mappings as :func:`hinge` (Keras ``squared_hinge`` maps 0/1 labels
@@ -314,7 +323,7 @@ def squared_hinge(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = F
     Reference: Keras ``keras.losses.squared_hinge``; Lee & Lin (2013), "A study on L2-loss
     (squared hinge-loss) multiclass SVM", Neural Computation 25.
     """
-    s, t, notes = _margin_inputs(pred, target, from_logits)
+    s, t, notes = _margin_inputs(pred, target, from_logits, scores)
     loss = t  # t is a new array: max(0, 1 − t·s)² in place
     loss *= s
     np.subtract(1.0, loss, out=loss)

@@ -95,8 +95,8 @@ def test_spec_defaults_match_spec_section_6() -> None:
         "eps": "none",
         "normalize": False,
     }
-    assert get_spec("hinge", "binary").defaults() == {"margin": 1.0}
-    assert get_spec("squared_hinge", "binary").defaults() == {}
+    assert get_spec("hinge", "binary").defaults() == {"margin": 1.0, "scores": "mapped"}
+    assert get_spec("squared_hinge", "binary").defaults() == {"scores": "mapped"}
     assert get_spec("cross_entropy", "multiclass").defaults() == {
         "label_smoothing": 0.0,
         "weight": "none",

@@ -257,7 +257,21 @@ def make_cases() -> list[dict[str, Any]]:
             source="keras: Loss reduction 'sum_over_batch_size' divides Σ w·l by N",
         )
     )
-    kf = {"cls": "BinaryFocalCrossentropy", "expand": True}
+    for cls, nm in (("Hinge", "hinge"), ("SquaredHinge", "squared_hinge")):
+        add(
+            _case(
+                f"{nm}/keras/probs",
+                nm,
+                "binary",
+                "keras",
+                "keras",
+                {"cls": cls, "expand": True},
+                p,
+                y,
+                logits=False,
+            )
+        )
+        kf = {"cls": "BinaryFocalCrossentropy", "expand": True}
     add(_case("focal/keras/probs", "focal", "binary", "keras", "keras", kf, p, y, logits=False))
     add(
         _case(
