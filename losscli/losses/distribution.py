@@ -59,6 +59,7 @@ def kl_div(
     *,
     reduction: str = "batchmean",
     input: str = "probabilities",
+    clip: float | str | None = "none",
 ) -> Terms:
     """Kullback–Leibler divergence KL(P ‖ Q) = Σ_c P_c · log(P_c / Q_c) per row.
 
@@ -66,12 +67,21 @@ def kl_div(
     recomputed as Σ P log P − Σ P log Q. Q_c = 0 with P_c > 0 gives +inf, as in PyTorch.
     The mean over rows equals ``torch.nn.functional.kl_div(Q.log(), P,
     reduction="batchmean")``; ``reduction="mean"`` divides each row by C as well (torch's
-    mean over every element). Reference: Kullback & Leibler (1951), "On Information and
+    mean over every element). ``clip`` a number: P and Q are first clipped to [clip, 1]
+    (Keras ``KLDivergence``, 1e-7). Reference: Kullback & Leibler (1951), "On Information and
     Sufficiency".
     """
     if input == "logits":  # F.kl_div(F.log_softmax(z), P): Σ P·log P − Σ P·log q
         p = np.asarray(target, dtype=np.float64)
         rows = row_sum(xlogy(p, p) - p * _log_softmax(pred))
+        if reduction == "mean" and rows.size:
+            rows /= pred.shape[1]
+        return Terms(rows)
+    if clip is not None and not isinstance(clip, str):
+        # Keras KLDivergence: both distributions clipped to [eps, 1] first
+        p = np.clip(np.asarray(target, dtype=np.float64), float(clip), 1.0)
+        q = np.clip(np.asarray(pred, dtype=np.float64), float(clip), 1.0)
+        rows = row_sum(p * np.log(p / q))
         if reduction == "mean" and rows.size:
             rows /= pred.shape[1]
         return Terms(rows)

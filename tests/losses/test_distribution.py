@@ -186,7 +186,7 @@ def test_specs_are_complete() -> None:
         assert spec.references and spec.oracle
         assert {d.input for d in spec.domains} == {"pred", "target"}
         assert [p.name for p in spec.params] == {
-            "kl_div": ["reduction", "input"],
+            "kl_div": ["reduction", "input", "clip"],
             "cross_entropy": ["input"],
         }.get(spec.name, [])
     assert get_spec("cross_entropy", "distribution").fn.endswith("distribution:cross_entropy")

@@ -461,6 +461,20 @@ def make_cases() -> list[dict[str, Any]]:
         )
     )
 
+    Pd = rng.dirichlet(np.ones(c), size=n)
+    Pd[0] = [0.0, 1.0, 0.0, 0.0]
+    add(
+        _case(
+            "kl_div/keras",
+            "kl_div",
+            "distribution",
+            "keras",
+            "keras",
+            {"cls": "KLDivergence"},
+            rng.dirichlet(np.ones(c), size=n),
+            Pd,
+        )
+    )
     add(
         _case(
             "cross_entropy/distribution/torch/logits",
