@@ -650,27 +650,12 @@ def no_rows_error(fmt: TextFormat) -> DataError:
 def frame_table(
     fmt: TextFormat, df: Any, start: int = 0, warnings_out: Sequence[str] = ()
 ) -> Table:
-    """A parsed DataFrame (columns already named) → :class:`Table`.
+    """A DataFrame parsed by pandas (columns already named) → :class:`Table`.
 
     ``start`` is the 0-based index of ``df``'s first data row in the file, so that row
     numbers stay those of the source when the file is read in chunks.
     """
-    first_row = fmt.first_row + start
-    table = Table(
-        path=fmt.name,
-        files=[fmt.name],
-        all_columns=list(fmt.names),
-        row_numbers=np.arange(first_row, first_row + len(df), dtype=np.int64),
-        header=fmt.header,
-        warnings=list(warnings_out),
-    )
-    if not fmt.header:
-        names = fmt.names
-        shown = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
-        table.notes.append(
-            f"{fmt.name} has no header row (its first row is numeric), so its columns are "
-            f"named by position: {shown}"
-        )
+    table = text_table(fmt, len(df), start, warnings_out)
     for col in df.columns:
         _add_pandas_column(table, col, df[col])
     return table
@@ -684,29 +669,40 @@ def choose_text_columns(fmt: TextFormat, select: Selector | None) -> list[Any] |
     return fmt.usecols(chosen)
 
 
+def text_positions(fmt: TextFormat, select: Selector | None) -> list[int]:
+    """Positions of the columns a selector picks (every column for None)."""
+    if select is None:
+        return list(range(len(fmt.names)))
+    chosen = select(fmt.names) or fmt.names  # nothing named here: read all, let roles decide
+    return [fmt.names.index(c) for c in chosen]
+
+
 def _read_text(
     name: str, source: str | bytes, comp: str | None, ext: str, select: Selector | None
 ) -> Table:
-    import pandas as pd
-
     fmt = text_format(name, source, comp, ext)
-    with parse_errors(fmt):
-        df = pd.read_csv(fmt.buffer(), **fmt.read_kwargs(choose_text_columns(fmt, select)))
-    df.columns = fmt.column_names(df)
+    if arrow_text_ok(fmt):
+        reader = ArrowText(fmt, text_positions(fmt, select))
+        table = arrow_frame_table(fmt, reader, reader.read_all())
+    else:
+        import pandas as pd
 
-    n = len(df)
-    warnings_out: list[str] = []
+        with parse_errors(fmt):
+            df = pd.read_csv(fmt.buffer(), **fmt.read_kwargs(choose_text_columns(fmt, select)))
+        df.columns = fmt.column_names(df)
+        table = frame_table(fmt, df)
     # Trailing empty lines are not rows; interior ones are, and show up as missing values.
-    k = trailing_empty_rows(df)
+    n = table.n_rows
+    k = trailing_missing_rows(table)
     if k:
         k = min(k, trailing_blank_lines(source, comp))
     if k:
-        df = df.iloc[: n - k]
+        table = slice_rows(table, 0, n - k)
+        table.warnings.append(empty_lines_note(name, k))
         n -= k
-        warnings_out.append(empty_lines_note(name, k))
     if n == 0:
         raise no_rows_error(fmt)
-    return frame_table(fmt, df, 0, warnings_out)
+    return table
 
 
 def trailing_blank_lines(source: str | bytes, comp: str | None) -> int:
@@ -777,6 +773,447 @@ def _strip_text(raw: np.ndarray) -> np.ndarray:
             t = str(v).strip()
             out[i] = t if t else None
     return out
+
+
+# --------------------------------------------------------------------------- text via pyarrow
+
+#: The longest line (in bytes) a delimited text file may have. pyarrow parses text in
+#: blocks of this size on every core, and a row must fit in one block; a longer line is
+#: a data error naming it. ``LOSSCLI_MAX_LINE_BYTES`` raises the limit.
+MAX_LINE_BYTES = 8 << 20
+MAX_LINE_ENV = "LOSSCLI_MAX_LINE_BYTES"
+#: Cells read as missing: pandas' default list, so that both parsers agree.
+NA_VALUES = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
+#: The pandas ``read_csv`` settings of :meth:`TextFormat.read_kwargs` that the pyarrow
+#: reader reproduces; a format asking for anything else is parsed by pandas.
+_ARROW_KWARGS = {
+    "sep",
+    "header",
+    "usecols",
+    "engine",
+    "encoding",
+    "compression",
+    "skip_blank_lines",
+    "skiprows",
+    "skipinitialspace",
+}
+#: What a cell must look like to be a number (Python's float() grammar without "_").
+_NUMBER_RE = r"^\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)\s*$"
+
+
+def max_line_bytes() -> int:
+    """The line-length limit in force (:data:`MAX_LINE_BYTES` or its environment override)."""
+    raw = os.environ.get(MAX_LINE_ENV, "").strip()
+    if raw:
+        try:
+            value = int(float(raw))
+        except ValueError:
+            raise DataError(
+                f"{MAX_LINE_ENV}={raw!r} is not a number of bytes",
+                hint=f"e.g. {MAX_LINE_ENV}={4 * MAX_LINE_BYTES}",
+            ) from None
+        return max(value, 1 << 16)
+    return MAX_LINE_BYTES
+
+
+def arrow_text_ok(fmt: TextFormat) -> bool:
+    """Whether pyarrow's multi-threaded reader parses ``fmt`` as pandas would: a single
+    character delimiter and no setting that only pandas has (decimal commas, …); quotes
+    after spaces (``a, "b,c"``) need pandas' ``skipinitialspace``."""
+    if len(fmt.sep) != 1:
+        return False
+    kwargs = fmt.read_kwargs(None)
+    if not set(kwargs) <= _ARROW_KWARGS or kwargs.get("engine") != "c":
+        return False
+    return not (fmt.spaced and _quoted(fmt))
+
+
+def _quoted(fmt: TextFormat) -> bool:
+    """Whether the first lines of the input hold a double quote."""
+    try:
+        with _open_binary(fmt.source, fmt.comp) as fh:
+            return b'"' in fh.read(_PEEK_BYTES)
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError):
+        return True
+
+
+class ArrowText:
+    """A delimited text input read by pyarrow: the options of one read, the stream to
+    read from, and the errors mapped to DataErrors naming the line."""
+
+    def __init__(self, fmt: TextFormat, positions: Sequence[int]) -> None:
+        self.fmt = fmt
+        self.positions = list(positions)
+        self.limit = max_line_bytes()
+        self.quoted = _quoted(fmt)
+        self.bad_rows: list[tuple[int, int, str]] = []  # (expected, actual, text)
+
+    def keys(self) -> list[str]:
+        return [f"f{j}" for j in self.positions]
+
+    def open_stream(self) -> Any:
+        """The decompressed bytes, as pyarrow reads them (native gzip/bz2 where built)."""
+        import pyarrow as pa
+
+        fmt = self.fmt
+        if isinstance(fmt.source, bytes):
+            return pa.BufferReader(fmt.source)
+        if fmt.comp is None or (fmt.comp in ("gzip", "bz2") and pa.Codec.is_available(fmt.comp)):
+            self.raw = pa.OSFile(fmt.source)
+            if fmt.comp is None:
+                return self.raw
+            return pa.CompressedInputStream(self.raw, fmt.comp)
+        return _open_binary(fmt.source, fmt.comp)
+
+    raw: Any = None
+
+    def position(self) -> int:
+        """Bytes of the file read so far (compressed bytes of a compressed file)."""
+        try:
+            return int(self.raw.tell()) if self.raw is not None else 0
+        except (OSError, ValueError):
+            return 0
+
+    def chunks(self, chunk_rows: int) -> Iterator[tuple[int, Table]]:
+        """``(start, table)`` of ``chunk_rows`` rows each (the last may be shorter);
+        ``start`` is the 0-based index of the table's first data row.
+
+        The streaming reader fixes each column's type on its first block; when a later
+        block does not fit (integers, then ``2.5``; numbers, then text), the reader opens
+        again after the rows already read and infers the rest (as text when the same
+        block failed before), so that every cell is read as a one-piece read would.
+        """
+        import pyarrow as pa
+
+        reader = self.open()
+        pending: list[Any] = []
+        have = start = 0
+        failed_at = -1
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except pa.ArrowInvalid as exc:
+                if "conversion error" not in str(exc) or self.bad_rows:
+                    with self.errors():
+                        raise
+                read = start + have
+                types = {k: pa.string() for k in self.keys()} if read == failed_at else None
+                failed_at = read
+                reader = self.open(skip_after=read, types=types)
+                continue
+            except (OSError, pa.ArrowException):
+                with self.errors():
+                    raise
+            if not batch.num_rows:
+                continue
+            pending.append(pa.Table.from_batches([batch]))
+            have += batch.num_rows
+            while have >= chunk_rows:
+                tbl = _concat_arrow(pending)
+                yield start, arrow_frame_table(self.fmt, self, tbl.slice(0, chunk_rows), start)
+                start += chunk_rows
+                have -= chunk_rows
+                pending = [tbl.slice(chunk_rows)] if have else []
+        if have:
+            yield start, arrow_frame_table(self.fmt, self, _concat_arrow(pending), start)
+
+    def options(
+        self, *, skip_after: int = 0, types: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        import pyarrow.csv as pacsv
+
+        fmt = self.fmt
+        names = [f"f{j}" for j in range(len(fmt.names))]
+
+        def on_bad_row(row: Any) -> str:
+            self.bad_rows.append((row.expected_columns, row.actual_columns, row.text))
+            return "error"
+
+        return {
+            "read_options": pacsv.ReadOptions(
+                use_threads=True,
+                block_size=self.limit,
+                skip_rows=fmt.leading + (1 if fmt.header else 0),
+                column_names=names,
+                skip_rows_after_names=skip_after,
+            ),
+            "parse_options": pacsv.ParseOptions(
+                delimiter=fmt.sep,
+                newlines_in_values=self.quoted,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_bad_row,
+            ),
+            "convert_options": pacsv.ConvertOptions(
+                include_columns=self.keys(),
+                null_values=list(NA_VALUES),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                column_types=types or {},
+            ),
+        }
+
+    def read_all(self) -> Any:
+        """Every row as one pyarrow Table (types inferred over every row)."""
+        import pyarrow.csv as pacsv
+
+        with self.errors():
+            return pacsv.read_csv(self.open_stream(), **self.options())
+
+    def open(self, *, skip_after: int = 0, types: dict[str, Any] | None = None) -> Any:
+        """A streaming reader: record batches of about one block each."""
+        import pyarrow.csv as pacsv
+
+        with self.errors():
+            return pacsv.open_csv(
+                self.open_stream(), **self.options(skip_after=skip_after, types=types)
+            )
+
+    @contextlib.contextmanager
+    def errors(self, rows_before: int = 0) -> Iterator[None]:
+        """pyarrow's exceptions → DataErrors naming the file and, where known, the line."""
+        import pyarrow as pa
+
+        fmt = self.fmt
+        try:
+            yield
+        except DataError:
+            raise
+        except pa.ArrowInvalid as exc:
+            raise self._invalid(str(exc)) from None
+        except UnicodeDecodeError:
+            raise _decode_error(fmt.name, fmt.source, fmt.comp) from None
+        except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError, pa.ArrowException) as exc:
+            raise DataError(f"{fmt.name}: cannot read ({exc})") from None
+
+    def _invalid(self, text: str) -> DataError:
+        fmt = self.fmt
+        if self.bad_rows:
+            want, saw, row = self.bad_rows[0]
+            line = _find_line(fmt, lambda raw: raw == row.encode("utf-8", "replace"))
+            if line is not None:
+                return ragged_line_error(fmt.name, line, saw, want, header=fmt.header)
+            return DataError(
+                f"{fmt.name}: a line has {saw} field{'s' if saw != 1 else ''}, "
+                f"{'the header has' if fmt.header else 'the first line has'} {want}: {row[:80]!r}",
+                hint="check for an unquoted delimiter inside a value, a trailing delimiter, "
+                "or a truncated line",
+            )
+        if "straddl" in text:
+            limit = self.limit
+            line = _find_line(fmt, lambda raw: len(raw) >= limit)
+            where = f"line {line}" if line is not None else "a line"
+            return DataError(
+                f"{fmt.name}: {where} is longer than {limit} bytes, the longest line read",
+                hint=f"raise the limit, e.g. {MAX_LINE_ENV}={4 * limit} losscli …; or check "
+                "for an unclosed quote or a file without line ends",
+            )
+        if "UTF8" in text or "UTF-8" in text:
+            return _decode_error(fmt.name, fmt.source, fmt.comp)
+        return DataError(f"{fmt.name}: cannot parse as delimited text ({text.strip()})")
+
+
+def _concat_arrow(tables: list[Any]) -> Any:
+    """pyarrow tables of consecutive rows as one (types unified: numbers, else text)."""
+    import pyarrow as pa
+
+    if len(tables) == 1:
+        return tables[0]
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        as_text = [t.cast(pa.schema([(f.name, pa.string()) for f in t.schema])) for t in tables]
+        return pa.concat_tables(as_text)
+
+
+def _find_line(fmt: TextFormat, test: Callable[[bytes], bool]) -> int | None:
+    """1-based number of the first physical line of the input that passes ``test`` (its
+    bytes without the line end); None when there is none. Only when an error is reported."""
+    try:
+        with _open_binary(fmt.source, fmt.comp) as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                body = raw.rstrip(b"\r\n")
+                if lineno == 1 and body.startswith(b"\xef\xbb\xbf"):
+                    body = body[3:]
+                if test(body):
+                    return lineno
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError):
+        return None
+    return None
+
+
+def text_table(fmt: TextFormat, n: int, start: int = 0, warnings_out: Sequence[str] = ()) -> Table:
+    """An empty :class:`Table` for ``n`` rows of ``fmt`` from data row ``start`` (0-based)."""
+    first_row = fmt.first_row + start
+    table = Table(
+        path=fmt.name,
+        files=[fmt.name],
+        all_columns=list(fmt.names),
+        row_numbers=np.arange(first_row, first_row + n, dtype=np.int64),
+        header=fmt.header,
+        warnings=list(warnings_out),
+    )
+    if not fmt.header:
+        names = fmt.names
+        shown = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+        table.notes.append(
+            f"{fmt.name} has no header row (its first row is numeric), so its columns are "
+            f"named by position: {shown}"
+        )
+    return table
+
+
+def arrow_frame_table(
+    fmt: TextFormat, reader: ArrowText, tbl: Any, start: int = 0, warnings_out: Sequence[str] = ()
+) -> Table:
+    """Rows parsed by pyarrow → :class:`Table` (without pandas)."""
+    table = text_table(fmt, tbl.num_rows, start, warnings_out)
+    for j, key in zip(reader.positions, reader.keys()):
+        with reader.errors():
+            _add_arrow_text_column(table, fmt.names[j], tbl.column(key))
+    return table
+
+
+def _add_arrow_text_column(table: Table, col: str, arr: Any) -> None:
+    """One parsed column: numbers as float64/int64; text as str (None for missing),
+    ``text`` when no cell is a number and ``mixed`` when numbers and text meet."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = arr.type
+    n = len(arr)
+    if pa.types.is_null(t):
+        table.columns[col] = np.full(n, np.nan)
+        return
+    if pa.types.is_integer(t) and arr.null_count == 0 and not pa.types.is_uint64(t):
+        table.columns[col] = np.asarray(arr.to_numpy(), dtype=np.int64)
+        return
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
+        filled = pc.fill_null(pc.cast(arr, pa.float64()), float("nan"))
+        table.columns[col] = np.asarray(filled.to_numpy(), dtype=np.float64)
+        return
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        raise pa.ArrowInvalid("invalid UTF8 data")
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        arr = pc.cast(arr, pa.string())  # dates and times stay the text they were
+    s = pc.utf8_trim_whitespace(arr)
+    s = pc.if_else(pc.is_in(s, value_set=pa.array(NA_VALUES)), None, s)
+    present = n - s.null_count
+    numeric = pc.match_substring_regex(s, _NUMBER_RE, ignore_case=True)
+    hits = int(pc.sum(numeric).as_py() or 0)
+    if present and hits == present:
+        filled = pc.fill_null(pc.cast(s, pa.float64()), float("nan"))
+        table.columns[col] = np.asarray(filled.to_numpy(), dtype=np.float64)
+        return
+    values = np.asarray(s.to_numpy(zero_copy_only=False), dtype=object)
+    table.columns[col] = values
+    if present and hits == 0:
+        table.text.add(col)
+    elif present:
+        table.mixed.add(col)
+
+
+def slice_rows(table: Table, a: int, b: int) -> Table:
+    """Rows ``a:b`` of a table of one text file (mixed columns classified again)."""
+    out = Table(
+        path=table.path,
+        files=list(table.files),
+        all_columns=list(table.all_columns),
+        row_numbers=table.row_numbers[a:b],
+        header=table.header,
+        notes=list(table.notes),
+        warnings=list(table.warnings),
+    )
+    for c, arr in table.columns.items():
+        part = arr[a:b]
+        if c in table.mixed:
+            _classify_object(out, c, part)
+        else:
+            out.columns[c] = part
+            if c in table.text:
+                out.text.add(c)
+    return out
+
+
+def concat_rows(parts: Sequence[Table]) -> Table:
+    """Consecutive row ranges of one text file as one table."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    out = Table(
+        path=first.path,
+        files=list(first.files),
+        all_columns=list(first.all_columns),
+        row_numbers=np.concatenate([p.row_numbers for p in parts]),
+        header=first.header,
+        notes=list(first.notes),
+        warnings=[w for p in parts for w in p.warnings],
+    )
+    for c in first.columns:
+        arrays = [p.columns[c] for p in parts]
+        if all(c in p.text for p in parts):
+            out.columns[c] = np.concatenate(arrays)
+            out.text.add(c)
+        elif any(a.dtype == object for a in arrays):
+            _classify_object(out, c, np.concatenate([a.astype(object) for a in arrays]))
+        elif any(a.dtype == np.float64 for a in arrays):
+            out.columns[c] = np.concatenate([a.astype(np.float64, copy=False) for a in arrays])
+        else:
+            out.columns[c] = np.concatenate(arrays)
+    return out
+
+
+def _classify_object(table: Table, col: str, arr: np.ndarray) -> None:
+    """An object column (str/None/numbers): numeric, text or mixed, as a fresh parse."""
+    present = sum(1 for v in arr if v is not None and not (isinstance(v, float) and v != v))
+    out, bad = _floats(arr)
+    if not bad:
+        table.columns[col] = out
+        return
+    table.columns[col] = arr
+    if len(bad) >= present:
+        table.text.add(col)
+    else:
+        table.mixed.add(col)
+
+
+def trailing_missing_rows(table: Table) -> int:
+    """Number of rows at the end of ``table`` whose every cell is missing (empty lines)."""
+    n = table.n_rows
+    k = 0
+    cols = list(table.columns.values())
+    while k < n:
+        i = n - 1 - k
+        for a in cols:
+            v = a[i]
+            if a.dtype == object:
+                if v is not None:
+                    return k
+            elif a.dtype.kind != "f" or not np.isnan(v):
+                return k
+        k += 1
+    return k
 
 
 # --------------------------------------------------------------------------- stdin

@@ -28,6 +28,8 @@ from __future__ import annotations
 import abc
 import contextlib
 import os
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,18 +55,23 @@ from losscli.data.pipeline import (
 from losscli.data.readers import (
     COMPRESSIONS,
     STDIN,
+    ArrowText,
     Selector,
     Table,
     TextFormat,
+    arrow_text_ok,
     choose_text_columns,
+    concat_rows,
     empty_lines_note,
     frame_table,
     no_rows_error,
     parse_errors,
+    slice_rows,
     split_ext,
     text_format,
+    text_positions,
     trailing_blank_lines,
-    trailing_empty_rows,
+    trailing_missing_rows,
 )
 from losscli.errors import DataError, UsageError
 from losscli.options import ReadOptions
@@ -252,82 +259,157 @@ class _NotStreamable(Exception):
 
 
 class _FileChunks:
-    """One delimited text file as DataFrames of at most ``chunk_rows`` rows.
+    """One delimited text file as :class:`Table` chunks of at most ``chunk_rows`` rows.
 
-    Yields ``(start, frame)``: ``start`` is the 0-based index of the frame's first data
-    row. Empty lines at the end of a frame are held back until a later row shows they
+    Parsed by pyarrow's multi-threaded reader (pandas' C parser for layouts only it reads,
+    e.g. whitespace-separated columns) on a thread of its own, one chunk ahead: the files
+    of a pair are parsed at the same time, and while the losses of a chunk are computed.
+    Yields ``(start, table)``: ``start`` is the 0-based index of the table's first data
+    row. Empty lines at the end of a chunk are held back until a later row shows they
     are interior (then they are rows with missing values, as in a one-piece read); at
     the end of the file they are dropped with the same note.
     """
 
-    def __init__(
-        self, path: str, select: Selector | None, chunk_rows: int, *, with_position: bool
-    ) -> None:
-        import pandas as pd
-
+    def __init__(self, path: str, select: Selector | None, chunk_rows: int) -> None:
         ext, comp = split_ext(path)
         self.path = path
         self.fmt: TextFormat = text_format(path, path, comp, ext)
         self.chunk_rows = chunk_rows
         self.warnings: list[str] = []
         self.rows = 0  # data rows yielded so far
-        # the predictions file is opened here so that its position shows the progress
-        self._fh: Any = open(path, "rb") if with_position else None  # noqa: SIM115
         self.size = os.path.getsize(path)
-        kwargs = self.fmt.read_kwargs(choose_text_columns(self.fmt, select))
-        with parse_errors(self.fmt):
-            self._reader = pd.read_csv(
-                self._fh if self._fh is not None else path, chunksize=chunk_rows, **kwargs
-            )
+        self._arrow: ArrowText | None = None
+        self._pandas: Any = None
+        if arrow_text_ok(self.fmt):
+            self._arrow = ArrowText(self.fmt, text_positions(self.fmt, select))
+            raw: Iterator[tuple[int, Table]] = self._arrow.chunks(chunk_rows)
+        else:
+            raw = self._pandas_chunks(select)
+        self._ahead = _Ahead(raw)
 
-    def position(self) -> int:
-        """Bytes of the file read so far (compressed bytes for compressed files)."""
-        try:
-            return int(self._fh.tell()) if self._fh is not None else 0
-        except (OSError, ValueError):
-            return 0
-
-    def __iter__(self) -> Iterator[tuple[int, Any]]:
+    def _pandas_chunks(self, select: Selector | None) -> Iterator[tuple[int, Table]]:
         import pandas as pd
 
         fmt = self.fmt
-        carry = None
+        kwargs = fmt.read_kwargs(choose_text_columns(fmt, select))
+        # the file is opened here so that its position shows the progress
+        self._pandas = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        with parse_errors(fmt):
+            reader = pd.read_csv(self._pandas, chunksize=self.chunk_rows, **kwargs)
         start = 0
-        while True:
-            with parse_errors(fmt):
-                df = next(self._reader, None)
-            if df is None:
-                break
-            df.columns = fmt.column_names(df)
-            if carry is not None:
-                df = pd.concat([carry, df], ignore_index=True)
-                carry = None
-            k = trailing_empty_rows(df)
-            if k:
-                carry, df = df.iloc[len(df) - k :], df.iloc[: len(df) - k]
-            if len(df):
-                self.rows = start + len(df)
-                yield start, df
+        with contextlib.closing(reader):
+            while True:
+                with parse_errors(fmt):
+                    df = next(reader, None)
+                if df is None:
+                    return
+                df.columns = fmt.column_names(df)
+                yield start, frame_table(fmt, df, start)
                 start += len(df)
+
+    def position(self) -> int:
+        """Bytes of the file read so far (compressed bytes for compressed files)."""
+        if self._arrow is not None:
+            return self._arrow.position()
+        try:
+            return int(self._pandas.tell()) if self._pandas is not None else 0
+        except (OSError, ValueError):
+            return 0
+
+    def __iter__(self) -> Iterator[tuple[int, Table]]:
+        fmt = self.fmt
+        carry: Table | None = None
+        start = 0
+        for _, tab in self._ahead:
+            if carry is not None:
+                tab = concat_rows([carry, tab])
+                carry = None
+            n = tab.n_rows
+            k = trailing_missing_rows(tab)
+            if k:
+                carry, tab = slice_rows(tab, n - k, n), slice_rows(tab, 0, n - k)
+            if tab.n_rows:
+                self.rows = start + tab.n_rows
+                yield start, tab
+                start += tab.n_rows
         if carry is not None:
-            k = min(len(carry), trailing_blank_lines(fmt.source, fmt.comp))
+            k = min(carry.n_rows, trailing_blank_lines(fmt.source, fmt.comp))
             if k:
                 self.warnings.append(empty_lines_note(fmt.name, k))
-            rest = carry.iloc[: len(carry) - k]
-            if len(rest):
-                self.rows = start + len(rest)
+            rest = slice_rows(carry, 0, carry.n_rows - k)
+            if rest.n_rows:
+                self.rows = start + rest.n_rows
                 yield start, rest
-                start += len(rest)
+                start += rest.n_rows
         if start == 0:
             raise no_rows_error(fmt)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._reader.close()
-        if self._fh is not None:
+        self._ahead.close()
+        if self._pandas is not None:
             with contextlib.suppress(Exception):
-                self._fh.close()
-            self._fh = None
+                self._pandas.close()
+            self._pandas = None
+
+
+class _Ahead:
+    """An iterator run on a thread of its own, one item ahead of its reader.
+
+    pyarrow and pandas release the GIL while they parse, so the files of a pair are
+    parsed at the same time, and the next chunk while the current one is computed.
+    Errors are raised to the reader, in order.
+    """
+
+    def __init__(self, items: Iterator[Any], depth: int = 1) -> None:
+        self._q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._run, args=(items,), daemon=True)
+        self._thread.start()
+
+    def _run(self, items: Iterator[Any]) -> None:
+        try:
+            for item in items:
+                if not self._put(("item", item)):
+                    return
+            self._put(("end", None))
+        except BaseException as exc:  # handed to the reader
+            self._put(("error", exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
+
+    def _put(self, entry: tuple[str, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._q.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        if self._done:
+            raise StopIteration
+        kind, value = self._q.get()
+        if kind == "item":
+            return value
+        self._done = True
+        if kind == "error":
+            raise value
+        raise StopIteration
+
+    def close(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._q.get_nowait()
+        self._thread.join(timeout=5)
 
 
 def _mismatch(files: list[_FileChunks], counts: list[int]) -> None:
@@ -361,9 +443,9 @@ class _Frames:
         """Rows of the file: read to its end to count them."""
         n = self.file.rows
         if pending is not None:
-            n = pending[0] + len(pending[1])
+            n = pending[0] + pending[1].n_rows
         while (f := self.next()) is not None:
-            n = f[0] + len(f[1])
+            n = f[0] + f[1].n_rows
         return n
 
 
@@ -400,10 +482,10 @@ class StreamSource(Source):
 
     def _open(self) -> list[_FileChunks]:
         sel_p, sel_t = self._sel
-        files = [_FileChunks(self.preds, sel_p, self.chunk_rows, with_position=True)]
+        files = [_FileChunks(self.preds, sel_p, self.chunk_rows)]
         try:
             if self.targets is not None:
-                files.append(_FileChunks(self.targets, sel_t, self.chunk_rows, with_position=False))
+                files.append(_FileChunks(self.targets, sel_t, self.chunk_rows))
         except BaseException:
             files[0].close()
             raise
@@ -434,11 +516,11 @@ class StreamSource(Source):
     ) -> None:
         """When the whole input is in the first chunk, compare row counts before any row
         is used, as a one-piece read does."""
-        if not all(f is not None and len(f[1]) < self.chunk_rows for f in frames):
+        if not all(f is not None and f[1].n_rows < self.chunk_rows for f in frames):
             return
         if not all(p.at_end() for p in peeks):
             return
-        sizes = [len(f[1]) for f in frames if f is not None]
+        sizes = [f[1].n_rows for f in frames if f is not None]
         if len(set(sizes)) > 1:
             _mismatch(files, sizes)
 
@@ -456,7 +538,7 @@ class StreamSource(Source):
     def _chunks_from(self, files: list[_FileChunks], *, first_pass: bool) -> Iterator[Dataset]:
         totals = self._totals if first_pass else Totals()
         for frames in self._aligned(files):
-            tables = [frame_table(f.fmt, df, start) for f, (start, df) in zip(files, frames)]
+            tables = [tab for _, tab in frames]
             step = self._step(tables)
             ttab = tables[1] if len(tables) > 1 else None
             ds = step.run(tables[0], ttab, totals, self._file_notes)
@@ -537,15 +619,15 @@ class StreamSource(Source):
 
 def _same_rows(peeks: list[_Frames], frames: list[Any]) -> list[tuple[int, Any]]:
     """The rows every file's frame has; the rest of longer frames is pushed back."""
-    n = min(len(f[1]) for f in frames if f is not None)
+    n = min(f[1].n_rows for f in frames if f is not None)
     out = []
     for p, f in zip(peeks, frames):
         assert f is not None
-        start, df = f
-        if len(df) > n:
-            p.push_front((start + n, df.iloc[n:]))
-            df = df.iloc[:n]
-        out.append((start, df))
+        start, tab = f
+        if tab.n_rows > n:
+            p.push_front((start + n, slice_rows(tab, n, tab.n_rows)))
+            tab = slice_rows(tab, 0, n)
+        out.append((start, tab))
     return out
 
 
