@@ -780,8 +780,13 @@ def _strip_text(raw: np.ndarray) -> np.ndarray:
 #: The longest line (in bytes) a delimited text file may have. pyarrow parses text in
 #: blocks of this size on every core, and a row must fit in one block; a longer line is
 #: a data error naming it. ``LOSSCLI_MAX_LINE_BYTES`` raises the limit.
-MAX_LINE_BYTES = 8 << 20
+MAX_LINE_BYTES = 16 << 20
 MAX_LINE_ENV = "LOSSCLI_MAX_LINE_BYTES"
+#: Bytes of text read and handed to pyarrow at a time when a file is read in chunks:
+#: one parse block per core (at least 4), so that every core has work.
+READ_BYTES = max(4, min(os.cpu_count() or 1, 32)) << 20
+#: pyarrow's block: the unit of work of one core (a longer line is parsed in one block).
+PARSE_BLOCK_BYTES = 1 << 20
 #: Cells read as missing: pandas' default list, so that both parsers agree.
 NA_VALUES = (
     "",
@@ -819,6 +824,10 @@ _ARROW_KWARGS = {
 }
 #: What a cell must look like to be a number (Python's float() grammar without "_").
 _NUMBER_RE = r"^\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)\s*$"
+
+
+#: A cell that is one of :data:`NA_VALUES` (after trimming spaces).
+_NA_RE = "^(" + "|".join(re.escape(v) for v in NA_VALUES) + ")$"
 
 
 def max_line_bytes() -> int:
@@ -883,7 +892,7 @@ class ArrowText:
             if fmt.comp is None:
                 return self.raw
             return pa.CompressedInputStream(self.raw, fmt.comp)
-        return _open_binary(fmt.source, fmt.comp)
+        return pa.PythonFile(_open_binary(fmt.source, fmt.comp), mode="r")
 
     raw: Any = None
 
@@ -894,9 +903,96 @@ class ArrowText:
         except (OSError, ValueError):
             return 0
 
-    def chunks(self, chunk_rows: int) -> Iterator[tuple[int, Table]]:
-        """``(start, table)`` of ``chunk_rows`` rows each (the last may be shorter);
-        ``start`` is the 0-based index of the table's first data row.
+    def chunks(self, chunk_rows: int) -> Iterator[tuple[int, Any]]:
+        """``(start, rows)`` of ``chunk_rows`` rows each (the last may be shorter), as
+        pyarrow tables (:meth:`table` makes each a :class:`Table`); ``start`` is the
+        0-based index of the first data row."""
+        pending: list[Any] = []
+        have = start = 0
+        for tbl in self._quoted_batches() if self.quoted else self._blocks():
+            if not tbl.num_rows:
+                continue
+            pending.append(tbl)
+            have += tbl.num_rows
+            while have >= chunk_rows:
+                whole = _concat_arrow(pending)
+                yield start, whole.slice(0, chunk_rows)
+                start += chunk_rows
+                have -= chunk_rows
+                pending = [whole.slice(chunk_rows)] if have else []
+        if have:
+            yield start, _concat_arrow(pending)
+
+    def table(self, start: int, rows: Any) -> Table:
+        """A chunk of :meth:`chunks` as a :class:`Table`."""
+        return arrow_frame_table(self.fmt, self, rows, start)
+
+    def _blocks(self) -> Iterator[Any]:
+        """The input in pieces of about :data:`READ_BYTES` cut after a line end, each
+        parsed by pyarrow's multi-threaded reader (inference per piece, as pandas infers
+        per chunk). Only for inputs without quoted fields: a quoted field may hold a
+        line end, so those go through :meth:`_quoted_batches`. The bytes live in
+        pyarrow's memory pool, not on the heap of the reading thread."""
+        import pyarrow as pa
+
+        fh = self.open_stream()
+        first = True
+        carry: Any = None
+        try:
+            while True:
+                with self.errors():
+                    data = fh.read_buffer(READ_BYTES)
+                if carry is not None and carry.size:
+                    joined = pa.allocate_buffer(carry.size + data.size)
+                    view = np.frombuffer(joined, dtype=np.uint8)  # writable: a fresh buffer
+                    view[: carry.size] = np.frombuffer(carry, dtype=np.uint8)
+                    view[carry.size :] = np.frombuffer(data, dtype=np.uint8)
+                    buf = joined
+                else:
+                    buf = data
+                if not data.size:
+                    if buf.size and (not first or bytes(buf).strip(b"\r\n")):
+                        yield self._parse(buf, first)
+                    return
+                cut = _last_line_end(buf)
+                if cut < 0:
+                    if buf.size > self.limit:
+                        raise self._invalid("straddling object")
+                    carry = buf
+                    continue
+                carry = buf.slice(cut + 1)
+                if carry.size > self.limit:
+                    raise self._invalid("straddling object")
+                yield self._parse(buf.slice(0, cut + 1), first)
+                first = False
+        finally:
+            with contextlib.suppress(Exception):
+                fh.close()
+
+    def _parse(self, buf: Any, first: bool) -> Any:
+        """One piece of whole lines → a pyarrow Table (the header skipped in the first)."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        reader = pa.BufferReader(buf)
+        try:
+            with self.errors():
+                try:
+                    return pacsv.read_csv(reader, **self.options(skip_head=first))
+                except pa.ArrowInvalid as exc:
+                    if "straddl" not in str(exc):
+                        raise
+            # a line longer than pyarrow's block: this piece in one block
+            reader = pa.BufferReader(buf)
+            with self.errors():
+                return pacsv.read_csv(
+                    reader, **self.options(skip_head=first, block_size=buf.size + 1)
+                )
+        finally:
+            reader.close()
+
+    def _quoted_batches(self) -> Iterator[Any]:
+        """Record batches of pyarrow's streaming reader (quoted fields may span lines).
 
         The streaming reader fixes each column's type on its first block; when a later
         block does not fit (integers, then ``2.5``; numbers, then text), the reader opens
@@ -906,19 +1002,17 @@ class ArrowText:
         import pyarrow as pa
 
         reader = self.open()
-        pending: list[Any] = []
-        have = start = 0
+        read = 0
         failed_at = -1
         while True:
             try:
                 batch = reader.read_next_batch()
             except StopIteration:
-                break
+                return
             except pa.ArrowInvalid as exc:
                 if "conversion error" not in str(exc) or self.bad_rows:
                     with self.errors():
                         raise
-                read = start + have
                 types = {k: pa.string() for k in self.keys()} if read == failed_at else None
                 failed_at = read
                 reader = self.open(skip_after=read, types=types)
@@ -926,22 +1020,18 @@ class ArrowText:
             except (OSError, pa.ArrowException):
                 with self.errors():
                     raise
-            if not batch.num_rows:
-                continue
-            pending.append(pa.Table.from_batches([batch]))
-            have += batch.num_rows
-            while have >= chunk_rows:
-                tbl = _concat_arrow(pending)
-                yield start, arrow_frame_table(self.fmt, self, tbl.slice(0, chunk_rows), start)
-                start += chunk_rows
-                have -= chunk_rows
-                pending = [tbl.slice(chunk_rows)] if have else []
-        if have:
-            yield start, arrow_frame_table(self.fmt, self, _concat_arrow(pending), start)
+            read += batch.num_rows
+            yield pa.Table.from_batches([batch])
 
     def options(
-        self, *, skip_after: int = 0, types: dict[str, Any] | None = None
+        self,
+        *,
+        skip_after: int = 0,
+        types: dict[str, Any] | None = None,
+        skip_head: bool = True,
+        block_size: int | None = None,
     ) -> dict[str, Any]:
+        """pyarrow's read, parse and convert options for this input."""
         import pyarrow.csv as pacsv
 
         fmt = self.fmt
@@ -954,8 +1044,8 @@ class ArrowText:
         return {
             "read_options": pacsv.ReadOptions(
                 use_threads=True,
-                block_size=self.limit,
-                skip_rows=fmt.leading + (1 if fmt.header else 0),
+                block_size=block_size or min(self.limit, PARSE_BLOCK_BYTES),
+                skip_rows=fmt.leading + (1 if fmt.header else 0) if skip_head else 0,
                 column_names=names,
                 skip_rows_after_names=skip_after,
             ),
@@ -976,18 +1066,26 @@ class ArrowText:
 
     def read_all(self) -> Any:
         """Every row as one pyarrow Table (types inferred over every row)."""
+        import pyarrow as pa
         import pyarrow.csv as pacsv
 
         with self.errors():
-            return pacsv.read_csv(self.open_stream(), **self.options())
+            try:
+                return pacsv.read_csv(self.open_stream(), **self.options())
+            except pa.ArrowInvalid as exc:
+                if "straddl" not in str(exc) or self.limit <= PARSE_BLOCK_BYTES:
+                    raise
+            # a line longer than pyarrow's block: blocks as long as the longest line allowed
+            return pacsv.read_csv(self.open_stream(), **self.options(block_size=self.limit))
 
     def open(self, *, skip_after: int = 0, types: dict[str, Any] | None = None) -> Any:
-        """A streaming reader: record batches of about one block each."""
+        """pyarrow's streaming reader: record batches of one block each."""
         import pyarrow.csv as pacsv
 
         with self.errors():
             return pacsv.open_csv(
-                self.open_stream(), **self.options(skip_after=skip_after, types=types)
+                self.open_stream(),
+                **self.options(skip_after=skip_after, types=types, block_size=self.limit),
             )
 
     @contextlib.contextmanager
@@ -1032,6 +1130,24 @@ class ArrowText:
         if "UTF8" in text or "UTF-8" in text:
             return _decode_error(fmt.name, fmt.source, fmt.comp)
         return DataError(f"{fmt.name}: cannot parse as delimited text ({text.strip()})")
+
+
+def _last_line_end(buf: Any) -> int:
+    """Offset of the last line end of a pyarrow buffer (-1: none); ``\\r`` only when the
+    buffer has no ``\\n`` (old Mac line ends), so that ``\\r\\n`` is never cut."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    size = data.shape[0]
+    step = 1 << 16
+    end = size
+    while end > 0:
+        lo = max(0, end - step)
+        hits = np.flatnonzero(data[lo:end] == 10)
+        if hits.size:
+            return lo + int(hits[-1])
+        end = lo
+        step *= 4
+    hits = np.flatnonzero(data == 13)
+    return int(hits[-1]) if hits.size else -1
 
 
 def _concat_arrow(tables: list[Any]) -> Any:
@@ -1097,7 +1213,9 @@ def arrow_frame_table(
 
 def _add_arrow_text_column(table: Table, col: str, arr: Any) -> None:
     """One parsed column: numbers as float64/int64; text as str (None for missing),
-    ``text`` when no cell is a number and ``mixed`` when numbers and text meet."""
+    ``text`` when no cell is a number and ``mixed`` when numbers and text meet. Only
+    compute kernels and buffer views: ``Array.to_numpy`` and Python scalars would import
+    pandas."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -1106,32 +1224,65 @@ def _add_arrow_text_column(table: Table, col: str, arr: Any) -> None:
     if pa.types.is_null(t):
         table.columns[col] = np.full(n, np.nan)
         return
-    if pa.types.is_integer(t) and arr.null_count == 0 and not pa.types.is_uint64(t):
-        table.columns[col] = np.asarray(arr.to_numpy(), dtype=np.int64)
-        return
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
-        filled = pc.fill_null(pc.cast(arr, pa.float64()), float("nan"))
-        table.columns[col] = np.asarray(filled.to_numpy(), dtype=np.float64)
+        table.columns[col] = _arrow_numbers(arr)
         return
     if pa.types.is_binary(t) or pa.types.is_large_binary(t):
         raise pa.ArrowInvalid("invalid UTF8 data")
     if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
         arr = pc.cast(arr, pa.string())  # dates and times stay the text they were
     s = pc.utf8_trim_whitespace(arr)
-    s = pc.if_else(pc.is_in(s, value_set=pa.array(NA_VALUES)), None, s)
+    missing = pc.match_substring_regex(s, _NA_RE)
+    if pc.any(missing).as_py():
+        s = pc.if_else(missing, pa.nulls(n, s.type), s)
     present = n - s.null_count
-    numeric = pc.match_substring_regex(s, _NUMBER_RE, ignore_case=True)
-    hits = int(pc.sum(numeric).as_py() or 0)
-    if present and hits == present:
-        filled = pc.fill_null(pc.cast(s, pa.float64()), float("nan"))
-        table.columns[col] = np.asarray(filled.to_numpy(), dtype=np.float64)
+    hits = pc.sum(pc.cast(pc.match_substring_regex(s, _NUMBER_RE, ignore_case=True), pa.int64()))
+    hits_n = int(hits.as_py() or 0)
+    if present and hits_n == present:
+        table.columns[col] = _arrow_float64(s)
         return
-    values = np.asarray(s.to_numpy(zero_copy_only=False), dtype=object)
+    values = np.empty(n, dtype=object)
+    values[:] = s.to_pylist()
     table.columns[col] = values
-    if present and hits == 0:
+    if present and hits_n == 0:
         table.text.add(col)
     elif present:
         table.mixed.add(col)
+
+
+def _arrow_numbers(col: Any) -> np.ndarray:
+    """An integer/float/boolean pyarrow column as int64 (integers without a missing
+    cell) or float64 (missing → NaN)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = col.type
+    if pa.types.is_integer(t) and col.null_count == 0 and not pa.types.is_uint64(t):
+        return _arrow_buffer(pc.cast(col, pa.int64()), np.int64)
+    return _arrow_float64(col)
+
+
+def _arrow_float64(col: Any) -> np.ndarray:
+    """A pyarrow column cast to float64, missing cells NaN (through buffer views)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = pc.cast(col, pa.float64())
+    chunks = col.chunks if hasattr(col, "chunks") else [col]
+    out = np.empty(len(col), dtype=np.float64)
+    i = 0
+    for c in chunks:
+        m = len(c)
+        if m:
+            view = out[i : i + m]
+            view[:] = np.frombuffer(c.buffers()[1], dtype=np.float64, count=m, offset=c.offset * 8)
+            if c.null_count:
+                bits = np.unpackbits(
+                    np.frombuffer(c.buffers()[0], dtype=np.uint8), bitorder="little"
+                )
+                view[bits[c.offset : c.offset + m] == 0] = np.nan
+        i += m
+    return out
 
 
 def slice_rows(table: Table, a: int, b: int) -> Table:
@@ -1460,19 +1611,15 @@ def _read_parquet(name: str, source: Any, select: Selector | None) -> Table:
 def _arrow_column(col: Any) -> tuple[str, np.ndarray]:
     """A pyarrow ChunkedArray → (kind, numpy array) without importing pandas."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     t = col.type
-    if pa.types.is_integer(t) and col.null_count == 0 and not pa.types.is_uint64(t):
-        return "numeric", _arrow_buffer(pc.cast(col, pa.int64()), np.int64)
     if (
         pa.types.is_integer(t)
         or pa.types.is_floating(t)
         or pa.types.is_boolean(t)
         or pa.types.is_decimal(t)
     ):
-        filled = pc.fill_null(pc.cast(col, pa.float64()), float("nan"))
-        return "numeric", _arrow_buffer(filled, np.float64)
+        return "numeric", _arrow_numbers(col) if not pa.types.is_decimal(t) else _arrow_float64(col)
     values = col.to_pylist()
     out = np.empty(len(values), dtype=object)
     for i, v in enumerate(values):

@@ -263,7 +263,8 @@ class _FileChunks:
 
     Parsed by pyarrow's multi-threaded reader (pandas' C parser for layouts only it reads,
     e.g. whitespace-separated columns) on a thread of its own, one chunk ahead: the files
-    of a pair are parsed at the same time, and while the losses of a chunk are computed.
+    of a pair are parsed at the same time, and while the losses of a chunk are computed;
+    each chunk becomes a :class:`Table` on the reading side.
     Yields ``(start, table)``: ``start`` is the 0-based index of the table's first data
     row. Empty lines at the end of a chunk are held back until a later row shows they
     are interior (then they are rows with missing values, as in a one-piece read); at
@@ -282,12 +283,12 @@ class _FileChunks:
         self._pandas: Any = None
         if arrow_text_ok(self.fmt):
             self._arrow = ArrowText(self.fmt, text_positions(self.fmt, select))
-            raw: Iterator[tuple[int, Table]] = self._arrow.chunks(chunk_rows)
+            raw: Iterator[tuple[int, Any]] = self._arrow.chunks(chunk_rows)
         else:
             raw = self._pandas_chunks(select)
         self._ahead = _Ahead(raw)
 
-    def _pandas_chunks(self, select: Selector | None) -> Iterator[tuple[int, Table]]:
+    def _pandas_chunks(self, select: Selector | None) -> Iterator[tuple[int, Any]]:
         import pandas as pd
 
         fmt = self.fmt
@@ -304,7 +305,7 @@ class _FileChunks:
                 if df is None:
                     return
                 df.columns = fmt.column_names(df)
-                yield start, frame_table(fmt, df, start)
+                yield start, df
                 start += len(df)
 
     def position(self) -> int:
@@ -320,7 +321,13 @@ class _FileChunks:
         fmt = self.fmt
         carry: Table | None = None
         start = 0
-        for _, tab in self._ahead:
+        for at, rows in self._ahead:
+            # made a Table here: arrays allocated on this thread's heap are reused by the
+            # losses, rather than kept free in the reading thread's arena
+            if self._arrow is not None:
+                tab = self._arrow.table(at, rows)
+            else:
+                tab = frame_table(fmt, rows, at)
             if carry is not None:
                 tab = concat_rows([carry, tab])
                 carry = None
