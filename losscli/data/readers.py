@@ -341,7 +341,7 @@ def _read_file(path: str, select: Selector | None, role: str) -> Table:
     ext, comp = split_ext(path)
     if comp is None:
         if ext == ".npy":
-            return _read_npy(path, _load_npy(path), select)
+            return _read_npy(path, load_npy_mapped(path), select)
         if ext == ".npz":
             return _read_npz(path, select, role)
         if ext in (".parquet", ".pq"):
@@ -938,6 +938,7 @@ class ArrowText:
         fh = self.open_stream()
         first = True
         carry: Any = None
+        lines = 0  # line ends before ``buf``
         try:
             while True:
                 with self.errors():
@@ -950,24 +951,45 @@ class ArrowText:
                     buf = joined
                 else:
                     buf = data
+                ends = _line_ends(buf)
+                self._check_line_lengths(buf, ends, lines, last=not data.size)
                 if not data.size:
                     if buf.size and (not first or bytes(buf).strip(b"\r\n")):
                         yield self._parse(buf, first)
                     return
-                cut = _last_line_end(buf)
-                if cut < 0:
-                    if buf.size > self.limit:
-                        raise self._invalid("straddling object")
+                if not ends.size:
                     carry = buf
                     continue
+                cut = int(ends[-1])
                 carry = buf.slice(cut + 1)
-                if carry.size > self.limit:
-                    raise self._invalid("straddling object")
+                lines += int(ends.size)
                 yield self._parse(buf.slice(0, cut + 1), first)
                 first = False
         finally:
             with contextlib.suppress(Exception):
                 fh.close()
+
+    def _check_line_lengths(self, buf: Any, ends: np.ndarray, lines: int, *, last: bool) -> None:
+        """A DataError naming the first line of ``buf`` longer than the limit (the last,
+        unended line counts only at the end of the input or past the limit)."""
+        starts = np.empty(ends.size + 1, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = ends + 1
+        lengths = np.empty(ends.size + 1, dtype=np.int64)
+        lengths[:-1] = ends - starts[:-1]
+        lengths[-1] = buf.size - starts[-1]
+        over = np.flatnonzero(lengths > self.limit)
+        if over.size and (over[0] < ends.size or last or lengths[-1] > self.limit):
+            raise self._long_line(lines + int(over[0]) + 1)
+
+    def _long_line(self, line: int | None) -> DataError:
+        where = f"line {line}" if line is not None else "a line"
+        limit = self.limit
+        return DataError(
+            f"{self.fmt.name}: {where} is longer than {limit} bytes, the longest line read",
+            hint=f"raise the limit, e.g. {MAX_LINE_ENV}={4 * limit} losscli …; or check "
+            "for an unclosed quote or a file without line ends",
+        )
 
     def _parse(self, buf: Any, first: bool) -> Any:
         """One piece of whole lines → a pyarrow Table (the header skipped in the first)."""
@@ -980,16 +1002,21 @@ class ArrowText:
                 try:
                     return pacsv.read_csv(reader, **self.options(skip_head=first))
                 except pa.ArrowInvalid as exc:
-                    if "straddl" not in str(exc):
+                    if "straddl" not in str(exc) or self.limit <= PARSE_BLOCK_BYTES:
                         raise
-            # a line longer than pyarrow's block: this piece in one block
+            # a line longer than pyarrow's block: blocks as long as the longest line allowed
             reader = pa.BufferReader(buf)
             with self.errors():
                 return pacsv.read_csv(
-                    reader, **self.options(skip_head=first, block_size=buf.size + 1)
+                    reader, **self.options(skip_head=first, block_size=self.limit)
                 )
         finally:
             reader.close()
+
+    def _empty(self) -> Any:
+        import pyarrow as pa
+
+        return pa.table({k: pa.nulls(0) for k in self.keys()})
 
     def _quoted_batches(self) -> Iterator[Any]:
         """Record batches of pyarrow's streaming reader (quoted fields may span lines).
@@ -1065,10 +1092,13 @@ class ArrowText:
         }
 
     def read_all(self) -> Any:
-        """Every row as one pyarrow Table (types inferred over every row)."""
+        """Every row as one pyarrow Table (types inferred over every row: those of the
+        pieces unified)."""
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
+        if not self.quoted:
+            return _concat_arrow([t for t in self._blocks() if t.num_rows] or [self._empty()])
         with self.errors():
             try:
                 return pacsv.read_csv(self.open_stream(), **self.options())
@@ -1120,34 +1150,20 @@ class ArrowText:
             )
         if "straddl" in text:
             limit = self.limit
-            line = _find_line(fmt, lambda raw: len(raw) >= limit)
-            where = f"line {line}" if line is not None else "a line"
-            return DataError(
-                f"{fmt.name}: {where} is longer than {limit} bytes, the longest line read",
-                hint=f"raise the limit, e.g. {MAX_LINE_ENV}={4 * limit} losscli …; or check "
-                "for an unclosed quote or a file without line ends",
-            )
+            return self._long_line(_find_line(fmt, lambda raw: len(raw) > limit))
         if "UTF8" in text or "UTF-8" in text:
             return _decode_error(fmt.name, fmt.source, fmt.comp)
         return DataError(f"{fmt.name}: cannot parse as delimited text ({text.strip()})")
 
 
-def _last_line_end(buf: Any) -> int:
-    """Offset of the last line end of a pyarrow buffer (-1: none); ``\\r`` only when the
-    buffer has no ``\\n`` (old Mac line ends), so that ``\\r\\n`` is never cut."""
+def _line_ends(buf: Any) -> np.ndarray:
+    """Offsets of the line ends of a pyarrow buffer: ``\\n``, or ``\\r`` when there is no
+    ``\\n`` at all (old Mac line ends), so that ``\\r\\n`` is never cut in two."""
     data = np.frombuffer(buf, dtype=np.uint8)
-    size = data.shape[0]
-    step = 1 << 16
-    end = size
-    while end > 0:
-        lo = max(0, end - step)
-        hits = np.flatnonzero(data[lo:end] == 10)
-        if hits.size:
-            return lo + int(hits[-1])
-        end = lo
-        step *= 4
-    hits = np.flatnonzero(data == 13)
-    return int(hits[-1]) if hits.size else -1
+    ends = np.flatnonzero(data == 10)
+    if not ends.size:
+        ends = np.flatnonzero(data == 13)
+    return ends
 
 
 def _concat_arrow(tables: list[Any]) -> Any:
@@ -1286,12 +1302,14 @@ def _arrow_float64(col: Any) -> np.ndarray:
 
 
 def slice_rows(table: Table, a: int, b: int) -> Table:
-    """Rows ``a:b`` of a table of one text file (mixed columns classified again)."""
+    """Rows ``a:b`` of a table (mixed columns classified again)."""
     out = Table(
         path=table.path,
         files=list(table.files),
         all_columns=list(table.all_columns),
         row_numbers=table.row_numbers[a:b],
+        file_index=None if table.file_index is None else table.file_index[a:b],
+        binary=table.binary,
         header=table.header,
         notes=list(table.notes),
         warnings=list(table.warnings),
@@ -1308,7 +1326,7 @@ def slice_rows(table: Table, a: int, b: int) -> Table:
 
 
 def concat_rows(parts: Sequence[Table]) -> Table:
-    """Consecutive row ranges of one text file as one table."""
+    """Consecutive row ranges of one input as one table."""
     first = parts[0]
     if len(parts) == 1:
         return first
@@ -1317,6 +1335,10 @@ def concat_rows(parts: Sequence[Table]) -> Table:
         files=list(first.files),
         all_columns=list(first.all_columns),
         row_numbers=np.concatenate([p.row_numbers for p in parts]),
+        file_index=None
+        if first.file_index is None
+        else np.concatenate([p.file_index for p in parts if p.file_index is not None]),
+        binary=first.binary,
         header=first.header,
         notes=list(first.notes),
         warnings=[w for p in parts for w in p.warnings],
@@ -1407,6 +1429,12 @@ def _load_npy(name: str, source: Any = None) -> np.ndarray:
     return _load_numpy(name, source, ".npy")
 
 
+def load_npy_mapped(path: str) -> np.ndarray:
+    """An ``.npy`` file memory-mapped (read-only): rows are read from disk as they are
+    used, so the file never needs to fit in memory."""
+    return _load_numpy(path, None, ".npy", mmap=True)
+
+
 def _load_npz(name: str, source: Any = None) -> dict[str, np.ndarray]:
     return _load_numpy(name, source, ".npz")
 
@@ -1418,11 +1446,15 @@ _OBJECT_ARRAYS = {
 }
 
 
-def _load_numpy(name: str, source: Any, ext: str) -> Any:
+def _load_numpy(name: str, source: Any, ext: str, *, mmap: bool = False) -> Any:
     """An .npy array or the arrays of an .npz archive (no pickled objects)."""
     try:
         with contextlib.ExitStack() as stack:
-            loaded = np.load(source if source is not None else name, allow_pickle=False)
+            loaded = np.load(
+                source if source is not None else name,
+                allow_pickle=False,
+                mmap_mode="r" if mmap else None,
+            )
             if ext == ".npy":
                 return loaded
             z = stack.enter_context(loaded)
@@ -1442,6 +1474,11 @@ def _check_numeric_array(name: str, arr: np.ndarray, what: str = "array") -> Non
             f"{name}: {what} has dtype {arr.dtype}, expected numbers",
             hint="save a numeric array",
         )
+
+
+def array_table(name: str, arr: np.ndarray, select: Selector | None) -> Table:
+    """A table from one array (see :func:`_array_table`)."""
+    return _array_table(name, arr, select)
 
 
 def _array_table(name: str, arr: np.ndarray, select: Selector | None) -> Table:
@@ -1591,17 +1628,29 @@ def _read_parquet(name: str, source: Any, select: Selector | None) -> Table:
         chosen = _choose(select, names)
         tbl = pf.read(columns=chosen)
     except (pa.ArrowException, OSError) as exc:
-        raise DataError(
-            f"{name}: cannot read as Parquet ({exc})",
-            hint="check that the file is complete and really Parquet",
-        ) from None
-    table = Table(path=name, files=[name], binary=True, header=True, all_columns=names)
-    n = tbl.num_rows
-    if n == 0:
+        raise parquet_error(name, exc) from None
+    if tbl.num_rows == 0:
         raise DataError(f"{name}: no data rows")
-    table.row_numbers = np.arange(1, n + 1, dtype=np.int64)
+    return arrow_rows_table(name, names, chosen, tbl)
+
+
+def parquet_error(name: str, exc: BaseException) -> DataError:
+    return DataError(
+        f"{name}: cannot read as Parquet ({exc})",
+        hint="check that the file is complete and really Parquet",
+    )
+
+
+def arrow_rows_table(
+    name: str, names: list[str], chosen: Sequence[str], rows: Any, start: int = 0
+) -> Table:
+    """Columns ``chosen`` of pyarrow rows (a Table or a RecordBatch of a Parquet file)
+    from 0-based row ``start`` → :class:`Table`."""
+    table = Table(path=name, files=[name], binary=True, header=True, all_columns=names)
+    n = rows.num_rows
+    table.row_numbers = np.arange(start + 1, start + n + 1, dtype=np.int64)
     for c in chosen:
-        kind, arr = _arrow_column(tbl.column(c))
+        kind, arr = _arrow_column(rows.column(c))
         table.columns[c] = arr
         if kind == "text":
             table.text.add(c)
@@ -1759,6 +1808,11 @@ def _maybe_numeric(arr: np.ndarray) -> np.ndarray:
     """An object column whose every cell is a number (or missing) → float64."""
     out, bad = _floats(arr, stop=True)
     return arr if bad else out
+
+
+def choose_columns(select: Selector | None, names: list[str]) -> list[str]:
+    """Columns to read: the selector's choice, or every column when it names none."""
+    return _choose(select, names)
 
 
 def _choose(select: Selector | None, names: list[str]) -> list[str]:

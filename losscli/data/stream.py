@@ -54,17 +54,26 @@ from losscli.data.pipeline import (
 )
 from losscli.data.readers import (
     COMPRESSIONS,
+    DATA_EXTENSIONS,
     STDIN,
     ArrowText,
     Selector,
     Table,
     TextFormat,
+    array_table,
+    arrow_rows_table,
     arrow_text_ok,
+    choose_columns,
     choose_text_columns,
+    column_difference,
     concat_rows,
     empty_lines_note,
+    files_phrase,
     frame_table,
+    list_data_files,
+    load_npy_mapped,
     no_rows_error,
+    parquet_error,
     parse_errors,
     slice_rows,
     split_ext,
@@ -82,8 +91,6 @@ DEFAULT_CHUNK_ROWS = 1_000_000
 #: Tasks whose rows are independent once the task is known (segmentation groups pixel
 #: rows into images; embedding losses compare rows with each other).
 STREAM_TASKS = ("regression", "binary", "multiclass", "multilabel", "distribution", "detection")
-#: Extensions read in one piece (binary formats load at memory speed).
-_BINARY_EXTENSIONS = (".npy", ".npz", ".parquet", ".pq")
 
 #: ``progress(bytes_read, total_bytes)`` of the predictions file.
 Progress = Callable[[int, int], None]
@@ -222,23 +229,39 @@ def _memory_reason(preds: str, targets: str | None, chunk: int, opts: ReadOption
             continue
         if path == STDIN:
             return "standard input"
-        if not os.path.isfile(path):
-            return (
-                "a directory or glob of files"
-                if os.path.exists(path) or any(ch in path for ch in "*?[")
-                else "no such file"
-            )
-        ext, comp = split_ext(path)
-        if comp is None and ext in _BINARY_EXTENSIONS:
-            return f"{ext} input (binary formats load in one piece at memory speed)"
-        if comp is not None and comp not in COMPRESSIONS.values():  # pragma: no cover
-            return f"{comp} compression"
+        try:
+            files = list_data_files(path, hint="")
+        except DataError:
+            return "no such file"  # the one-piece read reports it
+        for f in files if files is not None else [path]:
+            reason = _file_memory_reason(f)
+            if reason is not None:
+                return reason
     if opts.id_col:
         return "rows are joined on an id column (--id-col)"
     if opts.group_col:
         return "long-form segmentation groups pixel rows into images (--group-col)"
     if opts.task not in ("auto", *STREAM_TASKS):
         return _needs_every_row(opts.task)
+    return None
+
+
+def _file_memory_reason(path: str) -> str | None:
+    """Why one file is read in one piece (None: it streams)."""
+    if not os.path.isfile(path):
+        return "no such file"
+    ext, comp = split_ext(path)
+    if comp is None and ext == ".npz":
+        return ".npz input (an archive's arrays load in one piece)"
+    if comp is None and ext == ".npy":
+        try:
+            arr = load_npy_mapped(path)
+        except DataError:
+            return "no such file"  # the one-piece read reports it
+        if arr.ndim >= 3:
+            return "N-d arrays (masks) are read whole"
+    if comp is not None and comp not in COMPRESSIONS.values():  # pragma: no cover
+        return f"{comp} compression"
     return None
 
 
@@ -275,6 +298,7 @@ class _FileChunks:
         ext, comp = split_ext(path)
         self.path = path
         self.fmt: TextFormat = text_format(path, path, comp, ext)
+        self.name = self.fmt.name
         self.chunk_rows = chunk_rows
         self.warnings: list[str] = []
         self.rows = 0  # data rows yielded so far
@@ -419,14 +443,198 @@ class _Ahead:
         self._thread.join(timeout=5)
 
 
-def _mismatch(files: list[_FileChunks], counts: list[int]) -> None:
-    raise row_count_error(files[0].fmt.name, counts[0], files[1].fmt.name, counts[1])
+class _ParquetChunks:
+    """A Parquet file read a batch of row groups at a time (``ParquetFile.iter_batches``):
+    the same columns, kinds and row numbers as a one-piece read."""
+
+    def __init__(self, path: str, select: Selector | None, chunk_rows: int) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.path = self.name = path
+        self.warnings: list[str] = []
+        self.rows = 0
+        self.size = os.path.getsize(path)
+        try:
+            self._pf = pq.ParquetFile(path)
+        except (pa.ArrowException, OSError) as exc:
+            raise parquet_error(path, exc) from None
+        self.names = list(self._pf.schema_arrow.names)
+        self.chosen = choose_columns(select, self.names)
+        self.total = self._pf.metadata.num_rows
+        self.chunk_rows = chunk_rows
+        self._ahead = _Ahead(self._batches())
+
+    def _batches(self) -> Iterator[tuple[int, Any]]:
+        import pyarrow as pa
+
+        start = 0
+        it = self._pf.iter_batches(batch_size=self.chunk_rows, columns=self.chosen)
+        while True:
+            try:
+                batch = next(it, None)
+            except (pa.ArrowException, OSError) as exc:
+                raise parquet_error(self.path, exc) from None
+            if batch is None:
+                return
+            if batch.num_rows:
+                yield start, batch
+                start += batch.num_rows
+
+    def position(self) -> int:
+        return int(self.size * self.rows / self.total) if self.total else 0
+
+    def __iter__(self) -> Iterator[tuple[int, Table]]:
+        for start, batch in self._ahead:
+            tab = arrow_rows_table(self.path, self.names, self.chosen, batch, start)
+            self.rows = start + tab.n_rows
+            yield start, tab
+        if self.rows == 0:
+            raise DataError(f"{self.path}: no data rows")
+
+    def close(self) -> None:
+        self._ahead.close()
+        with contextlib.suppress(Exception):
+            self._pf.close()
+
+
+class _ArrayChunks:
+    """An ``.npy`` file memory-mapped and sliced ``chunk_rows`` rows at a time (1-D,
+    2-D and structured arrays; the pages read are the operating system's to drop)."""
+
+    def __init__(self, path: str, select: Selector | None, chunk_rows: int) -> None:
+        self.path = self.name = path
+        self.warnings: list[str] = []
+        self.rows = 0
+        self.size = os.path.getsize(path)
+        self.select = select
+        self.chunk_rows = chunk_rows
+        self.arr = load_npy_mapped(path)
+
+    def position(self) -> int:
+        n = self.arr.shape[0] if self.arr.ndim else 0
+        return int(self.size * self.rows / n) if n else 0
+
+    def __iter__(self) -> Iterator[tuple[int, Table]]:
+        arr = self.arr
+        if arr.ndim == 0 or arr.shape[0] == 0:
+            array_table(self.path, arr, self.select)  # the error of a one-piece read
+            return
+        for start in range(0, arr.shape[0], self.chunk_rows):
+            tab = array_table(self.path, arr[start : start + self.chunk_rows], self.select)
+            tab.row_numbers = tab.row_numbers + start
+            self.rows = start + tab.n_rows
+            yield start, tab
+
+    def close(self) -> None:
+        self.arr = None  # type: ignore[assignment]
+
+
+class _ManyChunks:
+    """A glob or directory read file by file, in natural order, as one dataset: row
+    numbers are each file's own, ``file_index`` says which file a row is from."""
+
+    def __init__(
+        self, pattern: str, files: list[str], select: Selector | None, chunk_rows: int
+    ) -> None:
+        self.path = self.name = pattern
+        self.files = files
+        self.select = select
+        self.chunk_rows = chunk_rows
+        self.warnings: list[str] = []
+        self.rows = 0
+        self.sizes = [os.path.getsize(f) for f in files]
+        self.size = sum(self.sizes)
+        self._done_bytes = 0
+        self._current: _Chunks | None = None
+        self._columns: list[str] | None = None
+        self._first_file = files[0]
+
+    def position(self) -> int:
+        cur = self._current.position() if self._current is not None else 0
+        return self._done_bytes + cur
+
+    def __iter__(self) -> Iterator[tuple[int, Table]]:
+        start = 0
+        header_note = None
+        for i, f in enumerate(self.files):
+            part = open_chunks(f, self.select, self.chunk_rows, many=False)
+            self._current = part
+            try:
+                for _, tab in part:
+                    if len(self.files) == 1:  # as a one-piece read: the pattern's table
+                        tab.path = self.path
+                        self.rows = start + tab.n_rows
+                        yield start, tab
+                        start += tab.n_rows
+                        continue
+                    self._check_columns(tab)
+                    if not tab.header and header_note is None and tab.tensor is None:
+                        header_note = tab.notes[0] if tab.notes else "files have no header row"
+                    tab.path = self.path
+                    tab.files = self.files
+                    tab.file_index = np.full(tab.n_rows, i, dtype=np.int32)
+                    tab.notes = [
+                        *([header_note] if header_note else []),
+                        f"{self.path}: read {len(self.files)} files as one dataset, in natural "
+                        f"order (numbers in names compared by value): {files_phrase(self.files)}",
+                    ]
+                    self.rows = start + tab.n_rows
+                    yield start, tab
+                    start += tab.n_rows
+                self.warnings.extend(part.warnings)
+            finally:
+                part.close()
+                self._current = None
+            self._done_bytes += self.sizes[i]
+
+    def _check_columns(self, tab: Table) -> None:
+        if self._columns is None:
+            self._columns = list(tab.all_columns)
+            self._first_file = tab.files[0]
+            return
+        if set(tab.all_columns) != set(self._columns) or tab.tensor is not None:
+            detail = column_difference(self._columns, tab.all_columns)
+            raise DataError(
+                f"{self.path}: {tab.files[0]} has different columns from {self._first_file} "
+                f"({detail or 'not a table'})",
+                hint="every file of a glob or directory must have the same columns",
+            )
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+
+
+_Chunks = _FileChunks | _ParquetChunks | _ArrayChunks | _ManyChunks
+
+
+def open_chunks(
+    path: str, select: Selector | None, chunk_rows: int, *, many: bool = True
+) -> _Chunks:
+    """The chunk reader of one input: a text, Parquet or ``.npy`` file, or (``many``) a
+    glob or directory of them."""
+    if many:
+        files = list_data_files(path, hint="expected files ending in " + ", ".join(DATA_EXTENSIONS))
+        if files is not None:
+            return _ManyChunks(path, files, select, chunk_rows)
+    ext, comp = split_ext(path)
+    if comp is None and ext in (".parquet", ".pq"):
+        return _ParquetChunks(path, select, chunk_rows)
+    if comp is None and ext == ".npy":
+        return _ArrayChunks(path, select, chunk_rows)
+    return _FileChunks(path, select, chunk_rows)
+
+
+def _mismatch(files: list[_Chunks], counts: list[int]) -> None:
+    raise row_count_error(files[0].name, counts[0], files[1].name, counts[1])
 
 
 class _Frames:
     """A file's frames with push-back (alignment splits a frame when files differ)."""
 
-    def __init__(self, file: _FileChunks) -> None:
+    def __init__(self, file: _Chunks) -> None:
         self.file = file
         self._it = iter(file)
         self._buf: deque[tuple[int, Any]] = deque()
@@ -476,7 +684,7 @@ class StreamSource(Source):
         self.chunk_rows = chunk_rows
         self.progress = progress
         self._sel = column_selectors(opts, targets is None)
-        self._files: list[_FileChunks] = []
+        self._files: list[_Chunks] = []
         self.step: ChunkStep | None = None
         self.info = ReadInfo("stream", chunk_rows)
         self._first_chunk: Dataset | None = None
@@ -487,12 +695,12 @@ class StreamSource(Source):
 
     # ------------------------------------------------------------------ files
 
-    def _open(self) -> list[_FileChunks]:
+    def _open(self) -> list[_Chunks]:
         sel_p, sel_t = self._sel
-        files = [_FileChunks(self.preds, sel_p, self.chunk_rows)]
+        files = [open_chunks(self.preds, sel_p, self.chunk_rows)]
         try:
             if self.targets is not None:
-                files.append(_FileChunks(self.targets, sel_t, self.chunk_rows))
+                files.append(open_chunks(self.targets, sel_t, self.chunk_rows))
         except BaseException:
             files[0].close()
             raise
@@ -503,7 +711,7 @@ class StreamSource(Source):
             f.close()
         self._files = []
 
-    def _aligned(self, files: list[_FileChunks]) -> Iterator[list[tuple[int, Any]]]:
+    def _aligned(self, files: list[_Chunks]) -> Iterator[list[tuple[int, Any]]]:
         """Frames of every file holding the same rows (alignment by row order)."""
         peeks = [_Frames(f) for f in files]
         first = True
@@ -519,7 +727,7 @@ class StreamSource(Source):
             yield _same_rows(peeks, frames)
 
     def _check_whole_counts(
-        self, files: list[_FileChunks], peeks: list[_Frames], frames: list[Any]
+        self, files: list[_Chunks], peeks: list[_Frames], frames: list[Any]
     ) -> None:
         """When the whole input is in the first chunk, compare row counts before any row
         is used, as a one-piece read does."""
@@ -542,7 +750,7 @@ class StreamSource(Source):
             raise DataError(f"{self.preds}: no data rows")
         self._first_chunk = first
 
-    def _chunks_from(self, files: list[_FileChunks], *, first_pass: bool) -> Iterator[Dataset]:
+    def _chunks_from(self, files: list[_Chunks], *, first_pass: bool) -> Iterator[Dataset]:
         totals = self._totals if first_pass else Totals()
         for frames in self._aligned(files):
             tables = [tab for _, tab in frames]
@@ -597,7 +805,7 @@ class StreamSource(Source):
         assert self.step is not None
         files = self._files
         weights = weight_table(self.step.plan, files[0], files[1] if len(files) > 1 else None)
-        finish_input(self._totals, self.step.plan, weights.fmt.name, self.preds)
+        finish_input(self._totals, self.step.plan, weights.name, self.preds)
         self.info.chunks = self._totals.chunks
 
     @property
