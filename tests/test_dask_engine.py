@@ -160,7 +160,9 @@ def test_own_local_cluster_matches_local_engine(
     pattern, whole = write_parts(frame(task, seed=3), tmp_path, fmt)
     before = set(multiprocessing.active_children())
     got = run(cli, pattern, "--engine", "dask")
-    assert got["read"]["scheduler"] == "local" and got["read"]["workers"] == 2
+    from losscli.engines.dask import LOCAL_WORKERS
+
+    assert got["read"]["scheduler"] == "local" and got["read"]["workers"] == LOCAL_WORKERS
     assert_same(got, run(cli, whole))
     # the cluster's worker processes are gone once the run is over
     assert set(multiprocessing.active_children()) <= before
