@@ -938,7 +938,6 @@ class ArrowText:
         fh = self.open_stream()
         first = True
         carry: Any = None
-        lines = 0  # line ends before ``buf``
         try:
             while True:
                 with self.errors():
@@ -951,27 +950,27 @@ class ArrowText:
                     buf = joined
                 else:
                     buf = data
-                ends = _line_ends(buf)
-                self._check_line_lengths(buf, ends, lines, last=not data.size)
+                if buf.size > self.limit:  # only then can a line be longer than the limit
+                    self._check_line_lengths(buf, last=not data.size)
                 if not data.size:
                     if buf.size and (not first or bytes(buf).strip(b"\r\n")):
                         yield self._parse(buf, first)
                     return
-                if not ends.size:
+                cut = _last_line_end(buf)
+                if cut < 0:
                     carry = buf
                     continue
-                cut = int(ends[-1])
                 carry = buf.slice(cut + 1)
-                lines += int(ends.size)
                 yield self._parse(buf.slice(0, cut + 1), first)
                 first = False
         finally:
             with contextlib.suppress(Exception):
                 fh.close()
 
-    def _check_line_lengths(self, buf: Any, ends: np.ndarray, lines: int, *, last: bool) -> None:
-        """A DataError naming the first line of ``buf`` longer than the limit (the last,
-        unended line counts only at the end of the input or past the limit)."""
+    def _check_line_lengths(self, buf: Any, *, last: bool) -> None:
+        """A DataError naming the first line longer than the limit, when ``buf`` holds one
+        (its last, unended line counts at the end of the input or past the limit)."""
+        ends = _line_ends(buf)
         starts = np.empty(ends.size + 1, dtype=np.int64)
         starts[0] = 0
         starts[1:] = ends + 1
@@ -980,7 +979,8 @@ class ArrowText:
         lengths[-1] = buf.size - starts[-1]
         over = np.flatnonzero(lengths > self.limit)
         if over.size and (over[0] < ends.size or last or lengths[-1] > self.limit):
-            raise self._long_line(lines + int(over[0]) + 1)
+            limit = self.limit
+            raise self._long_line(_find_line(self.fmt, lambda raw: len(raw) > limit))
 
     def _long_line(self, line: int | None) -> DataError:
         where = f"line {line}" if line is not None else "a line"
@@ -1154,6 +1154,24 @@ class ArrowText:
         if "UTF8" in text or "UTF-8" in text:
             return _decode_error(fmt.name, fmt.source, fmt.comp)
         return DataError(f"{fmt.name}: cannot parse as delimited text ({text.strip()})")
+
+
+def _last_line_end(buf: Any) -> int:
+    """Offset of the last line end of a pyarrow buffer (-1: none), searched from the end
+    in small windows; ``\\r`` only when there is no ``\\n`` at all (old Mac line ends),
+    so that ``\\r\\n`` is never cut in two."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    end = data.shape[0]
+    step = 1 << 14
+    while end > 0:
+        lo = max(0, end - step)
+        hits = np.flatnonzero(data[lo:end] == 10)
+        if hits.size:
+            return lo + int(hits[-1])
+        end = lo
+        step *= 4
+    hits = np.flatnonzero(data == 13)
+    return int(hits[-1]) if hits.size else -1
 
 
 def _line_ends(buf: Any) -> np.ndarray:
