@@ -8,12 +8,17 @@ Formats by extension (SPEC §5):
 
 * ``.csv`` ``.tsv`` ``.txt`` (delimiter sniffed: tab, semicolon, comma, whitespace),
   each optionally ``.gz`` ``.bz2`` ``.zip`` ``.xz``; unknown extensions are read as
-  delimited text too. Parsed by pandas' C engine, which measured fastest here
-  (``benchmarks``/research: 252 MB/s against 136 MB/s for ``engine="pyarrow"``).
+  delimited text too. Parsed by pyarrow's multi-threaded CSV reader (:class:`ArrowText`:
+  every core, and the GIL released, so that two files parse at once), with pandas'
+  NA strings and row numbers; pandas' C engine only for what pyarrow cannot read the
+  same way (whitespace-separated columns, settings only pandas has). A line longer than
+  :data:`MAX_LINE_BYTES` is a data error naming it. Neither path imports pandas unless
+  pandas parses: pyarrow results become NumPy through compute kernels and buffer views
+  (``Array.to_numpy`` and Python scalars would import it).
 * ``.parquet`` through ``pyarrow.parquet.ParquetFile(...).read()`` and a buffer view,
   which does not import pandas (``pq.read_table`` and ``Array.to_numpy`` do).
-* ``.npy`` (1-D → one column, 2-D → one column per position, structured → one column
-  per field, ndim ≥ 3 → tensor); ``.npz`` (``pred``/``predictions`` and
+* ``.npy`` memory-mapped (1-D → one column, 2-D → one column per position, structured
+  → one column per field, ndim ≥ 3 → tensor); ``.npz`` (``pred``/``predictions`` and
   ``target``/``targets`` arrays, or every array as a column).
 * ``-``: CSV (or gzip/npy/Parquet, recognised by their magic bytes) on stdin.
 * A quoted glob or a directory: every matching file in natural order (digit runs compare
@@ -624,15 +629,6 @@ def parse_errors(fmt: TextFormat) -> Iterator[None]:
         raise DataError(f"{name}: cannot parse ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
         raise DataError(f"{name}: cannot read ({exc})") from None
-
-
-def trailing_empty_rows(df: Any) -> int:
-    """Number of rows at the end of ``df`` whose every cell is missing (empty lines)."""
-    n = len(df)
-    k = 0
-    while k < n and bool(df.iloc[n - 1 - k].isna().all()):
-        k += 1
-    return k
 
 
 def empty_lines_note(name: str, k: int) -> str:

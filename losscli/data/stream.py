@@ -4,8 +4,11 @@
 :class:`~losscli.data.Dataset` chunks that share task, columns and input kind, plus what
 a report says about the whole input (rows, warnings, evidence). Two kinds:
 
-* :class:`StreamSource` — delimited text (csv/tsv/txt, compressed too) aligned by row
-  order. pandas' C parser reads every file ``chunk_rows`` rows at a time, in lockstep;
+* :class:`StreamSource` — every layout that streams, aligned by row order: delimited
+  text (csv/tsv/txt, compressed too; pyarrow's multi-threaded reader on whole-line
+  pieces, each file on a thread of its own, one chunk ahead), Parquet (by row group),
+  ``.npy`` (memory-mapped, sliced) and globs or directories of those (file by file).
+  Every file is read ``chunk_rows`` rows at a time, in lockstep;
   every chunk goes through the one chunk step (:class:`~losscli.data.pipeline.ChunkStep`)
   as a file read in one piece does: the first plans the columns and infers task and
   input kind, and every later chunk is read with the same plan and decisions: its cells
@@ -14,10 +17,10 @@ a report says about the whole input (rows, warnings, evidence). Two kinds:
   error with a hint to state ``--logits``/``--task``. A row-count mismatch shows when one
   file ends before the other and names both counts.
 * :class:`MemorySource` — one :class:`Dataset` read in one piece
-  (:func:`~losscli.data.pipeline.read_whole`): Parquet/npy/npz
-  (already fast), stdin, globs and directories, id joins, segmentation and embedding,
-  and anything asked to be kept whole. When such an input is larger than one chunk, the
-  report says so in its warnings ("read in memory: <reason>").
+  (:func:`~losscli.data.pipeline.read_whole`): stdin, ``.npz``, N-d arrays, id joins,
+  segmentation and embedding, and anything asked to be kept whole. When such an input
+  is larger than one chunk, the report says so in its warnings ("read in memory:
+  <reason>").
 
 A file of at most ``chunk_rows`` rows is read in one chunk: the first chunk is then the
 whole dataset, and the result is the in-memory one.
@@ -85,8 +88,8 @@ from losscli.data.readers import (
 from losscli.errors import DataError, UsageError
 from losscli.options import ReadOptions
 
-#: Rows per chunk by default: 1e6 rows parse as fast as one piece with pandas' C engine
-#: and keep the peak near 170 MiB for two float columns (docs/scale.md).
+#: Rows per chunk by default: 1e6 rows parse as fast as one piece and keep the peak
+#: near that of the reader's buffers for two float columns (docs/scale.md).
 DEFAULT_CHUNK_ROWS = 1_000_000
 #: Tasks whose rows are independent once the task is known (segmentation groups pixel
 #: rows into images; embedding losses compare rows with each other).
