@@ -903,6 +903,9 @@ class ArrowText:
         """``(start, rows)`` of ``chunk_rows`` rows each (the last may be shorter), as
         pyarrow tables (:meth:`table` makes each a :class:`Table`); ``start`` is the
         0-based index of the first data row."""
+        import pyarrow as pa
+
+        pool = pa.default_memory_pool()
         pending: list[Any] = []
         have = start = 0
         for tbl in self._quoted_batches() if self.quoted else self._blocks():
@@ -913,6 +916,7 @@ class ArrowText:
             while have >= chunk_rows:
                 whole = _concat_arrow(pending)
                 yield start, whole.slice(0, chunk_rows)
+                pool.release_unused()  # what the parser freed goes back to the system
                 start += chunk_rows
                 have -= chunk_rows
                 pending = [whole.slice(chunk_rows)] if have else []

@@ -355,6 +355,7 @@ class _FileChunks:
                 tab = self._arrow.table(at, rows)
             else:
                 tab = frame_table(fmt, rows, at)
+            del rows  # the parsed chunk is freed while its table is used
             if carry is not None:
                 tab = concat_rows([carry, tab])
                 carry = None
@@ -395,33 +396,37 @@ class _Ahead:
     """
 
     def __init__(self, items: Iterator[Any], depth: int = 1) -> None:
-        self._q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+        self._q: queue.Queue[tuple[str, Any]] = queue.Queue()
+        # a slot per item made ahead: the next item is made only once the reader took
+        # the previous one (at most ``depth`` items exist beyond the reader's)
+        self._slots = threading.Semaphore(depth)
         self._stop = threading.Event()
         self._done = False
         self._thread = threading.Thread(target=self._run, args=(items,), daemon=True)
         self._thread.start()
 
     def _run(self, items: Iterator[Any]) -> None:
+        it = iter(items)
         try:
-            for item in items:
-                if not self._put(("item", item)):
+            while self._slot():
+                try:
+                    item = next(it)
+                except StopIteration:
+                    self._q.put(("end", None))
                     return
-            self._put(("end", None))
+                self._q.put(("item", item))
         except BaseException as exc:  # handed to the reader
-            self._put(("error", exc))
+            self._q.put(("error", exc))
         finally:
             close = getattr(items, "close", None)
             if close is not None:
                 with contextlib.suppress(Exception):
                     close()
 
-    def _put(self, entry: tuple[str, Any]) -> bool:
+    def _slot(self) -> bool:
         while not self._stop.is_set():
-            try:
-                self._q.put(entry, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
+            if self._slots.acquire(timeout=0.05):
+                return not self._stop.is_set()
         return False
 
     def __iter__(self) -> Iterator[Any]:
@@ -432,6 +437,7 @@ class _Ahead:
             raise StopIteration
         kind, value = self._q.get()
         if kind == "item":
+            self._slots.release()
             return value
         self._done = True
         if kind == "error":
