@@ -725,7 +725,13 @@ def text_format(
         )
         if problem is not None:
             raise problem
-    names = [f.strip() for f in first] if decision.header else [str(j) for j in range(len(first))]
+    names = (
+        # an empty header cell is named as pandas names it (``df.to_csv`` writes one above
+        # the index): ``Unnamed: 0``, so --id-col and messages read the same whoever parses
+        [f.strip() or f"Unnamed: {j}" for j, f in enumerate(first)]
+        if decision.header
+        else [str(j) for j in range(len(first))]
+    )
     if decision.header:
         _check_duplicate_names(name, names)
     spaced = sep == r"\s+" or any(
