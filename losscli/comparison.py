@@ -632,6 +632,10 @@ def compare(
     reduction: str | None = None,
     config: str | None = None,
     chunk_size: int | None = None,
+    grad: bool | None = None,
+    dtype: str | None = None,
+    combine: Sequence[str] | None = None,
+    plugin: Sequence[str] | None = None,
     names: Sequence[str] | None = None,
     bootstrap: int | None = None,
     seed: int | None = None,
@@ -659,6 +663,8 @@ def compare(
     * ``config``: YAML file with the same settings; keywords win.
     * ``chunk_size``: rows per chunk of large csv/tsv/txt inputs, one model at a time
       (docs/scale.md); bootstrap intervals and the one-model view read in one piece.
+    * ``grad``, ``dtype``, ``combine``, ``plugin``: as in :func:`losscli.api.evaluate`
+      (docs/analysis.md); ``grad``/``precision`` are given per model.
     * ``names``: model names (default: the file names).
     * ``bootstrap``: paired bootstrap replicates for 95% intervals (e.g. 1000).
     * ``seed``: random seed of the bootstrap.

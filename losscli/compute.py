@@ -55,6 +55,8 @@ class LossResult:
     per_row_weight: np.ndarray | None = None
     per_class: dict[str, float] | None = None
     partial: Partial | None = None
+    #: More fields of the loss's document entry (``grad``, ``precision``, ``terms``).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -71,6 +73,7 @@ class LossResult:
             d["notes"] = list(self.notes)
         if self.per_class is not None:
             d["per_class"] = finite_or_none(self.per_class)
+        d.update(self.extra)
         return d
 
 

@@ -1,0 +1,240 @@
+"""``--grad``: the gradient of each reported loss value with respect to the predictions,
+folded chunk by chunk into mergeable summary statistics (SPEC §13).
+
+For a loss value V = Σ_i sw_i·w_i·l_i / Σ_i sw_i·w_i (``mean``) or Σ_i sw_i·w_i·l_i
+(``sum``), the gradient of row i is ``scale · sw_i · D_i`` with ``D_i = ∂(w_i·l_i)/∂pred_i``
+from the loss's gradient kernel (:mod:`losscli.losses.grads`) and ``scale`` = 1/Σ sw·w
+(mean) or 1 (sum), times 1/(2√mse) for rmse. The scale is known only when every row has
+been read, so each chunk contributes unscaled terms, and the statistics are scaled once:
+
+* ``mean_abs`` — the mean over rows of |g_row| (a row's L1 norm over its columns);
+* ``max_abs`` — the largest |g_row|;
+* ``top1pct_share`` — Σ of the ⌈N/100⌉ largest |g_row| over Σ of all;
+* ``saturated_share`` — the share of rows with |g_row| < 1e-6·max_abs;
+* ``per_class`` — the mean |g| of each prediction column (None for one column).
+
+``top1pct_share`` and ``saturated_share`` need the row norms in order: they are kept
+(float64) up to :data:`EXACT_ROWS` rows, beyond which a log-spaced histogram of
+:data:`SUB_BINS` bins per octave (count and sum per bin, mergeable, bounded) answers
+them, to within one bin at the boundary (a note says so).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from losscli.compute import finite_or_none
+from losscli.losses.grads import grad_kernel, no_grad_reason
+from losscli.registry import LossSpec
+
+#: Row norms kept exactly up to this many rows (8 MB).
+EXACT_ROWS = 1_000_000
+#: Histogram bins per octave beyond that.
+SUB_BINS = 64
+#: A row is saturated when its gradient norm is below this fraction of the largest.
+SATURATED = 1e-6
+HIST_NOTE = (
+    "grad: top1pct_share and saturated_share from a histogram of 1/64-octave bins "
+    "(more than 1,000,000 rows)"
+)
+
+
+def grad_function(spec: LossSpec) -> Callable[..., Any] | None:
+    """The gradient kernel of ``spec``: a closed-form kernel of the registry's, or the one
+    a composite or plugin spec carries; None when there is none."""
+    own = spec._fn_cache.get("grad")
+    if own is not None:
+        return own
+    if spec._fn_cache.get("no_grad"):
+        return None
+    return grad_kernel(spec.fn)
+
+
+def grad_reason(spec: LossSpec) -> str:
+    """Why ``spec`` has no gradient."""
+    return str(spec._fn_cache.get("no_grad") or no_grad_reason(spec.fn))
+
+
+def _bins(norms: np.ndarray) -> np.ndarray:
+    """Histogram bin of each positive finite norm: exponent·SUB_BINS + mantissa bucket."""
+    m, e = np.frexp(norms)  # norms = m·2^e, m in [0.5, 1)
+    return e.astype(np.int64) * SUB_BINS + ((m - 0.5) * 2 * SUB_BINS).astype(np.int64)
+
+
+class GradAccumulator:
+    """Unscaled gradient statistics of one loss over chunks (see the module docstring)."""
+
+    def __init__(self, spec: LossSpec) -> None:
+        self.spec = spec
+        self.fn = grad_function(spec)
+        self.shape: tuple[int, ...] = (0,)
+        self.rows = 0
+        self.sum_norm = 0.0
+        self.max_norm = 0.0
+        self.non_finite = 0
+        self.zeros = 0
+        self.col_abs: np.ndarray | None = None
+        self._norms: list[np.ndarray] | None = []
+        self._hist: dict[int, list[float]] = {}
+
+    def update(
+        self,
+        pred: np.ndarray,
+        target: np.ndarray | None,
+        params: Mapping[str, Any],
+        *,
+        context: Mapping[str, Any] | None = None,
+        sample_weight: np.ndarray | None = None,
+    ) -> np.ndarray | None:
+        """Fold one chunk in; its unscaled per-row gradients ``sw·D`` (pred's shape)."""
+        if self.fn is None:
+            return None
+        self.shape = tuple(pred.shape)
+        ctx = {k: v for k, v in (context or {}).items() if k in self.spec.context}
+        with np.errstate(all="ignore"):
+            if target is None:
+                d = self.fn(pred, **params, **ctx)
+            else:
+                d = self.fn(pred, target, **params, **ctx)
+            d = np.asarray(d, dtype=np.float64).reshape(pred.shape)
+            if sample_weight is not None:
+                d = d * np.asarray(sample_weight, dtype=np.float64).reshape(
+                    (-1,) + (1,) * (d.ndim - 1)
+                )
+        self._fold(d)
+        return d
+
+    def _fold(self, d: np.ndarray) -> None:
+        flat = np.abs(d.reshape(d.shape[0], -1))
+        norms = flat.sum(axis=1)
+        finite = np.isfinite(norms)
+        self.non_finite += int(norms.size - finite.sum())
+        ok = norms[finite]
+        self.rows += int(ok.size)
+        self.sum_norm += float(ok.sum())
+        if ok.size:
+            self.max_norm = max(self.max_norm, float(ok.max()))
+        if d.ndim > 1 and flat.shape[1] > 1:
+            cols = np.where(finite[:, None], flat, 0.0).sum(axis=0)
+            self.col_abs = cols if self.col_abs is None else self.col_abs + cols
+        if self._norms is not None:
+            self._norms.append(ok)
+            if sum(a.size for a in self._norms) > EXACT_ROWS:
+                self._norms = None
+        self.zeros += int(np.count_nonzero(ok == 0))
+        pos = ok[ok > 0]
+        if pos.size:
+            keys, inv = np.unique(_bins(pos), return_inverse=True)
+            counts = np.bincount(inv)
+            sums = np.bincount(inv, weights=pos)
+            for k, c, s in zip(keys.tolist(), counts.tolist(), sums.tolist()):
+                cell = self._hist.setdefault(k, [0.0, 0.0])
+                cell[0] += c
+                cell[1] += s
+
+    def merge(self, other: GradAccumulator) -> GradAccumulator:
+        """Fold in the statistics of other rows."""
+        if self.rows == 0:
+            self.shape = other.shape
+        self.rows += other.rows
+        self.sum_norm += other.sum_norm
+        self.max_norm = max(self.max_norm, other.max_norm)
+        self.non_finite += other.non_finite
+        self.zeros += other.zeros
+        if other.col_abs is not None:
+            self.col_abs = other.col_abs if self.col_abs is None else self.col_abs + other.col_abs
+        if self._norms is not None and other._norms is not None:
+            self._norms += other._norms
+            if sum(a.size for a in self._norms) > EXACT_ROWS:
+                self._norms = None
+        else:
+            self._norms = None
+        for k, (c, s) in other._hist.items():
+            cell = self._hist.setdefault(k, [0.0, 0.0])
+            cell[0] += c
+            cell[1] += s
+        return self
+
+    # ------------------------------------------------------------------ shares
+
+    def _shares(self) -> tuple[float, float, bool]:
+        """(top1pct_share, saturated_share, exact) of the unscaled norms."""
+        n = self.rows
+        if n == 0 or self.sum_norm == 0:
+            return math.nan, (1.0 if n else math.nan), True
+        top = math.ceil(n / 100)
+        thr = SATURATED * self.max_norm
+        if self._norms is not None:
+            norms = np.concatenate(self._norms) if self._norms else np.zeros(0)
+            largest = np.partition(norms, norms.size - top)[norms.size - top :]
+            return float(largest.sum()) / self.sum_norm, float(np.mean(norms < thr)), True
+        keys = sorted(self._hist, reverse=True)
+        need, total = float(top), 0.0
+        for k in keys:
+            c, s = self._hist[k]
+            take = min(c, need)
+            total += s * take / c
+            need -= take
+            if need <= 0:
+                break
+        below = float(self.zeros)
+        for k in keys:
+            c, s = self._hist[k]
+            if s / c < thr:
+                below += c
+        return total / self.sum_norm, below / n, False
+
+    def finalize(
+        self,
+        *,
+        scale: float,
+        columns: Sequence[str] | None,
+    ) -> tuple[dict[str, Any], list[str]]:
+        """The ``grad`` entry of a loss (statistics × ``scale``) and its notes."""
+        n = self.rows
+        top, sat, exact = self._shares()
+        per_class = None
+        if self.col_abs is not None and n:
+            names = list(columns or [])
+            if len(names) != self.col_abs.size:
+                names = [str(i) for i in range(self.col_abs.size)]
+            per_class = finite_or_none(
+                {nm: float(v) * scale / n for nm, v in zip(names, self.col_abs)}
+            )
+        out = {
+            "mean_abs": _finite(scale * self.sum_norm / n) if n else None,
+            "max_abs": _finite(scale * self.max_norm) if n else None,
+            "top1pct_share": _finite(top),
+            "saturated_share": _finite(sat),
+            "per_class": per_class,
+        }
+        notes: list[str] = []
+        if self.non_finite:
+            out["non_finite_rows"] = self.non_finite
+            notes.append(
+                f"grad: {self.non_finite} rows have a non-finite gradient (left out of the "
+                "statistics)"
+            )
+        if not exact:
+            notes.append(HIST_NOTE)
+        return out, notes
+
+
+def _finite(v: float) -> float | None:
+    return v if math.isfinite(v) else None
+
+
+def grad_scale(spec: LossSpec, den: float, value: float | None, reduction: str) -> float:
+    """The factor from unscaled terms sw·D to ∂value/∂pred: 1/Σw for a mean (1 for a
+    sum), times 1/(2·value) for a square-rooted mean (rmse)."""
+    scale = 1.0 if reduction == "sum" else (1.0 / den if den else math.nan)
+    if spec.finalize == "sqrt":
+        scale *= 1.0 / (2.0 * value) if value else math.inf
+    return scale
+
+
+__all__ = ["GradAccumulator", "grad_function", "grad_reason", "grad_scale"]

@@ -1,0 +1,78 @@
+"""Closed-form gradients of the loss kernels with respect to the predictions.
+
+Every gradient kernel sits beside its loss kernel's family (``grads/regression.py`` for
+``losses/regression.py`` …), takes the same arguments (predictions first, targets second,
+the loss's parameters and context keyword-only) and returns an array ``D`` of the
+predictions' shape:
+
+    D_i = ∂(w_i · l_i) / ∂pred_i
+
+where ``l_i`` is row i's value as the loss kernel reports it (the mean over its trailing
+class/output axis when its ``Terms.loss`` is ``(n, k)``) and ``w_i`` the kernel's row
+weight (1 when ``Terms.weight`` is None). The engine multiplies by the sample weight and
+divides by Σ w (``mean``) once every row is known, so ``sw_i · D_i / Σ w`` is exactly
+what ``value.backward()`` leaves in ``pred.grad`` (SPEC §13).
+
+Torch backward conventions are followed where a derivative is not defined: |e| at 0 → 0,
+max(0, x) at 0 → 0 (``relu``), a clamped log passes no gradient where it clamps, and BCE
+on probabilities divides by max(p(1 − p), 1e-12) (``binary_cross_entropy_backward``).
+
+:data:`GRADS` maps a loss kernel (``LossSpec.fn``) to its gradient kernel; a loss whose
+kernel is not listed has no gradient yet, and :data:`NO_GRAD` names the losses that
+have none by nature, with the reason.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+_R = "losscli.losses.regression"
+_C = "losscli.losses.classification"
+_GR = "losscli.losses.grads.regression"
+_GC = "losscli.losses.grads.classification"
+
+#: ``LossSpec.fn`` → ``module:function`` of its gradient kernel.
+GRADS: dict[str, str] = {
+    f"{_R}:mse": f"{_GR}:mse_grad",
+    f"{_R}:rmse": f"{_GR}:mse_grad",
+    f"{_R}:mae": f"{_GR}:mae_grad",
+    f"{_R}:huber": f"{_GR}:huber_grad",
+    f"{_R}:smooth_l1": f"{_GR}:smooth_l1_grad",
+    f"{_R}:log_cosh": f"{_GR}:log_cosh_grad",
+    f"{_R}:pinball": f"{_GR}:pinball_grad",
+    f"{_R}:msle": f"{_GR}:msle_grad",
+    f"{_R}:mape": f"{_GR}:mape_grad",
+    f"{_R}:poisson_nll": f"{_GR}:poisson_nll_grad",
+    f"{_C}:bce": f"{_GC}:bce_grad",
+    f"{_C}:focal": f"{_GC}:focal_grad",
+    f"{_C}:hinge": f"{_GC}:hinge_grad",
+    f"{_C}:squared_hinge": f"{_GC}:squared_hinge_grad",
+    f"{_C}:brier": f"{_GC}:brier_grad",
+    f"{_C}:cross_entropy": f"{_GC}:cross_entropy_grad",
+    f"{_C}:focal_multiclass": f"{_GC}:focal_multiclass_grad",
+    f"{_C}:multi_hinge": f"{_GC}:multi_hinge_grad",
+    f"{_C}:brier_multiclass": f"{_GC}:brier_multiclass_grad",
+    f"{_C}:kl_div_multiclass": f"{_GC}:kl_div_multiclass_grad",
+}
+
+#: Losses without a gradient with respect to the predictions, by nature (``LossSpec.fn``
+#: → why).
+NO_GRAD: dict[str, str] = {}
+
+NOT_YET = "no closed-form gradient kernel for this loss yet"
+
+
+def grad_kernel(fn: str) -> Callable[..., Any] | None:
+    """The gradient kernel of loss kernel ``fn`` (``module:function``), or None."""
+    target = GRADS.get(fn)
+    if target is None:
+        return None
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def no_grad_reason(fn: str) -> str:
+    """Why loss kernel ``fn`` has no gradient kernel."""
+    return NO_GRAD.get(fn, NOT_YET)
