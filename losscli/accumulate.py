@@ -457,9 +457,7 @@ def _describer(ds: Any, values: np.ndarray) -> Callable[[np.ndarray], list[dict[
     return describe
 
 
-def grad_columns(
-    loss: str, shape: tuple[int, ...], columns: Sequence[str] | None
-) -> list[str]:
+def grad_columns(loss: str, shape: tuple[int, ...], columns: Sequence[str] | None) -> list[str]:
     """``--per-sample`` gradient columns of a loss: ``grad_<loss>`` for one prediction
     column, else ``grad_<loss>[<col>]`` per prediction column (positions when the
     columns have no names)."""

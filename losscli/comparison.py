@@ -250,6 +250,9 @@ def _entry(
     reasons = {m: r.reason for m, r in rs.items() if r.reason}
     if reasons:
         entry["reasons"] = reasons
+    for key in ("grad", "grad_reason", "precision"):  # --grad / --dtype: per model
+        if any(key in r.extra for r in rs.values()):
+            entry[key] = {m: r.extra.get(key) for m, r in rs.items()}
     if per_class:
         pcs = {
             m: pc

@@ -237,4 +237,32 @@ def grad_scale(spec: LossSpec, den: float, value: float | None, reduction: str) 
     return scale
 
 
-__all__ = ["GradAccumulator", "grad_function", "grad_reason", "grad_scale"]
+def gradient(
+    spec: LossSpec,
+    pred: np.ndarray,
+    target: np.ndarray | None = None,
+    *,
+    params: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+    sample_weight: np.ndarray | None = None,
+    reduction: str = "mean",
+) -> tuple[float, np.ndarray]:
+    """(value, ∂value/∂pred) of one loss on arrays held in memory: what
+    ``value.backward()`` leaves in ``pred.grad``. A loss without a gradient kernel raises
+    ValueError with the reason."""
+    from losscli.compute import LossAccumulator, class_counts, input_kind, n_columns
+
+    acc = LossAccumulator(spec, params, input_kind=input_kind(context), reduction=reduction)  # type: ignore[arg-type]
+    if acc.needs_class_counts and target is not None:
+        acc.set_class_counts(class_counts(target, n_columns(pred), acc.ignore_index))
+    acc.update(pred, target, context=context, sample_weight=sample_weight)
+    res = acc.finalize()
+    g = GradAccumulator(spec)
+    if g.fn is None:
+        raise ValueError(f"{spec.name}: {grad_reason(spec)}")
+    d = g.update(pred, target, acc.kernel_params(), context=context, sample_weight=sample_weight)
+    assert d is not None
+    return float(res.value or math.nan), d * grad_scale(spec, acc.partial.den, res.value, reduction)
+
+
+__all__ = ["GradAccumulator", "grad_function", "grad_reason", "grad_scale", "gradient"]
