@@ -66,6 +66,8 @@ class PrecisionAccumulator:
         self.first_rows: list[int] = []
         self.underflow = 0
         self.failed: str | None = None
+        #: The dtype the kernel's terms came out in, when wider than the one asked for.
+        self.wider: str | None = None
 
     def update(self, ds: Any, params: Mapping[str, Any], *, offset: int = 0) -> None:
         """Fold one chunk (a Dataset) in."""
@@ -92,6 +94,11 @@ class PrecisionAccumulator:
             self.failed = str(exc)
             return
         loss = np.asarray(terms.loss)
+        if loss.dtype.itemsize > dt.itemsize:
+            with np.errstate(all="ignore"):
+                kept = loss.astype(dt).astype(loss.dtype)
+            if not bool(np.all((kept == loss) | ~np.isfinite(loss))):
+                self.wider = loss.dtype.name  # terms not all values of dt: computed wider
         n = loss.shape[0]
         flat = loss.reshape(n, -1).astype(np.float32)
         k = flat.shape[1]
@@ -136,7 +143,7 @@ class PrecisionAccumulator:
             rel = abs(v - v64) / abs(v64)
         elif v64 == 0 and math.isfinite(v):
             rel = 0.0 if v == 0 else None
-        return {
+        out = {
             "dtype": self.name,
             "value": v if math.isfinite(v) else None,
             "rel_error": rel,
@@ -144,6 +151,12 @@ class PrecisionAccumulator:
             "first_rows": list(self.first_rows),
             "underflow_rows": self.underflow,
         }
+        if self.wider:
+            out["note"] = (
+                f"this loss's kernel computes in {self.wider}: only the inputs were rounded "
+                f"to {self.name}"
+            )
+        return out
 
 
 __all__ = ["PrecisionAccumulator", "cast", "numpy_dtype"]

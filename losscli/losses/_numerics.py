@@ -77,7 +77,7 @@ def sigmoid(x: np.ndarray, *, dtype: np.dtype | type | None = None) -> np.ndarra
     """
     x = np.asarray(x)
     if dtype is None:
-        dtype = x.dtype if x.dtype.kind == "f" else np.float64
+        dtype = x.dtype if x.dtype.kind == "f" or _reduced(x.dtype) else np.float64
     out = np.negative(x, dtype=dtype)
     with np.errstate(over="ignore"):
         np.exp(out, out=out)
