@@ -121,9 +121,11 @@ def _kernel(
         for spec, w, p in zip(specs, weights, params):
             t = _call(spec, spec.kernel(), pred, target, p, kw)
             if t.weight is not None and not bool(np.all(t.weight == 1)):
-                raise ValueError(
+                raise UsageError(
                     f"--combine {combo.name}: {spec.name} weighs rows (class weights or "
-                    "ignored rows), so the composite would not be one weighted mean"
+                    "ignored rows), so the composite would not be one weighted mean",
+                    hint=f"combine {spec.name} without weight/ignore_index, or report the "
+                    "terms side by side",
                 )
             row = t.per_row() * w
             total = row if total is None else total + row

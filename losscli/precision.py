@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from losscli.errors import UsageError
 from losscli.losses._reduce import Partial
 from losscli.registry import LossSpec
 
@@ -31,8 +32,13 @@ FIRST_ROWS = 5
 def numpy_dtype(name: str) -> np.dtype:
     """The NumPy dtype of ``float16``, ``bfloat16`` (``ml_dtypes``) or ``float32``."""
     if name == "bfloat16":
-        import ml_dtypes
-
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise UsageError(
+                "--dtype bfloat16 needs the ml_dtypes package",
+                hint='pip install "losscli[bfloat16]"',
+            ) from None
         return np.dtype(ml_dtypes.bfloat16)
     return np.dtype(name)
 
