@@ -158,6 +158,39 @@ def cases() -> list[dict[str, Any]]:
     add("brier_mc_logits", "brier", "multiclass", zm, ym, logits=True)
     add("kl_div_logits", "kl_div", "multiclass", zm, ym, logits=True)
     add("kl_div_probs", "kl_div", "multiclass", pm_edge, ym, logits=False)
+    # segmentation: per image (and class) overlap losses on blob masks, 6 images 2×8×8
+    seg_y = np.zeros((6, 2, 8, 8))
+    for i in range(6):
+        r, c = rng.integers(0, 5, 2)
+        seg_y[i, 0, r : r + 3 + i % 2, c : c + 3] = 1.0
+    seg_y[:, 1] = 1.0 - seg_y[:, 0]
+    seg_y[5] = 0.0  # an empty mask
+    seg_x = rng.normal(0, 1.5, seg_y.shape) + 2.0 * (seg_y - 0.5)
+    seg_p = _sigmoid(seg_x)
+    add("dice_probs", "dice", "segmentation", seg_p, seg_y, logits=False)
+    add("dice_logits_s0", "dice", "segmentation", seg_x, seg_y, {"smooth": 0.0}, logits=True)
+    add("iou_probs", "iou", "segmentation", seg_p, seg_y, logits=False)
+    add(
+        "tversky_logits",
+        "tversky",
+        "segmentation",
+        seg_x,
+        seg_y,
+        {"alpha": 0.3, "beta": 0.7},
+        logits=True,
+    )
+    add("focal_tversky", "focal_tversky", "segmentation", seg_p, seg_y, logits=False)
+    add("dice_bce_logits", "dice_bce", "segmentation", seg_x, seg_y, logits=True)
+    add("seg_bce_probs", "bce", "segmentation", seg_p, seg_y, logits=False)
+    add("seg_focal_logits", "focal", "segmentation", seg_x, seg_y, logits=True)
+    # distribution: rows of P with zeros, Q from a softmax
+    dq = _softmax(rng.normal(0, 1, (N, 4)))
+    dp = _softmax(rng.normal(0, 1.5, (N, 4)))
+    dp[:8, 0] = 0.0
+    dp /= dp.sum(1, keepdims=True)
+    add("kl_div_dist", "kl_div", "distribution", dq, dp)
+    add("js_div_dist", "js_div", "distribution", dq, dp)
+    add("cross_entropy_dist", "cross_entropy", "distribution", dq, dp)
     return out
 
 
@@ -182,7 +215,13 @@ def torch_value_and_grad(case: dict[str, Any]) -> tuple[float, np.ndarray]:
         rows = per_elem if per_elem.dim() == 1 else per_elem.reshape(len(w), -1).mean(1)
         return (w * rows).sum() / w.sum()
 
-    if case["task"] == "multiclass":
+    if case["task"] == "segmentation":
+        y = torch.tensor(tgt, dtype=torch.float64)
+        value = _torch_segmentation(F, torch, p, y, loss, prm, logits)
+    elif case["task"] == "distribution":
+        y = torch.tensor(tgt, dtype=torch.float64)
+        value = _torch_distribution(F, torch, p, y, loss)
+    elif case["task"] == "multiclass":
         y = torch.tensor(tgt, dtype=torch.int64)
         value = _torch_multiclass(p, y, loss, prm, logits, w)
     else:
@@ -249,6 +288,55 @@ def _torch_elementwise(F, torch, p, y, loss, prm, logits, mean):
     if loss == "brier":
         prob = torch.sigmoid(p) if logits else p
         return mean((prob - y) ** 2)
+    raise KeyError(loss)
+
+
+def _torch_segmentation(F, torch, x, y, loss, prm, logits):
+    n, c = x.shape[:2]
+    xs, ys = x.reshape(n, c, -1), y.reshape(n, c, -1)
+    p = torch.sigmoid(xs) if logits else xs
+    s = prm.get("smooth", 1.0)
+    tp, sp, sy = (p * ys).sum(-1), p.sum(-1), ys.sum(-1)
+
+    def safe(a, b):  # loss 0 where the denominator is 0 (smooth = 0, empty)
+        zero = b == 0
+        return torch.where(zero, torch.zeros_like(a), 1 - a / torch.where(zero, 1.0, b))
+
+    if loss == "dice":
+        return safe(2 * tp + s, sp + sy + s).mean()
+    if loss == "iou":
+        return safe(tp + s, sp + sy - tp + s).mean()
+    if loss in ("tversky", "focal_tversky"):
+        a, b = prm.get("alpha", 0.5), prm.get("beta", 0.5)
+        t = safe(tp + s, tp + a * (sp - tp) + b * (sy - tp) + s)
+        return (t ** prm.get("gamma", 0.75) if loss == "focal_tversky" else t).mean()
+    if loss == "dice_bce":
+        bce = (
+            F.binary_cross_entropy_with_logits(xs, ys) if logits else F.binary_cross_entropy(xs, ys)
+        )
+        return safe(2 * tp + s, sp + sy + s).mean() + bce
+    if loss == "bce":
+        return (
+            F.binary_cross_entropy(xs, ys)
+            if not logits
+            else F.binary_cross_entropy_with_logits(xs, ys)
+        )
+    if loss == "focal":
+        prob = torch.sigmoid(xs) if logits else xs
+        ce = F.binary_cross_entropy_with_logits(xs, ys, reduction="none")
+        p_t = prob * ys + (1 - prob) * (1 - ys)
+        return ((0.25 * ys + 0.75 * (1 - ys)) * ce * (1 - p_t) ** 2).mean()
+    raise KeyError(loss)
+
+
+def _torch_distribution(F, torch, q, p, loss):
+    if loss == "kl_div":
+        return F.kl_div(torch.log(q), p, reduction="batchmean")
+    if loss == "js_div":
+        m = 0.5 * (p + q)
+        return (0.5 * torch.xlogy(p, p / m) + 0.5 * torch.xlogy(q, q / m)).sum(1).mean()
+    if loss == "cross_entropy":
+        return -(p * torch.log(q).clamp(min=-100)).sum(1).mean()
     raise KeyError(loss)
 
 

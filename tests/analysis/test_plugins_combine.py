@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -202,9 +203,10 @@ def test_combine_refuses_rmse_and_class_weights(cli):
 def test_pip_install_example(tmp_path):
     """The example package pip-installed (into a target directory on PYTHONPATH): its
     entry point is found by name."""
-    site = tmp_path / "site"
+    site, src = tmp_path / "site", tmp_path / "example"
+    shutil.copytree(EXAMPLE, src)  # pip builds in the source tree
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site, EXAMPLE],
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site, src],
         check=True,
     )
     env = {**os.environ, "PYTHONPATH": str(site)}

@@ -9,7 +9,8 @@ Usage (needs the ``oracle`` extra: torch==2.13.0 and scikit-learn)::
 Inputs come from small scikit-learn models on its bundled datasets (diabetes, breast
 cancer, iris) plus the edge cases of each convention; they are stored with torch's
 answers, so the fixture test needs neither torch nor scikit-learn. A gradient entry torch
-leaves NaN (``log(0)`` behind a clamp: 0·(1/0)) is stored as null; losscli gives 0 there.
+leaves NaN (``log(0)`` behind a clamp: 0·(1/0), or xlogy's 0·log 0 in js_div) is stored
+as null; losscli gives 0 behind a clamp and the analytic limit for js_div there.
 """
 
 from __future__ import annotations

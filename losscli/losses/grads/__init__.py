@@ -32,6 +32,10 @@ _R = "losscli.losses.regression"
 _C = "losscli.losses.classification"
 _GR = "losscli.losses.grads.regression"
 _GC = "losscli.losses.grads.classification"
+_S = "losscli.losses.segmentation"
+_GS = "losscli.losses.grads.segmentation"
+_D = "losscli.losses.distribution"
+_GD = "losscli.losses.grads.distribution"
 
 #: ``LossSpec.fn`` → ``module:function`` of its gradient kernel.
 GRADS: dict[str, str] = {
@@ -55,6 +59,16 @@ GRADS: dict[str, str] = {
     f"{_C}:multi_hinge": f"{_GC}:multi_hinge_grad",
     f"{_C}:brier_multiclass": f"{_GC}:brier_multiclass_grad",
     f"{_C}:kl_div_multiclass": f"{_GC}:kl_div_multiclass_grad",
+    f"{_S}:dice": f"{_GS}:dice_grad",
+    f"{_S}:iou": f"{_GS}:iou_grad",
+    f"{_S}:tversky": f"{_GS}:tversky_grad",
+    f"{_S}:focal_tversky": f"{_GS}:focal_tversky_grad",
+    f"{_S}:dice_bce": f"{_GS}:dice_bce_grad",
+    f"{_S}:seg_bce": f"{_GC}:bce_grad",  # per pixel, ÷ C·P of the image
+    f"{_S}:seg_focal": f"{_GC}:focal_grad",
+    f"{_D}:kl_div": f"{_GD}:kl_div_grad",
+    f"{_D}:js_div": f"{_GD}:js_div_grad",
+    f"{_D}:cross_entropy": f"{_GD}:cross_entropy_dist_grad",
 }
 
 #: Losses without a gradient with respect to the predictions, by nature (``LossSpec.fn``
