@@ -421,7 +421,7 @@ class Evaluation:
                 res.extra["grad_reason"] = "the loss is not applicable to these inputs"
             elif g.fn is None:
                 res.extra["grad"] = None
-                res.extra["grad_reason"] = grad_reason(spec)
+                res.extra["grad_reason"] = g.reason or grad_reason(spec)
             else:
                 den = self.accs[i].partial.den
                 scale = grad_scale(spec, den, res.value, self.reduction)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from losscli.compute import finite_or_none
-from losscli.losses.grads import grad_kernel, no_grad_reason
+from losscli.losses.grads import grad_kernel, no_grad_reason, weighs_rows
 from losscli.registry import LossSpec
 
 #: Row norms kept exactly up to this many rows (8 MB).
@@ -71,6 +71,7 @@ class GradAccumulator:
     def __init__(self, spec: LossSpec) -> None:
         self.spec = spec
         self.fn = grad_function(spec)
+        self.reason: str | None = None
         self.shape: tuple[int, ...] = (0,)
         self.rows = 0
         self.sum_norm = 0.0
@@ -95,13 +96,21 @@ class GradAccumulator:
             return None
         self.shape = tuple(pred.shape)
         ctx = {k: v for k, v in (context or {}).items() if k in self.spec.context}
+        own_weights = weighs_rows(self.fn)
+        if own_weights:
+            ctx["sample_weight"] = sample_weight
+        try:
+            with np.errstate(all="ignore"):
+                if target is None:
+                    d = self.fn(pred, **params, **ctx)
+                else:
+                    d = self.fn(pred, target, **params, **ctx)
+        except ValueError as exc:  # this setting has no gradient kernel (yet)
+            self.fn, self.reason = None, str(exc)
+            return None
         with np.errstate(all="ignore"):
-            if target is None:
-                d = self.fn(pred, **params, **ctx)
-            else:
-                d = self.fn(pred, target, **params, **ctx)
             d = np.asarray(d, dtype=np.float64).reshape(pred.shape)
-            if sample_weight is not None:
+            if sample_weight is not None and not own_weights:
                 d = d * np.asarray(sample_weight, dtype=np.float64).reshape(
                     (-1,) + (1,) * (d.ndim - 1)
                 )
@@ -258,10 +267,13 @@ def gradient(
     acc.update(pred, target, context=context, sample_weight=sample_weight)
     res = acc.finalize()
     g = GradAccumulator(spec)
-    if g.fn is None:
-        raise ValueError(f"{spec.name}: {grad_reason(spec)}")
-    d = g.update(pred, target, acc.kernel_params(), context=context, sample_weight=sample_weight)
-    assert d is not None
+    d = None
+    if g.fn is not None:
+        d = g.update(
+            pred, target, acc.kernel_params(), context=context, sample_weight=sample_weight
+        )
+    if d is None:
+        raise ValueError(f"{spec.name}: {g.reason or grad_reason(spec)}")
     return float(res.value or math.nan), d * grad_scale(spec, acc.partial.den, res.value, reduction)
 
 

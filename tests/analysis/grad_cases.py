@@ -67,16 +67,17 @@ def cases() -> list[dict[str, Any]]:
     multi_y = (rng.uniform(size=(N, 3)) < 0.4).astype(float)
     out: list[dict[str, Any]] = []
 
-    def add(cid, loss, task, pred, target, params=None, logits=None, weight=None):
+    def add(cid, loss, task, pred, target, params=None, logits=None, weight=None, layout=None):
         out.append(
             {
+                "layout": layout,
                 "id": cid,
                 "loss": loss,
                 "task": task,
                 "params": params or {},
                 "logits": logits,
                 "pred": np.asarray(pred, dtype=float),
-                "target": np.asarray(target),
+                "target": None if target is None else np.asarray(target),
                 "weight": None if weight is None else np.asarray(weight, dtype=float),
             }
         )
@@ -191,6 +192,59 @@ def cases() -> list[dict[str, Any]]:
     add("kl_div_dist", "kl_div", "distribution", dq, dp)
     add("js_div_dist", "js_div", "distribution", dq, dp)
     add("cross_entropy_dist", "cross_entropy", "distribution", dq, dp)
+    # embedding: iris measurements as 4-d embeddings, labels the species
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    pick = np.random.default_rng(1).permutation(len(y))[:N]
+    ex, ey = (X[pick] - X.mean(0)) / X.std(0), y[pick]
+    swe = np.random.default_rng(2).uniform(0.5, 2.0, N)
+    pairs_y = (np.random.default_rng(3).uniform(size=N) < 0.5).astype(float)
+    add("triplet_hard", "triplet", "embedding", ex, ey, {"margin": 1.0}, layout="labels")
+    add(
+        "triplet_hard_w",
+        "triplet",
+        "embedding",
+        ex,
+        ey,
+        {"margin": 2.0},
+        weight=swe,
+        layout="labels",
+    )
+    trip = np.c_[ex, np.roll(ex, 1, 0), np.roll(ex, 7, 0)]
+    add("triplet_rows", "triplet", "embedding", trip, None, {"margin": 1.0}, layout="triplets")
+    add("contrastive_labels", "contrastive", "embedding", ex, ey, {"margin": 2.0}, layout="labels")
+    add("contrastive_labels_w", "contrastive", "embedding", ex, ey, weight=swe, layout="labels")
+    pr = np.c_[ex, np.roll(ex, 3, 0)]
+    add(
+        "contrastive_pairs",
+        "contrastive",
+        "embedding",
+        pr,
+        pairs_y,
+        {"margin": 2.0},
+        layout="pairs",
+    )
+    dist = np.sqrt(((ex - np.roll(ex, 3, 0)) ** 2).sum(1))
+    add(
+        "contrastive_dist",
+        "contrastive",
+        "embedding",
+        dist,
+        pairs_y,
+        {"margin": 2.0},
+        layout="distance",
+    )
+    add(
+        "cosine_pairs",
+        "cosine_embedding",
+        "embedding",
+        pr,
+        pairs_y,
+        {"margin": 0.2},
+        layout="pairs",
+    )
+    add("cosine_labels", "cosine_embedding", "embedding", ex, ey, layout="labels")
     return out
 
 
@@ -215,7 +269,9 @@ def torch_value_and_grad(case: dict[str, Any]) -> tuple[float, np.ndarray]:
         rows = per_elem if per_elem.dim() == 1 else per_elem.reshape(len(w), -1).mean(1)
         return (w * rows).sum() / w.sum()
 
-    if case["task"] == "segmentation":
+    if case["task"] == "embedding":
+        value = _torch_embedding(F, torch, p, case, w)
+    elif case["task"] == "segmentation":
         y = torch.tensor(tgt, dtype=torch.float64)
         value = _torch_segmentation(F, torch, p, y, loss, prm, logits)
     elif case["task"] == "distribution":
@@ -329,6 +385,52 @@ def _torch_segmentation(F, torch, x, y, loss, prm, logits):
     raise KeyError(loss)
 
 
+def _torch_embedding(F, torch, x, case, w):
+    from losscli.losses.embedding import batch_hard_triplets
+
+    loss, prm, layout = case["loss"], case["params"], case["layout"]
+    n = x.shape[0]
+    sw = torch.ones(n, dtype=torch.float64) if w is None else w
+    if layout == "triplets":
+        d = x.shape[1] // 3
+        return F.triplet_margin_loss(
+            x[:, :d], x[:, d : 2 * d], x[:, 2 * d :], margin=prm["margin"], eps=1e-6
+        )
+    if layout in ("pairs", "distance"):
+        y = torch.tensor(case["target"], dtype=torch.float64)
+        if loss == "cosine_embedding":
+            d = x.shape[1] // 2
+            return F.cosine_embedding_loss(x[:, :d], x[:, d:], 2 * y - 1, margin=prm["margin"])
+        if layout == "distance":
+            dist = x
+        else:
+            d = x.shape[1] // 2
+            dist = (x[:, :d] - x[:, d:]).norm(dim=1)
+        m = prm.get("margin", 1.0)
+        return (0.5 * y * dist**2 + 0.5 * (1 - y) * torch.relu(m - dist) ** 2).mean()
+    lab = np.asarray(case["target"])
+    if loss == "triplet":
+        pos, neg, valid = batch_hard_triplets(case["pred"], lab, eps=1e-6)
+        d_ap = F.pairwise_distance(x, x[pos], eps=1e-6)
+        d_an = F.pairwise_distance(x, x[neg], eps=1e-6)
+        out = torch.clamp_min(prm["margin"] + d_ap - d_an, 0)
+        v = torch.tensor(valid, dtype=torch.float64) * sw
+        return (out * v).sum() / v.sum()
+    ii, jj = np.triu_indices(n, 1)
+    same = torch.tensor(lab[ii] == lab[jj], dtype=torch.float64)
+    pw = 0.5 * (sw[ii] + sw[jj])
+    a, b = x[ii], x[jj]
+    if loss == "contrastive":
+        dist = (a - b).norm(dim=1)
+        m = prm.get("margin", 1.0)
+        pair = 0.5 * same * dist**2 + 0.5 * (1 - same) * torch.relu(m - dist) ** 2
+    else:
+        pair = F.cosine_embedding_loss(
+            a, b, 2 * same - 1, margin=prm.get("margin", 0.0), reduction="none"
+        )
+    return (pair * pw).sum() / pw.sum()
+
+
 def _torch_distribution(F, torch, q, p, loss):
     if loss == "kl_div":
         return F.kl_div(torch.log(q), p, reduction="batchmean")
@@ -395,6 +497,8 @@ def ours(case: dict[str, Any]) -> tuple[float, np.ndarray]:
 
     spec = get_spec(case["loss"], case["task"])
     ctx = {} if case["logits"] is None else {"from_logits": case["logits"]}
+    if case.get("layout"):
+        ctx = {"layout": case["layout"]}
     return gradient(
         spec,
         case["pred"],

@@ -20,6 +20,10 @@ CASES = json.loads(FIXTURE.read_text())["cases"]
 
 
 def _arr(x):
+    if x and not isinstance(x[0], list):
+        return np.array([math.nan if v is None else v for v in x], dtype=float)
+    if x and isinstance(x[0][0], list):
+        return np.array([_arr(r) for r in x])
     return np.array(
         [
             [math.nan if v is None else v for v in r]
@@ -47,7 +51,9 @@ def check_against_torch(case, value, grad):
 def test_gradient_matches_torch(case):
     spec = get_spec(case["loss"], case["task"])
     ctx = {} if case["logits"] is None else {"from_logits": case["logits"]}
-    target = np.asarray(case["target"])
+    if case["layout"]:
+        ctx = {"layout": case["layout"]}
+    target = None if case["target"] is None else np.asarray(case["target"])
     w = None if case["weight"] is None else np.asarray(case["weight"])
     value, grad = gradient(
         spec, _arr(case["pred"]), target, params=case["params"], context=ctx, sample_weight=w
@@ -140,11 +146,18 @@ def test_per_sample_grad_columns_streamed_equal_in_memory(cli, tmp_path):
 
 def test_loss_without_gradient_is_null_with_reason(cli):
     doc = cli(
-        "evaluate", SAMPLES / "embeddings.csv", SAMPLES / "embedding_labels.csv", "--grad", "--json"
+        "evaluate",
+        SAMPLES / "embeddings.csv",
+        SAMPLES / "embedding_labels.csv",
+        "--grad",
+        "--param",
+        "triplet.mining=all",
+        "--json",
     ).json()
-    for it in doc["losses"]:
-        if it["status"] == "ok":
-            assert it["grad"] is None and it["grad_reason"]
+    items = {it["name"]: it for it in doc["losses"]}
+    assert items["triplet"]["grad"] is None
+    assert "mining=all" in items["triplet"]["grad_reason"]
+    assert items["contrastive"]["grad"]["mean_abs"] > 0
 
 
 def test_rmse_gradient_is_chain_rule_of_mse():

@@ -55,8 +55,9 @@ def build() -> list[dict[str, Any]]:
                     k: list(v) if isinstance(v, tuple) else v for k, v in c["params"].items()
                 },
                 "logits": c["logits"],
+                "layout": c["layout"],
                 "pred": _list(c["pred"]),
-                "target": np.asarray(c["target"]).tolist(),
+                "target": None if c["target"] is None else np.asarray(c["target"]).tolist(),
                 "weight": _list(c["weight"]),
                 "value": value,
                 "grad": _list(grad),

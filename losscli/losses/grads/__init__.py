@@ -36,6 +36,8 @@ _S = "losscli.losses.segmentation"
 _GS = "losscli.losses.grads.segmentation"
 _D = "losscli.losses.distribution"
 _GD = "losscli.losses.grads.distribution"
+_E = "losscli.losses.embedding"
+_GE = "losscli.losses.grads.embedding"
 
 #: ``LossSpec.fn`` → ``module:function`` of its gradient kernel.
 GRADS: dict[str, str] = {
@@ -69,6 +71,9 @@ GRADS: dict[str, str] = {
     f"{_D}:kl_div": f"{_GD}:kl_div_grad",
     f"{_D}:js_div": f"{_GD}:js_div_grad",
     f"{_D}:cross_entropy": f"{_GD}:cross_entropy_dist_grad",
+    f"{_E}:triplet": f"{_GE}:triplet_grad",
+    f"{_E}:contrastive": f"{_GE}:contrastive_grad",
+    f"{_E}:cosine_embedding": f"{_GE}:cosine_embedding_grad",
 }
 
 #: Losses without a gradient with respect to the predictions, by nature (``LossSpec.fn``
@@ -76,6 +81,13 @@ GRADS: dict[str, str] = {
 NO_GRAD: dict[str, str] = {}
 
 NOT_YET = "no closed-form gradient kernel for this loss yet"
+
+
+def weighs_rows(grad: Callable[..., Any]) -> bool:
+    """Whether a gradient kernel takes ``sample_weight`` itself (its rows' gradients mix
+    several rows' terms: pairs, mined triplets)."""
+    module = importlib.import_module(grad.__module__)
+    return bool(getattr(module, "HANDLES_SAMPLE_WEIGHT", False))
 
 
 def grad_kernel(fn: str) -> Callable[..., Any] | None:
