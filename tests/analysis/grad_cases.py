@@ -67,10 +67,13 @@ def cases() -> list[dict[str, Any]]:
     multi_y = (rng.uniform(size=(N, 3)) < 0.4).astype(float)
     out: list[dict[str, Any]] = []
 
-    def add(cid, loss, task, pred, target, params=None, logits=None, weight=None, layout=None):
+    def add(
+        cid, loss, task, pred, target, params=None, logits=None, weight=None, layout=None, ctx=None
+    ):
         out.append(
             {
                 "layout": layout,
+                "context": ctx or {},
                 "id": cid,
                 "loss": loss,
                 "task": task,
@@ -245,6 +248,16 @@ def cases() -> list[dict[str, Any]]:
         layout="pairs",
     )
     add("cosine_labels", "cosine_embedding", "embedding", ex, ey, layout="labels")
+    # vae: reconstructions of iris-like inputs in [0, 1], an encoder's mu and logvar
+    vx = np.clip(rng.uniform(size=(N, 5)), 0.02, 0.98)
+    vr = _sigmoid(np.log(vx / (1 - vx)) + rng.normal(0, 0.5, vx.shape))
+    vctx = {"mu": rng.normal(0, 1, (N, 2)), "logvar": rng.normal(0, 0.3, (N, 2))}
+    add("vae_bce", "vae", "vae", vr, vx, ctx=vctx)
+    add("vae_mse", "vae", "vae", vr, vx, {"recon": "mse", "beta": 0.5}, ctx=vctx)
+    # detection: matched boxes
+    gt = np.c_[rng.uniform(0, 50, (N, 2)), rng.uniform(60, 120, (N, 2))]
+    boxes = gt + rng.normal(0, 3, gt.shape)
+    add("det_smooth_l1", "smooth_l1", "detection", boxes, gt, {"beta": 2.0})
     return out
 
 
@@ -269,7 +282,19 @@ def torch_value_and_grad(case: dict[str, Any]) -> tuple[float, np.ndarray]:
         rows = per_elem if per_elem.dim() == 1 else per_elem.reshape(len(w), -1).mean(1)
         return (w * rows).sum() / w.sum()
 
-    if case["task"] == "embedding":
+    if case["task"] == "vae":
+        x = torch.tensor(tgt, dtype=torch.float64)
+        mu, lv = (torch.tensor(case["context"][k]) for k in ("mu", "logvar"))
+        kl = -0.5 * (1 + lv - mu**2 - lv.exp()).sum()
+        if prm.get("recon", "bce") == "mse":
+            rec = ((p - x) ** 2).sum()
+        else:
+            rec = F.binary_cross_entropy(p, x, reduction="sum")
+        value = (rec + prm.get("beta", 1.0) * kl) / p.shape[0]
+    elif case["task"] == "detection":
+        y = torch.tensor(tgt, dtype=torch.float64)
+        value = F.smooth_l1_loss(p, y, beta=prm["beta"])
+    elif case["task"] == "embedding":
         value = _torch_embedding(F, torch, p, case, w)
     elif case["task"] == "segmentation":
         y = torch.tensor(tgt, dtype=torch.float64)
@@ -499,6 +524,7 @@ def ours(case: dict[str, Any]) -> tuple[float, np.ndarray]:
     ctx = {} if case["logits"] is None else {"from_logits": case["logits"]}
     if case.get("layout"):
         ctx = {"layout": case["layout"]}
+    ctx |= {k: np.asarray(v) for k, v in case.get("context", {}).items()}
     return gradient(
         spec,
         case["pred"],

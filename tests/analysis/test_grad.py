@@ -53,6 +53,7 @@ def test_gradient_matches_torch(case):
     ctx = {} if case["logits"] is None else {"from_logits": case["logits"]}
     if case["layout"]:
         ctx = {"layout": case["layout"]}
+    ctx |= {k: _arr(v) for k, v in case["context"].items()}
     target = None if case["target"] is None else np.asarray(case["target"])
     w = None if case["weight"] is None else np.asarray(case["weight"])
     value, grad = gradient(

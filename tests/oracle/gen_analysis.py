@@ -56,6 +56,7 @@ def build() -> list[dict[str, Any]]:
                 },
                 "logits": c["logits"],
                 "layout": c["layout"],
+                "context": {k: _list(v) for k, v in c["context"].items()},
                 "pred": _list(c["pred"]),
                 "target": None if c["target"] is None else np.asarray(c["target"]).tolist(),
                 "weight": _list(c["weight"]),

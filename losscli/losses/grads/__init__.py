@@ -38,6 +38,8 @@ _D = "losscli.losses.distribution"
 _GD = "losscli.losses.grads.distribution"
 _E = "losscli.losses.embedding"
 _GE = "losscli.losses.grads.embedding"
+_G = "losscli.losses.generative"
+_T = "losscli.losses.detection"
 
 #: ``LossSpec.fn`` → ``module:function`` of its gradient kernel.
 GRADS: dict[str, str] = {
@@ -74,11 +76,31 @@ GRADS: dict[str, str] = {
     f"{_E}:triplet": f"{_GE}:triplet_grad",
     f"{_E}:contrastive": f"{_GE}:contrastive_grad",
     f"{_E}:cosine_embedding": f"{_GE}:cosine_embedding_grad",
+    f"{_G}:vae": "losscli.losses.grads.generative:vae_grad",
+    f"{_T}:smooth_l1_boxes": f"{_GR}:smooth_l1_grad",  # ÷4 coordinates per box row
 }
 
 #: Losses without a gradient with respect to the predictions, by nature (``LossSpec.fn``
 #: → why).
-NO_GRAD: dict[str, str] = {}
+NO_GRAD: dict[str, str] = {
+    **{
+        f"{_G}:{name}": "a GAN loss is a function of two score columns (real, fake); its "
+        "gradient is not reported yet"
+        for name in (
+            "gan_d",
+            "gan_g",
+            "hinge_d",
+            "hinge_g",
+            "wgan_d",
+            "wgan_g",
+            "lsgan_d",
+            "lsgan_g",
+        )
+    },
+    f"{_T}:giou": "no closed-form gradient kernel for giou yet",
+    f"{_T}:focal_smooth_l1": "its focal half is a function of the score column; the "
+    "gradient is not reported yet",
+}
 
 NOT_YET = "no closed-form gradient kernel for this loss yet"
 
