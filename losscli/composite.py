@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from losscli.errors import UsageError
-from losscli.gradients import grad_function
+from losscli.gradients import grad_function, weighs_rows
 from losscli.losses._reduce import Terms
 from losscli.registry import LossSpec, normalise_name, resolve_params
 
@@ -94,7 +94,10 @@ def composite_spec(
     )
     spec._fn_cache["fn"] = _kernel(combo, specs, weights, resolved)
     grads = [grad_function(s) for s in specs]
-    if all(g is not None for g in grads):
+    mixing = [s.name for s, g in zip(specs, grads) if g is not None and weighs_rows(g)]
+    if mixing:
+        spec._fn_cache["no_grad"] = f"term {', '.join(mixing)} mixes rows (pairs, triplets)"
+    elif all(g is not None for g in grads):
         spec._fn_cache["grad"] = _grad(specs, weights, resolved, grads)  # type: ignore[arg-type]
     else:
         missing = [s.name for s, g in zip(specs, grads) if g is None]

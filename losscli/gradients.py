@@ -21,6 +21,7 @@ them, to within one bin at the boundary (a note says so).
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from losscli.compute import finite_or_none
-from losscli.losses.grads import grad_kernel, no_grad_reason, weighs_rows
+from losscli.losses.grads import GRADS, NO_GRAD, NOT_YET
 from losscli.registry import LossSpec
 
 #: Row norms kept exactly up to this many rows (8 MB).
@@ -41,6 +42,27 @@ HIST_NOTE = (
     "grad: top1pct_share and saturated_share from a histogram of 1/64-octave bins "
     "(more than 1,000,000 rows)"
 )
+
+
+def grad_kernel(fn: str) -> Callable[..., Any] | None:
+    """The gradient kernel of loss kernel ``fn`` (``module:function``), or None."""
+    target = GRADS.get(fn)
+    if target is None:
+        return None
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def no_grad_reason(fn: str) -> str:
+    """Why loss kernel ``fn`` has no gradient kernel."""
+    return NO_GRAD.get(fn, NOT_YET)
+
+
+def weighs_rows(grad: Callable[..., Any]) -> bool:
+    """Whether a gradient kernel takes ``sample_weight`` itself (its rows' gradients mix
+    several rows' terms: pairs, mined triplets)."""
+    module = importlib.import_module(grad.__module__)
+    return bool(getattr(module, "HANDLES_SAMPLE_WEIGHT", False))
 
 
 def grad_function(spec: LossSpec) -> Callable[..., Any] | None:

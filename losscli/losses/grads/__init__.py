@@ -19,14 +19,11 @@ on probabilities divides by max(p(1 − p), 1e-12) (``binary_cross_entropy_backw
 
 :data:`GRADS` maps a loss kernel (``LossSpec.fn``) to its gradient kernel; a loss whose
 kernel is not listed has no gradient yet, and :data:`NO_GRAD` names the losses that
-have none by nature, with the reason.
+have none, with the reason. :mod:`losscli.gradients` resolves these names (this package
+imports nothing but NumPy, like every module of ``losses/``).
 """
 
 from __future__ import annotations
-
-import importlib
-from collections.abc import Callable
-from typing import Any
 
 _R = "losscli.losses.regression"
 _C = "losscli.losses.classification"
@@ -103,24 +100,3 @@ NO_GRAD: dict[str, str] = {
 }
 
 NOT_YET = "no closed-form gradient kernel for this loss yet"
-
-
-def weighs_rows(grad: Callable[..., Any]) -> bool:
-    """Whether a gradient kernel takes ``sample_weight`` itself (its rows' gradients mix
-    several rows' terms: pairs, mined triplets)."""
-    module = importlib.import_module(grad.__module__)
-    return bool(getattr(module, "HANDLES_SAMPLE_WEIGHT", False))
-
-
-def grad_kernel(fn: str) -> Callable[..., Any] | None:
-    """The gradient kernel of loss kernel ``fn`` (``module:function``), or None."""
-    target = GRADS.get(fn)
-    if target is None:
-        return None
-    module, _, attr = target.partition(":")
-    return getattr(importlib.import_module(module), attr)
-
-
-def no_grad_reason(fn: str) -> str:
-    """Why loss kernel ``fn`` has no gradient kernel."""
-    return NO_GRAD.get(fn, NOT_YET)
