@@ -475,6 +475,16 @@ def _terms(doc: Mapping[str, Any], precision: int) -> Section:
     return Section("terms", "composites: terms and shares", columns, rows)
 
 
+def _analysis_sections(doc: Mapping[str, Any], precision: int) -> list[Section]:
+    """The composite, gradient and precision sections of a document that has them
+    (``--combine``, ``--grad``, ``--dtype``)."""
+    out = []
+    for key, section in (("terms", _terms), ("grad", _gradients), ("precision", _precision)):
+        if any(key in it for it in doc["losses"]):
+            out.append(section(doc, precision))
+    return out
+
+
 # --------------------------------------------------------------------------- views
 
 
@@ -503,9 +513,7 @@ def _evaluate(doc: Mapping[str, Any], precision: int) -> View:
         sections=[
             _evaluate_losses(doc, precision),
             _evaluate_per_class(doc, precision),
-            _terms(doc, precision),
-            _gradients(doc, precision),
-            _precision(doc, precision),
+            *_analysis_sections(doc, precision),
             gates_section(doc, precision),
             _worst(doc, precision),
             inputs_section({"": doc.get("inputs", {})}),
@@ -533,8 +541,7 @@ def _compare(doc: Mapping[str, Any], precision: int) -> View:
         sections=[
             _compare_losses(doc, precision),
             _compare_per_class(doc, precision),
-            _gradients(doc, precision),
-            _precision(doc, precision),
+            *_analysis_sections(doc, precision),
             gates_section(doc, precision),
             _sensitivity(doc, precision),
             inputs_section(doc.get("inputs", {})),
