@@ -92,13 +92,13 @@ def composite_spec(
         needs=needs,
         decomposable=all(s.decomposable for s in specs),
     )
-    spec._fn_cache["fn"] = _kernel(combo, specs, weights, resolved)
+    spec._fn_cache["fn"] = _Kernel(combo, tuple(specs), tuple(weights), tuple(resolved))
     grads = [grad_function(s) for s in specs]
     mixing = [s.name for s, g in zip(specs, grads) if g is not None and weighs_rows(g)]
     if mixing:
         spec._fn_cache["no_grad"] = f"term {', '.join(mixing)} mixes rows (pairs, triplets)"
     elif all(g is not None for g in grads):
-        spec._fn_cache["grad"] = _grad(specs, weights, resolved, grads)  # type: ignore[arg-type]
+        spec._fn_cache["grad"] = _Grad(tuple(specs), tuple(weights), tuple(resolved))
     else:
         missing = [s.name for s, g in zip(specs, grads) if g is None]
         spec._fn_cache["no_grad"] = f"term {', '.join(missing)} has no gradient"
@@ -112,20 +112,24 @@ def _call(spec: LossSpec, fn: Callable[..., Any], pred: Any, target: Any, params
     return fn(pred, target, **params, **ctx)
 
 
-def _kernel(
-    combo: Combination,
-    specs: Sequence[LossSpec],
-    weights: Sequence[float],
-    params: Sequence[Mapping[str, Any]],
-) -> Callable[..., Terms]:
-    def kernel(pred: Any, target: Any = None, **kw: Any) -> Terms:
+@dataclass(frozen=True)
+class _Kernel:
+    """The composite's kernel: Σ_t W_t·(row value of term t). A class, not a closure, so
+    a run pickles to the workers of ``--engine dask``."""
+
+    combo: Combination
+    specs: tuple[LossSpec, ...]
+    weights: tuple[float, ...]
+    params: tuple[Mapping[str, Any], ...]
+
+    def __call__(self, pred: Any, target: Any = None, **kw: Any) -> Terms:
         total: np.ndarray | None = None
         notes: list[str] = []
-        for spec, w, p in zip(specs, weights, params):
+        for spec, w, p in zip(self.specs, self.weights, self.params):
             t = _call(spec, spec.kernel(), pred, target, p, kw)
             if t.weight is not None and not bool(np.all(t.weight == 1)):
                 raise UsageError(
-                    f"--combine {combo.name}: {spec.name} weighs rows (class weights or "
+                    f"--combine {self.combo.name}: {spec.name} weighs rows (class weights or "
                     "ignored rows), so the composite would not be one weighted mean",
                     hint=f"combine {spec.name} without weight/ignore_index, or report the "
                     "terms side by side",
@@ -136,23 +140,23 @@ def _kernel(
         assert total is not None
         return Terms(total, notes=list(dict.fromkeys(notes)))
 
-    return kernel
 
+@dataclass(frozen=True)
+class _Grad:
+    """The composite's gradient kernel: Σ_t W_t·g_t."""
 
-def _grad(
-    specs: Sequence[LossSpec],
-    weights: Sequence[float],
-    params: Sequence[Mapping[str, Any]],
-    grads: Sequence[Callable[..., Any]],
-) -> Callable[..., np.ndarray]:
-    def grad(pred: Any, target: Any = None, **kw: Any) -> np.ndarray:
+    specs: tuple[LossSpec, ...]
+    weights: tuple[float, ...]
+    params: tuple[Mapping[str, Any], ...]
+
+    def __call__(self, pred: Any, target: Any = None, **kw: Any) -> np.ndarray:
         total = None
-        for spec, w, p, g in zip(specs, weights, params, grads):
+        for spec, w, p in zip(self.specs, self.weights, self.params):
+            g = grad_function(spec)
+            assert g is not None
             d = np.asarray(_call(spec, g, pred, target, p, kw), dtype=np.float64) * w
             total = d if total is None else total + d
         return total  # type: ignore[return-value]
-
-    return grad
 
 
 def describe_terms(items: list[dict[str, Any]], combos: Sequence[Combination]) -> None:

@@ -24,6 +24,8 @@ from losscli.registry import TASKS, LossSpec, normalise_name
 
 #: The entry-point group of installed loss plugins.
 GROUP = "losscli.losses"
+#: Functions loaded in this process, by ``module:function``.
+_LOADED: dict[str, Callable[..., Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -103,24 +105,33 @@ def plugin_spec(plugin: Plugin) -> LossSpec:
         references=(),
         inputs="float64 (n,) or (n, k) predictions and targets",
     )
-    spec._fn_cache["fn"] = _kernel(plugin, fn)
+    _LOADED[plugin.target] = fn
+    spec._fn_cache["fn"] = _Kernel(plugin)
     spec._fn_cache["no_grad"] = "a plugin gives per-row losses only, no gradient"
     return spec
 
 
-def _kernel(plugin: Plugin, fn: Callable[..., Any]) -> Callable[..., Any]:
-    import numpy as np
+@dataclass(frozen=True)
+class _Kernel:
+    """A plugin's loss kernel: calls ``f(pred, target)`` and checks its answer. A class,
+    not a closure, so a run pickles to the workers of ``--engine dask`` (which import the
+    plugin's module again, by name)."""
 
-    from losscli.losses._reduce import Terms
+    plugin: Plugin
 
-    def kernel(pred: Any, target: Any = None) -> Terms:
+    def __call__(self, pred: Any, target: Any = None) -> Any:
+        import numpy as np
+
+        from losscli.losses._reduce import Terms
+
+        fn = _LOADED.get(self.plugin.target) or load(self.plugin)
         p = np.asarray(pred, dtype=np.float64)
         t = None if target is None else np.asarray(target, dtype=np.float64)
         try:
             out = fn(p, t)
         except Exception as exc:  # the user's code: any failure is reported by name
             raise PluginFailure(
-                f"plugin {plugin.label} raised {type(exc).__name__}: {exc}",
+                f"plugin {self.plugin.label} raised {type(exc).__name__}: {exc}",
                 hint="fix the function, or leave the loss out",
             ) from None
         arr = np.asarray(out, dtype=np.float64) if out is not None else None
@@ -128,12 +139,10 @@ def _kernel(plugin: Plugin, fn: Callable[..., Any]) -> Callable[..., Any]:
         if arr is None or arr.shape != (n,):
             got = "None" if arr is None else f"shape {arr.shape}"
             raise PluginFailure(
-                f"plugin {plugin.label} returned {got}; expected ({n},) per-row losses",
+                f"plugin {self.plugin.label} returned {got}; expected ({n},) per-row losses",
                 hint="return one loss per row, e.g. ((pred - target) ** 2).mean(axis=-1)",
             )
         return Terms(arr)
-
-    return kernel
 
 
 __all__ = [
