@@ -171,6 +171,10 @@ def _compare_doc(
         _entry(spec, i, models, outcomes, mixed, per_class=opts.per_class)
         for i, spec in enumerate(specs)
     ]
+    if opts.combine:
+        from losscli.composite import describe_terms_by_model, parse_combine
+
+        describe_terms_by_model(entries, [parse_combine(c) for c in opts.combine], models)
     if opts.bootstrap > 0:
         _add_bootstrap(
             entries,

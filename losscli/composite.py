@@ -175,6 +175,44 @@ def describe_terms(items: list[dict[str, Any]], combos: Sequence[Combination]) -
         item["terms"] = rows
 
 
+def describe_terms_by_model(
+    entries: list[dict[str, Any]], combos: Sequence[Combination], models: Sequence[str]
+) -> None:
+    """:func:`describe_terms` for a compare document: each term's ``values``, ``share``
+    and ``grad_share`` by model."""
+    by_name = {e["name"]: e for e in entries}
+    for combo in combos:
+        entry = by_name.get(combo.name)
+        if entry is None:
+            continue
+        rows = [
+            {"loss": loss, "weight": w, "values": dict(by_name.get(loss, {}).get("values", {}))}
+            for loss, w in combo.terms
+        ]
+        for r in rows:
+            r["share"], r["grad_share"] = {}, {}
+        for m in models:
+            per = [
+                {"loss": r["loss"], "weight": r["weight"], "value": r["values"].get(m)}
+                for r in rows
+            ]
+            terms = [
+                {"grad": (by_name.get(r["loss"], {}).get("grad") or {}).get(m)}
+                if "grad" in by_name.get(r["loss"], {})
+                else {}
+                for r in rows
+            ]
+            _shares(per, entry["values"].get(m), terms)
+            for r, p in zip(rows, per):
+                r["share"][m] = p["share"]
+                if "grad_share" in p:
+                    r["grad_share"][m] = p["grad_share"]
+        for r in rows:
+            if not r["grad_share"]:
+                del r["grad_share"]
+        entry["terms"] = rows
+
+
 def _shares(rows: list[dict[str, Any]], total: Any, terms: list[dict[str, Any]]) -> None:
     for r in rows:
         v = r["value"]
@@ -187,4 +225,10 @@ def _shares(rows: list[dict[str, Any]], total: Any, terms: list[dict[str, Any]])
             r["grad_share"] = m / whole if whole and m is not None else None
 
 
-__all__ = ["Combination", "composite_spec", "describe_terms", "parse_combine"]
+__all__ = [
+    "Combination",
+    "composite_spec",
+    "describe_terms",
+    "describe_terms_by_model",
+    "parse_combine",
+]

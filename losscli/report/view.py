@@ -450,23 +450,33 @@ def _precision(doc: Mapping[str, Any], precision: int) -> Section:
 
 
 def _terms(doc: Mapping[str, Any], precision: int) -> Section:
-    """``--combine``: each composite's terms, their weight, value and shares."""
+    """``--combine``: each composite's terms, their weight, value and shares (per model
+    in compare)."""
+    models = list(doc["models"]) if "models" in doc else None
     rows = []
     for it in doc["losses"]:
         for t in it.get("terms") or []:
-            rows.append(
-                (
-                    Cell(it["name"], NAME),
-                    Cell(t["loss"]),
-                    _num(t["weight"], precision),
-                    _num(t.get("value"), precision),
-                    Cell(_share(t.get("share")), NUM),
-                    Cell(_share(t.get("grad_share")) if "grad_share" in t else "", NUM),
+            for m in models or [""]:
+
+                def pick(key: str, m: str = m, t: Mapping[str, Any] = t) -> Any:
+                    v = t.get("values" if key == "value" and models else key)
+                    return v.get(m) if models and isinstance(v, Mapping) else v
+
+                rows.append(
+                    (
+                        Cell(it["name"], NAME),
+                        Cell(t["loss"]),
+                        *((Cell(m),) if models else ()),
+                        _num(t["weight"], precision),
+                        _num(pick("value"), precision),
+                        Cell(_share(pick("share")), NUM),
+                        Cell(_share(pick("grad_share")) if "grad_share" in t else "", NUM),
+                    )
                 )
-            )
     columns = (
         Column("composite"),
         Column("term"),
+        *((Column("model"),) if models else ()),
         Column("weight", numeric=True),
         Column("value", numeric=True),
         Column("share of value", numeric=True),

@@ -219,3 +219,28 @@ def test_pip_install_example(tmp_path):
         env=env,
     ).stdout
     assert '"asymmetric_mse"' in out
+
+
+def test_compare_composite_terms_by_model(cli):
+    args = [
+        SAMPLES / "regression_preds.csv",
+        SAMPLES / "regression_preds_b.csv",
+        SAMPLES / "regression_targets.csv",
+        "--loss",
+        "mae",
+        "--combine",
+        "c=mse:1,mae:10",
+        "--grad",
+    ]
+    doc = cli("compare", *args, "--json").json()
+    c = next(e for e in doc["losses"] if e["name"] == "c")
+    for m in doc["models"]:
+        assert sum(t["share"][m] for t in c["terms"]) == pytest.approx(1.0)
+        assert sum(t["grad_share"][m] for t in c["terms"]) == pytest.approx(1.0)
+    md = cli("compare", *args, "-f", "markdown").stdout
+    assert "| `c` | mae | regression_preds_b | 10 |" in md
+
+
+def test_losses_list_subcommand_lists_plugins(cli, installed):
+    out = cli("losses", "list", "--json").json()
+    assert any(e["name"] == "asymmetric_mse" for e in out["losses"])
