@@ -168,3 +168,31 @@ def test_rmse_gradient_is_chain_rule_of_mse():
     v, g = gradient(get_spec("rmse", "regression"), p, y)
     assert v == pytest.approx(math.sqrt(v_mse))
     np.testing.assert_allclose(g, g_mse / (2 * v), rtol=1e-14)
+
+
+def test_reduction_sum_and_api_keyword(tmp_path):
+    import losscli
+
+    rng = np.random.default_rng(9)
+    p, y = rng.normal(size=40), rng.normal(size=40)
+    pf = write_csv(tmp_path / "p.csv", ["p"], [[v] for v in p])
+    yf = write_csv(tmp_path / "y.csv", ["y"], [[v] for v in y])
+    r = losscli.evaluate(str(pf), str(yf), losses=["mse"], reduction="sum", grad=True)
+    g = r.data["losses"][0]["grad"]
+    assert g["mean_abs"] == pytest.approx(np.mean(np.abs(2 * (p - y))), rel=1e-12)
+    assert g["max_abs"] == pytest.approx(np.max(np.abs(2 * (p - y))), rel=1e-12)
+
+
+def test_grad_from_config_file(cli, tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("analysis:\n  grad: true\n  combine: ['both=mse:1,mae:1']\n")
+    doc = cli(
+        "evaluate",
+        SAMPLES / "regression_preds.csv",
+        SAMPLES / "regression_targets.csv",
+        "--config",
+        cfg,
+        "--json",
+    ).json()
+    names = [it["name"] for it in doc["losses"]]
+    assert "both" in names and all("grad" in it for it in doc["losses"])
