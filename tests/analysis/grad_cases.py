@@ -258,6 +258,12 @@ def cases() -> list[dict[str, Any]]:
     gt = np.c_[rng.uniform(0, 50, (N, 2)), rng.uniform(60, 120, (N, 2))]
     boxes = gt + rng.normal(0, 3, gt.shape)
     add("det_smooth_l1", "smooth_l1", "detection", boxes, gt, {"beta": 2.0})
+    far = gt.copy()
+    far[:3] += 200.0  # no overlap: no intersection gradient
+    giou_boxes = np.where(np.arange(N)[:, None] < 3, far, boxes)
+    giou_boxes[3:6] = gt[3:6]  # identical boxes: every min/max ties
+    giou_boxes[6, 0] = gt[6, 0]  # one tied coordinate
+    add("giou", "giou", "detection", giou_boxes, gt)
     return out
 
 
@@ -291,6 +297,8 @@ def torch_value_and_grad(case: dict[str, Any]) -> tuple[float, np.ndarray]:
         else:
             rec = F.binary_cross_entropy(p, x, reduction="sum")
         value = (rec + prm.get("beta", 1.0) * kl) / p.shape[0]
+    elif case["task"] == "detection" and loss == "giou":
+        value = _torch_giou(torch, p, torch.tensor(tgt, dtype=torch.float64))
     elif case["task"] == "detection":
         y = torch.tensor(tgt, dtype=torch.float64)
         value = F.smooth_l1_loss(p, y, beta=prm["beta"])
@@ -408,6 +416,23 @@ def _torch_segmentation(F, torch, x, y, loss, prm, logits):
         p_t = prob * ys + (1 - prob) * (1 - ys)
         return ((0.25 * ys + 0.75 * (1 - ys)) * ce * (1 - p_t) ** 2).mean()
     raise KeyError(loss)
+
+
+def _torch_giou(torch, b1, b2, eps=1e-7):
+    """torchvision.ops.generalized_box_iou_loss (reduction mean), step by step."""
+    x1, y1, x2, y2 = b1.unbind(dim=-1)
+    x1g, y1g, x2g, y2g = b2.unbind(dim=-1)
+    xk1, yk1 = torch.max(x1, x1g), torch.max(y1, y1g)
+    xk2, yk2 = torch.min(x2, x2g), torch.min(y2, y2g)
+    inter = torch.zeros_like(x1)
+    mask = (yk2 > yk1) & (xk2 > xk1)
+    inter[mask] = (xk2[mask] - xk1[mask]) * (yk2[mask] - yk1[mask])
+    union = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - inter
+    iou = inter / (union + eps)
+    xc1, yc1 = torch.min(x1, x1g), torch.min(y1, y1g)
+    xc2, yc2 = torch.max(x2, x2g), torch.max(y2, y2g)
+    area_c = (xc2 - xc1) * (yc2 - yc1)
+    return (1 - (iou - (area_c - union) / (area_c + eps))).mean()
 
 
 def _torch_embedding(F, torch, x, case, w):

@@ -75,6 +75,7 @@ GRADS: dict[str, str] = {
     f"{_E}:cosine_embedding": f"{_GE}:cosine_embedding_grad",
     f"{_G}:vae": "losscli.losses.grads.generative:vae_grad",
     f"{_T}:smooth_l1_boxes": f"{_GR}:smooth_l1_grad",  # ÷4 coordinates per box row
+    f"{_T}:giou": "losscli.losses.grads.detection:giou_grad",
 }
 
 #: Losses without a gradient with respect to the predictions, by nature (``LossSpec.fn``
@@ -94,7 +95,6 @@ NO_GRAD: dict[str, str] = {
             "lsgan_g",
         )
     },
-    f"{_T}:giou": "no closed-form gradient kernel for giou yet",
     f"{_T}:focal_smooth_l1": "its focal half is a function of the score column; the "
     "gradient is not reported yet",
 }
