@@ -377,7 +377,7 @@ class Evaluation:
         for i, g in other.grads.items():
             self.grads[i].merge(g)
         for i, p in other.precision.items():
-            self.precision[i].merge(p, self.rows)
+            self.precision[i].merge(p)
         self.pred_columns = self.pred_columns or other.pred_columns
         self.rows += other.rows
         return self
@@ -433,9 +433,7 @@ class Evaluation:
             if res.status == "not_applicable":
                 res.extra["precision"] = None
             else:
-                res.extra["precision"] = self.precision[i].finalize(
-                    res.value, self.accs[i].partial, self.reduction
-                )
+                res.extra["precision"] = self.precision[i].finalize(res.value, self.reduction)
         return scales
 
     def abort(self) -> None:

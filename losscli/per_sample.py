@@ -55,6 +55,7 @@ class PerSampleWriter:
         self.path = Path(path)
         self.names: list[str] | None = None
         self._file: AtomicFile | None = None
+        self._scales: dict[str, float] = {}
 
     def write(self, row_numbers: Any, row_ids: Any, per_rows: Mapping[str, np.ndarray]) -> None:
         """Append one chunk's lines: row numbers, ids (None when the input has none) and
@@ -91,7 +92,7 @@ class PerSampleWriter:
         file, self._file = self._file, None
         try:
             names = self.names or []
-            scales = {k: v for k, v in getattr(self, "_scales", {}).items() if v != 1.0}
+            scales = {k: v for k, v in self._scales.items() if v != 1.0}
             if (keep is not None and list(keep) != names) or scales:
                 drop = [n for n in names if keep is not None and n not in keep]
                 file.rewrite(lambda src, dst: _drop_columns(src, dst, drop, scales))

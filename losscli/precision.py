@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from losscli.errors import UsageError
-from losscli.losses._reduce import Partial
 from losscli.registry import LossSpec
 
 #: How many non-finite rows are named.
@@ -124,9 +123,8 @@ class PrecisionAccumulator:
             self.num += np.float32(np.sum(flat * w[:, None], dtype=np.float32) / np.float32(k))
             self.den += np.float32(np.sum(w, dtype=np.float32))
 
-    def merge(self, other: PrecisionAccumulator, offset: int = 0) -> PrecisionAccumulator:
-        """Fold in the sums of other rows."""
-        del offset
+    def merge(self, other: PrecisionAccumulator) -> PrecisionAccumulator:
+        """Fold in the sums of other rows (which follow these)."""
         self.num += other.num
         self.den += other.den
         self.non_finite += other.non_finite
@@ -135,9 +133,8 @@ class PrecisionAccumulator:
         self.failed = self.failed or other.failed
         return self
 
-    def finalize(self, v64: float | None, partial: Partial, reduction: str) -> dict[str, Any]:
+    def finalize(self, v64: float | None, reduction: str) -> dict[str, Any]:
         """The ``precision`` entry of a loss whose float64 value is ``v64``."""
-        del partial
         with np.errstate(all="ignore"):
             v32 = self.num if reduction == "sum" else self.num / self.den
             value = np.asarray(v32, dtype=np.float32).astype(self.dt)

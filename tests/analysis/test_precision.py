@@ -41,7 +41,7 @@ def ours(loss, task, pred, target, logits, dtype):
         pred=pred, target=target, context=ctx, sample_weight=None, row_numbers=np.arange(N)
     )
     acc.update(ds, spec.defaults())
-    return acc.finalize(compute(spec, pred, target, context=ctx).value, None, "mean")
+    return acc.finalize(compute(spec, pred, target, context=ctx).value, "mean")
 
 
 #: torch 2.13 CPU on these inputs (``test_live_torch`` recomputes them).
