@@ -306,6 +306,8 @@ class Evaluation:
             if d is not None and self.per_sample is not None:
                 cols = grad_columns(self.specs[i].name, d.shape, self.pred_columns)
                 flat = d.reshape(d.shape[0], -1)
+                if d.ndim > 2:  # images: one column, the row's |g| (L1 over its pixels)
+                    flat = np.abs(flat).sum(axis=1)[:, None]
                 for j, col in enumerate(cols):
                     sample_rows[col] = flat[:, j]
         if i in self.precision:
@@ -457,9 +459,12 @@ def _describer(ds: Any, values: np.ndarray) -> Callable[[np.ndarray], list[dict[
 
 def grad_columns(loss: str, shape: tuple[int, ...], columns: Sequence[str] | None) -> list[str]:
     """``--per-sample`` gradient columns of a loss: ``grad_<loss>`` for one prediction
-    column, else ``grad_<loss>[<col>]`` per prediction column (positions when the
-    columns have no names)."""
-    k = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+    column, ``grad_<loss>[<col>]`` per prediction column (positions when the columns have
+    no names), and for N-d predictions (segmentation images) one column
+    ``grad_<loss>[l1]``, the row's |g| (a column per pixel would not be readable)."""
+    if len(shape) > 2:
+        return [f"grad_{loss}[l1]"]
+    k = int(shape[1]) if len(shape) == 2 else 1
     if k == 1:
         return [f"grad_{loss}"]
     names = list(columns or [])

@@ -196,3 +196,25 @@ def test_grad_from_config_file(cli, tmp_path):
     ).json()
     names = [it["name"] for it in doc["losses"]]
     assert "both" in names and all("grad" in it for it in doc["losses"])
+
+
+def test_per_sample_segmentation_has_one_norm_column_per_loss(cli, tmp_path):
+    out = tmp_path / "rows.csv"
+    r = cli(
+        "evaluate",
+        SAMPLES / "segmentation_preds.npy",
+        SAMPLES / "segmentation_masks.npy",
+        "--loss",
+        "dice",
+        "--grad",
+        "--per-sample",
+        out,
+        "--json",
+    )
+    assert r.exit_code == 0, r.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["row", "dice", "grad_dice[l1]"]
+    g = r.json()["losses"][0]["grad"]
+    norms = [float(x["grad_dice[l1]"]) for x in rows]
+    assert np.mean(norms) == pytest.approx(g["mean_abs"], rel=1e-12)
+    assert max(norms) == pytest.approx(g["max_abs"], rel=1e-12)
