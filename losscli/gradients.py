@@ -81,6 +81,17 @@ def grad_reason(spec: LossSpec) -> str:
     return str(spec._fn_cache.get("no_grad") or no_grad_reason(spec.fn))
 
 
+def _histogram(norms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(bin keys, counts, sums) of the positive norms (zeros are counted apart)."""
+    pos = norms[norms > 0]
+    keys, inv = np.unique(_bins(pos), return_inverse=True)
+    return (
+        keys,
+        np.bincount(inv, minlength=keys.size).astype(np.float64),
+        np.bincount(inv, weights=pos, minlength=keys.size),
+    )
+
+
 def _bins(norms: np.ndarray) -> np.ndarray:
     """Histogram bin of each positive finite norm: exponent·SUB_BINS + mantissa bucket."""
     m, e = np.frexp(norms)  # norms = m·2^e, m in [0.5, 1)
@@ -102,7 +113,9 @@ class GradAccumulator:
         self.zeros = 0
         self.col_abs: np.ndarray | None = None
         self._norms: list[np.ndarray] | None = []
-        self._hist: dict[int, list[float]] = {}
+        self._kept = 0
+        #: The histogram (bin keys, counts, sums), built once the norms exceed EXACT_ROWS.
+        self._hist: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def update(
         self,
@@ -152,20 +165,27 @@ class GradAccumulator:
         if d.ndim > 1 and flat.shape[1] > 1:
             cols = np.where(finite[:, None], flat, 0.0).sum(axis=0)
             self.col_abs = cols if self.col_abs is None else self.col_abs + cols
-        if self._norms is not None:
-            self._norms.append(ok)
-            if sum(a.size for a in self._norms) > EXACT_ROWS:
-                self._norms = None
         self.zeros += int(np.count_nonzero(ok == 0))
-        pos = ok[ok > 0]
-        if pos.size:
-            keys, inv = np.unique(_bins(pos), return_inverse=True)
-            counts = np.bincount(inv)
-            sums = np.bincount(inv, weights=pos)
-            for k, c, s in zip(keys.tolist(), counts.tolist(), sums.tolist()):
-                cell = self._hist.setdefault(k, [0.0, 0.0])
-                cell[0] += c
-                cell[1] += s
+        self._keep([ok])
+
+    def _keep(self, parts: list[np.ndarray]) -> None:
+        """Keep row norms exactly while they fit in EXACT_ROWS, else in the histogram."""
+        if self._norms is not None:
+            self._norms += parts
+            self._kept += sum(a.size for a in parts)
+            if self._kept <= EXACT_ROWS:
+                return
+            parts, self._norms = self._norms, None
+        for a in parts:
+            self._add_hist(*_histogram(a))
+
+    def _add_hist(self, keys: np.ndarray, counts: np.ndarray, sums: np.ndarray) -> None:
+        if self._hist is not None:
+            keys = np.concatenate([self._hist[0], keys])
+            counts = np.concatenate([self._hist[1], counts])
+            sums = np.concatenate([self._hist[2], sums])
+        uniq, inv = np.unique(keys, return_inverse=True)
+        self._hist = (uniq, np.bincount(inv, weights=counts), np.bincount(inv, weights=sums))
 
     def merge(self, other: GradAccumulator) -> GradAccumulator:
         """Fold in the statistics of other rows."""
@@ -178,16 +198,16 @@ class GradAccumulator:
         self.zeros += other.zeros
         if other.col_abs is not None:
             self.col_abs = other.col_abs if self.col_abs is None else self.col_abs + other.col_abs
-        if self._norms is not None and other._norms is not None:
-            self._norms += other._norms
-            if sum(a.size for a in self._norms) > EXACT_ROWS:
-                self._norms = None
+        if other._norms is not None:
+            self._keep(list(other._norms))
         else:
-            self._norms = None
-        for k, (c, s) in other._hist.items():
-            cell = self._hist.setdefault(k, [0.0, 0.0])
-            cell[0] += c
-            cell[1] += s
+            self._keep([])
+            if self._norms is not None:  # other is past the limit: so is the merge
+                parts, self._norms = self._norms, None
+                for a in parts:
+                    self._add_hist(*_histogram(a))
+            if other._hist is not None:
+                self._add_hist(*other._hist)
         return self
 
     # ------------------------------------------------------------------ shares
@@ -203,20 +223,16 @@ class GradAccumulator:
             norms = np.concatenate(self._norms) if self._norms else np.zeros(0)
             largest = np.partition(norms, norms.size - top)[norms.size - top :]
             return float(largest.sum()) / self.sum_norm, float(np.mean(norms < thr)), True
-        keys = sorted(self._hist, reverse=True)
+        keys, counts, sums = self._hist if self._hist is not None else (np.zeros(0),) * 3
+        order = np.argsort(keys)[::-1]  # largest bins first
         need, total = float(top), 0.0
-        for k in keys:
-            c, s = self._hist[k]
+        for c, sm in zip(counts[order].tolist(), sums[order].tolist()):
             take = min(c, need)
-            total += s * take / c
+            total += sm * take / c
             need -= take
             if need <= 0:
                 break
-        below = float(self.zeros)
-        for k in keys:
-            c, s = self._hist[k]
-            if s / c < thr:
-                below += c
+        below = float(self.zeros) + float(counts[sums / np.maximum(counts, 1) < thr].sum())
         return total / self.sum_norm, below / n, False
 
     def finalize(

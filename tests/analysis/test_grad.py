@@ -218,3 +218,25 @@ def test_per_sample_segmentation_has_one_norm_column_per_loss(cli, tmp_path):
     norms = [float(x["grad_dice[l1]"]) for x in rows]
     assert np.mean(norms) == pytest.approx(g["mean_abs"], rel=1e-12)
     assert max(norms) == pytest.approx(g["max_abs"], rel=1e-12)
+
+
+def test_merge_in_and_across_histogram_mode(monkeypatch):
+    """Partitions merged (exact + histogram, histogram + histogram) equal one pass."""
+    import losscli.gradients as G
+
+    monkeypatch.setattr(G, "EXACT_ROWS", 300)
+    rng = np.random.default_rng(8)
+    spec = get_spec("mse", "regression")
+    p, y = rng.standard_cauchy(1000), np.zeros(1000)
+    one = G.GradAccumulator(spec)
+    one.update(p, y, {})
+    parts = [G.GradAccumulator(spec) for _ in range(3)]
+    for acc, idx in zip(parts, np.array_split(np.arange(1000), [200, 700])):
+        acc.update(p[idx], y[idx], {})  # 200 rows exact, 500 and 300 past the limit
+    merged = parts[0].merge(parts[1]).merge(parts[2])
+    a, _ = one.finalize(scale=1.0, columns=None)
+    b, notes = merged.finalize(scale=1.0, columns=None)
+    assert notes == [G.HIST_NOTE]
+    for k in a:
+        if a[k] is not None:
+            assert b[k] == pytest.approx(a[k], rel=1e-12), k
