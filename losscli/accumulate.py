@@ -20,6 +20,7 @@ intervals): worst rows, per-sample lines and per-class sums are reduced chunk by
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,12 +32,16 @@ from losscli.compute import (
     LossAccumulator,
     LossResult,
     Ranges,
+    compute,
+    n_columns,
     per_class_means,
     per_class_sums,
 )
 from losscli.errors import DataError
 from losscli.gradients import GradAccumulator, grad_reason, grad_scale
 from losscli.losses._reduce import Reduction
+from losscli.noskill import TASKS as BASELINE_TASKS
+from losscli.noskill import TargetSample, baseline
 from losscli.per_sample import PerSampleWriter
 from losscli.registry import LossSpec
 
@@ -233,6 +238,11 @@ class Evaluation:
             )
             for s in self.specs
         ]
+        self.reduction: Reduction = reduction
+        #: The targets (compressed), for each loss's no-skill baseline.
+        self.targets = TargetSample(task) if task in BASELINE_TASKS else None
+        self.context: dict[str, Any] = {}
+        self.pred_columns = 0
         self.failed: dict[int, LossResult] = {}
         self.worst: dict[int, WorstK] = {}
         self.by_class: dict[int, ClassSums] = {}
@@ -242,7 +252,7 @@ class Evaluation:
             from losscli.precision import PrecisionAccumulator
 
             self.precision = {i: PrecisionAccumulator(s, dtype) for i, s in enumerate(self.specs)}
-        self.pred_columns: list[str] | None = None
+        self.pred_names: list[str] | None = None
 
     @property
     def needs_class_counts(self) -> bool:
@@ -270,8 +280,8 @@ class Evaluation:
         ranges = Ranges(ds.pred, ds.target, ds.context)
         locate = chunk_locator(ds)
         sample_rows: dict[str, np.ndarray] = {}
-        if self.pred_columns is None:
-            self.pred_columns = list(getattr(ds, "pred_columns", None) or [])
+        if self.pred_names is None:
+            self.pred_names = list(getattr(ds, "pred_columns", None) or [])
         for i, spec in enumerate(self.specs):
             got = self._update_loss(i, ds, ranges, locate)
             if self._applies(i):
@@ -282,6 +292,11 @@ class Evaluation:
             self._diagnose(i, ds, values, weights)
             if spec.finalize is None:
                 sample_rows[spec.name] = values
+        if self.targets is not None:
+            self.targets.add(ds.target, ds.sample_weight)
+            if not self.pred_columns:
+                self.context = {k: v for k, v in ds.context.items() if np.ndim(v) == 0}
+                self.pred_columns = n_columns(ds.pred)
         if self.per_sample is not None:
             names = self._sample_columns(ds.pred)
             full = {nm: sample_rows.get(nm, np.full(n, np.nan)) for nm in names}
@@ -304,7 +319,7 @@ class Evaluation:
                 sample_weight=ds.sample_weight,
             )
             if d is not None and self.per_sample is not None:
-                cols = grad_columns(self.specs[i].name, d.shape, self.pred_columns)
+                cols = grad_columns(self.specs[i].name, d.shape, self.pred_names)
                 flat = d.reshape(d.shape[0], -1)
                 if d.ndim > 2:  # images: one column, the row's |g| (L1 over its pixels)
                     flat = np.abs(flat).sum(axis=1)[:, None]
@@ -319,7 +334,7 @@ class Evaluation:
         names = [s.name for s in self.specs if s.finalize is None]
         for i, s in enumerate(self.specs):
             if i in self.grads and self.grads[i].fn is not None:
-                names += grad_columns(s.name, pred.shape, self.pred_columns)
+                names += grad_columns(s.name, pred.shape, self.pred_names)
         return names
 
     def _update_loss(
@@ -351,7 +366,7 @@ class Evaluation:
     def _diagnose(self, i: int, ds: Any, values: np.ndarray, weights: np.ndarray | None) -> None:
         """Worst rows and per-class sums of loss ``i`` over one chunk's rows."""
         spec = self.specs[i]
-        if self.worst_k:
+        if self.worst_k and spec.row_values:
             rank = values if spec.finalize is None else _sqrt_rows(values)
             tracker = self.worst.setdefault(i, WorstK(self.worst_k))
             tracker.update(rank, self.rows, _describer(ds, rank))
@@ -380,9 +395,46 @@ class Evaluation:
             self.grads[i].merge(g)
         for i, p in other.precision.items():
             self.precision[i].merge(p)
-        self.pred_columns = self.pred_columns or other.pred_columns
+        self.pred_names = self.pred_names or other.pred_names
+        if self.targets is not None and other.targets is not None:
+            self.targets.merge(other.targets)
+            if not self.pred_columns:
+                self.context, self.pred_columns = other.context, other.pred_columns
         self.rows += other.rows
         return self
+
+    def _baseline(self, i: int, res: LossResult) -> None:
+        """Set the no-skill value of loss ``i``'s result (SPEC §11)."""
+        if res.status != "ok" or self.reduction == "none":
+            return
+        if self.targets is None:
+            res.no_skill_reason = f"no constant-prediction baseline for {self.task} losses"
+            return
+        spec, acc = self.specs[i], self.accs[i]
+        params = acc.kernel_params()
+
+        def evaluate(pred: np.ndarray, target: np.ndarray, weight: np.ndarray) -> float:
+            got = compute(
+                spec,
+                pred,
+                target,
+                params=params,
+                context=self.context,
+                sample_weight=weight,
+                reduction=self.reduction,
+                strict=False,
+            )
+            return math.nan if got.value is None else got.value
+
+        b = baseline(
+            spec,
+            acc.params,
+            self.targets,
+            n_columns=self.pred_columns,
+            from_logits=bool(self.context.get("from_logits")),
+            evaluate=evaluate,
+        )
+        res.no_skill, res.no_skill_reason = b.value, b.reason
 
     def finalize(self) -> Outcome:
         """Every loss's result, with the worst rows and per-class means of the losses
@@ -392,6 +444,8 @@ class Evaluation:
             self.failed[i] if i in self.failed else acc.finalize()
             for i, acc in enumerate(self.accs)
         ]
+        for i, res in enumerate(results):
+            self._baseline(i, res)
         out = Outcome(results)
         scales: dict[str, float] = {}
         for i, (spec, res) in enumerate(zip(self.specs, results)):
@@ -427,9 +481,9 @@ class Evaluation:
             else:
                 den = self.accs[i].partial.den
                 scale = grad_scale(spec, den, res.value, self.reduction)
-                res.extra["grad"], notes = g.finalize(scale=scale, columns=self.pred_columns)
+                res.extra["grad"], notes = g.finalize(scale=scale, columns=self.pred_names)
                 res.notes += [n for n in notes if n not in res.notes]
-                cols = grad_columns(spec.name, g.shape, self.pred_columns)
+                cols = grad_columns(spec.name, g.shape, self.pred_names)
                 scales = dict.fromkeys(cols, scale)
         if i in self.precision:
             if res.status == "not_applicable":

@@ -19,7 +19,7 @@ from losscli.accumulate import Outcome
 from losscli.compute import per_class_values
 from losscli.config import resolve
 from losscli.errors import UsageError
-from losscli.gates import check_gates
+from losscli.gates import baseline_gates, check_gates, flat_values
 from losscli.options import RunOptions, loss_key, settings_of
 from losscli.registry import (
     TASKS,
@@ -146,10 +146,13 @@ def choose_specs(
     specs = specs or specs_for_task(task, only_default=True)
     explicit = bool(opts.losses)
     specs = lookup.extend(specs)
-    for loss in opts.gates:
+    gated = [(loss, "--max") for loss in opts.gates]
+    gated += [(loss, "--max-increase") for loss in opts.max_increase or {}]
+    gated += [(loss_key(loss), "--fail-if-worse") for loss in opts.fail_if_worse or []]
+    for loss, flag in gated:
         if all(s.name != loss for s in specs):
             if all(s.name != loss for s in specs_for_task(task)):
-                raise loss_error(loss, task, flag="--max", computed=[s.name for s in specs])
+                raise loss_error(loss, task, flag=flag, computed=[s.name for s in specs])
             specs.append(get_spec(loss, task))
     computed = [s.name for s in specs]
     for loss in opts.params:
@@ -254,9 +257,12 @@ def evaluate_options(
     open_source = engine_source(opts.engine, opts.scheduler)  # before any input is read
     penalty = regularization(opts.model_weights, l1=opts.l1, l2=opts.l2)
     if opts.per_sample_path is not None:
-        from losscli.files import check_writable
+        from losscli.files import check_writable, refuse_input_overwrite
 
         check_writable(opts.per_sample_path)  # before any input is read
+        refuse_input_overwrite(
+            [opts.per_sample_path], [predictions, targets, opts.config, opts.model_weights]
+        )
     source = open_inputs(
         open_source,
         predictions,
@@ -362,21 +368,33 @@ def doc_head(command: str, dataset: Any, gate_rows: Sequence[Mapping[str, Any]])
     }
 
 
+def multi_output(dataset: Any) -> bool:
+    """Regression with several outputs: every loss is listed per output too (SPEC §9)."""
+    pred = getattr(dataset, "pred", None)
+    return (
+        dataset.task == "regression" and pred is not None and pred.ndim == 2 and pred.shape[1] > 1
+    )
+
+
 def _evaluate_doc(
     dataset: Any, plan: Plan, outcome: Outcome, opts: RunOptions, read: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """SPEC §3.1's document (less ``regularization``), and the per-row values and weights.
     ``read`` is how the input was read (:attr:`losscli.run.Source.info`)."""
-    items, notes = loss_items(plan.specs, outcome, per_class=opts.per_class)
+    items, notes = loss_items(
+        plan.specs, outcome, per_class=opts.per_class or multi_output(dataset)
+    )
     if opts.combine:
         from losscli.composite import describe_terms, parse_combine
 
         describe_terms(items, [parse_combine(c) for c in opts.combine])
     gate_rows = check_gates(opts.gates, {it["name"]: it["value"] for it in items})
+    gate_rows += baseline_gates(items, opts.baseline, opts.max_increase or {})
     doc = doc_head("evaluate", dataset, gate_rows)
     doc |= {
         "inputs": dataset.inputs,
         "losses": items,
+        **flat_values(items),
         "gates": gate_rows,
         "warnings": [*dataset.warnings, *notes],
         "evidence": list(dataset.evidence),
@@ -407,8 +425,8 @@ def _worst(
 
 
 def evaluate(
-    predictions: str,
-    targets: str | None = None,
+    predictions: str | Any,
+    targets: str | Any | None = None,
     *,
     task: str | None = None,
     losses: Sequence[str] | None = None,
@@ -419,11 +437,15 @@ def evaluate(
     id_col: str | None = None,
     group_col: str | None = None,
     weight_col: str | None = None,
+    pos_label: str | None = None,
     gates: Mapping[str, float] | None = None,
+    exit_zero: bool | None = None,
     worst: int | None = None,
     per_sample_path: str | None = None,
     per_class: bool | None = None,
     drop_invalid: bool | None = None,
+    header: str | None = None,
+    decimal: str | None = None,
     reduction: str | None = None,
     config: str | None = None,
     chunk_size: int | None = None,
@@ -436,6 +458,8 @@ def evaluate(
     dtype: str | None = None,
     combine: Sequence[str] | None = None,
     plugin: Sequence[str] | None = None,
+    baseline: str | None = None,
+    max_increase: Mapping[str, str | float] | None = None,
     per_sample: bool = False,
     progress: Progress | None = None,
 ) -> Report:
@@ -455,11 +479,17 @@ def evaluate(
     * ``id_col``: join the files on this id column.
     * ``group_col``: image id column (segmentation, long form).
     * ``weight_col``: sample weight column (weighted mean).
+    * ``pos_label``: the positive class of binary targets given as names.
     * ``gates``: ``{loss: limit}``; ``ok`` is False when a loss exceeds its limit.
+    * ``exit_zero``: the command line's ``--exit-zero`` (exit 0 when a gate fails);
+      it changes no value of the result, ``ok`` included.
     * ``worst``: keep the K rows with the largest loss.
     * ``per_sample_path``: write one CSV line per row as the rows are read.
     * ``per_class``: per-class breakdown (multiclass, multilabel, segmentation).
     * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
+    * ``header``: text inputs' first row is a header: ``"auto"`` (default), ``"yes"``, ``"no"``.
+    * ``decimal``: decimal mark of text inputs, ``"."`` or ``","`` (default: ``"."``; a
+      file that reads as decimal commas is refused).
     * ``reduction``: ``"mean"`` (default) or ``"sum"``.
     * ``config``: YAML file with the same settings; keywords win.
     * ``chunk_size``: read large csv/tsv/txt inputs in chunks of this many rows
@@ -475,11 +505,19 @@ def evaluate(
       ``precision`` (the value recomputed in that precision, its relative error).
     * ``combine``: composites ``"NAME=LOSS:W,LOSS:W"`` reported like losses.
     * ``plugin``: your own losses ``"[NAME=]module:function"`` (docs/analysis.md).
+    * ``baseline``: an earlier losscli JSON file; every loss gains ``baseline``,
+      ``delta`` and ``delta_pct`` (``--baseline``).
+    * ``max_increase``: ``{loss: "5%" or 0.02}``: gates on the change over ``baseline``.
 
     Not settings: ``per_sample`` keeps the per-row values in :attr:`Report.per_sample`
     (and reads the input in one piece, as do the arrays of :attr:`Report.dataset`);
     ``progress`` is called with (bytes read, total bytes) of the predictions file after
     each chunk.
+
+    ``predictions`` and ``targets`` are paths or in-memory data: NumPy arrays, pandas
+    or polars DataFrames/Series, pyarrow Tables (read as the same data saved to files,
+    rows in order; a pandas index is not used), e.g.
+    ``losscli.evaluate(model.predict_proba(X_test), y_test)``.
 
     Example::
 
@@ -490,6 +528,13 @@ def evaluate(
     """
     given = locals()
     opts = resolve("evaluate", {s.name: given[s.name] for s in settings_of("evaluate")})
-    return evaluate_options(
-        predictions, targets, opts=opts, per_sample=per_sample, progress=progress
-    )
+    from losscli.data.memory import staged_inputs
+
+    with staged_inputs([predictions, targets], ["predictions", "targets"]) as (paths, staged):
+        report = evaluate_options(
+            paths[0], paths[1], opts=opts, per_sample=per_sample, progress=progress
+        )
+    report.data = staged.rename_doc(report.data)
+    if report.dataset is not None:
+        report.dataset.inputs = staged.rename_doc(report.dataset.inputs)
+    return report

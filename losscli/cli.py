@@ -6,22 +6,34 @@ that need them, so ``losscli --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import inspect
+import json
 import os
+import signal
 import sys
 import traceback
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+try:  # Typer bundles its own copy of Click
+    from typer._click import exceptions as click_exceptions
+    from typer._click.globals import get_current_context
+except ImportError:  # pragma: no cover - a Typer that depends on Click instead
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
+    from click import get_current_context  # type: ignore[no-redef]
 
 from losscli import __version__
-from losscli.errors import ExitCode, LossCliError, UsageError
+from losscli.errors import ExitCode, LossCliError, Terminated, UsageError
 from losscli.options import INPUT_FLAGS, Setting
 
 EPILOG = (
@@ -29,7 +41,126 @@ EPILOG = (
     "3 input data error · 4 internal error (please report)."
 )
 
+
+def _json_in_argv(argv: list[str]) -> bool:
+    """Whether a command line asks for JSON on stdout (``--json``, ``--format json``,
+    ``-f json``, ``--format=json``, ``-fjson``), read from the raw words: used when the
+    options could not be parsed."""
+    words = argv[: argv.index("--")] if "--" in argv else argv
+    formats = set()
+    for i, word in enumerate(words):
+        if word == "--json":
+            formats.add("json")
+        elif word in ("--format", "-f") and i + 1 < len(words):
+            formats.add(words[i + 1])
+        elif word.startswith(("--format=", "-f=")):
+            formats.add(word.partition("=")[2])
+        elif word.startswith("-f") and not word.startswith("--") and len(word) > 2:
+            formats.add(word[2:])
+    return formats == {"json"}  # --json with --format csv asks for no one format
+
+
+def _command_in_argv(argv: list[str], ctx: Any) -> str:
+    """The command a failed command line was for (``evaluate``, ``losses show``)."""
+    names: list[str] = []
+    while ctx is not None and ctx.parent is not None:
+        names.insert(0, ctx.info_name or "")
+        ctx = ctx.parent
+    if names:
+        return " ".join(names)
+    known = {"evaluate", "compare", "recommend", "losses"}
+    return next((w for w in argv if w in known), "")
+
+
+def error_document(command: str, code: int, message: str, hint: str | None) -> str:
+    """The JSON document of a failed run (SPEC §11 "Exit behaviour"): printed on stdout
+    when the command line asks for JSON, whatever failed."""
+    doc = {
+        "schema_version": 1,
+        "command": command,
+        "ok": False,
+        "error": {"code": int(code), "message": message, "hint": hint},
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _print_stdout(text: str) -> None:
+    """Write ``text`` on stdout, giving up quietly when stdout cannot take it."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        _silence_stdout()
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+class _Signals:
+    """While a command runs: SIGTERM raises :class:`~losscli.errors.Terminated` (so
+    temporary files are removed and the exit is 143), and SIGXFSZ is ignored, so a
+    file-size limit (``ulimit -f``) becomes an EFBIG write error that names the file
+    instead of killing the process. The previous handlers are restored afterwards."""
+
+    def __enter__(self) -> _Signals:
+        self.saved: dict[int, Any] = {}
+        wanted = {"SIGTERM": _on_sigterm, "SIGXFSZ": signal.SIG_IGN}
+        for name, handler in wanted.items():
+            number = getattr(signal, name, None)
+            if number is None:
+                continue
+            with contextlib.suppress(ValueError):  # not the main thread: leave them alone
+                self.saved[number] = signal.signal(number, handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for number, handler in self.saved.items():
+            signal.signal(number, handler)
+
+
+class LossCliGroup(TyperGroup):
+    """The root command: installs the signal handlers of a run (:class:`_Signals`), and
+    when the options cannot be parsed still prints the JSON error document on stdout
+    (besides click's message on stderr) if the command line asks for JSON."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode:
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        with _Signals():
+            try:
+                code = super().main(argv, prog_name, complete_var, False, **extra)
+            except click_exceptions.NoArgsIsHelpError as exc:
+                exc.show()
+                sys.exit(exc.exit_code)
+            except click_exceptions.ClickException as exc:
+                if _json_in_argv(argv):
+                    command = _command_in_argv(argv, getattr(exc, "ctx", None))
+                    hint = f"see 'losscli {command} --help'".replace("  ", " ")
+                    _print_stdout(
+                        error_document(command, exc.exit_code, exc.format_message(), hint)
+                    )
+                exc.show()
+                sys.exit(exc.exit_code)
+            except click_exceptions.Abort:
+                typer.echo("Error: interrupted", err=True)
+                sys.exit(int(ExitCode.INTERRUPTED))
+            except Terminated:
+                typer.echo("Error: terminated (SIGTERM)", err=True)
+                sys.exit(int(ExitCode.TERMINATED))
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=LossCliGroup,
     name="losscli",
     help="Choose a loss function for your task, and measure every applicable loss "
     "on your prediction files.",
@@ -68,21 +199,34 @@ class Framework(str, Enum):
 
 def _consoles() -> tuple[Any, Any]:
     """Consoles are built per call: colour and terminal detection happen at construction,
-    so NO_COLOR/COLUMNS set by the caller are honoured."""
+    so NO_COLOR/COLUMNS set by the caller are honoured. A closed stdout pipe raises
+    :class:`BrokenPipeError` (exit 141), not Rich's own exit 1."""
     from rich.console import Console
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError(errno.EPIPE, "broken pipe")
 
     width = None
     if not sys.stdout.isatty():
         width = int(os.environ.get("COLUMNS", "120") or 120)
-    out = Console(width=width, soft_wrap=False)
+    out = _Console(width=width, soft_wrap=False)
     err = Console(stderr=True)
     return out, err
 
 
+def say(err: Any, line: str) -> None:
+    """One line on stderr (notes, warnings, errors), as plain text: no Rich markup, and
+    control characters shown, never obeyed (:func:`losscli.report.terminal.terminal_text`)."""
+    from losscli.report.terminal import terminal_text
+
+    err.print(terminal_text(line), markup=False, highlight=False, soft_wrap=True)
+
+
 def _fail(err: Any, exc: LossCliError) -> None:
-    err.print(f"Error: {exc.message}", markup=False, highlight=False, soft_wrap=True)
+    say(err, f"Error: {exc.message}")
     if exc.hint:
-        err.print(f"hint: {exc.hint}", markup=False, highlight=False, soft_wrap=True)
+        say(err, f"hint: {exc.hint}")
 
 
 #: Warnings meant for the developers of libraries, never shown to users.
@@ -108,53 +252,118 @@ def _warning_notes(err: Any, caught: list[warnings.WarningMessage], quiet: bool)
         line = f"note: {origin}: {w.message}"
         if line not in seen:
             seen.add(line)
-            err.print(line, markup=False, highlight=False, soft_wrap=True)
+            say(err, line)
+
+
+def _invocation() -> tuple[str, bool]:
+    """The running command's name (``evaluate``, ``losses show``) and whether it prints
+    JSON on stdout (``--json`` or ``--format json``)."""
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return "", False
+    params = ctx.params
+    fmt = getattr(params.get("fmt"), "value", params.get("fmt"))
+    wants_json = fmt == "json" or (bool(params.get("as_json")) and fmt is None)
+    return _command_in_argv([], ctx), wants_json
 
 
 def run_command(debug: bool, body: Callable[[Any, Any], int], *, quiet: bool = False) -> None:
-    """Run a command body, mapping every failure to its exit code (SPEC §2).
+    """Run a command body, mapping every failure to its exit code (SPEC §2, §11).
 
-    Errors become one or two lines on stderr; a traceback only with ``--debug``. Python
-    warnings never print raw: they become ``note:`` lines (none with ``--quiet``); with
-    ``--debug`` they are left alone.
+    Errors become one or two lines on stderr; a traceback only with ``--debug``; when the
+    command prints JSON, stdout still gets one JSON document (:func:`error_document`).
+    Python warnings never print raw: they become ``note:`` lines (none with ``--quiet``);
+    with ``--debug`` they are left alone. Ctrl-C exits 130 and SIGTERM 143, each with one
+    line on stderr and no temporary file left; a closed stdout pipe exits 141 quietly;
+    a stdout that cannot take the report (disk full) exits 2.
     """
+    from losscli.files import remove_temp_files
+
     out, err = _consoles()
+    command, wants_json = _invocation()
+
+    def failed(code: int, message: str, hint: str | None) -> None:
+        if wants_json:
+            _print_stdout(error_document(command, code, message, hint))
+
     try:
-        if debug:
-            code = body(out, err)
-        else:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+        try:
+            if debug:
                 code = body(out, err)
-            _warning_notes(err, caught, quiet)
+            else:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    code = body(out, err)
+                _warning_notes(err, caught, quiet)
+            with stdout_writes():
+                sys.stdout.flush()
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+                raise BrokenPipeError(errno.EPIPE, "broken pipe") from None
+            raise
     except typer.Exit:
         raise
     except LossCliError as exc:
+        remove_temp_files()
         if debug:
             traceback.print_exc()
         _fail(err, exc)
+        failed(int(exc.exit_code), exc.message, exc.hint)
         raise typer.Exit(int(exc.exit_code)) from None
     except BrokenPipeError:
+        remove_temp_files()
         _silence_stdout()
         raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
     except KeyboardInterrupt:
+        remove_temp_files()
+        _last_words(err, "Error: interrupted (Ctrl-C); no partial output file was left")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except Terminated:
+        remove_temp_files()
+        _last_words(err, "Error: terminated (SIGTERM); no partial output file was left")
+        raise typer.Exit(int(ExitCode.TERMINATED)) from None
     except Exception as exc:  # a bug: say so in one line
+        remove_temp_files()
         if debug:
             traceback.print_exc()
-        err.print(
-            f"Error: internal error ({type(exc).__name__}: {exc})",
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
-        )
-        err.print(
-            "hint: this is a bug in losscli; re-run with --debug and report the output",
-            markup=False,
-            highlight=False,
-        )
+        say(err, f"Error: internal error ({type(exc).__name__}: {exc})")
+        hint = "this is a bug in losscli; re-run with --debug and report the output"
+        say(err, f"hint: {hint}")
+        failed(int(ExitCode.INTERNAL_ERROR), f"internal error ({type(exc).__name__}: {exc})", hint)
         raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from None
     raise typer.Exit(code)
+
+
+@contextlib.contextmanager
+def stdout_writes() -> Iterator[None]:
+    """Writes to stdout inside this block that fail for lack of room (disk full, a
+    file-size limit, an I/O error) are a usage error naming standard output (exit 2);
+    a closed pipe stays a :class:`BrokenPipeError` (exit 141)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            raise
+        from losscli.files import stdout_error
+
+        raise stdout_error(exc) from None
+
+
+def _last_words(err: Any, line: str) -> None:
+    """The one stderr line of an interrupted run; a second signal is ignored meanwhile."""
+    for name in ("SIGINT", "SIGTERM"):
+        with contextlib.suppress(ValueError, AttributeError):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    try:
+        say(err, line)
+    finally:
+        try:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, _on_sigterm)
+        except ValueError:
+            pass
 
 
 def _silence_stdout() -> None:
@@ -203,17 +412,35 @@ def emit(
     chosen format on stdout. ``report`` (evaluate, compare) feeds the HTML page's charts."""
     from losscli.report import render, write_files
 
+    _add_ok(doc)
+
     def text(kind: str) -> str:
         return render(doc, kind, precision=precision, report=report)
 
     write_files([str(p) for p in outputs or []], text)
-    if fmt == "table":
-        from losscli.report.table import render as table_render
+    with stdout_writes():
+        if fmt == "table":
+            from losscli.report.table import render as table_render
 
-        table_render(doc, out, precision)
-    else:
-        sys.stdout.write(text(fmt))
-        sys.stdout.flush()
+            table_render(doc, out, precision)
+        else:
+            sys.stdout.write(text(fmt))
+            sys.stdout.flush()
+
+
+def _add_ok(doc: dict[str, Any]) -> None:
+    """Give a document without one an ``"ok"`` after ``"command"`` (SPEC §3, §11): True
+    unless one of its gates failed (a failed run prints :func:`error_document`)."""
+    if "ok" in doc:
+        return
+    ok = all(g.get("passed", True) for g in doc.get("gates", []))
+    items = list(doc.items())
+    doc.clear()
+    for key, value in items:
+        doc[key] = value
+        if key == "command":
+            doc["ok"] = ok
+    doc.setdefault("ok", ok)
 
 
 def _wants_rows(outputs: list[Path] | None, plot: bool) -> bool:
@@ -226,7 +453,8 @@ def _wants_rows(outputs: list[Path] | None, plot: bool) -> bool:
 def draw_plot(draw: Callable[[Any], None], *, out: Any, err: Any, fmt: str) -> None:
     """``--plot``: after the table on stdout; on stderr with a machine format, so stdout
     stays parseable."""
-    draw(out if fmt == "table" else err)
+    with stdout_writes():
+        draw(out if fmt == "table" else err)
 
 
 def _version_callback(value: bool) -> None:
@@ -243,8 +471,43 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit(0)
 
 
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+def _completion_callback(value: Shell | None) -> None:
+    """``--show-completion SHELL``: print the completion script of that shell (Typer's),
+    for the shell's startup file: ``losscli --show-completion bash >> ~/.bashrc``."""
+    if value is None:
+        return
+    from typer._completion_shared import get_completion_script
+    from typer.completion import completion_init
+
+    completion_init()
+    typer.echo(
+        get_completion_script(prog_name="losscli", complete_var=COMPLETE_VAR, shell=value.value)
+    )
+    raise typer.Exit(0)
+
+
+#: The environment variable through which a shell asks for completions.
+COMPLETE_VAR = "_LOSSCLI_COMPLETE"
+
+
 @app.callback()
 def _root(
+    show_completion: Annotated[
+        Shell | None,
+        typer.Option(
+            "--show-completion",
+            help="Print the completion script of bash, zsh or fish and exit, e.g. "
+            "losscli --show-completion bash >> ~/.bashrc.",
+            callback=_completion_callback,
+            is_eager=True,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -263,22 +526,29 @@ def _root(
 
 FormatOpt = Annotated[
     Format | None,
-    typer.Option("--format", "-f", help="Output on stdout: table, json, csv or markdown."),
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output on stdout: table, json, csv or markdown.",
+        envvar="LOSSCLI_FORMAT",
+    ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+JsonOpt = Annotated[bool, typer.Option("--json/--no-json", help="Shorthand for --format json.")]
 OutputOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--output",
         "-o",
-        help="Also write a file; its format follows the extension (.json .csv .md .html .txt). "
-        "Repeatable. Written atomically.",
+        help="Also write a file; its format follows the extension (.json .csv .md .html .txt; "
+        ".metrics.json: only the numbers; .xml: the gates as JUnit XML). Repeatable. "
+        "Written atomically.",
     ),
 ]
 PlotOpt = Annotated[
     bool,
     typer.Option(
-        "--plot",
+        "--plot/--no-plot",
+        envvar="LOSSCLI_PLOT",
         help="Also draw the most telling chart as text (stdout after the table; stderr with "
         "--format json/csv/markdown). Keeps per-row values, so the input is read in one piece.",
     ),
@@ -286,13 +556,25 @@ PlotOpt = Annotated[
 PrecisionOpt = Annotated[
     int,
     typer.Option(
-        "--precision", min=1, help="Significant digits in table and markdown output (≥ 1)."
+        "--precision",
+        min=1,
+        help="Significant digits in table and markdown output (≥ 1).",
+        envvar="LOSSCLI_PRECISION",
     ),
 ]
 QuietOpt = Annotated[
-    bool, typer.Option("--quiet", "-q", help="No notes or warnings on stderr; results only.")
+    bool,
+    typer.Option(
+        "--quiet/--no-quiet",
+        "-q",
+        help="No notes or warnings on stderr; results only.",
+        envvar="LOSSCLI_QUIET",
+    ),
 ]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")]
+DebugOpt = Annotated[
+    bool,
+    typer.Option("--debug/--no-debug", help="Show tracebacks of errors.", envvar="LOSSCLI_DEBUG"),
+]
 
 
 # ------------------------------------------------------------------ settings (options.py)
@@ -409,7 +691,7 @@ CONDITION_HELP = {
 
 def _condition_param(name: str) -> inspect.Parameter:
     flag = "--" + name.replace("_", "-")
-    annotation = Annotated[bool, typer.Option(flag, help=CONDITION_HELP[name])]
+    annotation = Annotated[bool, typer.Option(f"{flag}/--no-{flag[2:]}", help=CONDITION_HELP[name])]
     return inspect.Parameter(
         name, inspect.Parameter.KEYWORD_ONLY, default=False, annotation=annotation
     )
@@ -512,16 +794,11 @@ def _data_notes(err: Any, doc: dict[str, Any], quiet: bool) -> None:
     if task.get("input"):
         kind_how = "inferred" if task.get("input_inferred") else "given"
         kind = f"; predictions are {task['input']} ({kind_how})"
-    err.print(
-        f"task: {task['name']} ({how}){kind}; {plural(doc['n_samples'], 'sample')}",
-        markup=False,
-        highlight=False,
-        soft_wrap=True,
-    )
+    say(err, f"task: {task['name']} ({how}){kind}; {plural(doc['n_samples'], 'sample')}")
     for line in doc.get("evidence", []):
-        err.print(f"  because {line}", markup=False, highlight=False, soft_wrap=True)
+        say(err, f"  because {line}")
     for w in doc.get("warnings", []):
-        err.print(f"note: {w}", markup=False, highlight=False, soft_wrap=True)
+        say(err, f"note: {w}")
 
 
 def _per_class_csv_note(
@@ -584,24 +861,37 @@ class ReadProgress:
             self._progress = None
 
 
+def _baseline_file(baseline: Any) -> list[str]:
+    """``--baseline`` when it names a file (an earlier JSON), never a model name."""
+    return [str(baseline)] if baseline and os.path.isfile(str(baseline)) else []
+
+
 def _measure(
     command: str,
     flags: Mapping[str, Any],
     view: View,
     produce: Callable[[Any, Any], Any],
+    inputs: list[str | None],
 ) -> None:
     """The body of evaluate and compare: resolve the settings once
     (:func:`losscli.config.from_flags`), check the output flags before any input is
-    read, ``produce(options, err)`` the report, render it, and exit 1 when a gate fails
-    (one ``gate failed`` line each, :func:`losscli.gates.describe_failure`)."""
+    read (an output is never one of the ``inputs``, the config or the weights file),
+    ``produce(options, err)`` the report, render it, and exit 1 when a gate fails (one
+    ``gate failed`` line each, :func:`losscli.gates.describe_failure`) — 0 with
+    ``--exit-zero``."""
 
     def body(out: Any, err: Any) -> int:
         from losscli.config import from_flags
+        from losscli.files import refuse_input_overwrite
         from losscli.gates import describe_failure
 
         fmt = _resolve_format(view.fmt, view.as_json)
         _check_output_flags(view.output)
         opts = from_flags(command, flags)
+        refuse_input_overwrite(
+            [*(view.output or []), opts.per_sample_path],
+            [*inputs, opts.config, opts.model_weights, *_baseline_file(opts.baseline)],
+        )
         report = produce(opts, err)
         doc = report.data
         _data_notes(err, doc, view.quiet)
@@ -614,8 +904,11 @@ def _measure(
         failed = [g for g in doc["gates"] if not g["passed"]]
         if not view.quiet:
             for g in failed:
-                err.print(describe_failure(g), markup=False, highlight=False)
-        return int(ExitCode.GATE_FAILED) if failed else 0
+                say(err, describe_failure(g))
+        from losscli.report.github import report as github_report
+
+        github_report(doc, os.environ, sys.stderr)
+        return int(ExitCode.GATE_FAILED) if failed and not opts.exit_zero else 0
 
     run_command(view.debug, body, quiet=view.quiet)
 
@@ -657,7 +950,7 @@ def evaluate(
         finally:
             bar.stop()
 
-    _measure("evaluate", flags, view, produce)
+    _measure("evaluate", flags, view, produce, [preds, targets])
 
 
 @app.command(epilog=EPILOG)
@@ -684,7 +977,7 @@ def compare(
 
         return compare_options(paths, opts=opts, targets_last=True)
 
-    _measure("compare", flags, view, produce)
+    _measure("compare", flags, view, produce, list(paths))
 
 
 # ------------------------------------------------------------------ recommend
@@ -722,7 +1015,10 @@ def recommend(
         typer.Option("--rules", help="Use this rules YAML instead of the built-in guide."),
     ] = None,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Show which rules fired and why others did not.")
+        bool,
+        typer.Option(
+            "--explain/--no-explain", help="Show which rules fired and why others did not."
+        ),
     ] = False,
     framework: Annotated[
         Framework, typer.Option("--framework", help="Code snippets for pytorch, keras or all.")
@@ -730,7 +1026,7 @@ def recommend(
     plot: Annotated[
         bool,
         typer.Option(
-            "--plot",
+            "--plot/--no-plot",
             help="Draw the candidate losses as functions of the error, of p_t or of a "
             "distance (stdout after the table; stderr with other formats).",
         ),
@@ -754,6 +1050,9 @@ def recommend(
         fmt_name = _resolve_format(fmt, as_json)
         if predictions is not None and from_data is None:
             raise UsageError("--predictions needs --from-data", hint="add --from-data TARGETS")
+        from losscli.files import refuse_input_overwrite
+
+        refuse_input_overwrite(output or [], [rules, from_data, predictions])
         conditions = {k for k, v in flags.items() if v}
         chosen_task = task
         evidence = None
@@ -766,9 +1065,7 @@ def recommend(
             conditions |= measured
             if not quiet and fmt_name != "table":  # the table view shows the evidence
                 for ev in evidence:
-                    err.print(
-                        f"evidence: {ev['sentence']}", markup=False, highlight=False, soft_wrap=True
-                    )
+                    say(err, f"evidence: {ev['sentence']}")
         doc = api_recommend(
             chosen_task,
             sorted(conditions),
@@ -787,9 +1084,39 @@ def recommend(
     run_command(debug, body, quiet=quiet)
 
 
+# ------------------------------------------------------------------ schema
+
+
+@app.command(epilog=EPILOG)
+def schema(
+    name: Annotated[
+        str, typer.Argument(help="evaluate, compare, recommend or curves.", metavar="COMMAND")
+    ],
+    debug: DebugOpt = False,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of a command's JSON output.
+
+    Example: losscli schema evaluate > evaluate.schema.json
+    """
+
+    def body(out: Any, err: Any) -> int:
+        from losscli.report.schemas import schema_text
+
+        sys.stdout.write(schema_text(name))
+        sys.stdout.flush()
+        return 0
+
+    run_command(debug, body)
+
+
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (a shell asking for completions sets
+    :data:`COMPLETE_VAR`; Typer's completion classes answer it)."""
+    if os.environ.get(COMPLETE_VAR):
+        from typer.completion import completion_init
+
+        completion_init()
+    app(prog_name="losscli")
 
 
 if __name__ == "__main__":  # pragma: no cover

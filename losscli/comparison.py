@@ -8,17 +8,26 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from losscli.accumulate import Outcome
 from losscli.api import Report, doc_head, open_inputs, plan_run
-from losscli.bootstrap import percentile_interval, replicate_means
+from losscli.bootstrap import check_replicates, percentile_interval, replicate_means
 from losscli.compute import per_class_values
 from losscli.config import resolve, unused_config_keys
-from losscli.errors import DataError, UsageError
-from losscli.gates import check_gates
-from losscli.options import RunOptions, settings_of
+from losscli.errors import DataError, UsageError, unknown_name
+from losscli.gates import (
+    baseline_values,
+    change,
+    check_gates,
+    check_increases,
+    check_not_worse,
+    flat_compare_values,
+    load_baseline,
+)
+from losscli.options import RunOptions, loss_key, settings_of
 from losscli.registry import canonical_name
 from losscli.run import Plan, Source, quiet_floats, run_source
 
@@ -82,8 +91,23 @@ def compare_options(
         predictions, targets = split_paths(predictions, opts.task)
     if not predictions:
         raise UsageError("compare needs at least one predictions file")
+    per_model: list[RunOptions] | None = None
+    columns_note: str | None = None
+    if len(predictions) == 1 and targets is not None:
+        from losscli.data.pipeline import model_columns
+
+        found = model_columns(predictions[0], targets, opts.read_options())
+        if found is not None:
+            cols, columns_note = found
+            per_model = [replace(opts, pred_cols=(c,)) for c in cols]
+            predictions = [predictions[0]] * len(cols)
+            opts = replace(opts, names=opts.names or cols)
     models = model_names(predictions, opts.names)
-    sources = _open_models(predictions, targets, opts)
+    opts = _gate_options(opts, models)
+    check_replicates(opts.bootstrap)
+    if per_model is not None:
+        per_model = [replace(opts, pred_cols=m.pred_cols) for m in per_model]
+    sources = _open_models(predictions, targets, opts, per_model)
     try:
         keep = opts.bootstrap > 0 or len(models) == 1
         plan = plan_run(sources[0].first.task, opts, keep_per_row=keep, sort_by=opts.sort_by)
@@ -101,6 +125,8 @@ def compare_options(
     if not in_memory:
         _check_aligned(models, predictions, datasets)
     doc = _compare_doc(models, dict(zip(models, datasets)), plan, outcomes, opts)
+    if columns_note is not None:
+        doc["evidence"].insert(0, columns_note)
     return Report(doc, dataset=datasets[0])
 
 
@@ -112,9 +138,15 @@ def split_paths(paths: Sequence[str], task: str) -> tuple[list[str], str | None]
     return list(paths[:-1]), paths[-1]
 
 
-def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptions) -> list[Source]:
+def _open_models(
+    predictions: Sequence[str],
+    targets: str | None,
+    opts: RunOptions,
+    per_model: Sequence[RunOptions] | None = None,
+) -> list[Source]:
     """One source per model, each against the targets (standard input read once and
-    replayed); read in one piece when the run needs every row's loss or models carry ids."""
+    replayed); read in one piece when the run needs every row's loss or models carry ids.
+    ``per_model``: each model's options (one file, one model per column)."""
     from losscli.data.stream import open_source
 
     if [*predictions, targets].count("-") > 1:
@@ -129,16 +161,17 @@ def _open_models(predictions: Sequence[str], targets: str | None, opts: RunOptio
         whole = "the one-model view needs every row's loss"
     sources: list[Source] = []
     try:
-        for path in predictions:
+        for j, path in enumerate(predictions):
             task = opts.task if not sources else sources[0].first.task
+            mopts = opts if per_model is None else per_model[j]
             with _replay_stdin(stdin_data):
-                source = open_inputs(open_source, path, targets, opts, task=task, keep_whole=whole)
+                source = open_inputs(open_source, path, targets, mopts, task=task, keep_whole=whole)
                 if source.info.mode == "stream" and source.first.row_ids is not None:
                     # models with ids may list the rows in other orders: align in memory
                     source.close()
                     why = "model files carry ids"
                     source = open_inputs(
-                        open_source, path, targets, opts, task=task, keep_whole=why
+                        open_source, path, targets, mopts, task=task, keep_whole=why
                     )
             sources.append(source)
     except BaseException:
@@ -161,7 +194,8 @@ def _compare_doc(
     warnings = _warnings(models, datasets, results)
     unused = unused_config_keys("compare", opts)
     if unused:
-        warnings.insert(0, f"{opts.config}: compare does not use {', '.join(unused)}")
+        where = opts.config or "[tool.losscli] of pyproject.toml"
+        warnings.insert(0, f"{where}: compare does not use {', '.join(unused)}")
     mixed = None
     if opts.logits is None:
         mixed = _mixed_score_kinds(models, [datasets[m] for m in models], specs)
@@ -188,12 +222,14 @@ def _compare_doc(
         )
     models = _sorted_models(models, entries, opts.sort_by)
     gate_rows = _gate_rows(opts.gates, entries, models)
+    gate_rows += _baseline_gates(entries, specs, results, models, opts)
     first = next(iter(datasets.values()))  # the first model's, whatever --sort-by did
     doc = doc_head("compare", first, gate_rows)
     doc |= {
         "models": models,
         "inputs": {m: datasets[m].inputs for m in models},
         "losses": entries,
+        **flat_compare_values(entries, models),
         "gates": gate_rows,
         "summary": _summary(entries, models, specs, results, datasets),
         "warnings": warnings,
@@ -254,6 +290,13 @@ def _entry(
     reasons = {m: r.reason for m, r in rs.items() if r.reason}
     if reasons:
         entry["reasons"] = reasons
+    # every model is scored on the same targets: one constant baseline, a skill per model
+    entry["no_skill"] = next((r.no_skill for r in rs.values() if r.no_skill is not None), None)
+    entry["skill"] = {m: r.skill for m, r in rs.items()}
+    if entry["no_skill"] is None:
+        entry["no_skill_reason"] = next(
+            (r.no_skill_reason for r in rs.values() if r.no_skill_reason), "no value"
+        )
     for key in ("grad", "grad_reason", "precision"):  # --grad / --dtype: per model
         if any(key in r.extra for r in rs.values()):
             entry[key] = {m: r.extra.get(key) for m, r in rs.items()}
@@ -288,6 +331,119 @@ def _gate_rows(
         values = next(e for e in entries if e["name"] == loss)["values"]
         for m in models:
             rows += check_gates({loss: limit}, {loss: values[m]}, model=m)
+    return rows
+
+
+def _gate_options(opts: RunOptions, models: list[str]) -> RunOptions:
+    """Check ``--baseline``/``--fail-if-worse``/``--max-increase`` against the models
+    before any data is read; ``--fail-if-worse`` implies ``--bootstrap 1000``."""
+    import dataclasses
+
+    base = opts.baseline
+    if opts.fail_if_worse:
+        if base is None:
+            raise UsageError(
+                "--fail-if-worse needs --baseline MODEL",
+                hint="name the model to compare against, one of: " + ", ".join(models),
+            )
+        if base not in models:
+            raise unknown_name("baseline model", base, models)
+        unknown = [k for k in opts.margin or {} if k not in map(loss_key, opts.fail_if_worse)]
+        if unknown:
+            raise UsageError(
+                f"--margin {unknown[0]}: no --fail-if-worse {unknown[0]} to apply it to",
+                hint="add --fail-if-worse " + unknown[0],
+            )
+        if opts.bootstrap == 0:
+            opts = dataclasses.replace(opts, bootstrap=1000)
+    if (opts.max_increase or {}) and base is None:
+        raise UsageError(
+            "--max-increase needs --baseline",
+            hint="add --baseline OLD.json (an earlier run) or --baseline MODEL",
+        )
+    return opts
+
+
+def _baseline_gates(
+    entries: list[dict[str, Any]],
+    specs: Sequence[Any],
+    results: Mapping[str, list[Any]],
+    models: list[str],
+    opts: RunOptions,
+) -> list[dict[str, Any]]:
+    """``--baseline`` of compare: a model name (deltas against that model;
+    ``--max-increase`` and ``--fail-if-worse`` gates for every other model) or an
+    earlier losscli JSON file (deltas and ``--max-increase`` gates for every model; a
+    compare file is matched model by model). Entries gain ``baseline_values``,
+    ``deltas`` and ``deltas_pct``."""
+    base = opts.baseline
+    if base is None:
+        return []
+    if base in models:
+        ref = {e["name"]: {"value": e["values"].get(base), "params": e["params"]} for e in entries}
+        old = {m: ref for m in models if m != base}
+    else:
+        doc = load_baseline(base)
+        in_doc = doc.get("models") or []
+        old = {
+            m: (baseline_values(doc, m) if doc["command"] == "evaluate" or m in in_doc else {})
+            for m in models
+        }
+    for e in entries:
+        before = {m: (old[m].get(e["name"]) or {}).get("value") for m in old}
+        changes = {m: change(e["values"].get(m), v) for m, v in before.items()}
+        e["baseline_values"] = before
+        e["deltas"] = {m: c["delta"] for m, c in changes.items()}
+        e["deltas_pct"] = {m: c["delta_pct"] for m, c in changes.items()}
+    rows: list[dict[str, Any]] = []
+    for m in old:
+        current = {e["name"]: {"value": e["values"].get(m), "params": e["params"]} for e in entries}
+        rows += check_increases(opts.max_increase or {}, current, old[m], model=m)
+    for loss in opts.fail_if_worse or []:
+        rows += _not_worse(loss_key(loss), entries, specs, results, models, opts)
+    return rows
+
+
+def _not_worse(
+    loss: str,
+    entries: list[dict[str, Any]],
+    specs: Sequence[Any],
+    results: Mapping[str, list[Any]],
+    models: list[str],
+    opts: RunOptions,
+) -> list[dict[str, Any]]:
+    """``--fail-if-worse LOSS``: the paired bootstrap interval of (model − baseline)
+    for every other model, and its gate row."""
+    import numpy as np
+
+    base = str(opts.baseline)
+    i = next(k for k, s in enumerate(specs) if s.name == loss)
+    margin = (opts.margin or {}).get(loss, 0.0)
+    rows = []
+    for m in (m for m in models if m != base):
+        r, rb = results[m][i], results[base][i]
+        vm, vb = entries[i]["values"].get(m), entries[i]["values"].get(base)
+        diff = vm - vb if vm is not None and vb is not None else None
+        error, ci = None, None
+        if not specs[i].decomposable:
+            error = f"{loss} is not a mean of per-row terms: no paired bootstrap"
+        elif r.status != "ok" or rb.status != "ok" or r.per_row is None or rb.per_row is None:
+            error = f"{loss} has no finite value for {m if r.status != 'ok' else base}"
+        else:
+            ones = np.ones_like(r.per_row)
+            w = [r.per_row_weight, rb.per_row_weight]
+            reps = _replicates(
+                [r.per_row, rb.per_row],
+                [x if x is not None else ones for x in w],
+                [specs[i], specs[i]],
+                opts.bootstrap,
+                opts.seed,
+                opts.reduction,
+            )
+            ci = _interval(reps[:, 0] - reps[:, 1])
+        rows.append(
+            check_not_worse(loss, m, base, difference=diff, ci=ci, margin=margin, error=error)
+        )
     return rows
 
 
@@ -433,6 +589,12 @@ def _bootstrap_columns(
             continue
         if any(r.per_row is None or r.status != "ok" for r in rs):
             continue
+        if spec.finalize == "sqrt" and any(r.per_class for r in rs):
+            warnings.append(
+                f"{spec.name}: no bootstrap interval (over several outputs it is the mean of "
+                "each output's root, not a mean of per-row terms)"
+            )
+            continue
         for j, r in enumerate(rs):
             cols.append(r.per_row)
             w = r.per_row_weight
@@ -464,6 +626,31 @@ def _vs_best(e: dict[str, Any], models: list[str], reps: Mapping[int, Any]) -> d
     return vs
 
 
+def _replicates(
+    cols: list[Any],
+    weights: list[Any],
+    specs: Sequence[Any],
+    n_boot: int,
+    seed: int,
+    reduction: str,
+) -> Any:
+    """(n_boot, K) paired replicate values of K per-row columns (the loss of column k is
+    ``specs[k]``): weighted means, times the total weight for ``reduction="sum"``, and
+    square-rooted for losses finalized by sqrt (rmse). The same seed draws the same row
+    counts whatever the columns, so every replicate of a run is paired."""
+    import numpy as np
+
+    W = np.stack(weights, axis=1)
+    with quiet_floats():
+        reps = replicate_means(np.stack(cols, axis=1), W, n_boot=n_boot, seed=seed)
+        for c, spec in enumerate(specs):
+            if reduction == "sum":  # the sum is the mean times the total weight of the rows
+                reps[:, c] *= W[:, c].sum()
+            if spec.finalize == "sqrt":
+                reps[:, c] = np.sqrt(reps[:, c])
+    return reps
+
+
 def _add_bootstrap(
     entries: list[dict[str, Any]],
     specs: Sequence[Any],
@@ -476,20 +663,13 @@ def _add_bootstrap(
     reduction: str = "mean",
 ) -> None:
     """Paired bootstrap intervals (``ci``) of every entry, and ``vs_best`` differences."""
-    import numpy as np
 
     cols, weights, where = _bootstrap_columns(specs, results, models, warnings)
     if not cols:
         return
-    W = np.stack(weights, axis=1)
-    with quiet_floats():
-        reps = replicate_means(np.stack(cols, axis=1), W, n_boot=n_boot, seed=seed)
+    reps = _replicates(cols, weights, [specs[i] for i, _ in where], n_boot, seed, reduction)
     by_entry: dict[int, dict[int, Any]] = {}
     for c, (i, j) in enumerate(where):
-        if reduction == "sum":  # the sum is the mean times the total weight of the rows
-            reps[:, c] *= W[:, c].sum()
-        if specs[i].finalize == "sqrt":
-            reps[:, c] = np.sqrt(reps[:, c])
         by_entry.setdefault(i, {})[j] = reps[:, c]
     for i, cols_j in by_entry.items():
         e = entries[i]
@@ -621,8 +801,8 @@ def _sensitivity_sentences(sens: list[dict[str, Any]], task: str) -> list[str]:
 
 
 def compare(
-    predictions: Sequence[str],
-    targets: str | None,
+    predictions: Sequence[str | Any],
+    targets: str | Any | None,
     *,
     task: str | None = None,
     losses: Sequence[str] | None = None,
@@ -633,9 +813,13 @@ def compare(
     id_col: str | None = None,
     group_col: str | None = None,
     weight_col: str | None = None,
+    pos_label: str | None = None,
     gates: Mapping[str, float] | None = None,
+    exit_zero: bool | None = None,
     per_class: bool | None = None,
     drop_invalid: bool | None = None,
+    header: str | None = None,
+    decimal: str | None = None,
     reduction: str | None = None,
     config: str | None = None,
     chunk_size: int | None = None,
@@ -647,6 +831,10 @@ def compare(
     bootstrap: int | None = None,
     seed: int | None = None,
     sort_by: str | None = None,
+    baseline: str | None = None,
+    max_increase: Mapping[str, str | float] | None = None,
+    fail_if_worse: Sequence[str] | None = None,
+    margin: Mapping[str, float] | None = None,
 ) -> Report:
     """Evaluate each predictions file against the same ``targets`` (None: each file
     holds its targets, or every file is a model of task gan); SPEC §3.2's JSON.
@@ -663,9 +851,15 @@ def compare(
     * ``id_col``: join the files on this id column.
     * ``group_col``: image id column (segmentation, long form).
     * ``weight_col``: sample weight column (weighted mean).
+    * ``pos_label``: the positive class of binary targets given as names.
     * ``gates``: ``{loss: limit}``, checked for every model.
+    * ``exit_zero``: the command line's ``--exit-zero`` (exit 0 when a gate fails);
+      it changes no value of the result, ``ok`` included.
     * ``per_class``: each loss entry gains ``per_class``: model → class → value.
     * ``drop_invalid``: drop rows with NaN/empty/inf cells and count them in warnings.
+    * ``header``: text inputs' first row is a header: ``"auto"`` (default), ``"yes"``, ``"no"``.
+    * ``decimal``: decimal mark of text inputs, ``"."`` or ``","`` (default: ``"."``; a
+      file that reads as decimal commas is refused).
     * ``reduction``: ``"mean"`` (default) or ``"sum"``.
     * ``config``: YAML file with the same settings; keywords win.
     * ``chunk_size``: rows per chunk of large csv/tsv/txt inputs, one model at a time
@@ -676,7 +870,33 @@ def compare(
     * ``bootstrap``: paired bootstrap replicates for 95% intervals (e.g. 1000).
     * ``seed``: random seed of the bootstrap.
     * ``sort_by``: order models by this loss.
+    * ``baseline``: a model name, or an earlier losscli JSON file: entries gain
+      ``baseline_values``, ``deltas`` and ``deltas_pct``.
+    * ``max_increase``: ``{loss: "5%" or 0.02}``: gates on the change over ``baseline``.
+    * ``fail_if_worse``: losses gated on the paired bootstrap of (model − baseline
+      model): fails when the 95% interval lies above ``margin`` (implies 1000 replicates).
+    * ``margin``: ``{loss: V}`` tolerated difference for ``fail_if_worse`` (default 0).
     """
     given = locals()
     opts = resolve("compare", {s.name: given[s.name] for s in settings_of("compare")})
-    return compare_options(predictions, targets, opts=opts)
+    from losscli.data.memory import is_path, staged_inputs
+
+    models = list(predictions)
+    if opts.names is None and not all(is_path(m) for m in models):
+        opts = replace(opts, names=_memory_names(models))
+    roles = ["predictions"] * len(models) + ["targets"]
+    with staged_inputs([*models, targets], roles) as (paths, staged):
+        report = compare_options(paths[:-1], paths[-1], opts=opts)
+    report.data = staged.rename_doc(report.data)
+    return report
+
+
+def _memory_names(models: Sequence[Any]) -> list[str]:
+    """Model names when some models are in-memory data: file names for paths,
+    ``model_1``, ``model_2`` … for the others."""
+    from losscli.data.memory import is_path
+
+    out = []
+    for j, m in enumerate(models):
+        out.append(model_names([str(m)], None)[0] if is_path(m) else f"model_{j + 1}")
+    return out

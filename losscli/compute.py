@@ -26,6 +26,7 @@ import numpy as np
 
 from losscli.errors import DataError, UsageError
 from losscli.losses._reduce import Partial, Reduction, Terms
+from losscli.losses.calibration import FINISHERS
 from losscli.registry import Domain, LossSpec, resolve_params
 
 #: Target number of array elements per block (64K float64 = 512 KiB, fits in L2).
@@ -57,6 +58,18 @@ class LossResult:
     partial: Partial | None = None
     #: More fields of the loss's document entry (``grad``, ``precision``, ``terms``).
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The loss of the best constant prediction (SPEC §11), and why there is none.
+    no_skill: float | None = None
+    no_skill_reason: str | None = None
+
+    @property
+    def skill(self) -> float | None:
+        """1 − value/no_skill: None unless no_skill is finite and > 0 (the ratio of two
+        negative log-likelihoods, e.g. poisson_nll without its constant, has no meaning)."""
+        ns, v = self.no_skill, self.value
+        if ns is None or v is None or ns <= 0 or not (math.isfinite(ns) and math.isfinite(v)):
+            return None
+        return 1.0 - v / ns
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -73,6 +86,12 @@ class LossResult:
             d["notes"] = list(self.notes)
         if self.per_class is not None:
             d["per_class"] = finite_or_none(self.per_class)
+        d["no_skill"] = self.no_skill
+        d["skill"] = self.skill
+        if self.no_skill is None:
+            d["no_skill_reason"] = self.no_skill_reason or (
+                "the loss is not applicable" if self.status == "not_applicable" else "no value"
+            )
         d.update(self.extra)
         return d
 
@@ -377,14 +396,24 @@ def finish(
 ) -> LossResult:
     """A merged partial → :class:`LossResult` (``params`` as reported)."""
     value = partial.value(reduction)
-    if spec.finalize == "sqrt" and reduction != "none":
+    finisher = FINISHERS.get(spec.finalize or "")
+    cols = None if finisher is not None else partial.per_column()
+    if finisher is not None:  # calibration errors: a function of the column sums
+        sums = partial.col_num
+        value = finisher(sums) if sums is not None else math.nan
+    elif spec.finalize == "sqrt" and reduction != "none":
         value = math.sqrt(value) if value >= 0 else math.nan
+        if cols is not None and cols.size > 1 and reduction == "mean":
+            # several outputs: √ of each output's mean, averaged uniformly (scikit-learn
+            # multioutput="uniform_average")
+            with np.errstate(invalid="ignore"):
+                cols = np.sqrt(cols)
+            value = float(np.mean(cols))
     status = "ok" if math.isfinite(value) else "non_finite"
     all_notes = list(dict.fromkeys([*partial.notes, *notes]))
     if status == "non_finite" and partial.den == 0:
         all_notes.append("no row carries weight (all rows ignored or zero-weighted): value is NaN")
     per_class = None
-    cols = partial.per_column()
     if cols is not None and cols.size > 1:
         names = list(class_names) if class_names is not None else []
         if len(names) != cols.size:

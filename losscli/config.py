@@ -1,8 +1,14 @@
-"""Where settings come from: flags, ``--config FILE.yaml``, defaults.
+"""Where settings come from: flags, ``LOSSCLI_*`` environment variables, ``--config
+FILE.yaml``, ``[tool.losscli]`` in pyproject.toml, defaults.
 
-:func:`resolve` is the one precedence rule (flags or API keywords > ``--config`` >
-defaults); :func:`from_flags` feeds it a command line; :func:`load_config` reads and
-checks the file against the keys :mod:`losscli.options` declares.
+:func:`resolve` is the one precedence rule (flags or API keywords > environment >
+``--config`` > pyproject > defaults; the command line reads the environment and
+pyproject.toml, the Python API neither); :func:`from_flags` feeds it a command line;
+:func:`load_config` reads and checks the file against the keys :mod:`losscli.options`
+declares, :func:`load_pyproject` the same keys under ``[tool.losscli]``, and
+:func:`env_values` the ``LOSSCLI_<LONG_OPTION>`` variables (``LOSSCLI_MAX=mse=0.5,mae=1``,
+``LOSSCLI_PER_CLASS=1``; repeatable options take a comma list, booleans 1/0, true/false,
+yes/no).
 
 Schema (every key optional; unknown keys are rejected with a breadcrumb)::
 
@@ -18,16 +24,21 @@ Schema (every key optional; unknown keys are rejected with a breadcrumb)::
     per_class: false
     chunk_size: 1000000           # rows per chunk of large text inputs; 0 = one piece
     regularization: {l1: 0.0, l2: 1.0e-4, model_weights: weights.npz}
+    baseline: baseline.json       # or, for compare, a model name
+    gates: {max_increase: {mse: 5%}, fail_if_worse: [mse], margin: {mse: 0.01}}
 
 A relative ``model_weights`` path is read relative to the config file's directory.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from losscli import safeyaml
 from losscli.errors import ConfigError, UsageError, did_you_mean
 from losscli.options import (
     INPUT_FLAGS,
@@ -37,12 +48,15 @@ from losscli.options import (
     config_keys,
     logits_from_flags,
     merge_gates,
+    merge_increases,
     merge_params,
     parse_gate_flags,
+    parse_increases,
     parse_param_flags,
     parse_task,
     value_problem,
 )
+from losscli.safeyaml import shown
 
 #: Examples shown when a nested section is not a mapping.
 _SECTION_HINTS = {
@@ -66,7 +80,10 @@ def schema() -> dict[str, Any]:
 
 
 def _err(path: str, crumbs: list[str], msg: str, hint: str | None = None) -> ConfigError:
-    return ConfigError(" › ".join([path, *crumbs]) + f": {msg}", hint=hint)
+    shown_crumbs = [
+        c if len(c) <= safeyaml.SHOWN_CHARS else c[: safeyaml.SHOWN_CHARS] + "…" for c in crumbs
+    ]
+    return ConfigError(" › ".join([path, *shown_crumbs]) + f": {msg}", hint=hint)
 
 
 def _check_keys(path: str, crumbs: list[str], data: dict[str, Any], allowed: set[str]) -> None:
@@ -106,17 +123,20 @@ def _check_param_names(path: str, params: dict[str, dict[str, Any]]) -> None:
 
 
 def _read(path: str) -> Any:
-    """The YAML document of ``path`` (None for an empty file)."""
+    """The YAML document of ``path`` (None for an empty file), read within the bounds of
+    :mod:`losscli.safeyaml` (size, nesting, alias expansion)."""
+    limit = safeyaml.limit_from_env("LOSSCLI_MAX_CONFIG_BYTES", safeyaml.MAX_CONFIG_BYTES)
+    text = safeyaml.read_bounded(
+        path,
+        what="config file",
+        max_bytes=limit,
+        env="LOSSCLI_MAX_CONFIG_BYTES",
+        flag="--config",
+    )
     import yaml
 
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"config file '{path}' does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file '{path}': {exc}") from None
-    try:
-        return yaml.safe_load(text)
+        return safeyaml.load(text, path, max_nodes=safeyaml.MAX_CONFIG_NODES)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -156,7 +176,7 @@ def _section(path: str, crumbs: list[str], data: Any, tree: dict[str, Any]) -> d
 
 def _task(path: str, where: list[str], value: Any, s: Setting) -> str:
     if not isinstance(value, str):
-        raise _err(path, where, f"must be a task name, got {value!r}")
+        raise _err(path, where, f"must be a task name, got {shown(value)}")
     try:
         return parse_task(value)
     except UsageError as exc:
@@ -185,12 +205,28 @@ def _gates(path: str, where: list[str], value: Any, s: Setting) -> dict[str, flo
     return {str(k): float(v) for k, v in value.items()}
 
 
+def _increases(path: str, where: list[str], value: Any, s: Setting) -> dict[str, Any]:
+    for k in value:
+        _loss_name(path, [*where, str(k)], str(k))
+    return {str(k): v for k, v in value.items()}
+
+
 def _strs(path: str, where: list[str], value: Any, s: Setting) -> list[str]:
-    return [str(x) for x in (value if isinstance(value, list) else [value])]
+    items = value if isinstance(value, list) else [value]
+    for i, x in enumerate(items):
+        _scalar(path, [*where, f"[{i}]"] if isinstance(value, list) else where, x)
+    return [str(x) for x in items]
 
 
 def _str(path: str, where: list[str], value: Any, s: Setting) -> str:
+    _scalar(path, where, value)
     return str(value)
+
+
+def _scalar(path: str, where: list[str], value: Any) -> None:
+    """A name must be one word or number, not a list or mapping."""
+    if isinstance(value, (list, dict)):
+        raise _err(path, where, f"must be a name, got {shown(value)}")
 
 
 def _path(path: str, where: list[str], value: Any, s: Setting) -> str:
@@ -208,6 +244,7 @@ _CHECKS = {
     "losses": _losses,
     "params": _params,
     "gates": _gates,
+    "increases": _increases,
     "strs": _strs,
     "str": _str,
     "path": _path,
@@ -219,14 +256,160 @@ _CHECKS = {
 
 def from_flags(command: str, flags: Mapping[str, Any]) -> RunOptions:
     """The options of one command line: ``flags`` holds each setting's Typer value (None
-    or empty when not given; ``logits``/``probs`` as the two flags they are)."""
+    or empty when not given; ``logits``/``probs`` as the two flags they are). The
+    environment and ``[tool.losscli]`` of pyproject.toml fill what the flags leave."""
+    given = _parsed(flags)
+    return resolve(command, given, env=os.environ, project=find_pyproject())
+
+
+def _parsed(flags: Mapping[str, Any]) -> dict[str, Any]:
+    """Flag values (or the environment's, read as flags) in the form :func:`resolve`
+    takes: ``--logits``/``--probs`` as one setting, ``--param``/``--max``/… items
+    parsed into mappings."""
     given = dict(flags)
-    given["logits"] = logits_from_flags(*(bool(given.pop(f, False)) for f in INPUT_FLAGS))
-    given["params"] = parse_param_flags(given.get("params") or [])
-    given["gates"] = parse_gate_flags(given.get("gates") or [])
+    if "logits" in given or "probs" in given:
+        given["logits"] = logits_from_flags(*(bool(given.pop(f, False)) for f in INPUT_FLAGS))
+    if "params" in given:
+        given["params"] = parse_param_flags(given.get("params") or [])
+    if "gates" in given:
+        given["gates"] = parse_gate_flags(given.get("gates") or [])
+    if "margin" in given:
+        given["margin"] = parse_gate_flags(given.get("margin") or [], flag="--margin")
+    if "max_increase" in given:
+        given["max_increase"] = parse_increases(given.get("max_increase") or [])
     if given.get("names"):
         given["names"] = [n.strip() for n in str(given["names"]).split(",")]
-    return resolve(command, given)
+    return given
+
+
+# --------------------------------------------------------------------------- environment
+
+ENV_PREFIX = "LOSSCLI_"
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def env_name(flag: str) -> str:
+    """``--max-increase`` → ``LOSSCLI_MAX_INCREASE``."""
+    return ENV_PREFIX + flag.lstrip("-").replace("-", "_").upper()
+
+
+def _env_bool(var: str, text: str) -> bool:
+    word = text.strip().lower()
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise UsageError(f"{var} must be a boolean, got {text!r}", hint="use 1/0, true/false or yes/no")
+
+
+def _split_items(text: str) -> list[str]:
+    """A comma list of repeatable items; a piece without ``=`` continues the previous
+    item's value (``cross_entropy.weight=1,2,0.5,huber.delta=2`` is two items)."""
+    out: list[str] = []
+    for piece in (p.strip() for p in text.split(",")):
+        if not piece:
+            continue
+        if out and "=" not in piece and "=" in out[-1]:
+            out[-1] += "," + piece
+        else:
+            out.append(piece)
+    return out
+
+
+def _env_value(s: Setting, var: str, text: str) -> Any:
+    """One variable's text as the flag's Typer value would be."""
+    if s.kind == "bool":
+        return _env_bool(var, text)
+    if s.kind in ("int", "float"):
+        try:
+            return int(text) if s.kind == "int" else float(text)
+        except ValueError:
+            raise UsageError(f"{var} must be {s.describe()}, got {text!r}") from None
+    if s.repeatable:
+        return (
+            _split_items(text)
+            if s.kind in ("params", "gates", "increases")
+            else [x.strip() for x in text.split(",") if x.strip()]
+        )
+    return text
+
+
+def env_values(command: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings ``command`` takes that ``LOSSCLI_<LONG_OPTION>`` variables set, in
+    the form :func:`resolve` takes (empty variables are not set)."""
+    raw: dict[str, Any] = {}
+    for s in SETTINGS:
+        if command not in s.commands:
+            continue
+        if s.kind == "input":
+            for flag in INPUT_FLAGS:
+                var = env_name(flag)
+                if environ.get(var, "").strip():
+                    raw[flag] = _env_bool(var, environ[var])
+            continue
+        var = env_name(s.flag)
+        text = environ.get(var, "")
+        if text.strip():
+            raw[s.name] = _env_value(s, var, text)
+    try:
+        return _parsed(raw)
+    except UsageError as exc:
+        raise UsageError(f"environment: {exc.message}", hint=exc.hint) from None
+
+
+# --------------------------------------------------------------------------- pyproject
+
+
+def find_pyproject(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The first pyproject.toml upward from ``start`` (the working directory) that has
+    a ``[tool.losscli]`` table; None when there is none."""
+    here = Path(start or os.getcwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                text = candidate.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if "losscli" not in text:
+                continue
+            try:
+                data = _toml(candidate, text)
+            except ConfigError:
+                if "tool.losscli" in text:
+                    raise  # ours, and broken: say so
+                continue  # someone else's file that merely mentions losscli
+            if isinstance(data.get("tool"), dict) and "losscli" in data["tool"]:
+                return candidate
+    return None
+
+
+def _toml(path: Path, text: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def load_pyproject(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """``[tool.losscli]`` of a pyproject.toml, checked like a ``--config`` file (the same
+    keys; relative paths read from the file's directory)."""
+    p = Path(path)
+    data = _toml(p, p.read_text(encoding="utf-8"))
+    table = (data.get("tool") or {}).get("losscli")
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise _err(str(p), ["tool", "losscli"], "must be a table of settings")
+    return _section(str(p), ["tool", "losscli"], table, schema())
+
+
+# --------------------------------------------------------------------------- precedence
 
 
 def _given(value: Any) -> bool:
@@ -265,25 +448,47 @@ def _normalise(s: Setting, value: Any) -> Any:
     return value
 
 
-def resolve(command: str, given: Mapping[str, Any]) -> RunOptions:
-    """The one precedence rule: a given flag or keyword, else the ``--config`` value,
-    else the default. ``params`` and ``gates`` merge key by key (flags win)."""
-    cfg: dict[str, Any] = {}
-    if given.get("config") is not None:
-        cfg = load_config(str(given["config"]))
+#: How the mapping settings merge their layers key by key (later layers win).
+_MERGES = {"params": merge_params, "gates": merge_gates, "increases": merge_increases}
+
+
+def resolve(
+    command: str,
+    given: Mapping[str, Any],
+    *,
+    env: Mapping[str, str] | None = None,
+    project: str | os.PathLike[str] | None = None,
+) -> RunOptions:
+    """The one precedence rule: a given flag or keyword, else the environment's
+    ``LOSSCLI_*`` value (``env``), else the ``--config`` value, else ``[tool.losscli]``
+    of the ``project`` pyproject.toml, else the default. ``params``, ``gates``,
+    ``max_increase`` and ``margin`` merge key by key (the higher layer wins)."""
+    from_env = env_values(command, env) if env is not None else {}
+    config = given.get("config")
+    if config is None and from_env.get("config") is not None:
+        config = from_env["config"]
+    cfg: dict[str, Any] = load_config(str(config)) if config is not None else {}
+    proj: dict[str, Any] = load_pyproject(project) if project is not None else {}
     values: dict[str, Any] = {}
     for s in SETTINGS:
         from_cfg = _config_value(cfg, s.config) if s.config else None
-        if s.kind in ("params", "gates"):
-            merge = merge_params if s.kind == "params" else merge_gates
-            layer = given.get(s.name)
-            values[s.name] = merge(from_cfg, None if layer is None else _normalise(s, layer))
+        from_proj = _config_value(proj, s.config) if s.config else None
+        if s.kind in _MERGES:
+            layers = [from_proj, from_cfg, from_env.get(s.name), given.get(s.name)]
+            normalised = [None if x is None else _normalise(s, x) for x in layers]
+            values[s.name] = _MERGES[s.kind](*normalised)
         elif command in s.commands and _given(given.get(s.name)):
             values[s.name] = _normalise(s, given[s.name])
+        elif command in s.commands and _given(from_env.get(s.name)):
+            values[s.name] = _normalise(s, from_env[s.name])
         elif from_cfg is not None:
             values[s.name] = _normalise(s, from_cfg)
+        elif from_proj is not None:
+            values[s.name] = _normalise(s, from_proj)
         else:
             values[s.name] = s.default
+    if values.get("config") is None and config is not None:
+        values["config"] = str(config)
     return RunOptions(**values)
 
 

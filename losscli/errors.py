@@ -10,8 +10,9 @@ code  meaning
 2     usage or configuration error
 3     input data error
 4     internal error (a bug)
-130   interrupted (Ctrl-C)
+130   interrupted (Ctrl-C, SIGINT)
 141   standard output closed early (broken pipe)
+143   terminated (SIGTERM)
 ====  =====================================================================
 """
 
@@ -32,6 +33,7 @@ class ExitCode(IntEnum):
     INTERNAL_ERROR = 4
     INTERRUPTED = 130
     BROKEN_PIPE = 141
+    TERMINATED = 143
 
 
 class LossCliError(Exception):
@@ -59,6 +61,15 @@ class UsageError(LossCliError):
 
 class ConfigError(UsageError):
     """A YAML config or rules file that does not match its schema."""
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM, so that every
+    ``with``/``finally`` block runs (temporary files are removed) before it exits 143.
+    A :class:`BaseException`, like :class:`KeyboardInterrupt`: no ``except Exception``
+    swallows it."""
+
+    exit_code: ExitCode = ExitCode.TERMINATED
 
 
 class DataError(LossCliError):

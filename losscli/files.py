@@ -2,20 +2,36 @@
 rename, so readers never see a half-written file and a failed run leaves nothing behind.
 
 Every output (``-o`` reports, ``--per-sample`` rows) goes through :class:`AtomicFile`;
-an output path that cannot be written is a usage error (exit 2) naming it.
+an output path that cannot be written (no permission, a directory, a device, a full disk,
+a file-size limit) is a usage error (exit 2) naming it, and leaves no temporary file.
+:func:`refuse_input_overwrite` refuses an output that is one of the run's inputs, and
+:func:`remove_temp_files` removes what an interrupted run had not finished writing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 from losscli.errors import UsageError
+
+#: Temporary files of this process not yet renamed into place or removed.
+_LIVE: set[str] = set()
+
+
+def remove_temp_files() -> None:
+    """Remove every temporary file this process has not committed (called when a run is
+    interrupted: SIGINT, SIGTERM)."""
+    for tmp in list(_LIVE):
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        _LIVE.discard(tmp)
 
 
 def _umask() -> int:
@@ -35,6 +51,7 @@ class AtomicFile:
         parent = self.path.parent if str(self.path.parent) else Path(".")
         parent.mkdir(parents=True, exist_ok=True)
         fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=parent)
+        _LIVE.add(self.tmp)
         self.fh: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
     def write(self, text: str) -> None:
@@ -55,6 +72,7 @@ class AtomicFile:
         fd, new = tempfile.mkstemp(
             prefix=f".{self.path.name}.", suffix=".tmp", dir=Path(src_path).parent
         )
+        _LIVE.add(new)
         try:
             with (
                 open(src_path, encoding="utf-8", newline="") as src,
@@ -66,23 +84,31 @@ class AtomicFile:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(new)
             raise
+        finally:
+            _LIVE.discard(new)
 
     def commit(self) -> None:
         """Give the file the mode a plain ``open()`` would (0666 & ~umask) and rename it
         into place."""
-        self.close_temp()
         try:
+            self.close_temp()  # the last flush may fail (disk full)
             with contextlib.suppress(OSError):
                 os.chmod(self.tmp, 0o666 & ~_umask())
             os.replace(self.tmp, self.path)
         except BaseException:
             self.abort()
             raise
+        _LIVE.discard(self.tmp)
 
     def abort(self) -> None:
-        self.close_temp()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.tmp)
+        try:
+            self.close_temp()  # may fail to flush (disk full): the file goes anyway
+        except OSError:
+            self.fh = None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.tmp)
+            _LIVE.discard(self.tmp)
 
     def __enter__(self) -> AtomicFile:
         return self
@@ -106,6 +132,44 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
         fh.write(text)
 
 
+def write_all_atomic(items: Iterable[tuple[str, str]]) -> None:
+    """Write every ``(path, text)`` as one step: each to its temporary file first (a
+    failure — disk full, no permission — removes them all and writes nothing, raising a
+    usage error naming the path), then every rename with SIGINT/SIGTERM held back, so an
+    interrupted run leaves all the files or none of them."""
+    import signal
+
+    pending: list[AtomicFile] = []
+    try:
+        for path, text in items:
+            try:
+                fh = AtomicFile(path)
+                pending.append(fh)
+                fh.write(text)
+                fh.close_temp()
+            except OSError as exc:
+                raise output_error(path, exc) from None
+        held = {signal.SIGINT, signal.SIGTERM}
+        try:
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        except (AttributeError, ValueError, OSError):  # pragma: no cover - no sigmask
+            old = None
+        try:
+            while pending:
+                fh = pending[0]
+                try:
+                    fh.commit()
+                except OSError as exc:
+                    raise output_error(fh.path, exc) from None
+                pending.pop(0)
+        finally:
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    finally:
+        for fh in pending:
+            fh.abort()
+
+
 def _why_unwritable(path: str | os.PathLike[str]) -> str | None:
     """A plain reason why ``path`` cannot become a file, when one is visible without
     writing: it is a directory, or one of its parents is a file."""
@@ -113,6 +177,8 @@ def _why_unwritable(path: str | os.PathLike[str]) -> str | None:
     try:
         if target.is_dir():
             return "it is a directory"
+        if target.exists() and not target.is_file():
+            return "it is not a regular file (a device, pipe or socket)"
         anc = target.parent
         while str(anc) not in ("", ".") and not anc.exists() and anc != anc.parent:
             anc = anc.parent
@@ -124,14 +190,75 @@ def _why_unwritable(path: str | os.PathLike[str]) -> str | None:
 
 
 def output_error(path: str | os.PathLike[str], exc: OSError | None = None) -> UsageError:
-    """The usage error (exit 2) for an output file that cannot be written."""
+    """The usage error (exit 2) for an output file that cannot be written: a directory,
+    a device, no permission, a full disk (ENOSPC), a file-size limit (EFBIG) …"""
     reason = _why_unwritable(path)
     if reason is None and exc is not None:
         reason = exc.strerror or str(exc)
+    hint = "choose a file path in a directory you can write to, on a disk with room"
+    if reason is not None and reason.startswith("it is not a regular file"):
+        hint = "write to a regular file; to print the report on stdout, use --format"
+    return UsageError(f"cannot write '{path}': {reason or 'not writable'}", hint=hint)
+
+
+def stdout_error(exc: OSError) -> UsageError:
+    """The usage error (exit 2) for standard output that cannot take the report (a full
+    disk or a file-size limit where it is redirected)."""
     return UsageError(
-        f"cannot write '{path}': {reason or 'not writable'}",
-        hint="choose a file path in a directory you can write to",
+        f"cannot write to standard output: {exc.strerror or exc}",
+        hint="redirect standard output to a disk with room, or write a file with -o",
     )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same path once symlinks and ``..`` are
+    resolved, or (both existing) the same inode (hard links)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def _collides(out: Path, source: str) -> str | None:
+    """Why writing ``out`` would touch the input ``source`` (a file, a directory or a
+    glob), or None."""
+    src = Path(source)
+    if src.is_dir():
+        if out.resolve().parent == src.resolve() and not out.name.startswith((".", "_")):
+            return f"it is inside the input directory '{source}', whose files are read"
+        return None
+    if not src.exists() and any(ch in source for ch in "*?["):
+        pattern = str(Path(os.path.abspath(os.path.dirname(source) or ".")).resolve())
+        pattern = os.path.join(pattern, os.path.basename(source))
+        if fnmatch.fnmatchcase(str(out.resolve()), pattern):
+            return f"it matches the input pattern '{source}'"
+        return None
+    if _same_file(out, src):
+        return f"it is the input file '{source}'"
+    return None
+
+
+def refuse_input_overwrite(
+    outputs: Iterable[str | os.PathLike[str] | None],
+    inputs: Iterable[str | os.PathLike[str] | None],
+) -> None:
+    """Refuse (usage error, exit 2) an output path that is one of the run's inputs — the
+    same file after resolving symlinks and ``..`` (or a hard link to it), a file of an
+    input directory, or a path an input glob matches — before anything is read or
+    written. ``-`` (standard input) and None are skipped."""
+    sources = [str(s) for s in inputs if s is not None and str(s) != "-"]
+    for out in outputs:
+        if out is None:
+            continue
+        for source in sources:
+            why = _collides(Path(out), source)
+            if why is not None:
+                raise UsageError(
+                    f"refusing to write '{out}': {why}",
+                    hint="write outputs to another path; an output never replaces an input",
+                )
 
 
 def check_writable(path: str | os.PathLike[str]) -> None:

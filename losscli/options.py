@@ -24,11 +24,14 @@ from typing import Any
 
 from losscli.errors import UsageError, unknown_name
 from losscli.registry._base import TASKS
+from losscli.safeyaml import shown
 
 #: Every task name (the registry's order), and ``auto``.
 TASK_CHOICES = ("auto", *TASKS)
 REDUCTIONS = ("mean", "sum")
 INPUT_KINDS = ("probabilities", "logits")
+HEADER_CHOICES = ("auto", "yes", "no")
+DECIMAL_CHOICES = (".", ",")
 #: ``--dtype``: the precisions a run can be recomputed in (SPEC §13).
 DTYPES = ("float16", "bfloat16", "float32")
 
@@ -43,8 +46,8 @@ class Setting:
 
     ``kind`` is one of ``str``, ``strs`` (repeatable), ``bool`` (``--x/--no-x``),
     ``int``, ``float``, ``choice``, ``task``, ``input`` (``--logits``/``--probs``),
-    ``params`` (``--param LOSS.KEY=VALUE``), ``gates`` (``--max LOSS=V``), ``losses``,
-    ``names`` (comma-separated) or ``path``. ``config`` is the dotted ``--config`` key
+    ``params`` (``--param LOSS.KEY=VALUE``), ``gates`` (``--max LOSS=V``), ``increases``
+    (``--max-increase LOSS=5%|0.02``), ``losses``, ``names`` (comma-separated) or ``path``. ``config`` is the dotted ``--config`` key
     (None: flag only); ``minimum`` bounds numbers; ``choices`` bounds words.
     """
 
@@ -70,7 +73,7 @@ class Setting:
     @property
     def repeatable(self) -> bool:
         """Whether the flag may be given several times (``--loss a --loss b``)."""
-        return self.kind in ("losses", "strs", "params", "gates")
+        return self.kind in ("losses", "strs", "params", "gates", "increases")
 
     def describe(self) -> str:
         """What a valid value is: ``a positive integer``, ``a number ≥ 0`` …"""
@@ -156,12 +159,27 @@ SETTINGS: tuple[Setting, ...] = (
         config="columns.weight",
     ),
     Setting(
+        "pos_label",
+        "--pos-label",
+        "The positive class of binary targets given as names (yes, malignant).",
+        config="pos_label",
+        metavar="LABEL",
+    ),
+    Setting(
         "gates",
         "--max",
         "Gate LOSS=V: exit 1 if LOSS > V, for every model with compare (repeatable).",
         kind="gates",
         default={},
         config="gates.max",
+    ),
+    Setting(
+        "exit_zero",
+        "--exit-zero",
+        "Exit 0 when a gate fails (report only); errors keep their exit codes 2, 3, 4.",
+        kind="bool",
+        default=False,
+        config="exit_zero",
     ),
     Setting(
         "worst",
@@ -194,6 +212,27 @@ SETTINGS: tuple[Setting, ...] = (
         kind="bool",
         default=False,
         config="drop_invalid",
+    ),
+    Setting(
+        "header",
+        "--header",
+        "Text inputs' first row: auto (default: a header when any cell is text, or when "
+        "it is 0,1,…,k-1 above non-integer rows), yes, or no.",
+        kind="choice",
+        default="auto",
+        config="header",
+        choices=HEADER_CHOICES,
+        metavar="auto|yes|no",
+    ),
+    Setting(
+        "decimal",
+        "--decimal",
+        "Decimal mark of text inputs: '.' or ',' (European exports, 0,05). Default '.'; "
+        "a file that reads as decimal commas is refused until this is given.",
+        kind="choice",
+        config="decimal",
+        choices=DECIMAL_CHOICES,
+        metavar=".|,",
     ),
     Setting(
         "reduction",
@@ -317,9 +356,54 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
     ),
     Setting(
-        "seed", "--seed", "Random seed of the bootstrap.", kind="int", default=0, commands=COMPARE
+        "seed",
+        "--seed",
+        "Random seed of the bootstrap.",
+        kind="int",
+        default=0,
+        commands=COMPARE,
+        minimum=0,
+        allowed="an integer ≥ 0",
     ),
     Setting("sort_by", "--sort-by", "Order models by this loss.", commands=COMPARE),
+    Setting(
+        "baseline",
+        "--baseline",
+        "An earlier losscli JSON (OLD.json) for --max-increase and deltas; with compare, "
+        "also a model name (for --fail-if-worse and --max-increase against that model).",
+        config="baseline",
+        metavar="OLD.json|MODEL",
+    ),
+    Setting(
+        "max_increase",
+        "--max-increase",
+        "Gate LOSS=5% (relative) or LOSS=0.02 (absolute): exit 1 if LOSS rose more than "
+        "that over --baseline (repeatable).",
+        kind="increases",
+        default={},
+        config="gates.max_increase",
+    ),
+    Setting(
+        "fail_if_worse",
+        "--fail-if-worse",
+        "Gate: exit 1 if a model is worse than the --baseline model under LOSS beyond noise "
+        "(the 95% paired bootstrap interval of the difference lies above --margin; implies "
+        "--bootstrap 1000; repeatable).",
+        kind="losses",
+        config="gates.fail_if_worse",
+        commands=COMPARE,
+        metavar="LOSS",
+    ),
+    Setting(
+        "margin",
+        "--margin",
+        "LOSS=V: how much worse than the baseline model --fail-if-worse tolerates, in loss "
+        "units (default 0; repeatable).",
+        kind="gates",
+        default={},
+        config="gates.margin",
+        commands=COMPARE,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -353,6 +437,14 @@ class ReadOptions:
     weight_col: str | None = None
     logits: bool | None = None
     drop_invalid: bool = False
+    pos_label: str | None = None
+    #: cross_entropy's ignore_index: class labels equal to it are rows the loss skips.
+    ignore_index: int | None = None
+    #: Whether text inputs' first row is a header: auto, yes or no (SPEC §5).
+    header: str = "auto"
+    #: Decimal mark of text inputs: "." or ","; None: "." unless the file reads as
+    #: decimal commas (then refused, naming --decimal).
+    decimal: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "task", parse_task(self.task or "auto"))
@@ -373,11 +465,15 @@ class RunOptions:
     id_col: str | None
     group_col: str | None
     weight_col: str | None
+    pos_label: str | None
     gates: dict[str, float]
+    exit_zero: bool
     worst: int | None
     per_sample_path: str | None
     per_class: bool
     drop_invalid: bool
+    header: str
+    decimal: str | None
     reduction: str
     config: str | None
     chunk_size: int | None
@@ -394,6 +490,10 @@ class RunOptions:
     bootstrap: int
     seed: int
     sort_by: str | None
+    baseline: str | None = None
+    max_increase: dict[str, tuple[float, bool]] | None = None
+    fail_if_worse: list[str] | None = None
+    margin: dict[str, float] | None = None
 
     def read_options(self, task: str | None = None) -> ReadOptions:
         """The data flags of this run (``task`` overrides the run's, e.g. the task the
@@ -407,7 +507,23 @@ class RunOptions:
             weight_col=self.weight_col,
             logits=self.logits,
             drop_invalid=self.drop_invalid,
+            pos_label=self.pos_label,
+            ignore_index=_ignore_index(self.params),
+            header=self.header,
+            decimal=self.decimal,
         )
+
+
+def _ignore_index(params: dict[str, dict[str, Any]]) -> int | None:
+    """``cross_entropy.ignore_index`` when given as a whole number (else None)."""
+    v = params.get("cross_entropy", {}).get("ignore_index")
+    if isinstance(v, bool) or v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None  # "none", or a bad value the loss's own check reports
+    return int(f) if f.is_integer() else None
 
 
 # --------------------------------------------------------------------------- checking
@@ -440,15 +556,17 @@ def value_problem(s: Setting, value: Any) -> Problem | None:
     if s.kind in ("int", "float"):
         numeric = _is_number(value, int if s.kind == "int" else (int, float))
         if not numeric or (s.minimum is not None and value < s.minimum):
-            return Problem(f"must be {s.describe()}, got {value!r}")
+            return Problem(f"must be {s.describe()}, got {shown(value)}")
     elif s.kind == "bool" and not isinstance(value, bool):
-        return Problem(f"must be {s.describe()}, got {value!r}")
+        return Problem(f"must be {s.describe()}, got {shown(value)}")
     elif s.kind in ("choice", "input") and value not in s.choices:
         if s.kind == "input" and isinstance(value, bool):  # logits=True / False
             return None
-        return Problem(f"unknown value {value!r}", "allowed: " + ", ".join(s.choices))
+        return Problem(f"unknown value {shown(value)}", "allowed: " + ", ".join(s.choices))
     elif s.kind == "gates":
         return _gates_problem(value)
+    elif s.kind == "increases":
+        return _increases_problem(value)
     elif s.kind == "params" and not (
         isinstance(value, Mapping) and all(isinstance(v, Mapping) for v in value.values())
     ):
@@ -463,7 +581,34 @@ def _gates_problem(value: Any) -> Problem | None:
         return Problem("must map loss names to limits", "e.g. gates: {max: {mse: 0.5}}")
     for loss, limit in value.items():
         if not _is_number(limit):
-            return Problem(f"limit must be a number, got {limit!r}", key=str(loss))
+            return Problem(f"limit must be a number, got {shown(limit)}", key=str(loss))
+        if not math.isfinite(limit):
+            return Problem(
+                f"limit must be a finite number, got {shown(limit)}",
+                hint="a gate needs a finite limit; to report a loss without gating it, "
+                "give no limit",
+                key=str(loss),
+            )
+    return None
+
+
+def _increases_problem(value: Any) -> Problem | None:
+    from losscli.gates import parse_increase
+
+    if not isinstance(value, Mapping):
+        return Problem(
+            "must map loss names to limits", "e.g. gates: {max_increase: {mse: 5%, mae: 0.02}}"
+        )
+    for loss, limit in value.items():
+        if isinstance(limit, tuple):
+            continue
+        try:
+            parse_increase(f"{loss}={limit}")
+        except UsageError:
+            return Problem(
+                f"limit must be a percentage (5%) or a number ≥ 0, got {shown(limit)}",
+                key=str(loss),
+            )
     return None
 
 
@@ -512,8 +657,8 @@ def parse_param_flags(items: Iterable[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def parse_gate_flags(items: Iterable[str]) -> dict[str, float]:
-    """``["mse=0.5"]`` → ``{"mse": 0.5}``."""
+def parse_gate_flags(items: Iterable[str], flag: str = "--max") -> dict[str, float]:
+    """``["mse=0.5"]`` → ``{"mse": 0.5}`` (``flag`` names the option in errors)."""
     out: dict[str, float] = {}
     for item in items:
         loss, sep, value = item.partition("=")
@@ -523,7 +668,13 @@ def parse_gate_flags(items: Iterable[str]) -> dict[str, float]:
             limit = math.nan
         if not sep or not loss.strip() or math.isnan(limit):
             raise UsageError(
-                f"cannot read --max '{item}'", hint="write LOSS=VALUE, e.g. --max mse=0.5"
+                f"cannot read {flag} '{item}'", hint=f"write LOSS=VALUE, e.g. {flag} mse=0.5"
+            )
+        if not math.isfinite(limit):
+            raise UsageError(
+                f"--max {loss.strip()}: limit must be a finite number, got {value.strip()!r}",
+                hint="a gate needs a finite limit; to report a loss without gating it, "
+                "leave out its --max",
             )
         out[loss_key(loss)] = limit
     return out
@@ -546,4 +697,35 @@ def merge_gates(*layers: Mapping[str, float] | None) -> dict[str, float]:
     out: dict[str, float] = {}
     for layer in layers:
         out.update({loss_key(k): float(v) for k, v in (layer or {}).items()})
+    return out
+
+
+def parse_increases(
+    value: Mapping[str, Any] | Iterable[str] | None,
+) -> dict[str, tuple[float, bool]]:
+    """``--max-increase`` items (``["mse=5%"]``) or a config mapping (``{mse: "5%"}``) →
+    ``{"mse": (0.05, True)}`` (names made canonical)."""
+    from losscli.gates import parse_increase
+
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        out: dict[str, tuple[float, bool]] = {}
+        for k, v in value.items():
+            if isinstance(v, tuple):
+                out[loss_key(k)] = (float(v[0]), bool(v[1]))
+            else:
+                loss, limit, rel = parse_increase(f"{k}={v}")
+                out[loss_key(loss)] = (limit, rel)
+        return out
+    return {loss_key(k): (lim, rel) for k, lim, rel in (parse_increase(i) for i in value)}
+
+
+def merge_increases(
+    *layers: Mapping[str, tuple[float, bool]] | None,
+) -> dict[str, tuple[float, bool]]:
+    """Merge ``--max-increase`` limits by loss; later layers win."""
+    out: dict[str, tuple[float, bool]] = {}
+    for layer in layers:
+        out.update(parse_increases(layer))
     return out

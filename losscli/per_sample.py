@@ -2,8 +2,9 @@
 
 The run (:mod:`losscli.run`) hands each chunk's per-row values to a
 :class:`PerSampleWriter`; lines go through :class:`losscli.files.AtomicFile`, so a failed
-run leaves no file. :func:`csv_number` is the one rule for a number in a CSV cell (the
-report's CSV uses it too).
+run leaves no file. :func:`csv_number` is the one rule for a number in a CSV cell and
+:func:`csv_text` the one rule for text (formula injection); :func:`csv_cell` picks between
+them. Every CSV losscli writes (this file, the report's CSV, recommend's CSV) uses them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -25,6 +27,33 @@ def csv_number(v: Any) -> str:
     return "" if v is None else repr(v) if isinstance(v, float) else str(v)
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+#: injection"): = + - @, tab and carriage return.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+#: A plain number (``-2``, ``+1.5e-3``, ``-inf``): a spreadsheet reads it as a number (or
+#: text), never as a formula, so it is written as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|nan)")
+
+
+def csv_text(v: Any) -> str:
+    """A text CSV cell, safe to open in a spreadsheet: text that begins with ``= + - @``,
+    a tab or a carriage return gets a leading single quote (``=HYPERLINK(…)`` →
+    ``'=HYPERLINK(…)``), unless it is a plain number (``-2``, ``+1.5e3``)."""
+    text = "" if v is None else str(v)
+    if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def csv_cell(v: Any) -> str:
+    """Any CSV cell: numbers by :func:`csv_number` (negative numbers are numbers), text by
+    :func:`csv_text`."""
+    if v is None or (isinstance(v, (int, float, np.number)) and not isinstance(v, bool)):
+        return csv_number(v.item() if isinstance(v, np.number) else v)
+    return csv_text(v)
+
+
 def render_per_sample(row_numbers: Any, row_ids: Any, per_rows: dict[str, Any]) -> str:
     """One line per input row: its row number, id (when known) and each loss's value."""
     buf = io.StringIO()
@@ -34,7 +63,7 @@ def render_per_sample(row_numbers: Any, row_ids: Any, per_rows: dict[str, Any]) 
     cols = [per_rows[n] for n in names]
     for i, row in enumerate(row_numbers):
         rid = (
-            [row_ids[i].item() if hasattr(row_ids[i], "item") else row_ids[i]]
+            [csv_cell(row_ids[i].item() if hasattr(row_ids[i], "item") else row_ids[i])]
             if (row_ids is not None)
             else []
         )

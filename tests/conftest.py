@@ -36,15 +36,57 @@ class Result:
         return json.loads(self.stdout)
 
 
+_VALIDATORS: dict[str, Any] = {}
+
+
+def check_json_output(stdout: str) -> None:
+    """Validate a JSON document on stdout against its command's shipped schema (``losscli
+    schema NAME``): every JSON output the test suite produces is checked. Other output,
+    and documents of commands without a schema, pass unchecked."""
+    try:
+        import jsonschema
+    except ImportError:  # pragma: no cover - jsonschema is in the test extra
+        return
+    from losscli.report.schemas import SCHEMAS, load_schema
+
+    if not stdout.lstrip().startswith("{"):
+        return
+    try:
+        doc = json.loads(stdout)
+    except ValueError:
+        return
+    command = doc.get("command") if isinstance(doc, dict) else None
+    if command not in SCHEMAS:
+        return
+    if command not in _VALIDATORS:
+        _VALIDATORS[command] = jsonschema.Draft202012Validator(load_schema(command))
+    errors = sorted(_VALIDATORS[command].iter_errors(doc), key=lambda e: list(e.path))
+    assert not errors, f"{command} JSON does not match its schema: " + "; ".join(
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in errors[:5]
+    )
+
+
+#: Environment variables of a CI runner or a user's shell that would change what a
+#: command does: cleared for every in-process run (tests set them explicitly).
+_CLEARED = ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY")
+
+
 @pytest.fixture
-def cli():
-    """Run ``losscli ARGS`` in-process; returns exit code, stdout and stderr separately."""
+def cli(monkeypatch):
+    """Run ``losscli ARGS`` in-process; returns exit code, stdout and stderr separately.
+    JSON on stdout is validated against the command's schema."""
+    import os
+
     runner = CliRunner()
+    for var in [*_CLEARED, *(v for v in os.environ if v.startswith("LOSSCLI_"))]:
+        monkeypatch.delenv(var, raising=False)
 
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
         base = {"NO_COLOR": "1", "COLUMNS": "160", "TERM": "dumb"}
         base.update(env or {})
-        return Result(runner.invoke(app, [str(a) for a in args], input=input, env=base))
+        result = Result(runner.invoke(app, [str(a) for a in args], input=input, env=base))
+        check_json_output(result.stdout)
+        return result
 
     return run
 

@@ -59,9 +59,13 @@ def core(
 
 
 def assert_clean_error(r: Any, code: int, *needles: str) -> None:
-    """Exit ``code``, nothing on stdout, ``Error: …`` on stderr naming every needle."""
+    """Exit ``code``, ``Error: …`` on stderr naming every needle, and on stdout nothing
+    — or, when the run asked for JSON, only the error document (SPEC §11)."""
     assert r.exit_code == code, (r.exit_code, r.stdout, r.stderr)
-    assert r.stdout == ""
+    if r.stdout:
+        doc = json.loads(r.stdout)
+        assert doc["ok"] is False and doc["error"]["code"] == code, doc
+        assert doc["error"]["message"] in r.stderr
     assert r.stderr.startswith("Error: "), r.stderr
     assert "Traceback" not in r.stderr
     for needle in needles:
@@ -192,7 +196,7 @@ def test_binary_values_equal_the_core(cli, kind):
     doc = run_json(cli, SAMPLES / fname, SAMPLES / "binary_targets.csv")
     pred, target = binary_arrays(kind)
     ctx = {"from_logits": kind == "logits"}
-    assert set(values(doc)) == {"bce", "focal", "hinge", "squared_hinge", "brier"}
+    assert set(values(doc)) == {"bce", "focal", "hinge", "squared_hinge", "brier", "ece", "mce"}
     assert_matches_core(doc, "binary", pred, target, context=ctx)
     # hand check: bce on probabilities (no value reaches the -100 clamp here)
     p = pred if kind == "probs" else 1.0 / (1.0 + np.exp(-pred))

@@ -17,12 +17,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from losscli.data.readers import Table, match_columns
+from losscli.data.sniff import header_hint
 from losscli.errors import DataError, did_you_mean
 
 #: Column names that hold the targets when one file holds both (case-insensitive).
 TARGET_NAMES = ("target", "targets", "y", "y_true", "label", "labels")
 #: Column name joined on automatically when both files have it (case-insensitive).
 ID_NAME = "id"
+#: Names of the index column ``DataFrame.to_csv`` writes by default: an empty header cell,
+#: which pandas reads back as ``Unnamed: 0`` and pyarrow as ``""`` (SPEC §5 Index columns).
+CSV_INDEX_NAMES = ("", "Unnamed: 0")
+#: The column ``DataFrame.to_parquet`` stores an unnamed non-range index in.
+PARQUET_INDEX_NAME = "__index_level_0__"
 
 
 @dataclass
@@ -65,7 +71,12 @@ class RowRef:
 
 
 def find_column(table: Table, name: str) -> str | None:
-    """``name`` in ``table``: exact, else case-insensitive; None when absent."""
+    """``name`` in ``table``: exact, else case-insensitive; None when absent. The empty
+    name and ``Unnamed: 0`` both name a CSV index column, whichever a reader called it."""
+    if name.strip().lower() in ("", "unnamed: 0"):
+        hit = _csv_index_name(table)
+        if hit is not None:
+            return hit
     if name in table.all_columns:
         return name
     low = name.lower()
@@ -82,6 +93,37 @@ COLUMN_ROLES = {
     "--weight-col": ("sample-weight column", "weight"),
     "--group-col": ("group column", "group"),
 }
+
+
+def _csv_index_name(table: Table) -> str | None:
+    """The key of a first column named ``""`` or ``Unnamed: 0`` (pandas' default index)."""
+    if not table.header or not table.all_columns:
+        return None
+    first = table.all_columns[0]
+    if first.strip() not in CSV_INDEX_NAMES and first.strip().lower() != "unnamed: 0":
+        return None
+    for key in (first, *CSV_INDEX_NAMES):
+        if key in table.columns:
+            return key
+    return None
+
+
+def index_column(table: Table) -> str | None:
+    """The column holding the file's index, never data (SPEC §5): a first CSV column with
+    an empty name or ``Unnamed: 0`` (``DataFrame.to_csv`` by default), or a Parquet
+    file's pandas index (``__index_level_0__``, or the pandas metadata's index column)."""
+    if table.tensor is not None:
+        return None
+    for col in table.index_columns:
+        if col in table.columns:
+            return col
+    if PARQUET_INDEX_NAME in table.columns:
+        return PARQUET_INDEX_NAME
+    return _csv_index_name(table)
+
+
+def _index_label(col: str) -> str:
+    return "'Unnamed: 0' (an empty header cell)" if col.strip() in CSV_INDEX_NAMES else f"'{col}'"
 
 
 def _role(flag: str) -> tuple[str, str]:
@@ -152,6 +194,10 @@ class Roles:
     #: The weight or group column's namesake in the other file ((which table, column)):
     #: not a prediction or target column either.
     mirrors: list[tuple[str, str]] = field(default_factory=list)
+    #: Index columns (``Unnamed: 0``, ``__index_level_0__``) left out of the data.
+    index_cols: list[tuple[str, str]] = field(default_factory=list)
+    #: The rows are joined on both files' indexes.
+    index_join: bool = False
     evidence: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -162,7 +208,7 @@ class Roles:
             out.add(self.id_pred)
         if which == "target" and self.id_target:
             out.add(self.id_target)
-        for role in (self.weight, self.group, *self.mirrors):
+        for role in (self.weight, self.group, *self.mirrors, *self.index_cols):
             if role is not None and role[0] == which:
                 out.add(role[1])
         return out
@@ -200,6 +246,7 @@ def resolve_roles(
         _given_id(roles, id_col, ptab, other)
     else:
         _found_ids(roles, ptab, other)
+    _index_roles(roles, ptab, other)
     if weight_col is not None:
         roles.weight = _locate(weight_col, ptab, ttab, "--weight-col")
     if group_col is not None:
@@ -226,6 +273,32 @@ def _given_id(roles: Roles, id_col: str, ptab: Table, ttab: Table | None) -> Non
         raise unknown_column(id_col, [ttab], "--id-col")
     roles.id_target = tc
     roles.evidence.append(f"rows are joined on the id column '{pc}' (--id-col)")
+
+
+def _index_roles(roles: Roles, ptab: Table, ttab: Table | None) -> None:
+    """Index columns are never data: the join key when both files have one (and no id
+    column is joined on), else left out with a note."""
+    pidx = index_column(ptab)
+    tidx = index_column(ttab) if ttab is not None else None
+    if pidx is not None and tidx is not None and roles.id_pred is None and roles.id_target is None:
+        roles.id_pred, roles.id_target, roles.index_join = pidx, tidx, True
+        roles.evidence.append(
+            f"both files have an index column ({_index_label(pidx)} in {ptab.name}, "
+            f"{_index_label(tidx)} in {ttab.name if ttab else ''}) → rows are joined on it"
+        )
+        return
+    for which, table, col, used in (
+        ("pred", ptab, pidx, roles.id_pred),
+        ("target", ttab, tidx, roles.id_target),
+    ):
+        if col is None or table is None or col == used:
+            continue
+        roles.index_cols.append((which, col))
+        why = "" if ttab is None else " (the other file has none, so rows align by order)"
+        roles.evidence.append(
+            f"{table.name}: column {_index_label(col)} is the file's index, not data — "
+            f"left out{why}"
+        )
 
 
 def _found_ids(roles: Roles, ptab: Table, ttab: Table | None) -> None:
@@ -359,17 +432,48 @@ def align_rows(ptab: Table, ttab: Table | None, roles: Roles) -> Alignment:
         return Alignment(RowRef(ptab), RowRef(ptab) if ttab is not None else None, ids)
     if roles.joined:
         assert roles.id_pred is not None and roles.id_target is not None
-        return join_on_ids(ptab, ttab, roles.id_pred, roles.id_target)
+        try:
+            return join_on_ids(ptab, ttab, roles.id_pred, roles.id_target)
+        except DataError as exc:
+            if not roles.index_join:
+                raise
+            raise DataError(
+                f"the files' indexes do not match: {exc.message}",
+                hint="the files hold different indexes (e.g. a test split's row labels and "
+                "0…n−1): save both with index=False (or reset_index(drop=True) first) to "
+                "align rows by order, or save both with the same index",
+            ) from None
     if ptab.n_rows != ttab.n_rows:
-        raise row_count_error(ptab.name, ptab.n_rows, ttab.name, ttab.n_rows)
+        raise row_count_error(
+            ptab.name,
+            ptab.n_rows,
+            ttab.name,
+            ttab.n_rows,
+            doubts=(ptab.header_doubt, ttab.header_doubt),
+        )
     ids = id_values(ptab, roles.id_pred) if roles.id_pred else None
     return Alignment(RowRef(ptab), RowRef(ttab), ids)
 
 
 def row_count_error(
-    pred_name: str, pred_rows: int, target_name: str, target_rows: int
+    pred_name: str,
+    pred_rows: int,
+    target_name: str,
+    target_rows: int,
+    *,
+    doubts: Sequence[str | None] = (),
 ) -> DataError:
-    """Files aligned by row order hold different numbers of rows."""
+    """Files aligned by row order hold different numbers of rows. When they differ by
+    one and a file's first row could be a header (or was read as one), the error says
+    so and names ``--header`` (SPEC §9); ``doubts`` are the tables' header doubts."""
+    question = header_hint(doubts) if abs(pred_rows - target_rows) == 1 else None
+    if question is not None:
+        return DataError(
+            f"row counts differ by one: {pred_name} has {pred_rows} rows, {target_name} has "
+            f"{target_rows}; a first row may be a header read as data, or data read as a "
+            "header",
+            hint=question,
+        )
     return DataError(
         f"row counts differ: {pred_name} has {pred_rows} rows, {target_name} has {target_rows}",
         hint="rows align by order; add an id column to both files (or pass --id-col) to join on it",

@@ -91,7 +91,19 @@ def _selector(patterns: Sequence[str]) -> Selector:
     return select
 
 
-_SIDE_COLUMNS = ("score", "mu_*", "mu[0-9]*", "logvar_*", "logvar[0-9]*", ID_NAME)
+#: Read besides the named columns: side columns of some layouts, ids, and index columns
+#: (a CSV index named by an empty header cell cannot be selected by name: it is not read
+#: when columns are named, docs/inputs.md).
+_SIDE_COLUMNS = (
+    "score",
+    "mu_*",
+    "mu[0-9]*",
+    "logvar_*",
+    "logvar[0-9]*",
+    ID_NAME,
+    "unnamed: 0",
+    "__index_level_0__",
+)
 
 
 def selectors(
@@ -165,6 +177,10 @@ class TablePlan:
     roles: Roles
     layout: Layout
     one_file: bool
+    #: ``--pos-label``: the positive class of binary targets.
+    pos_label: str | None = None
+    #: ``cross_entropy.ignore_index``: class labels of rows the loss skips.
+    ignore_index: int | None = None
 
     def columns(self, which: str) -> list[str]:
         """Columns of the predictions (``"pred"``) or targets table that the plan uses."""
@@ -209,7 +225,7 @@ def plan_tables(ptab: Table, ttab: Table | None, opts: ReadOptions) -> TablePlan
         target_cols=opts.target_cols,
         one_file=one_file,
     )
-    return TablePlan(roles, layout, one_file)
+    return TablePlan(roles, layout, one_file, opts.pos_label, opts.ignore_index)
 
 
 def table_arrays(plan: TablePlan, ptab: Table, ttab: Table | None) -> ChunkArrays:
@@ -318,7 +334,7 @@ def build_dataset(
         warnings=warnings,
         sample_weight=arr.weight,
     )
-    _build(ds, arr, layout, roles.group[1] if roles.group else None, task, logits)
+    _build(ds, arr, plan, roles.group[1] if roles.group else None, task, logits)
     ds.pred = np.ascontiguousarray(ds.pred, dtype=np.float64)
     if ds.target is not None:
         ds.target = np.ascontiguousarray(ds.target)
@@ -381,12 +397,13 @@ def _extract(
 def _build(
     ds: Dataset,
     arr: ChunkArrays,
-    layout: Layout,
+    plan: TablePlan,
     group_col: str | None,
     task: str,
     logits: bool | None,
 ) -> None:
     """Fill task, pred, target, context, input kind and class names of ``ds``."""
+    layout = plan.layout
     pinned = layout.task in ("gan", "vae", "detection") or layout.embedding in (
         "triplets",
         "pairs",
@@ -400,8 +417,16 @@ def _build(
         return
     assert arr.target is not None and arr.tref is not None
     decision = infer_task(
-        arr.pred, arr.target, layout, task=task, target_ref=arr.tref, pred_name=arr.pref.name
+        arr.pred,
+        arr.target,
+        layout,
+        task=task,
+        target_ref=arr.tref,
+        pred_name=arr.pref.name,
+        pos_label=plan.pos_label,
     )
+    if plan.pos_label is not None and decision.task != "binary":
+        ds.warnings.append(f"--pos-label has no effect on task {decision.task}")
     ds.evidence.extend(decision.evidence)
     ds.warnings.extend(decision.warnings)
     ds.task = decision.task
@@ -419,6 +444,8 @@ def _regression(
     ds.pred = arr.pred[:, 0] if arr.pred.shape[1] == 1 else arr.pred
     t = arr.target
     ds.target = t[:, 0] if t.shape[1] == 1 else _matched_order(t, layout, ds)
+    if ds.pred.ndim == 2:
+        ds.class_names = list(layout.pred_cols)  # outputs are named by their columns
 
 
 def _binary(
@@ -426,7 +453,12 @@ def _binary(
 ) -> None:
     assert arr.target is not None and arr.tref is not None
     tcol = layout.target_cols[0]
-    ds.pred = arr.pred[:, 0]
+    j = decision.pos_col or 0
+    ds.pred = arr.pred[:, j]
+    pcols = [layout.pred_cols[j]]
+    if decision.pos_col is not None:
+        ds.pred_columns = pcols
+        ds.inputs["predictions"]["columns"] = pcols
     if decision.target_form == "positive":
         ds.target = np.fromiter(
             (1.0 if str(v) == decision.positive else 0.0 for v in arr.target),
@@ -438,7 +470,9 @@ def _binary(
         check_binary_targets(
             ds.target, arr.tref, [tcol], "binary", hint=_two_labels_hint(ds.target)
         )
-    _scores(ds, arr.pref, ds.pred, logits, layout.pred_cols)
+        if decision.target_form == "flip":
+            ds.target = 1.0 - ds.target
+    _scores(ds, arr.pref, ds.pred, logits, pcols)
 
 
 def _multilabel(
@@ -499,7 +533,7 @@ def _embedding(
     _no_input_kind(ds, logits)
     if decision.embedding == "distance":
         ds.pred = arr.pred[:, 0]
-        ds.target = arr.target[:, 0]
+        ds.target = _similarity(ds, arr.target[:, 0], tcol)
         check_zero_one(ds.target, arr.tref, tcol, what="similarity target")
         ds.context = {"layout": "distance"}
         return
@@ -525,6 +559,19 @@ def _binary_labels(ds: Dataset, t: np.ndarray, col: str) -> np.ndarray:
     minus = t == -1.0
     if minus.any() and bool(np.all(minus | (t == 1.0))):
         ds.warnings.append(f"binary targets (column '{col}') are -1/+1: read as 0/1 (-1 → 0)")
+        return (t > 0.0).astype(np.float64)
+    return t
+
+
+def _similarity(ds: Dataset, t: np.ndarray, col: str) -> np.ndarray:
+    """Pair similarity targets: 0/1 as they are; 1/−1 (torch ``CosineEmbeddingLoss``,
+    ``HingeEmbeddingLoss``) read as 1/0, with a note."""
+    minus = t == -1.0
+    if minus.any() and bool(np.all(minus | (t == 1.0))):
+        ds.warnings.append(
+            f"similarity targets (column '{col}') are 1/-1 (torch's convention): -1 read as "
+            "dissimilar (0)"
+        )
         return (t > 0.0).astype(np.float64)
     return t
 
@@ -581,6 +628,40 @@ def _scores(
     ds.evidence.extend(kind.evidence)
     ds.warnings.extend(kind.warnings)
     ds.context["from_logits"] = kind.kind == "logits"
+    if kind.inferred and kind.kind == "probabilities" and ds.task in ("binary", "multilabel"):
+        ambiguous = logits_in_unit(scores, ds.target)
+        if ambiguous is not None:
+            ds.warnings.append(ambiguous)
+
+
+#: How a warning that the files cannot settle a reading which changes the values begins;
+#: the table view repeats such warnings on stdout (:mod:`losscli.report.table`).
+AMBIGUOUS = "ambiguous input:"
+
+
+def logits_in_unit(scores: np.ndarray, target: np.ndarray | None) -> str | None:
+    """Scores in [0, 1] read as probabilities that fit the 0/1 targets at least as well
+    read as logits (bce of sigmoid(s) ≤ bce of s): the files cannot tell which they are,
+    and the values differ — the warning naming --logits/--probs, else None."""
+    if target is None or target.shape != scores.shape or scores.size == 0:
+        return None
+    t = np.asarray(target, dtype=np.float64)
+    if not bool(np.all((t == 0.0) | (t == 1.0))):
+        return None
+    eps = 1e-12
+    p = np.clip(scores, eps, 1.0 - eps)
+    as_probs = float(-np.mean(t * np.log(p) + (1.0 - t) * np.log1p(-p)))
+    # bce of sigmoid(s), stably: softplus(s) − t·s
+    as_logits = float(np.mean(np.logaddexp(0.0, scores) - t * scores))
+    if as_logits > as_probs:
+        return None
+    return (
+        f"{AMBIGUOUS} predictions lie in [0, 1] and were read as probabilities (bce "
+        f"{as_probs:.4g}), "
+        f"but read as logits they fit the targets as well or better (bce {as_logits:.4g}): "
+        "the values depend on which they are — pass --logits if they are logits, --probs "
+        "if they are probabilities"
+    )
 
 
 def _check_distribution(
@@ -677,7 +758,7 @@ def _embedding_by_name(ds: Dataset, arr: ChunkArrays, layout: Layout, logits: bo
             f"{', '.join(layout.target_cols[:6])}",
             hint="choose it with --target-col",
         )
-    ds.target = t[:, 0]
+    ds.target = _similarity(ds, t[:, 0], layout.target_cols[0])
     check_zero_one(ds.target, arr.tref, layout.target_cols[0], what="similarity target")
     ds.pred = arr.pred[:, 0] if layout.embedding == "distance" else arr.pred
 

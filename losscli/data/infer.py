@@ -35,7 +35,7 @@ from losscli.data.align import (
     resolve_columns,
 )
 from losscli.data.readers import Table
-from losscli.errors import DataError, UsageError
+from losscli.errors import DataError, UsageError, did_you_mean
 
 #: Row sums of probabilities may differ from 1 by this much per class (values rounded to
 #: 6 decimals, as CSV writers commonly do, are off by up to C·5e-7).
@@ -335,7 +335,7 @@ def _no_numeric(table: Table, exclude: set[str]) -> DataError:
         sample = next((v for v in table.columns[col] if v is not None), "")
         detail = f"; column '{col}' holds text such as {sample!r}"
         if re.fullmatch(r"-?\d+,\d+", str(sample)):
-            hint = "decimal commas are not supported: save the file with '.' as decimal mark"
+            hint = "for decimal commas (European exports) pass --decimal ,"
     return DataError(f"{table.name}: no numeric prediction columns{detail}", hint=hint)
 
 
@@ -423,6 +423,9 @@ class Decision:
     #: (C 0/1 columns → indices), "positive" (binary from two class names).
     target_form: str = "values"
     positive: str | None = None
+    #: Binary read from several score columns (scikit-learn ``predict_proba``): the
+    #: column of the positive class.
+    pos_col: int | None = None
     embedding: str | None = None  # embedding layout decided from the values
     evidence: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -497,6 +500,7 @@ class _Values:
     target: np.ndarray  # (n, m) float64 or (n,) object
     layout: Layout
     ref: RowRef  # the targets' rows
+    pos_label: str | None = None
 
     @property
     def k(self) -> int:
@@ -536,13 +540,15 @@ def infer_task(
     task: str,
     target_ref: RowRef,
     pred_name: str = "PREDS",
+    pos_label: str | None = None,
 ) -> Decision:
     """Decide the task from the values (``task`` "auto") or check an explicit one.
 
     ``pred`` is (n, k) float64; ``target`` is (n, m) float64 or (n,) object (text labels).
-    ``pred_name`` names the predictions file in warnings.
+    ``pred_name`` names the predictions file in warnings; ``pos_label`` (``--pos-label``)
+    the positive class of binary targets.
     """
-    v = _Values(pred, target, layout, target_ref)
+    v = _Values(pred, target, layout, target_ref, pos_label)
     if task != "auto":
         if task in ("regression", "distribution", "multilabel") and v.text:
             raise DataError(
@@ -561,6 +567,10 @@ def _auto_text(v: _Values) -> Decision:
     """Text targets: class names (binary, multiclass) or embedding labels."""
     pcols, k, tname = v.pcols, v.k, v.tname
     names = v.names()
+    if k == 2 and len(names) <= 2 and _proba_pair(v.pred):
+        return _binary_pair(v)
+    if k == 1 and len(names) <= 2 and v.pos_label is not None:
+        return _named_positive(v, v.pos_label)
     if k == 1 and len(names) <= 2 and pcols[0] in names:
         return Decision(
             "binary",
@@ -614,6 +624,16 @@ def _embedding_labels(what: str, pcols: Sequence[str]) -> Decision:
 def _auto_one(v: _Values) -> Decision:
     """One numeric target column: binary, regression, multiclass labels or embedding."""
     t, k, tname = v.target[:, 0], v.k, v.tname
+    if k == 1 and _is_pm1(t):
+        return Decision(
+            "binary",
+            evidence=[
+                f"targets (column '{tname}') are -1/+1 (the hinge/SVM convention) and there "
+                "is one prediction column → binary, read as t = (y + 1) / 2"
+            ],
+        )
+    if k == 2 and _is01(t) and not v.layout.embedding_names and _proba_pair(v.pred):
+        return _binary_pair(v)
     if _is01(t) and k == 1:
         return Decision(
             "binary",
@@ -639,12 +659,165 @@ def _auto_one(v: _Values) -> Decision:
         )
     if v.layout.embedding_names:
         return _embedding_labels("targets are integer labels", v.pcols)
+    _too_many_columns(v, t)
     return Decision(
         "multiclass",
         "indices",
         evidence=[
             f"targets (column '{tname}') are integer labels ({_values_text(t)}) and "
             f"there are {k} prediction columns → multiclass"
+        ],
+    )
+
+
+#: Integer labels 0…L with more than this many times L + 1 prediction columns (and at
+#: least :data:`EXTRA_COLUMNS` more) are not guessed to be multiclass (SPEC §9).
+COLUMNS_PER_CLASS = 2
+EXTRA_COLUMNS = 3
+
+
+def _too_many_columns(v: _Values, t: np.ndarray) -> None:
+    """Multiclass needs one prediction column per class: many more columns than the
+    largest label + 1 (64 embedding dimensions, labels 0…9) is a question, not a guess."""
+    if t.size == 0 or t.min() < 0 or _is_distribution(v.pred):
+        return  # rows of probabilities summing to 1 are class scores, whatever the labels
+    classes = int(t.max()) + 1
+    if v.k > COLUMNS_PER_CLASS * classes and v.k - classes >= EXTRA_COLUMNS:
+        raise DataError(
+            f"targets (column '{v.tname}') are integer labels 0…{classes - 1}, but there are "
+            f"{v.k} prediction columns ({_short(v.pcols)}): too many for one column per "
+            "class, so the task is not guessed",
+            hint="pass --task embedding if the columns are embedding vectors, or --task "
+            "multiclass if they are class scores (then classes absent from the targets "
+            "have columns too)",
+        )
+
+
+def _is_pm1(t: np.ndarray) -> bool:
+    """Targets in {-1, +1} with both present (the hinge / SVM label convention)."""
+    return bool(t.size and np.all((t == -1.0) | (t == 1.0)) and (t == -1.0).any())
+
+
+def _proba_pair(pred: np.ndarray) -> bool:
+    """Two columns of probabilities whose rows sum to 1 (``predict_proba`` of a binary
+    classifier): P(negative), P(positive)."""
+    return pred.shape[1] == 2 and _in_unit(pred) and sums_to_one_rounded(pred)
+
+
+_POSITIVE_WORDS = ("1", "1.0", "true", "yes", "pos", "positive")
+
+
+def _positive_like(name: str) -> bool:
+    """A column named like the positive class: 1, True, yes, pos — alone or as the last
+    part of a name (p_1, proba_1, class_yes)."""
+    low = name.strip().lower()
+    last = re.split(r"[_\s.:-]", low)[-1] if low else low
+    return low in _POSITIVE_WORDS or last in _POSITIVE_WORDS
+
+
+def _pos_column(v: _Values, positive: str | None) -> tuple[int, str]:
+    """Which of two score columns is the positive class's, and why."""
+    pcols = v.pcols
+    if positive is not None:
+        for j, c in enumerate(pcols):
+            if c == positive or c.lower() == positive.lower():
+                return j, f"the column named '{c}'"
+    if positive is None:
+        like = [j for j, c in enumerate(pcols) if _positive_like(c)]
+        if len(like) == 1:
+            return like[0], f"the column named like the positive class ('{pcols[like[0]]}')"
+    return 1, f"the second column ('{pcols[1]}', scikit-learn's order of classes_)"
+
+
+def _binary_pair(v: _Values) -> Decision:
+    """Binary targets with two probability columns (``predict_proba``): binary on the
+    positive class's column."""
+    tname = v.tname
+    if v.text:
+        names = sorted(v.names())
+        if v.pos_label is not None:
+            positive = _check_pos_label(v, names)
+        elif all(n in v.pcols for n in names) and len(names) == 2:
+            positive = v.pcols[1]
+        elif len(names) == 2:
+            positive = names[1]
+        else:
+            raise DataError(
+                f"targets (column '{tname}') hold one class name ({names[0]!r}) and there are "
+                f"two probability columns ({_short(v.pcols)}): which is the positive class?",
+                hint="pass --pos-label LABEL naming the positive class",
+            )
+        if positive in v.pcols or len(names) != 2:
+            j, why = _pos_column(v, positive if positive in v.pcols else None)
+        else:
+            j = names.index(positive)
+            why = (
+                f"the {('first', 'second')[j]} column ('{v.pcols[j]}', scikit-learn's "
+                "order of classes_: sorted)"
+            )
+        return Decision(
+            "binary",
+            "positive",
+            positive=positive,
+            pos_col=j,
+            evidence=[
+                f"targets (column '{tname}') are two class names and there are two "
+                f"probability columns summing to 1 (predict_proba) → binary, positive class "
+                f"'{positive}'"
+                + (" (--pos-label)" if v.pos_label else " (--pos-label sets it)")
+                + f", scored by {why}"
+            ],
+        )
+    form = "values"
+    if v.pos_label is not None:
+        lab = _check_pos_label(v, ["0", "1"])
+        j, why = _pos_column(v, lab)
+        if why.startswith("the second") and lab == "0":
+            j, why = 0, f"the first column ('{v.pcols[0]}', scikit-learn's order of classes_)"
+        form = "flip" if lab == "0" else "values"
+    else:
+        j, why = _pos_column(v, None)
+    return Decision(
+        "binary",
+        form,
+        pos_col=j,
+        evidence=[
+            f"targets (column '{tname}') are all 0 or 1 and there are two probability columns "
+            f"summing to 1 (predict_proba) → binary on the positive class's column: {why}"
+            + ("; label 0 is the positive class (--pos-label)" if form == "flip" else "")
+        ],
+    )
+
+
+def _check_pos_label(v: _Values, labels: Sequence[str]) -> str:
+    """``--pos-label`` must be one of the target labels."""
+    assert v.pos_label is not None
+    lab = v.pos_label.strip()
+    for cand in labels:
+        if cand == lab or cand.lower() == lab.lower():
+            return cand
+    try:
+        if float(lab).is_integer() and str(int(float(lab))) in labels:
+            return str(int(float(lab)))
+    except ValueError:
+        pass
+    raise DataError(
+        f"--pos-label {v.pos_label!r} is not one of the target labels "
+        f"({_short(list(labels), 6)}) of column '{v.tname}'",
+        hint=(did_you_mean(lab, list(labels)) or "") + " name one of the labels",
+    )
+
+
+def _named_positive(v: _Values, pos_label: str) -> Decision:
+    """One score column and two named classes: ``--pos-label`` names the one it scores."""
+    positive = _check_pos_label(v, sorted(v.names()))
+    return Decision(
+        "binary",
+        "positive",
+        positive=positive,
+        evidence=[
+            f"targets (column '{v.tname}') are class names; the one prediction column "
+            f"('{v.pcols[0]}') scores the positive class '{positive}' (--pos-label) → binary"
         ],
     )
 
@@ -728,6 +901,21 @@ def _explicit_regression(v: _Values, task: str) -> Decision:
 
 
 def _explicit_binary(v: _Values, task: str) -> Decision:
+    if v.k == 2 and (v.text or v.m == 1):
+        if not _proba_pair(v.pred):
+            raise DataError(
+                f"binary with two prediction columns ({_short(v.pcols)}) reads them as "
+                "predict_proba (P(negative), P(positive)), but their rows do not sum to 1",
+                hint="for two logits use --task multiclass (softmax over both), or name "
+                "the positive class's column with --pred-col",
+            )
+        out = _binary_pair(v)
+        out.evidence = []
+        return out
+    if v.k == 1 and v.text and v.pos_label is not None:
+        out = _named_positive(v, v.pos_label)
+        out.evidence = []
+        return out
     if v.k != 1:
         raise DataError(
             f"binary needs one prediction column; got {v.k} ({_short(v.pcols)})",
@@ -815,10 +1003,13 @@ def infer_targets_task(
     (task, target values, the evidence). ``task`` None infers it; ``name`` names the
     file."""
     if table.tensor is not None:
+        from losscli.data.mask_labels import mask_channels
+
+        masks, how = mask_channels(table.tensor, name)
         return (
             task or "segmentation",
-            table.tensor,
-            [f"{name} holds an array of shape {table.tensor.shape} → segmentation"],
+            masks,
+            [f"{name} holds an array of shape {table.tensor.shape} → segmentation: {how}"],
         )
     cols = [c for c in table.all_columns if c.lower() not in ("id", "index")]
     if not cols:

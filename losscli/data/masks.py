@@ -15,6 +15,7 @@ import numpy as np
 from losscli.data.align import RowRef
 from losscli.data.dataset import Dataset
 from losscli.data.infer import infer_input_kind, percent_hint, percent_like
+from losscli.data.mask_labels import is_0_255, mask_255_error
 from losscli.data.readers import Table
 from losscli.errors import DataError, UsageError
 
@@ -214,6 +215,8 @@ def _check_mask_values(target: np.ndarray, ref: RowRef) -> None:
     flat = target.reshape(n, -1)
     if flat.size == 0 or (flat.min() >= 0.0 and flat.max() <= 1.0):
         return
+    if is_0_255(flat):
+        raise mask_255_error(ref.name)
     bad_img = np.flatnonzero(((flat < 0) | (flat > 1)).any(axis=1))
     row = flat[bad_img[0]]
     v = row[(row < 0) | (row > 1)][0]

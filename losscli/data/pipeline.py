@@ -68,6 +68,7 @@ __all__ = [
     "column_selectors",
     "finish_input",
     "load_dataset",
+    "model_columns",
     "named_binary",
     "read_whole",
     "summarize",
@@ -109,6 +110,8 @@ class Totals:
     positive_weight: bool = False
     file_warnings: list[str] = field(default_factory=list)
     build_warnings: list[str] = field(default_factory=list)
+    ignored: int = 0  # rows whose label is cross_entropy.ignore_index
+    ignore_label: int | None = None
 
     def add_warnings(self, into: list[str], new: Sequence[str]) -> None:
         """Append the warnings of ``new`` not yet in ``into`` (at most MAX_WARNINGS)."""
@@ -122,6 +125,9 @@ class Totals:
         self.kept += other.kept
         self.chunks += other.chunks
         self.dropped += other.dropped
+        self.ignored += other.ignored
+        if self.ignore_label is None:
+            self.ignore_label = other.ignore_label
         self.tally.merge(other.tally)
         self.note_invalid([] if other.invalid is None else [other.invalid])
         self.positive_weight = self.positive_weight or other.positive_weight
@@ -148,6 +154,12 @@ class Totals:
         out = [*self.file_warnings, *roles_warnings]
         if self.dropped:
             out.append(self.tally.warning(self.dropped, self.rows))
+        if self.ignored:
+            out.append(
+                f"{self.ignored} of {self.rows} rows have the label {self.ignore_label} "
+                "(cross_entropy.ignore_index): left out of every loss, as torch leaves them "
+                "out of cross_entropy"
+            )
         return out + self.build_warnings
 
 
@@ -188,6 +200,10 @@ class ChunkStep:
             totals.note_invalid([f.note() for f in found])
             totals.tally.add(found)
             totals.dropped += drop_rows(arr, bad)
+        ignored = ignored_rows(self.plan, arr)
+        if ignored is not None:
+            totals.ignore_label = self.plan.ignore_index
+            totals.ignored += drop_rows(arr, ignored)
         if arr.n == 0:
             return None
         check_sample_weights(self.plan, arr)
@@ -246,6 +262,19 @@ class ChunkStep:
         return None if arr is None else self.dataset(arr, ptab, ttab, totals, evidence)
 
 
+def ignored_rows(plan: TablePlan, arr: ChunkArrays) -> np.ndarray | None:
+    """Rows whose class label is ``cross_entropy.ignore_index`` (-100 torch, -1 Keras,
+    255 masks), which torch leaves out: one numeric label column against several class
+    score columns. None when there is none."""
+    ii, t = plan.ignore_index, arr.target
+    if ii is None or t is None or t.dtype == object or t.ndim != 2 or t.shape[1] != 1:
+        return None
+    if len(plan.layout.pred_cols) < 2:
+        return None
+    mask = t[:, 0] == float(ii)
+    return mask if bool(mask.any()) else None
+
+
 def finish_input(totals: Totals, plan: TablePlan, weight_source: str, empty: str) -> None:
     """Checks over every row of the input: some row is left after --drop-invalid, and
     some sample weight is positive. ``weight_source`` names the weights' file; ``empty``
@@ -276,6 +305,8 @@ def _targets_fit(d: Inferred, plan: TablePlan, arr: ChunkArrays, every_row: str)
     if t is None or ref is None or t.dtype == object:
         return
     off = (t != 0.0) & (t != 1.0)
+    if d.task == "binary":
+        off &= t != -1.0  # -1/+1 labels (t = (y + 1) / 2), checked per chunk when built
     if not off.any():
         return
     rows = np.flatnonzero(off.any(axis=1) if off.ndim == 2 else off)
@@ -466,10 +497,11 @@ def read_whole(preds: str, targets: str | None, opts: ReadOptions) -> Dataset:
             hint="save one of them to a file",
         )
     sel_p, sel_t = column_selectors(opts, targets is None)
-    ptab = read_table(preds, select=sel_p, role="predictions")
+    text = {"header": opts.header, "decimal": opts.decimal}
+    ptab = read_table(preds, select=sel_p, role="predictions", **text)
     ttab: Table | None = None
     if targets is not None:
-        ttab = read_table(targets, select=sel_t, role="targets")
+        ttab = read_table(targets, select=sel_t, role="targets", **text)
     elif ptab.companion is not None:
         ttab = ptab.companion
     tables = [ptab] if ttab is None else [ptab, ttab]
@@ -495,3 +527,56 @@ def weight_table(plan: TablePlan, ptab: T, ttab: T | None) -> T:
     if weight is not None and weight[0] != "pred" and ttab is not None:
         return ttab
     return ptab
+
+
+# --------------------------------------------------------------------------- models
+
+
+def model_columns(preds: str, targets: str, opts: ReadOptions) -> tuple[list[str], str] | None:
+    """One file holding one model per column (``compare both.csv targets.csv``): the
+    columns and the evidence, or None when the file is one model's predictions.
+
+    Several prediction columns and one numeric target column are several models when no
+    one model could have written them: continuous targets (regression has one column
+    per target); integer targets with a label beyond the columns (not class scores);
+    0/1 targets with rows that do not sum to 1 (not ``predict_proba``)."""
+    if opts.pred_cols or preds == "-" or targets == "-":
+        return None
+    sel_p, sel_t = column_selectors(opts, False)
+    ptab = read_table(preds, select=sel_p, role="predictions")
+    ttab = read_table(targets, select=sel_t, role="targets")
+    if ptab.tensor is not None or ttab.tensor is not None:
+        return None
+    plan = plan_tables(ptab, ttab, opts)
+    lay = plan.layout
+    if lay.task is not None or len(lay.pred_cols) < 2 or len(lay.target_cols) != 1:
+        return None
+    if opts.task not in ("auto", "regression", "binary") or lay.embedding_names:
+        return None
+    arr = table_arrays(plan, ptab, ttab)
+    if arr.target is None or arr.target.dtype == object:
+        return None
+    t, p = arr.target[:, 0], arr.pred
+    t, p = t[np.isfinite(t)], p[np.isfinite(p).all(axis=1)]
+    if t.size == 0 or p.size == 0:
+        return None
+    integral = bool(np.all(t == np.round(t)))
+    binary01 = bool(np.all((t == 0.0) | (t == 1.0)))
+    cols = list(lay.pred_cols)
+    if not integral:
+        why = "continuous targets"
+    elif binary01:
+        in_unit = bool(p.min() >= 0.0 and p.max() <= 1.0)
+        if in_unit and rows_off_sum(p).size == 0:
+            return None  # class probabilities of one model
+        why = "0/1 targets and scores whose rows do not sum to 1"
+    elif t.min() < 0 or t.max() >= len(cols):
+        why = f"integer targets up to {t.max():g}, beyond {len(cols)} class columns"
+    else:
+        return None
+    shown = ", ".join(cols[:6]) + (", …" if len(cols) > 6 else "")
+    return cols, (
+        f"{ptab.name} has {len(cols)} prediction columns ({shown}) and {ttab.name} one "
+        f"target column of {why} → one model per column, named by the columns "
+        "(pass --pred-col to compare chosen columns)"
+    )

@@ -19,9 +19,17 @@ Formats by extension (SPEC §5):
 * A quoted glob or a directory: every matching file in natural order (digit runs compare
   as numbers: ``9.csv`` before ``10.csv``), one dataset.
 
-Header detection: when every non-empty field of the first line parses as a number, the
-file has no header; its columns are named ``"0"``, ``"1"``, … by position and the first
-line is data. Row numbers are the ones a spreadsheet shows (the header is row 1).
+Header detection (SPEC §5, ``--header auto|yes|no``, :func:`losscli.data.sniff.decide_header`):
+a first line with any text cell is a header; the integers 0, 1, …, k−1 (pandas' names for
+an unnamed frame) are a header when the rows below are not integer-only; any other
+numeric first line is data, and the columns are named ``"0"``, ``"1"``, … by position.
+Row numbers are the ones a spreadsheet shows (the header is row 1).
+
+Bounds (docs/security.md): a text line longer than :data:`MAX_LINE_BYTES` (environment
+variable ``LOSSCLI_MAX_LINE_BYTES`` raises it) is a data error naming the line, found
+while peeking at the first lines and while decompressing standard input; compressed
+inputs are streamed, never decompressed whole; an ``.npy`` header is checked against the
+bytes that follow it before anything is allocated.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ import re
 import sys
 import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +55,12 @@ from typing import IO, Any
 
 import numpy as np
 
+from losscli.data.sniff import (
+    decide_header,
+    decimal_comma_problem,
+    is_number,
+    not_text_problem,
+)
 from losscli.errors import DataError
 
 #: Extensions read as delimited text (before an optional compression suffix).
@@ -61,6 +76,12 @@ TARGET_KEYS = ("target", "targets")
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 _PEEK_BYTES = 1 << 16
+#: Longest line of a text input, in bytes (1 MiB: a row of 50,000 numbers). A longer
+#: line is a data error naming it; the environment variable ``LOSSCLI_MAX_LINE_BYTES``
+#: raises the limit.
+MAX_LINE_BYTES = 1 << 20
+#: Lines looked at to decide the header (SPEC §5: "the rest of the file").
+_HEADER_LINES = 1000
 _SNIFF_LINES = 50
 _UTF8_HINT = (
     "re-encode it as UTF-8, e.g. `iconv -f latin1 -t utf-8 FILE > FILE.utf8.csv` "
@@ -94,6 +115,9 @@ class Table:
     file_index: np.ndarray | None = None
     binary: bool = False
     header: bool = True
+    #: What to say about the first row when two files' row counts differ by one (it
+    #: was read as data but could be a header, or the other way round); None: no doubt.
+    header_doubt: str | None = None
     tensor: np.ndarray | None = None
     companion: Table | None = None
     notes: list[str] = field(default_factory=list)
@@ -102,6 +126,8 @@ class Table:
     #: asking for exactly those columns needs no copy.
     block: np.ndarray | None = None
     block_columns: list[str] = field(default_factory=list)
+    #: Columns the writer stored as the frame's index (a Parquet file's pandas metadata).
+    index_columns: list[str] = field(default_factory=list)
 
     @property
     def n_rows(self) -> int:
@@ -224,7 +250,7 @@ def non_numeric_error(
         )
     hint = f"'{col}' is used as {role} column and may hold numbers only"
     if any(re.fullmatch(r"\s*-?\d+,\d+\s*", v) for v in values):
-        hint += "; decimal commas are not supported, save the file with '.' decimals"
+        hint += "; for decimal commas (European exports) pass --decimal ,"
     elif col in table.text:
         hint = f"every cell of '{col}' is text; choose numeric columns with --pred-col/--target-col"
     else:
@@ -235,19 +261,37 @@ def non_numeric_error(
 # --------------------------------------------------------------------------- entry point
 
 
-def read_table(path: str, *, select: Selector | None = None, role: str = "predictions") -> Table:
+@dataclass(frozen=True)
+class TextOptions:
+    """How text inputs are read: ``--header`` (auto, yes, no) and ``--decimal`` ("." or
+    ","; None: "." unless the file reads as decimal commas, then refused)."""
+
+    header: str = "auto"
+    decimal: str | None = None
+
+
+def read_table(
+    path: str,
+    *,
+    select: Selector | None = None,
+    role: str = "predictions",
+    header: str = "auto",
+    decimal: str | None = None,
+) -> Table:
     """Read ``path`` (file, ``-``, glob or directory) into a :class:`Table`.
 
     ``select`` picks the columns to read from the full list of a file's columns
     (``None`` reads every column). ``role`` (``"predictions"`` or ``"targets"``) picks
-    the array of an ``.npz`` that holds both.
+    the array of an ``.npz`` that holds both. ``header`` and ``decimal`` are
+    ``--header`` and ``--decimal`` (text inputs only).
     """
+    text = TextOptions(header, decimal)
     if path == STDIN:
-        return _read_stdin(select, role)
+        return _read_stdin(select, role, text)
     files = list_data_files(path, hint="expected files ending in " + ", ".join(DATA_EXTENSIONS))
     if files is not None:
-        return _read_many(path, files, select, role)
-    return _read_file(path, select, role)
+        return _read_many(path, files, select, role, text)
+    return _read_file(path, select, role, text)
 
 
 def list_data_files(path: str, *, hint: str) -> list[str] | None:
@@ -324,7 +368,9 @@ def split_ext(path: str) -> tuple[str, str | None]:
     return os.path.splitext(low)[1], comp
 
 
-def _read_file(path: str, select: Selector | None, role: str) -> Table:
+def _read_file(
+    path: str, select: Selector | None, role: str, text: TextOptions = TextOptions()
+) -> Table:
     p = Path(path)
     if not p.exists():
         parent = p.parent if str(p.parent) else Path(".")
@@ -352,7 +398,7 @@ def _read_file(path: str, select: Selector | None, role: str) -> Table:
         raise DataError(f"{path}: cannot read ({exc.strerror})") from None
     if size == 0:
         raise DataError(f"{path}: file is empty", hint="expected a header row and data rows")
-    return _read_text(path, path, comp, ext, select)
+    return _read_text(path, path, comp, ext, select, text)
 
 
 def _near_names(word: str, names: list[str]) -> str | None:
@@ -389,24 +435,76 @@ def _open_binary(source: str | bytes, comp: str | None) -> IO[bytes]:
     return open(source, "rb")
 
 
+def max_line_bytes() -> int:
+    """:data:`MAX_LINE_BYTES`, or the positive integer in ``LOSSCLI_MAX_LINE_BYTES``."""
+    raw = os.environ.get("LOSSCLI_MAX_LINE_BYTES", "").strip()
+    if not raw:
+        return MAX_LINE_BYTES
+    try:
+        value = int(raw.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise DataError(
+            f"LOSSCLI_MAX_LINE_BYTES must be a positive integer, got {raw[:40]!r}",
+            hint=f"unset it to use the default ({MAX_LINE_BYTES})",
+        )
+    return value
+
+
+def long_line_error(name: str, line: int, limit: int) -> DataError:
+    """DataError for a text line longer than the line limit."""
+    return DataError(
+        f"{name}: line {line} is longer than {limit:,} bytes (the longest line losscli reads)",
+        hint="check that the file is delimited text with one row per line; to read longer "
+        f"lines, set LOSSCLI_MAX_LINE_BYTES (now {limit})",
+    )
+
+
+def _read_error(name: str, comp: str | None, exc: BaseException) -> DataError:
+    return DataError(
+        f"{name}: cannot read as {comp or 'text'} ({exc})",
+        hint="check that the file is complete and that its extension matches its format",
+    )
+
+
+def _zip_names(source: str | bytes) -> list[str]:
+    """Member names of a zip archive (empty when it cannot be read as one)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as zf:
+            return zf.namelist()[:1000]
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return []
+
+
 def _peek(name: str, source: str | bytes, comp: str | None) -> tuple[list[str], bool]:
     """The first lines of a text input, decoded (BOM stripped, line ends removed), and
-    whether it starts with a UTF-8 byte-order mark."""
+    whether it starts with a UTF-8 byte-order mark.
+
+    Reads :data:`_PEEK_BYTES`, or up to the end of the first line when it is longer;
+    a first line longer than :func:`max_line_bytes` is a DataError naming it. Bytes that
+    show another format (Excel, Parquet, NumPy, compressed, UTF-16) are a DataError
+    saying what the file is.
+    """
+    limit = max_line_bytes()
     try:
         with _open_binary(source, comp) as fh:
             head = fh.read(_PEEK_BYTES)
-            while len(head) < 16 * _PEEK_BYTES and b"\n" not in head:
+            eof = len(head) < _PEEK_BYTES
+            while not eof and b"\n" not in head and len(head) <= limit:
                 more = fh.read(_PEEK_BYTES)
-                if not more:
-                    break
+                eof = not more
                 head += more
-            full = len(head) >= _PEEK_BYTES
     except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
-        raise DataError(
-            f"{name}: cannot read as {comp or 'text'} ({exc})",
-            hint="check that the file is complete and that its extension matches its format",
-        ) from None
-    if full and b"\n" in head:
+        raise _read_error(name, comp, exc) from None
+    zip_names = _zip_names(source) if head.startswith(b"PK") else []
+    problem = not_text_problem(name, head, zip_names=zip_names)
+    if problem is not None:
+        raise problem
+    first_end = head.find(b"\n")
+    if (first_end < 0 and not eof) or first_end > limit or (first_end < 0 and len(head) > limit):
+        raise long_line_error(name, 1, limit)
+    if not eof and b"\n" in head:
         head = head[: head.rindex(b"\n")]
     try:
         text = head.decode("utf-8-sig")
@@ -417,62 +515,106 @@ def _peek(name: str, source: str | bytes, comp: str | None) -> tuple[list[str], 
 
 
 def _decode_error(name: str, source: str | bytes, comp: str | None) -> DataError:
-    """Find the first line that is not valid UTF-8 and say so."""
+    """Find the first line that is not valid UTF-8 and say so (reads in blocks, so a
+    file of one huge line needs no more memory than a block)."""
+    block = 1 << 20
     try:
         with _open_binary(source, comp) as fh:
-            for lineno, raw in enumerate(fh, start=1):
-                if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                    raw = raw[3:]
+            carry = b""
+            lineno = 1
+            col = 0  # bytes of the current line before ``buf``
+            first = True
+            while True:
+                chunk = fh.read(block)
+                buf = carry + chunk
+                if first and buf.startswith(b"\xef\xbb\xbf"):
+                    buf = buf[3:]
+                first = False
+                if not buf:
+                    break
                 try:
-                    raw.decode("utf-8")
+                    buf.decode("utf-8")
+                    pos = -1
                 except UnicodeDecodeError as exc:
-                    byte = raw[exc.start : exc.start + 1].hex()
+                    pos = exc.start
+                    # a character cut by the block end: decode it with the next block
+                    if chunk and exc.reason == "unexpected end of data":
+                        good, carry = buf[:pos], buf[pos:]
+                        lineno, col = _advance(good, lineno, col)
+                        continue
+                if pos >= 0:
+                    before = buf[:pos]
+                    lineno, col = _advance(before, lineno, col)
+                    byte = buf[pos : pos + 1].hex()
                     return DataError(
                         f"{name}: line {lineno} is not valid UTF-8 "
-                        f"(byte 0x{byte} at position {exc.start + 1} of the line)",
+                        f"(byte 0x{byte} at position {col + 1} of the line)",
                         hint=_UTF8_HINT,
                     )
-    except (OSError, EOFError):
+                lineno, col = _advance(buf, lineno, col)
+                carry = b""
+                if not chunk:
+                    break
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError):
         pass
     return DataError(f"{name}: the file is not valid UTF-8 text", hint=_UTF8_HINT)
 
 
+def _advance(data: bytes, lineno: int, col: int) -> tuple[int, int]:
+    """(line, column) after ``data``, from (line, column) before it."""
+    newlines = data.count(b"\n")
+    if newlines:
+        return lineno + newlines, len(data) - data.rindex(b"\n") - 1
+    return lineno, col + len(data)
+
+
 def _is_number(field_text: str) -> bool:
-    s = field_text.strip()
-    if not s or "_" in s:
-        return False
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True
+    return is_number(field_text)
 
 
 def _split_line(line: str, sep: str) -> list[str]:
     if sep == r"\s+":
         return line.split()
-    return next(csv.reader([line], delimiter=sep), [])
+    try:
+        return next(csv.reader([line], delimiter=sep), [])
+    except csv.Error:  # malformed quoting: split plainly, the parser will say more
+        return line.split(sep)
 
 
-def sniff_delimiter(lines: Sequence[str], ext: str = "") -> str:
+@contextlib.contextmanager
+def _csv_field_limit() -> Iterator[None]:
+    """csv's field size limit (128 KiB by default) raised to the line limit while
+    sniffing: a line that :func:`_peek` let through never fails on a long field."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, max_line_bytes()))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
+def sniff_delimiter(lines: Sequence[str], ext: str = "", decimal: str | None = None) -> str:
     """The field delimiter of ``lines``: tab, semicolon, comma or whitespace.
 
     The first candidate that splits every sampled line into the same number (> 1) of
-    fields wins; a ``.tsv`` file is tab-separated. With a single column, comma.
+    fields wins; a ``.tsv`` file is tab-separated. With a single column, comma (with
+    ``decimal`` ",", where a comma cannot be the delimiter: semicolon).
     """
     if ext == ".tsv":
         return "\t"
+    single = ";" if decimal == "," else ","
     sample = [ln for ln in lines if ln.strip()][:_SNIFF_LINES]
     if not sample:
-        return ","
-    for sep in ("\t", ";", ","):
-        counts = {len(_split_line(ln, sep)) for ln in sample}
-        if len(counts) == 1 and counts.pop() > 1:
-            return sep
+        return single
+    with _csv_field_limit():
+        for sep in ("\t", ";") if decimal == "," else ("\t", ";", ","):
+            counts = {len(_split_line(ln, sep)) for ln in sample}
+            if len(counts) == 1 and counts.pop() > 1:
+                return sep
     counts = {len(ln.split()) for ln in sample}
     if len(counts) == 1 and counts.pop() > 1:
         return r"\s+"
-    return ","
+    return single
 
 
 @dataclass
@@ -480,7 +622,7 @@ class TextFormat:
     """How a delimited text input is laid out, found from its first lines.
 
     ``names`` are the column names (stripped header fields, or ``"0"``, ``"1"``, … by
-    position when the first line is numeric); ``leading`` counts the empty lines before
+    position when the first line is data); ``leading`` counts the empty lines before
     the header (or first row). Shared by the one-piece read and the chunked reader
     (:mod:`losscli.data.stream`), so both see the same columns, rows and row numbers.
     """
@@ -496,6 +638,12 @@ class TextFormat:
     bom: bool = True
     #: Some sampled field starts with a space after the delimiter (``a, b``).
     spaced: bool = True
+    #: The decimal mark ("." or ",").
+    decimal: str = "."
+    #: What was decided about the first row and why (a note; None when plain).
+    header_note: str | None = None
+    #: See :attr:`Table.header_doubt`.
+    header_doubt: str | None = None
 
     @property
     def first_row(self) -> int:
@@ -511,7 +659,7 @@ class TextFormat:
         return io.BytesIO(self.source) if isinstance(self.source, bytes) else self.source
 
     def read_kwargs(self, usecols: list[Any] | None) -> dict[str, Any]:
-        return {
+        kwargs = {
             "sep": self.sep,
             "header": 0 if self.header else None,
             "usecols": usecols,
@@ -525,6 +673,9 @@ class TextFormat:
             # the sampled lines have them
             "skipinitialspace": self.spaced,
         }
+        if self.decimal != ".":
+            kwargs["decimal"] = self.decimal
+        return kwargs
 
     def column_names(self, df: Any) -> list[str]:
         if not self.header:
@@ -532,24 +683,84 @@ class TextFormat:
         return [str(c).strip() for c in df.columns]
 
 
-def text_format(name: str, source: str | bytes, comp: str | None, ext: str) -> TextFormat:
-    """Delimiter, header and column names of a text input from its first lines."""
+def text_format(
+    name: str,
+    source: str | bytes,
+    comp: str | None,
+    ext: str,
+    *,
+    header: str = "auto",
+    decimal: str | None = None,
+) -> TextFormat:
+    """Delimiter, header and column names of a text input from its first lines.
+
+    ``header`` is ``--header`` (auto, yes, no: SPEC §5); ``decimal`` is ``--decimal``
+    ("." or ","; None: "." but a file that reads as decimal commas is refused).
+    """
     lines, bom = _peek(name, source, comp)
     leading = 0
     while leading < len(lines) and not lines[leading].strip():
         leading += 1
     if leading >= len(lines):
         raise DataError(f"{name}: file has no data (only empty lines)")
-    sep = sniff_delimiter(lines[leading:], ext)
-    first = _split_line(lines[leading], sep)
-    nonempty = [f for f in first if f.strip()]
-    header = not (nonempty and all(_is_number(f) for f in nonempty))
-    names = [f.strip() for f in first] if header else [str(j) for j in range(len(first))]
+    body = lines[leading:]
+    mark = decimal or "."
+    sep = sniff_delimiter(body, ext, mark)
+    with _csv_field_limit():
+        first = _split_line(body[0], sep)
+        rest = [_split_line(ln, sep) for ln in body[1:_HEADER_LINES] if ln.strip()]
+    decision = decide_header(name, first, rest, mode=header, sep=sep, decimal=mark)
+    if decimal is None and sep == ",":
+        problem = decimal_comma_problem(
+            name,
+            body[:_SNIFF_LINES],
+            header_fields=len(first) if decision.header else None,
+            leading=leading,
+        )
+        if problem is not None:
+            raise problem
+    names = [f.strip() for f in first] if decision.header else [str(j) for j in range(len(first))]
+    if decision.header:
+        _check_duplicate_names(name, names)
     spaced = sep == r"\s+" or any(
-        (sep + " ") in ln or (sep + "\t") in ln or ln[:1].isspace() for ln in lines[leading:]
+        (sep + " ") in ln or (sep + "\t") in ln or ln[:1].isspace() for ln in body
     )
-    _check_field_counts(name, lines[leading:], sep, len(first), header=header, leading=leading)
-    return TextFormat(name, source, comp, sep, header, names, leading, bom, spaced)
+    with _csv_field_limit():
+        _check_field_counts(name, body, sep, len(first), header=decision.header, leading=leading)
+    return TextFormat(
+        name,
+        source,
+        comp,
+        sep,
+        decision.header,
+        names,
+        leading,
+        bom,
+        spaced,
+        mark,
+        decision.note,
+        decision.doubt,
+    )
+
+
+def _check_duplicate_names(name: str, names: Sequence[str]) -> None:
+    """Two columns with one name: the reader would rename the second (``pred.1``) and a
+    ``--pred-col pred`` would silently take the first."""
+    seen: dict[str, list[int]] = {}
+    for j, n in enumerate(names):
+        if n:
+            seen.setdefault(n, []).append(j + 1)
+    dups = {n: cols for n, cols in seen.items() if len(cols) > 1}
+    if not dups:
+        return
+    shown = "; ".join(
+        f"'{n}' (columns {', '.join(str(c) for c in cols)})" for n, cols in list(dups.items())[:5]
+    )
+    raise DataError(
+        f"{name}: duplicate column names in the header: {shown}",
+        hint="give every column its own name (pandas: df.columns = [...] before to_csv); "
+        "which column a name means cannot be told",
+    )
 
 
 def _check_field_counts(
@@ -662,15 +873,11 @@ def frame_table(
         all_columns=list(fmt.names),
         row_numbers=np.arange(first_row, first_row + len(df), dtype=np.int64),
         header=fmt.header,
+        header_doubt=fmt.header_doubt,
         warnings=list(warnings_out),
     )
-    if not fmt.header:
-        names = fmt.names
-        shown = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
-        table.notes.append(
-            f"{fmt.name} has no header row (its first row is numeric), so its columns are "
-            f"named by position: {shown}"
-        )
+    if fmt.header_note:
+        table.notes.append(fmt.header_note)
     for col in df.columns:
         _add_pandas_column(table, col, df[col])
     return table
@@ -685,11 +892,16 @@ def choose_text_columns(fmt: TextFormat, select: Selector | None) -> list[Any] |
 
 
 def _read_text(
-    name: str, source: str | bytes, comp: str | None, ext: str, select: Selector | None
+    name: str,
+    source: str | bytes,
+    comp: str | None,
+    ext: str,
+    select: Selector | None,
+    text: TextOptions = TextOptions(),
 ) -> Table:
     import pandas as pd
 
-    fmt = text_format(name, source, comp, ext)
+    fmt = text_format(name, source, comp, ext, header=text.header, decimal=text.decimal)
     with parse_errors(fmt):
         df = pd.read_csv(fmt.buffer(), **fmt.read_kwargs(choose_text_columns(fmt, select)))
     df.columns = fmt.column_names(df)
@@ -782,7 +994,7 @@ def _strip_text(raw: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- stdin
 
 
-def _read_stdin(select: Selector | None, role: str) -> Table:
+def _read_stdin(select: Selector | None, role: str, text: TextOptions = TextOptions()) -> Table:
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None:
         raise DataError("cannot read standard input", hint="pass a file path instead of '-'")
@@ -792,10 +1004,7 @@ def _read_stdin(select: Selector | None, role: str) -> Table:
     if not data:
         raise DataError(f"{STDIN_NAME}: standard input is empty", hint="pipe a CSV into losscli")
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise DataError(f"{STDIN_NAME}: cannot decompress gzip data ({exc})") from None
+        data = _gunzip_lines(STDIN_NAME, data)
     if data[:6] == b"\x93NUMPY":
         return _read_npy(STDIN_NAME, _load_npy(STDIN_NAME, io.BytesIO(data)), select)
     if data[:4] == b"PAR1":
@@ -809,7 +1018,30 @@ def _read_stdin(select: Selector | None, role: str) -> Table:
                     )
         except zipfile.BadZipFile:
             pass
-    return _read_text(STDIN_NAME, data, None, ".csv", select)
+    return _read_text(STDIN_NAME, data, None, ".csv", select, text)
+
+
+def _gunzip_lines(name: str, data: bytes) -> bytes:
+    """gzip ``data`` decompressed in blocks (never in one call), failing as soon as a
+    text line grows past :func:`max_line_bytes`: a few megabytes of gzip can hold
+    gigabytes of one line. Binary payloads (.npy, Parquet) have no line limit."""
+    limit = max_line_bytes()
+    block = 1 << 20
+    parts: list[bytes] = []
+    line_len = 0  # bytes since the last line end
+    lines = 1
+    text: bool | None = None
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+            while chunk := fh.read(block):
+                if text is None:
+                    text = not chunk.startswith((b"\x93NUMPY", b"PAR1", b"PK"))
+                if text:
+                    line_len, lines = _line_lengths(name, chunk, line_len, lines, limit)
+                parts.append(chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{name}: cannot decompress gzip data ({exc})") from None
+    return b"".join(parts)
 
 
 # --------------------------------------------------------------------------- numpy
@@ -833,6 +1065,7 @@ _OBJECT_ARRAYS = {
 def _load_numpy(name: str, source: Any, ext: str) -> Any:
     """An .npy array or the arrays of an .npz archive (no pickled objects)."""
     try:
+        _check_numpy_headers(name, source if source is not None else name, ext)
         with contextlib.ExitStack() as stack:
             loaded = np.load(source if source is not None else name, allow_pickle=False)
             if ext == ".npy":
@@ -846,6 +1079,78 @@ def _load_numpy(name: str, source: Any, ext: str) -> Any:
         raise DataError(f"{name}: not a valid {ext} file ({exc})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise DataError(f"{name}: cannot read {ext} file ({exc})") from None
+    except MemoryError:
+        raise DataError(
+            f"{name}: the {ext} array does not fit in memory",
+            hint="pass a smaller array, or a .csv/.parquet file that is read in chunks",
+        ) from None
+
+
+def _check_numpy_headers(name: str, source: Any, ext: str) -> None:
+    """Each array header's shape × itemsize against the bytes that follow it, before
+    NumPy allocates: a header claiming 10¹³ rows is a DataError, not a MemoryError."""
+    if ext == ".npy":
+        with contextlib.ExitStack() as stack:
+            if isinstance(source, (str, os.PathLike)):
+                fh = stack.enter_context(open(source, "rb"))
+                size = os.fstat(fh.fileno()).st_size
+            else:
+                fh = source
+                start = fh.tell()
+                size = fh.seek(0, os.SEEK_END) - start
+                fh.seek(start)
+                stack.callback(fh.seek, start)
+            _check_npy_header(name, fh, size)
+        return
+    try:
+        with contextlib.ExitStack() as stack:
+            if not isinstance(source, (str, os.PathLike)):
+                start = source.tell()
+                stack.callback(source.seek, start)
+            zf = stack.enter_context(zipfile.ZipFile(source))
+            for info in zf.infolist():
+                if info.filename.endswith(".npy"):
+                    with zf.open(info) as member:
+                        _check_npy_header(f"{name}[{info.filename[:-4]}]", member, info.file_size)
+    except (zipfile.BadZipFile, OSError):
+        return  # np.load says what is wrong
+
+
+def _check_npy_header(name: str, fh: Any, size: int) -> None:
+    """One .npy header (``fh`` at its start, ``size`` bytes from there to the end)."""
+    from numpy.lib import format as npformat
+
+    try:
+        version = npformat.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = npformat.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, _, dtype = npformat.read_array_header_2_0(fh)
+        else:
+            return  # other versions: np.load checks them
+    except (ValueError, OSError, EOFError, SyntaxError):
+        return  # not a valid header: np.load says so
+    if dtype.hasobject:
+        return  # refused by allow_pickle=False
+    header_len = fh.tell() if hasattr(fh, "tell") else 0
+    count = 1
+    for dim in shape:
+        count *= int(dim)
+    need = count * dtype.itemsize
+    have = size - header_len
+    if need > have:
+        raise DataError(
+            f"{name}: the .npy header says shape {shape} of {dtype} ({_bytes_text(need)}), "
+            f"but the file holds {_bytes_text(max(have, 0))} of data",
+            hint="the file is truncated or not what its header says; save it again with np.save",
+        )
+
+
+def _bytes_text(n: int) -> str:
+    for unit, size in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _check_numeric_array(name: str, arr: np.ndarray, what: str = "array") -> None:
@@ -902,6 +1207,30 @@ def _as_column(a: np.ndarray) -> np.ndarray:
 def _check_rows(table: Table) -> None:
     if table.n_rows == 0:
         raise DataError(f"{table.name}: no data rows (the array is empty)")
+
+
+def _line_lengths(
+    name: str, chunk: bytes, line_len: int, lines: int, limit: int
+) -> tuple[int, int]:
+    """(bytes of the unfinished last line, its 1-based number) after ``chunk``, from
+    those before it; a DataError when a line grows past ``limit`` bytes."""
+    ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+    if ends.size == 0:
+        line_len += len(chunk)
+        if line_len > limit:
+            raise long_line_error(name, lines, limit)
+        return line_len, lines
+    if line_len + int(ends[0]) > limit:
+        raise long_line_error(name, lines, limit)
+    if ends.size > 1:
+        over = np.flatnonzero(np.diff(ends) - 1 > limit)
+        if over.size:
+            raise long_line_error(name, lines + int(over[0]) + 1, limit)
+    tail = len(chunk) - int(ends[-1]) - 1
+    lines += int(ends.size)
+    if tail > limit:
+        raise long_line_error(name, lines, limit)
+    return tail, lines
 
 
 def _read_npy(name: str, arr: np.ndarray, select: Selector | None) -> Table:
@@ -1008,6 +1337,8 @@ def _read_parquet(name: str, source: Any, select: Selector | None) -> Table:
             hint="check that the file is complete and really Parquet",
         ) from None
     table = Table(path=name, files=[name], binary=True, header=True, all_columns=names)
+    meta = pf.schema_arrow.pandas_metadata or {}
+    table.index_columns = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
     n = tbl.num_rows
     if n == 0:
         raise DataError(f"{name}: no data rows")
@@ -1061,8 +1392,10 @@ def _arrow_buffer(col: Any, dtype: Any) -> np.ndarray:
 # --------------------------------------------------------------------------- many files
 
 
-def _read_many(pattern: str, files: list[str], select: Selector | None, role: str) -> Table:
-    parts = [_read_file(f, select, role) for f in files]
+def _read_many(
+    pattern: str, files: list[str], select: Selector | None, role: str, text: TextOptions
+) -> Table:
+    parts = [_read_file(f, select, role, text) for f in files]
     first = parts[0]
     if len(parts) == 1:
         first.path = pattern
@@ -1079,6 +1412,8 @@ def _read_many(pattern: str, files: list[str], select: Selector | None, role: st
         table.warnings.extend(p.warnings)
     if not first.header and first.tensor is None:
         table.notes.append(first.notes[0] if first.notes else "files have no header row")
+    elif first.tensor is None and first.notes and "read as a header" in first.notes[0]:
+        table.notes.append(first.notes[0])
     table.notes.append(
         f"{pattern}: read {len(files)} files as one dataset, in natural order (numbers in "
         f"names compared by value): {files_phrase(files)}"
@@ -1130,6 +1465,8 @@ def _stack_tables(pattern: str, files: list[str], parts: list[Table]) -> Table:
         all_columns=first.all_columns,
         binary=first.binary,
         header=first.header,
+        index_columns=list(first.index_columns),
+        header_doubt=first.header_doubt,
     )
     for c in first.columns:
         table.columns[c] = _stack_column(table, c, parts)

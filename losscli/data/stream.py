@@ -261,13 +261,22 @@ class _FileChunks:
     """
 
     def __init__(
-        self, path: str, select: Selector | None, chunk_rows: int, *, with_position: bool
+        self,
+        path: str,
+        select: Selector | None,
+        chunk_rows: int,
+        *,
+        with_position: bool,
+        opts: ReadOptions | None = None,
     ) -> None:
         import pandas as pd
 
         ext, comp = split_ext(path)
         self.path = path
-        self.fmt: TextFormat = text_format(path, path, comp, ext)
+        opts = opts if opts is not None else ReadOptions()
+        self.fmt: TextFormat = text_format(
+            path, path, comp, ext, header=opts.header, decimal=opts.decimal
+        )
         self.chunk_rows = chunk_rows
         self.warnings: list[str] = []
         self.rows = 0  # data rows yielded so far
@@ -331,7 +340,13 @@ class _FileChunks:
 
 
 def _mismatch(files: list[_FileChunks], counts: list[int]) -> None:
-    raise row_count_error(files[0].fmt.name, counts[0], files[1].fmt.name, counts[1])
+    raise row_count_error(
+        files[0].fmt.name,
+        counts[0],
+        files[1].fmt.name,
+        counts[1],
+        doubts=(files[0].fmt.header_doubt, files[1].fmt.header_doubt),
+    )
 
 
 class _Frames:
@@ -400,10 +415,16 @@ class StreamSource(Source):
 
     def _open(self) -> list[_FileChunks]:
         sel_p, sel_t = self._sel
-        files = [_FileChunks(self.preds, sel_p, self.chunk_rows, with_position=True)]
+        files = [
+            _FileChunks(self.preds, sel_p, self.chunk_rows, with_position=True, opts=self.opts)
+        ]
         try:
             if self.targets is not None:
-                files.append(_FileChunks(self.targets, sel_t, self.chunk_rows, with_position=False))
+                files.append(
+                    _FileChunks(
+                        self.targets, sel_t, self.chunk_rows, with_position=False, opts=self.opts
+                    )
+                )
         except BaseException:
             files[0].close()
             raise

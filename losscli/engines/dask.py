@@ -149,7 +149,9 @@ def _read(path: str, job: _Job) -> Table:
 
 def _read_partition(path: str, opts: ReadOptions) -> Table:
     select, _ = column_selectors(opts, True)
-    return read_table(path, select=select, role="predictions")
+    return read_table(
+        path, select=select, role="predictions", header=opts.header, decimal=opts.decimal
+    )
 
 
 def _worker_address() -> str:

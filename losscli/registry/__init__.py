@@ -40,6 +40,7 @@ __all__ = [
 _FAMILIES = (
     "regression",
     "classification",
+    "calibration",
     "distribution",
     "segmentation",
     "detection",

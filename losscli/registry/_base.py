@@ -211,6 +211,13 @@ class LossSpec:
             self._fn_cache["fn"] = fn
         return fn
 
+    @property
+    def row_values(self) -> bool:
+        """Whether each row has a loss of its own (for ``--worst``): every mean of per-row
+        terms, rmse ranked by the root of its term; not a calibration error, which is a
+        function of bin sums."""
+        return self.finalize in (None, "sqrt")
+
     def param(self, name: str) -> ParamSpec | None:
         for p in self.params:
             if p.name == name:

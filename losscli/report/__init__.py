@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from losscli.errors import UsageError
-from losscli.files import output_error, write_atomic
+from losscli.files import write_all_atomic
 
 #: --format choices (SPEC §3).
 FORMATS: tuple[str, ...] = ("table", "json", "csv", "markdown")
@@ -30,18 +30,27 @@ EXTENSIONS: dict[str, str] = {
     ".html": "html",
     ".htm": "html",
     ".txt": "text",
+    ".xml": "junit",
 }
+
+#: Compound extensions, checked before :data:`EXTENSIONS`: ``-o run.metrics.json``
+#: writes only the numbers (``values``, ``per_class_values``) that DVC and MLflow read.
+COMPOUND_EXTENSIONS: dict[str, str] = {".metrics.json": "metrics"}
 
 
 def format_for_path(path: str | os.PathLike[str]) -> str:
     """The format an ``-o`` file gets from its extension; unknown extensions are usage errors."""
+    name = Path(path).name.lower()
+    for ext, kind in COMPOUND_EXTENSIONS.items():
+        if name.endswith(ext):
+            return kind
     ext = Path(path).suffix.lower()
     try:
         return EXTENSIONS[ext]
     except KeyError:
         raise UsageError(
             f"cannot tell the output format of '{path}' from its extension",
-            hint="use one of " + ", ".join(sorted(EXTENSIONS)),
+            hint="use one of " + ", ".join(sorted([*EXTENSIONS, *COMPOUND_EXTENSIONS])),
         ) from None
 
 
@@ -75,12 +84,27 @@ def plural(n: int, word: str) -> str:
 
 
 def render(doc: dict[str, Any], fmt: str, *, precision: int = 4, report: Any = None) -> str:
-    """The text of ``doc`` in one format: ``json``, ``csv``, ``markdown``, ``html`` or
-    ``text`` (the table view as plain text). ``report`` (an evaluate or compare
+    """The text of ``doc`` in one format: ``json``, ``csv``, ``markdown``, ``html``,
+    ``text`` (the table view as plain text), ``metrics`` (only the numbers) or ``junit``
+    (the gates as JUnit XML). ``report`` (an evaluate or compare
     :class:`losscli.api.Report`) feeds the HTML page's charts; the page of any other
     command is its table view. Renderers are imported here, so a command pays only for
     the format it writes."""
     command = doc.get("command")
+    if fmt in ("metrics", "junit") and command not in ("evaluate", "compare"):
+        raise UsageError(
+            f"{command} has no {'metrics' if fmt == 'metrics' else 'gates'} to write",
+            hint="-o FILE.metrics.json and -o gates.xml are for evaluate and compare",
+        )
+    if fmt == "metrics":
+        from losscli.gates import metrics_document
+        from losscli.report.json import dumps
+
+        return dumps(metrics_document(doc))
+    if fmt == "junit":
+        from losscli.report.junit import render as junit_render
+
+        return junit_render(doc)
     if fmt == "json":
         from losscli.report.json import dumps
 
@@ -108,14 +132,11 @@ def render(doc: dict[str, Any], fmt: str, *, precision: int = 4, report: Any = N
 
 def write_files(paths: Iterable[str], render: Callable[[str], str]) -> list[tuple[str, str]]:
     """Render every ``-o`` file first (so a rendering error writes nothing), then write
-    each atomically. ``render(fmt)`` returns the text for a format. A path that cannot
-    be written is a usage error (exit 2) naming it."""
+    them all atomically (:func:`losscli.files.write_all_atomic`: every file or none).
+    ``render(fmt)`` returns the text for a format. A path that cannot be written is a
+    usage error (exit 2) naming it."""
     rendered = [(str(p), render(format_for_path(p))) for p in paths]
-    for path, text in rendered:
-        try:
-            write_atomic(path, text)
-        except OSError as exc:  # a directory, a parent that is a file, no permission …
-            raise output_error(path, exc) from None
+    write_all_atomic(rendered)  # all or none; an unwritable path is a usage error
     return rendered
 
 

@@ -58,6 +58,10 @@ _RC: dict[str, Any] = {
     "legend.frameon": False,
     "figure.dpi": 72,
     "axes.axisbelow": True,
+    # Labels are plain text: a class or model name with "$" is not parsed as mathtext
+    # (nor LaTeX), so it shows as written and cannot fail the page.
+    "text.parse_math": False,
+    "text.usetex": False,
 }
 
 

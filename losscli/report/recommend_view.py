@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from losscli.report import fmt_number, fmt_params
-from losscli.report.markdown import table_lines
+from losscli.report.markdown import md_text, table_lines
 
 _LABELS = {"pytorch": "PyTorch", "keras": "Keras", "losscli": "losscli (measure it on your files)"}
 _LANG = {"pytorch": "python", "keras": "python", "losscli": "bash"}
@@ -216,7 +216,7 @@ def _relevant_trace(result: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
 
 def render_markdown(result: dict[str, Any]) -> str:
     """GitHub-flavoured Markdown of ``result``, code for every recommendation included."""
-    lines = [f"## {_headline(result)}", ""]
+    lines = [f"## {md_text(_headline(result))}", ""]
     if result.get("evidence"):
         lines += _md_evidence(result["evidence"])
     for rec in result["recommendations"]:
@@ -225,10 +225,10 @@ def render_markdown(result: dict[str, Any]) -> str:
         lines += ["### Add-ons", ""]
         for addon in result["addons"]:
             params = f" (`{fmt_params(addon['params'])}`)" if addon.get("params") else ""
-            lines += [f"#### {addon['name']}{params}", "", addon["why"], ""]
+            lines += [f"#### {md_text(addon['name'])}{params}", "", md_text(addon["why"]), ""]
             lines += _md_code(addon.get("code") or {})
     if result.get("notes"):
-        lines += ["### Notes", ""] + [f"- {n}" for n in result["notes"]] + [""]
+        lines += ["### Notes", ""] + [f"- {md_text(n)}" for n in result["notes"]] + [""]
     if result.get("explain"):
         lines += ["### How the rules applied", ""]
         lines += table_lines(
@@ -251,12 +251,12 @@ def _md_evidence(evidence: list[dict[str, Any]]) -> list[str]:
             for r in evidence
         ],
     )
-    return lines + [""] + [f"- {r.get('sentence', '')}" for r in evidence] + [""]
+    return lines + [""] + [f"- {md_text(r.get('sentence', ''))}" for r in evidence] + [""]
 
 
 def _md_recommendation(rec: dict[str, Any]) -> list[str]:
     role = "recommended" if rec["rank"] == 1 else "alternative"
-    lines = [f"### {rec['rank']}. {rec['name']} ({role})", "", rec["why"], ""]
+    lines = [f"### {rec['rank']}. {md_text(rec['name'])} ({role})", "", md_text(rec["why"]), ""]
     lines.append(f"- losses: {', '.join(f'`{n}`' for n in rec['losses'])}")
     if rec.get("params"):
         lines.append(f"- params: `{fmt_params(rec['params'])}`")
@@ -265,7 +265,7 @@ def _md_recommendation(rec: dict[str, Any]) -> list[str]:
     ]
     lines.append(f"- rules: {', '.join(f'`{r}`' for r in rec['rules'])}")
     if rec.get("sources"):
-        lines.append("- sources: " + "; ".join(rec["sources"]))
+        lines.append("- sources: " + "; ".join(md_text(x) for x in rec["sources"]))
     return [*lines, "", *_md_code(rec["code"])]
 
 

@@ -8,7 +8,13 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from losscli.report.terminal import terminal_doc
+from losscli.report.terminal import terminal_text as _tt
 from losscli.report.view import Section, build, has_view
+
+#: Warnings about a reading the files cannot settle and that changes the values (e.g.
+#: probabilities vs logits); the table repeats them on stdout, next to the values.
+AMBIGUOUS = "ambiguous input:"
 
 
 def render(doc: dict[str, Any], console: Console, precision: int = 4) -> None:
@@ -19,7 +25,7 @@ def render(doc: dict[str, Any], console: Console, precision: int = 4) -> None:
     elif cmd == "recommend":
         from losscli.report.recommend_view import render_rich
 
-        render_rich(doc, console)
+        render_rich(terminal_doc(doc), console)  # rules text from --rules, file names
     else:  # pragma: no cover
         raise ValueError(f"no table view for command {cmd!r}")
 
@@ -63,20 +69,20 @@ def _rich_table(section: Section) -> Table:
     """One section of the view as a Rich table."""
     _, columns = section.visible(page=False)
     table = Table(
-        title=section.title,
+        title=Text(_tt(section.title)),  # Text, not str: no Rich markup from the data
         title_justify="left",
-        caption=section.caption or None,
+        caption=Text(_tt(section.caption)) if section.caption else None,
         caption_justify="left",
     )
     for col in columns:
         table.add_column(
-            col.name,
+            Text(_tt(col.name)),
             justify="right" if col.numeric else "left",
             overflow="fold",
             ratio=1 if col.wide else None,
         )
     for row in section.cells(page=False):
-        table.add_row(*(Text(c.text, style=_KIND_STYLE.get(c.kind, "")) for c in row))
+        table.add_row(*(Text(_tt(c.text), style=_KIND_STYLE.get(c.kind, "")) for c in row))
     return table
 
 
@@ -84,8 +90,8 @@ def _text(section: Section) -> Group:
     """A section of text: its title, then its paragraphs (or list items)."""
     mark = "• " if section.bullets else ""
     return Group(
-        Text(section.title, style="bold"),
-        *(Text(f"{mark}{line}") for line in section.text),
+        Text(_tt(section.title), style="bold"),
+        *(Text(f"{mark}{_tt(line)}") for line in section.text),
         Text(""),
     )
 
@@ -96,6 +102,9 @@ def _view(doc: dict[str, Any], console: Console, precision: int) -> None:
     for section in v.shown():
         console.print(_text(section) if section.text else _rich_table(section))
         for note in section.notes:
-            console.print(f"  {note}", soft_wrap=False)
+            console.print(Text(f"  {_tt(note)}"), soft_wrap=False)
     for line in v.summary:
-        console.print(f"• {line}", soft_wrap=False)
+        console.print(Text(f"• {_tt(line)}"), soft_wrap=False)
+    for w in v.warnings:
+        if w.startswith(AMBIGUOUS):  # a reading that changes the values: shown with them
+            console.print(Text(f"warning: {_tt(w)}", style="bold yellow"), soft_wrap=False)

@@ -73,6 +73,10 @@ def _emit(console: Any, lines: Sequence[str], title: str | None = None) -> None:
     is wrapped here, so nothing is cut or wrapped mid-bar by the terminal."""
     from rich.text import Text
 
+    from losscli.report.terminal import terminal_text
+
+    title = terminal_text(title) if title else title  # class and model names: shown,
+    lines = [terminal_text(line) for line in lines]  # never obeyed by the terminal
     width = _width(console)
     if title:
         for part in _wrap(title, width):

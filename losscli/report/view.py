@@ -152,9 +152,46 @@ def _status_text(status: str) -> str:
 # --------------------------------------------------------------------------- sections
 
 
+def _signed(value: Any, precision: int) -> str:
+    return "—" if value is None else f"{value:+.{precision}g}"
+
+
+def _gate_cells(g: Mapping[str, Any], precision: int) -> tuple[Cell, Cell, Cell]:
+    """Limit, value and result of one gate row (every kind of :mod:`losscli.gates`)."""
+    from losscli.gates import MAX_INCREASE, NOT_WORSE, gate_state, increase_text
+
+    kind = g.get("kind")
+    v = g.get("value")
+    if kind == MAX_INCREASE:
+        limit = f"{g['op']} {increase_text(g['limit'], bool(g.get('relative')))}"
+        shown = (
+            f"{_signed(v * 100, precision)}%"
+            if g.get("relative") and v is not None
+            else _signed(v, precision)
+        )
+    elif kind == NOT_WORSE:
+        limit = f"{g['op']} {g['vs']} + {fmt_number(g['limit'], precision)}"
+        ci = g.get("ci")
+        shown = _signed(v, precision)
+        if ci:
+            shown += f" [{_signed(ci[0], 3)}, {_signed(ci[1], 3)}]"
+    else:
+        limit = f"{g['op']} {fmt_number(g['limit'], precision)}"
+        shown = fmt_number(v, precision)
+    state = gate_state(g)
+    value = Cell(str(g["error"]), MISSING) if g.get("error") else Cell(shown, NUM)
+    result = {
+        "passed": Cell("pass", PASS),
+        "failed": Cell("FAIL", FAIL),
+        "error": Cell("ERROR", FAIL),
+    }[state]
+    return Cell(limit, NUM), value, result
+
+
 def gates_section(doc: Mapping[str, Any], precision: int) -> Section:
-    """``--max LOSS=V`` gates: limit, value and the written-out result (with the model in
-    ``compare``)."""
+    """Gates (``--max``, ``--max-increase``, ``--fail-if-worse``): limit, value and the
+    written-out result (with the model in ``compare``); a gate that could not be
+    evaluated shows why, and ERROR."""
     gates = doc.get("gates") or []
     with_model = any("model" in g for g in gates)
     columns = (
@@ -166,11 +203,9 @@ def gates_section(doc: Mapping[str, Any], precision: int) -> Section:
     )
     rows = [
         (
-            *((Cell(str(g["model"])),) if with_model else ()),
+            *((Cell(str(g.get("model", ""))),) if with_model else ()),
             Cell(g["loss"], NAME),
-            Cell(f"{g['op']} {fmt_number(g['limit'], precision)}", NUM),
-            _num(g["value"], precision),
-            Cell("pass", PASS) if g["passed"] else Cell("FAIL", FAIL),
+            *_gate_cells(g, precision),
         )
         for g in gates
     ]
@@ -182,10 +217,14 @@ def _evaluate_losses(doc: Mapping[str, Any], precision: int) -> Section:
     inferred = " (inferred)" if task.get("inferred") else ""
     kind = f", {task['input']}" if task.get("input") else ""
     reg = doc.get("regularization")
+    skill = any(it.get("no_skill") is not None for it in doc["losses"])
+    based = any("baseline" in it for it in doc["losses"])
     columns = (
         Column("loss"),
         Column("value", numeric=True),
         *((Column("+ penalty", numeric=True),) if reg else ()),
+        *((Column("no skill", numeric=True), Column("skill", numeric=True)) if skill else ()),
+        *((Column("baseline", numeric=True), Column("Δ", numeric=True)) if based else ()),
         Column("params"),
         Column("what it measures", wide=True),
     )
@@ -196,6 +235,10 @@ def _evaluate_losses(doc: Mapping[str, Any], precision: int) -> Section:
         else:
             value = Cell(_status_text(it["status"]), MISSING)
         extra = (_num(it.get("regularized"), precision),) if reg else ()
+        if skill:
+            extra += (_num(it.get("no_skill"), precision), _num(it.get("skill"), precision))
+        if based:
+            extra += (_num(it.get("baseline"), precision), Cell(_delta(it, precision), NUM))
         rows.append(
             (
                 Cell(it["name"], NAME),
@@ -277,6 +320,19 @@ def inputs_section(by_model: Mapping[str, Mapping[str, Any]]) -> Section:
     return Section("inputs", "inputs", columns, rows, page_only=True)
 
 
+def _delta(it: Mapping[str, Any], precision: int, model: str | None = None) -> str:
+    """``+0.02 (+5.1%)``: the change over the baseline of an evaluate loss entry (or of
+    one model of a compare entry)."""
+    if model is None:
+        d, pct = it.get("delta"), it.get("delta_pct")
+    else:
+        d = (it.get("deltas") or {}).get(model)
+        pct = (it.get("deltas_pct") or {}).get(model)
+    if d is None:
+        return "—"
+    return _signed(d, precision) + ("" if pct is None else f" ({pct:+.3g}%)")
+
+
 def _compare_value(it: Mapping[str, Any], model: str, precision: int, several: bool) -> Cell:
     v = it["values"].get(model)
     if v is None:
@@ -286,6 +342,8 @@ def _compare_value(it: Mapping[str, Any], model: str, precision: int, several: b
     ci = (it.get("ci") or {}).get(model)
     if ci and ci[0] is not None:
         text += f" [{fmt_number(ci[0], 3)}, {fmt_number(ci[1], 3)}]"
+    if model in (it.get("deltas") or {}):
+        text += f" Δ {_delta(it, precision, model)}"
     return Cell(text, BEST if several and it.get("best") == model else NUM)
 
 

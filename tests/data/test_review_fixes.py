@@ -150,13 +150,21 @@ def test_swapped_files_warn(cli, write):
     "targets, advice",
     [
         ("y\n1\n2\n2\n1\n", "recode them to 0/1 (1 → 0, 2 → 1)"),
-        ("y\n1\n-1\n1\n-1\n", "--task binary"),
     ],
 )
 def test_two_valued_targets_warn(cli, write, targets, advice):
     doc = _json(cli, write("p.csv", "p\n0.9\n0.2\n0.75\n0.1\n"), write("y.csv", targets))
     assert doc["task"]["name"] == "regression"
     assert any("take only the two values" in w and advice in w for w in doc["warnings"])
+
+
+def test_minus_one_plus_one_targets_are_binary(cli, write):
+    """SPEC §9: targets in {-1, +1} with one score column → binary, t = (y + 1) / 2."""
+    doc = _json(
+        cli, write("p.csv", "p\n0.9\n0.2\n0.75\n0.1\n"), write("y.csv", "y\n1\n-1\n1\n-1\n")
+    )
+    assert doc["task"]["name"] == "binary"
+    assert any("-1/+1" in e and "(y + 1) / 2" in e for e in doc["evidence"])
 
 
 def test_minus_one_plus_one_targets_with_task_binary(cli, write):

@@ -266,8 +266,12 @@ def reference(case: Case) -> tuple[float, str]:
     if loss == "mse":
         return float(F.mse_loss(pred, target)), "torch.nn.functional.mse_loss(pred, target)"
     if loss == "rmse":
-        # scikit-learn's multi-output RMSE averages per-output RMSEs; losscli's is √(mean
-        # over all elements), which is torch's sqrt of the MSE.
+        if pred.ndim == 2:
+            # multi-output (SPEC §9): √mse per output, averaged uniformly, as scikit-learn
+            return float(skm.root_mean_squared_error(y_true, y_pred)), (
+                "sklearn.metrics.root_mean_squared_error(y_true, y_pred) "
+                "(multioutput='uniform_average')"
+            )
         return float(torch.sqrt(F.mse_loss(pred, target))), (
             "torch.sqrt(torch.nn.functional.mse_loss(pred, target))"
         )

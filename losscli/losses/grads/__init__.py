@@ -97,6 +97,8 @@ NO_GRAD: dict[str, str] = {
     },
     f"{_T}:focal_smooth_l1": "its focal half is a function of the score column; the "
     "gradient is not reported yet",
+    "losscli.losses.calibration:calibration_bins": "a calibration error is built on bins "
+    "and the argmax (piecewise constant in the predictions): it has no useful gradient",
 }
 
 NOT_YET = "no closed-form gradient kernel for this loss yet"
