@@ -1109,6 +1109,142 @@ def schema(
     run_command(debug, body)
 
 
+# ------------------------------------------------------------------ curves
+
+
+@app.command(epilog=EPILOG)
+def curves(
+    logs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="LOG",
+            help="Training log(s) of one run: Lightning metrics.csv, Keras CSVLogger, "
+            "trainer_state.json, TensorBoard event files or folders, DVCLive folders, "
+            "CSV/JSONL of step + metrics.",
+        ),
+    ],
+    monitor: Annotated[
+        str | None,
+        typer.Option("--monitor", help="Monitored metric (default: val_loss, eval_loss, …)."),
+    ] = None,
+    train: Annotated[
+        str | None, typer.Option("--train", help="Training loss (default: loss, train_loss, …).")
+    ] = None,
+    mode: Annotated[str, typer.Option("--mode", help="min or max: which way is better.")] = "min",
+    early_stopping: Annotated[
+        str | None,
+        typer.Option(
+            "--early-stopping",
+            help="Replay keras, lightning or torch-plateau on the monitored curve.",
+        ),
+    ] = None,
+    patience: Annotated[
+        int | None, typer.Option("--patience", help="Checks without improvement.")
+    ] = None,
+    min_delta: Annotated[
+        float | None, typer.Option("--min-delta", help="Smallest change that counts (threshold).")
+    ] = None,
+    min_delta_mode: Annotated[
+        str | None,
+        typer.Option("--min-delta-mode", help="abs or rel (torch-plateau's threshold_mode)."),
+    ] = None,
+    baseline: Annotated[float | None, typer.Option("--baseline", help="Keras baseline.")] = None,
+    start_from_epoch: Annotated[
+        int | None, typer.Option("--start-from-epoch", help="Keras: epochs before monitoring.")
+    ] = None,
+    cooldown: Annotated[
+        int | None, typer.Option("--cooldown", help="torch-plateau cooldown.")
+    ] = None,
+    factor: Annotated[
+        float | None, typer.Option("--factor", help="torch-plateau LR factor.")
+    ] = None,
+    min_lr: Annotated[
+        float | None, typer.Option("--min-lr", help="torch-plateau lowest LR.")
+    ] = None,
+    smooth: Annotated[
+        float | None, typer.Option("--smooth", help="TensorBoard smoothing weight in [0, 1].")
+    ] = None,
+    targets: Annotated[
+        str | None,
+        typer.Option("--targets", help="Validation targets: the chance level of the loss."),
+    ] = None,
+    loss: Annotated[
+        str | None, typer.Option("--loss", help="Loss of the chance level (default by task).")
+    ] = None,
+    fail_on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 when a finding of these kinds is found: "
+            "nan,divergence,spike,overfit,plateau,oscillation.",
+        ),
+    ] = None,
+    plot: Annotated[
+        bool, typer.Option("--plot", help="Draw the curves as text (stderr with machine formats).")
+    ] = False,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+    output: OutputOpt = None,
+    precision: PrecisionOpt = 4,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """The training-log doctor: findings, early-stopping replays, smoothing, chance level.
+
+    Example: losscli curves sample_data/training/metrics.csv --early-stopping lightning --patience 3
+    """
+
+    def body(out: Any, err: Any) -> int:
+        from losscli.curves.api import CurveOptions, analyse
+        from losscli.report import write_files
+        from losscli.report.curves_view import plot as plot_curves
+        from losscli.report.curves_view import render, render_rich
+
+        fmt_name = _resolve_format(fmt, as_json)
+        _check_output_flags(output)
+        kinds = [k.strip() for part in fail_on or [] for k in part.split(",") if k.strip()]
+        opts = CurveOptions(
+            monitor=monitor,
+            train=train,
+            mode=mode,
+            rule=early_stopping,
+            patience=patience,
+            min_delta=min_delta,
+            min_delta_mode=min_delta_mode,
+            baseline=baseline,
+            start_from_epoch=start_from_epoch,
+            cooldown=cooldown,
+            factor=factor,
+            min_lr=min_lr,
+            smooth=smooth,
+            targets=targets,
+            loss=loss,
+            fail_on=kinds,
+        )
+        doc = analyse(logs, opts).data
+        write_files([str(p) for p in output or []], lambda k: render(doc, k, precision))
+        if fmt_name == "table":
+            render_rich(doc, out, precision)
+        else:
+            sys.stdout.write(render(doc, fmt_name, precision))
+            sys.stdout.flush()
+        if plot:
+            draw_plot(lambda c: plot_curves(doc, c), out=out, err=err, fmt=fmt_name)
+        failed = [g for g in doc["gates"] if not g["passed"]]
+        if not quiet:
+            for w in doc["warnings"]:
+                err.print(f"note: {w}", markup=False, highlight=False, soft_wrap=True)
+            for g in failed:
+                err.print(
+                    f"gate failed: --fail-on {g['kind']}: {g['found']} found",
+                    markup=False,
+                    highlight=False,
+                )
+        return int(ExitCode.GATE_FAILED) if failed else 0
+
+    run_command(debug, body, quiet=quiet)
+
+
 def main() -> None:
     """Console-script entry point (a shell asking for completions sets
     :data:`COMPLETE_VAR`; Typer's completion classes answer it)."""

@@ -31,6 +31,8 @@ LAYERS: dict[str, int] = {
     "losscli.gradients": 2,
     "losscli.precision": 2,
     "losscli.composite": 2,
+    "losscli.curves": 2,  # smoothing, callback replays, findings, chance level
+    "losscli.curves.api": 4,  # reads the logs (data) and builds the curves document
     "losscli.data": 3,
     "losscli.engines": 3,
     "losscli.advice": 4,

@@ -250,8 +250,8 @@ def test_html_escapes_and_chart_labels_are_plain_text(cli, tmp_path):
 
 
 def test_rich_markup_in_names_is_text(cli, tmp_path):
-    names = ["[bold]a", "b[/]"]
-    rows = [[0.7, 0.3, names[0]], [0.2, 0.8, names[1]], [0.6, 0.4, names[0]]]
+    names = ["[bold]a", "b[/]", "c"]
+    rows = [[0.7, 0.2, 0.1, names[0]], [0.2, 0.7, 0.1, names[1]], [0.1, 0.3, 0.6, names[2]]]
     f = write_csv(tmp_path / "mk.csv", [*names, "y"], rows)
     r = cli("evaluate", f, "--target-col", "y", "--per-class")
     assert r.exit_code == 0, r.stderr  # was: MarkupError, exit 4

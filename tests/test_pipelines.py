@@ -114,7 +114,8 @@ def test_baseline_deltas_in_every_format(cli, baseline_a):
     table = cli(*args).stdout
     assert "baseline" in table and "+3.027 (+18.8%)" in table and "increase <= 0.5" in table
     md = cli(*args, "-f", "markdown").stdout
-    assert "| baseline | Δ |" in md and "| `mae` | increase <= 0.5 | +3.027 | **FAIL** |" in md
+    # Markdown escapes HTML: "<=" renders as written
+    assert "| baseline | Δ |" in md and "| `mae` | increase &lt;= 0.5 | +3.027 | **FAIL** |" in md
     csv_text = cli(*args, "-f", "csv").stdout.splitlines()
     assert csv_text[0].endswith("baseline,delta,delta_pct,gate,gates")
     mae_row = next(line for line in csv_text if line.startswith("mae,"))
@@ -277,7 +278,7 @@ def test_github_annotations_on_stderr_and_summary_appended(cli, tmp_path):
     assert "::error title=losscli gate::mse <= 1000: 1795.103198" in r.stderr
     assert "::" not in r.stdout and r.json()["ok"] is False
     text = summary.read_text()
-    assert text.startswith("earlier step\n") and "| `mse` | <= 1000 | 1795 | **FAIL** |" in text
+    assert text.startswith("earlier step\n") and "| `mse` | &lt;= 1000 | 1795 | **FAIL** |" in text
     # no gates: no summary; outside GitHub Actions: nothing at all
     cli("evaluate", A, Y, "--json", env=env)
     assert summary.read_text() == text
