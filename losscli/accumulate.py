@@ -489,7 +489,10 @@ class Evaluation:
             if res.status == "not_applicable":
                 res.extra["precision"] = None
             else:
-                res.extra["precision"] = self.precision[i].finalize(res.value, self.reduction)
+                prec = self.precision[i]
+                res.extra["precision"] = prec.finalize(res.value, self.reduction)
+                if prec.failed is not None:
+                    res.extra["precision_reason"] = prec.failed
         return scales
 
     def abort(self) -> None:

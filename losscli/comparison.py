@@ -297,7 +297,7 @@ def _entry(
         entry["no_skill_reason"] = next(
             (r.no_skill_reason for r in rs.values() if r.no_skill_reason), "no value"
         )
-    for key in ("grad", "grad_reason", "precision"):  # --grad / --dtype: per model
+    for key in ("grad", "grad_reason", "precision", "precision_reason"):  # per model
         if any(key in r.extra for r in rs.values()):
             entry[key] = {m: r.extra.get(key) for m, r in rs.items()}
     if per_class:

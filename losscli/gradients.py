@@ -71,6 +71,8 @@ def grad_function(spec: LossSpec) -> Callable[..., Any] | None:
     own = spec._fn_cache.get("grad")
     if own is not None:
         return own
+    if spec.finalize not in (None, "sqrt"):  # only a mean (or its root) has our scale
+        return None
     if spec._fn_cache.get("no_grad"):
         return None
     return grad_kernel(spec.fn)

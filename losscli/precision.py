@@ -76,6 +76,11 @@ class PrecisionAccumulator:
 
     def update(self, ds: Any, params: Mapping[str, Any], *, offset: int = 0) -> None:
         """Fold one chunk (a Dataset) in."""
+        if self.spec.finalize not in (None, "sqrt"):
+            self.failed = (
+                f"{self.spec.name} is not a mean of per-row terms (finalize "
+                f"{self.spec.finalize}): not recomputed in {self.name}"
+            )
         if self.failed is not None:
             return
         dt = self.dt
@@ -95,8 +100,8 @@ class PrecisionAccumulator:
                     terms = fn(pred, **params, **ctx)
                 else:
                     terms = fn(pred, target, **params, **ctx)
-        except ValueError as exc:  # pragma: no cover - the float64 run refused it first
-            self.failed = str(exc)
+        except ValueError as exc:  # the float64 run accepted these inputs; a reduced one not
+            self.failed = f"not recomputed in {self.name}: {exc}"
             return
         loss = np.asarray(terms.loss)
         if loss.dtype.itemsize > dt.itemsize:
@@ -133,8 +138,11 @@ class PrecisionAccumulator:
         self.failed = self.failed or other.failed
         return self
 
-    def finalize(self, v64: float | None, reduction: str) -> dict[str, Any]:
-        """The ``precision`` entry of a loss whose float64 value is ``v64``."""
+    def finalize(self, v64: float | None, reduction: str) -> dict[str, Any] | None:
+        """The ``precision`` entry of a loss whose float64 value is ``v64``; None when the
+        loss could not be recomputed (:attr:`failed` says why)."""
+        if self.failed is not None:
+            return None
         with np.errstate(all="ignore"):
             v32 = self.num if reduction == "sum" else self.num / self.den
             value = np.asarray(v32, dtype=np.float32).astype(self.dt)

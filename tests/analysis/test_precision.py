@@ -133,3 +133,18 @@ def test_bfloat16_in_compare(cli):
     assert set(mse["precision"]) == set(doc["models"])
     for p in mse["precision"].values():
         assert p["dtype"] == "bfloat16" and 0 <= p["rel_error"] < 0.02
+
+
+def test_losses_that_are_not_means_are_not_recomputed(cli):
+    doc = cli(
+        "evaluate",
+        SAMPLES / "binary_probs.csv",
+        SAMPLES / "binary_targets.csv",
+        "--dtype",
+        "float16",
+        "--json",
+    ).json()
+    items = {it["name"]: it for it in doc["losses"]}
+    for name in ("ece", "mce"):
+        assert items[name]["precision"] is None and "not a mean" in items[name]["precision_reason"]
+    assert items["bce"]["precision"]["value"] == pytest.approx(items["bce"]["value"], rel=1e-3)
