@@ -71,7 +71,9 @@ def composite_spec(
         if spec.finalize is not None:
             raise UsageError(
                 f"--combine {combo.name}: {spec.name} is not a mean of per-row terms",
-                hint="combine mse instead of rmse",
+                hint="combine mse instead of rmse"
+                if spec.finalize == "sqrt"
+                else f"report {spec.name} beside the composite (--loss {spec.name})",
             )
     weights = [w for _, w in combo.terms]
     resolved = [resolve_params(s, dict(params.get(s.name, {}))) for s in specs]
