@@ -38,6 +38,7 @@ from losscli.compute import (
     per_class_sums,
 )
 from losscli.errors import DataError
+from losscli.gradients import GradAccumulator, grad_reason, grad_scale
 from losscli.losses._reduce import Reduction
 from losscli.noskill import TASKS as BASELINE_TASKS
 from losscli.noskill import TargetSample, baseline
@@ -212,8 +213,11 @@ class Evaluation:
         per_class: bool = False,
         keep_per_row: bool = False,
         per_sample: PerSampleWriter | None = None,
+        grad: bool = False,
+        dtype: str | None = None,
     ) -> None:
         self.specs = list(specs)
+        self.reduction = reduction
         self.explicit = explicit
         self.params = params
         self.task = task
@@ -242,6 +246,13 @@ class Evaluation:
         self.failed: dict[int, LossResult] = {}
         self.worst: dict[int, WorstK] = {}
         self.by_class: dict[int, ClassSums] = {}
+        self.grads = {i: GradAccumulator(s) for i, s in enumerate(self.specs)} if grad else {}
+        self.precision = {}
+        if dtype is not None:
+            from losscli.precision import PrecisionAccumulator
+
+            self.precision = {i: PrecisionAccumulator(s, dtype) for i, s in enumerate(self.specs)}
+        self.pred_names: list[str] | None = None
 
     @property
     def needs_class_counts(self) -> bool:
@@ -269,8 +280,12 @@ class Evaluation:
         ranges = Ranges(ds.pred, ds.target, ds.context)
         locate = chunk_locator(ds)
         sample_rows: dict[str, np.ndarray] = {}
+        if self.pred_names is None:
+            self.pred_names = list(getattr(ds, "pred_columns", None) or [])
         for i, spec in enumerate(self.specs):
             got = self._update_loss(i, ds, ranges, locate)
+            if self._applies(i):
+                self._analyse(i, ds, sample_rows)
             if got is None:
                 continue
             values, weights = got
@@ -283,10 +298,44 @@ class Evaluation:
                 self.context = {k: v for k, v in ds.context.items() if np.ndim(v) == 0}
                 self.pred_columns = n_columns(ds.pred)
         if self.per_sample is not None:
-            names = [s.name for s in self.specs if s.finalize is None]
+            names = self._sample_columns(ds.pred)
             full = {nm: sample_rows.get(nm, np.full(n, np.nan)) for nm in names}
             self.per_sample.write(ds.row_numbers, ds.row_ids, full)
         self.rows += n
+
+    def _applies(self, i: int) -> bool:
+        """Whether loss ``i`` is still computed (not failed, inside its domains)."""
+        return i not in self.failed and self.accs[i].reason is None
+
+    def _analyse(self, i: int, ds: Any, sample_rows: dict[str, np.ndarray]) -> None:
+        """``--grad`` and ``--dtype`` of loss ``i`` over one chunk."""
+        acc = self.accs[i]
+        if i in self.grads:
+            d = self.grads[i].update(
+                ds.pred,
+                ds.target,
+                acc.kernel_params(),
+                context=ds.context,
+                sample_weight=ds.sample_weight,
+            )
+            if d is not None and self.per_sample is not None:
+                cols = grad_columns(self.specs[i].name, d.shape, self.pred_names)
+                flat = d.reshape(d.shape[0], -1)
+                if d.ndim > 2:  # images: one column, the row's |g| (L1 over its pixels)
+                    flat = np.abs(flat).sum(axis=1)[:, None]
+                for j, col in enumerate(cols):
+                    sample_rows[col] = flat[:, j]
+        if i in self.precision:
+            self.precision[i].update(ds, acc.kernel_params(), offset=self.rows)
+
+    def _sample_columns(self, pred: np.ndarray) -> list[str]:
+        """The ``--per-sample`` columns: each loss (not square-rooted ones), then with
+        ``--grad`` each loss's gradient columns."""
+        names = [s.name for s in self.specs if s.finalize is None]
+        for i, s in enumerate(self.specs):
+            if i in self.grads and self.grads[i].fn is not None:
+                names += grad_columns(s.name, pred.shape, self.pred_names)
+        return names
 
     def _update_loss(
         self, i: int, ds: Any, ranges: Ranges, locate: Callable[[str, int, int], str]
@@ -342,6 +391,11 @@ class Evaluation:
                 self.by_class[i].merge(sums)
             else:
                 self.by_class[i] = sums
+        for i, g in other.grads.items():
+            self.grads[i].merge(g)
+        for i, p in other.precision.items():
+            self.precision[i].merge(p)
+        self.pred_names = self.pred_names or other.pred_names
         if self.targets is not None and other.targets is not None:
             self.targets.merge(other.targets)
             if not self.pred_columns:
@@ -393,7 +447,9 @@ class Evaluation:
         for i, res in enumerate(results):
             self._baseline(i, res)
         out = Outcome(results)
+        scales: dict[str, float] = {}
         for i, (spec, res) in enumerate(zip(self.specs, results)):
+            scales |= self._finish_analysis(i, spec, res)
             if res.status == "not_applicable":
                 continue
             if i in self.worst:
@@ -406,8 +462,38 @@ class Evaluation:
                 for s, r in zip(self.specs, results)
                 if s.finalize is None and r.status != "not_applicable"
             ]
-            self.per_sample.close(keep)
+            keep += [c for c in scales if c not in keep]
+            self.per_sample.close(keep, scales=scales)
         return out
+
+    def _finish_analysis(self, i: int, spec: LossSpec, res: LossResult) -> dict[str, float]:
+        """Add ``grad`` and ``precision`` to loss ``i``'s result; the scale of each of its
+        ``--per-sample`` gradient columns."""
+        scales: dict[str, float] = {}
+        if i in self.grads:
+            g = self.grads[i]
+            if res.status == "not_applicable":
+                res.extra["grad"] = None
+                res.extra["grad_reason"] = "the loss is not applicable to these inputs"
+            elif g.fn is None:
+                res.extra["grad"] = None
+                res.extra["grad_reason"] = g.reason or grad_reason(spec)
+            else:
+                den = self.accs[i].partial.den
+                scale = grad_scale(spec, den, res.value, self.reduction)
+                res.extra["grad"], notes = g.finalize(scale=scale, columns=self.pred_names)
+                res.notes += [n for n in notes if n not in res.notes]
+                cols = grad_columns(spec.name, g.shape, self.pred_names)
+                scales = dict.fromkeys(cols, scale)
+        if i in self.precision:
+            if res.status == "not_applicable":
+                res.extra["precision"] = None
+            else:
+                prec = self.precision[i]
+                res.extra["precision"] = prec.finalize(res.value, self.reduction)
+                if prec.failed is not None:
+                    res.extra["precision_reason"] = prec.failed
+        return scales
 
     def abort(self) -> None:
         """Discard partial output files after an error."""
@@ -426,6 +512,22 @@ def _describer(ds: Any, values: np.ndarray) -> Callable[[np.ndarray], list[dict[
         return [row_item(ds, int(i), float(values[i])) for i in idx]
 
     return describe
+
+
+def grad_columns(loss: str, shape: tuple[int, ...], columns: Sequence[str] | None) -> list[str]:
+    """``--per-sample`` gradient columns of a loss: ``grad_<loss>`` for one prediction
+    column, ``grad_<loss>[<col>]`` per prediction column (positions when the columns have
+    no names), and for N-d predictions (segmentation images) one column
+    ``grad_<loss>[l1]``, the row's |g| (a column per pixel would not be readable)."""
+    if len(shape) > 2:
+        return [f"grad_{loss}[l1]"]
+    k = int(shape[1]) if len(shape) == 2 else 1
+    if k == 1:
+        return [f"grad_{loss}"]
+    names = list(columns or [])
+    if len(names) != k:
+        names = [str(j) for j in range(k)]
+    return [f"grad_{loss}[{c}]" for c in names]
 
 
 __all__ = [

@@ -139,11 +139,13 @@ def choose_specs(
     this run does not compute are usage errors naming the flag.
     """
     specs: list[LossSpec] = []
-    for spec in (_spec(name, task) for name in opts.losses or []):
+    lookup = _Lookup(task, opts)
+    for spec in (lookup(name) for name in opts.losses or []):
         if spec not in specs:
             specs.append(spec)
     specs = specs or specs_for_task(task, only_default=True)
     explicit = bool(opts.losses)
+    specs = lookup.extend(specs)
     gated = [(loss, "--max") for loss in opts.gates]
     gated += [(loss, "--max-increase") for loss in opts.max_increase or {}]
     gated += [(loss_key(loss), "--fail-if-worse") for loss in opts.fail_if_worse or []]
@@ -159,6 +161,48 @@ def choose_specs(
     if sort_by is not None and loss_key(sort_by) not in computed:
         raise loss_error(sort_by, task, flag="--sort-by", computed=computed)
     return specs, explicit
+
+
+class _Lookup:
+    """``--loss`` names with ``--plugin``, installed plugins and ``--combine`` composites
+    (SPEC §13): plugin modules are imported here, only when named."""
+
+    def __init__(self, task: str, opts: RunOptions) -> None:
+        from losscli.plugins import parse_plugin, plugin_spec
+
+        self.task, self.opts = task, opts
+        self.plugins = {p.name: plugin_spec(p) for p in map(parse_plugin, opts.plugin)}
+
+    def __call__(self, name: str) -> LossSpec:
+        key = normalise_name(name)
+        if key in self.plugins:
+            return self.plugins[key]
+        if key not in loss_names():
+            from losscli.plugins import find_entry_point, plugin_spec
+
+            found = find_entry_point(key)
+            if found is not None:
+                self.plugins[key] = plugin_spec(found)
+                return self.plugins[key]
+        return _spec(name, self.task)
+
+    def extend(self, specs: list[LossSpec]) -> list[LossSpec]:
+        """``specs`` with every ``--plugin`` loss, and each composite after its terms."""
+        out = list(specs)
+        out += [s for s in self.plugins.values() if s not in out]
+        if self.opts.combine:
+            from losscli.composite import composite_spec, parse_combine
+
+            for combo in map(parse_combine, self.opts.combine):
+                if any(s.name == combo.name for s in out) or combo.name in loss_names():
+                    raise UsageError(
+                        f"--combine name '{combo.name}' is already a loss",
+                        hint="give the composite another name",
+                    )
+                terms = [self(loss) for loss, _ in combo.terms]
+                out += [t for t in terms if t not in out]
+                out.append(composite_spec(combo, terms, self.opts.params, self.task))
+        return out
 
 
 def plan_run(
@@ -180,6 +224,8 @@ def plan_run(
         worst=worst,
         per_class=opts.per_class,
         keep_per_row=keep_per_row,
+        grad=opts.grad,
+        dtype=opts.dtype,
     )
 
 
@@ -357,6 +403,10 @@ def _evaluate_doc(
     items, notes = loss_items(
         plan.specs, outcome, per_class=opts.per_class or multi_output(dataset)
     )
+    if opts.combine:
+        from losscli.composite import describe_terms, parse_combine
+
+        describe_terms(items, [parse_combine(c) for c in opts.combine])
     gate_rows = check_gates(opts.gates, {it["name"]: it["value"] for it in items})
     gate_rows += baseline_gates(items, opts.baseline, opts.max_increase or {})
     doc = doc_head("evaluate", dataset, gate_rows)
@@ -425,6 +475,10 @@ def evaluate(
     l1: float | None = None,
     l2: float | None = None,
     model_weights: str | None = None,
+    grad: bool | None = None,
+    dtype: str | None = None,
+    combine: Sequence[str] | None = None,
+    plugin: Sequence[str] | None = None,
     baseline: str | None = None,
     max_increase: Mapping[str, str | float] | None = None,
     per_sample: bool = False,
@@ -469,6 +523,11 @@ def evaluate(
     * ``l1`` / ``l2`` with ``model_weights`` (a ``.npy`` or ``.npz`` file): the weight
       penalty l1·Σ|w| + l2·Σw² (Keras convention, SPEC §6 "regularized"): the document
       gains ``regularization`` and every loss a ``regularized`` value.
+    * ``grad``: each loss gains ``grad`` (gradient statistics w.r.t. the predictions).
+    * ``dtype``: ``"float16"``, ``"bfloat16"`` or ``"float32"``: each loss gains
+      ``precision`` (the value recomputed in that precision, its relative error).
+    * ``combine``: composites ``"NAME=LOSS:W,LOSS:W"`` reported like losses.
+    * ``plugin``: your own losses ``"[NAME=]module:function"`` (docs/analysis.md).
     * ``baseline``: an earlier losscli JSON file; every loss gains ``baseline``,
       ``delta`` and ``delta_pct`` (``--baseline``).
     * ``max_increase``: ``{loss: "5%" or 0.02}``: gates on the change over ``baseline``.

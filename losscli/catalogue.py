@@ -82,7 +82,27 @@ def list_losses(task: str | None = None) -> dict[str, Any]:
             default = list(p.default) if isinstance(p.default, tuple) else p.default
             entry["params"].setdefault(p.name, default)
         entry["aliases"] += [a for a in spec.aliases if a not in entry["aliases"]]
+    for plugin in _installed_plugins():
+        merged.setdefault(
+            plugin.name,
+            {
+                "name": plugin.name,
+                "tasks": list(TASKS) if task is None else [task],
+                "params": {},
+                "aliases": [],
+                "summary": f"plugin {plugin.target} (entry point; imported only when used)",
+                "higher_is_better": False,
+                "plugin": plugin.target,
+            },
+        )
     return {"schema_version": 1, "command": "losses", "task": task, "losses": list(merged.values())}
+
+
+def _installed_plugins() -> list[Any]:
+    """The ``losscli.losses`` entry points (names only: no plugin module is imported)."""
+    from losscli.plugins import entry_points
+
+    return entry_points()
 
 
 def describe_loss(name: str) -> dict[str, Any]:

@@ -730,6 +730,33 @@ def losses_list(
     run_command(debug, body)
 
 
+@losses_app.command("list")
+def losses_list_command(
+    task: Annotated[
+        str | None, typer.Option("--task", help="Only the losses of this task.")
+    ] = None,
+    fmt: FormatOpt = None,
+    as_json: JsonOpt = False,
+    output: OutputOpt = None,
+    precision: PrecisionOpt = 4,
+    debug: DebugOpt = False,
+) -> None:
+    """The loss catalogue, as `losscli losses`: installed plugins (entry points of
+    losscli.losses) included, without importing them.
+
+    Example: losscli losses list --task regression
+    """
+
+    def body(out: Any, err: Any) -> int:
+        from losscli.catalogue import list_losses
+
+        doc = list_losses(task)
+        emit(doc, out=out, fmt=_resolve_format(fmt, as_json), outputs=output, precision=precision)
+        return 0
+
+    run_command(debug, body)
+
+
 @losses_app.command("show")
 def losses_show(
     name: Annotated[str, typer.Argument(help="Loss name or alias, e.g. focal.")],

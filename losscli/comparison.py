@@ -205,6 +205,10 @@ def _compare_doc(
         _entry(spec, i, models, outcomes, mixed, per_class=opts.per_class)
         for i, spec in enumerate(specs)
     ]
+    if opts.combine:
+        from losscli.composite import describe_terms_by_model, parse_combine
+
+        describe_terms_by_model(entries, [parse_combine(c) for c in opts.combine], models)
     if opts.bootstrap > 0:
         _add_bootstrap(
             entries,
@@ -294,6 +298,9 @@ def _entry(
         entry["no_skill_reason"] = next(
             (r.no_skill_reason for r in rs.values() if r.no_skill_reason), "no value"
         )
+    for key in ("grad", "grad_reason", "precision", "precision_reason"):  # per model
+        if any(key in r.extra for r in rs.values()):
+            entry[key] = {m: r.extra.get(key) for m, r in rs.items()}
     if per_class:
         pcs = {
             m: pc
@@ -841,6 +848,10 @@ def compare(
     convention: str | None = None,
     config: str | None = None,
     chunk_size: int | None = None,
+    grad: bool | None = None,
+    dtype: str | None = None,
+    combine: Sequence[str] | None = None,
+    plugin: Sequence[str] | None = None,
     names: Sequence[str] | None = None,
     bootstrap: int | None = None,
     seed: int | None = None,
@@ -880,6 +891,8 @@ def compare(
     * ``config``: YAML file with the same settings; keywords win.
     * ``chunk_size``: rows per chunk of large csv/tsv/txt inputs, one model at a time
       (docs/scale.md); bootstrap intervals and the one-model view read in one piece.
+    * ``grad``, ``dtype``, ``combine``, ``plugin``: as in :func:`losscli.api.evaluate`
+      (docs/analysis.md); ``grad``/``precision`` are given per model.
     * ``names``: model names (default: the file names).
     * ``bootstrap``: paired bootstrap replicates for 95% intervals (e.g. 1000).
     * ``seed``: random seed of the bootstrap.

@@ -56,6 +56,8 @@ class LossResult:
     per_row_weight: np.ndarray | None = None
     per_class: dict[str, float] | None = None
     partial: Partial | None = None
+    #: More fields of the loss's document entry (``grad``, ``precision``, ``terms``).
+    extra: dict[str, Any] = field(default_factory=dict)
     #: The loss of the best constant prediction (SPEC §11), and why there is none.
     no_skill: float | None = None
     no_skill_reason: str | None = None
@@ -90,6 +92,7 @@ class LossResult:
             d["no_skill_reason"] = self.no_skill_reason or (
                 "the loss is not applicable" if self.status == "not_applicable" else "no value"
             )
+        d.update(self.extra)
         return d
 
 

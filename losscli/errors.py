@@ -78,6 +78,13 @@ class DataError(LossCliError):
     exit_code = ExitCode.DATA_ERROR
 
 
+class PluginFailure(LossCliError):
+    """A user's loss function (``--plugin``, entry point ``losscli.losses``) raised or
+    returned the wrong shape: an input data error naming ``NAME (module:function)``."""
+
+    exit_code = ExitCode.DATA_ERROR
+
+
 def did_you_mean(word: str, choices: Iterable[str], *, n: int = 3) -> str | None:
     """Return a ``did you mean …?`` hint for ``word`` among ``choices`` (or None)."""
     matches = difflib.get_close_matches(word, list(choices), n=n, cutoff=0.6)

@@ -32,6 +32,8 @@ REDUCTIONS = ("mean", "sum")
 INPUT_KINDS = ("probabilities", "logits")
 HEADER_CHOICES = ("auto", "yes", "no")
 DECIMAL_CHOICES = (".", ",")
+#: ``--dtype``: the precisions a run can be recomputed in (SPEC §13).
+DTYPES = ("float16", "bfloat16", "float32")
 
 BOTH = ("evaluate", "compare")
 EVALUATE = ("evaluate",)
@@ -310,6 +312,44 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="W.npy|W.npz",
     ),
     Setting(
+        "grad",
+        "--grad",
+        "Report the gradient of each loss w.r.t. the predictions (mean/max |g|, top 1% "
+        "share, saturated rows, per class); with --per-sample, grad_<loss> columns.",
+        kind="bool",
+        default=False,
+        config="analysis.grad",
+    ),
+    Setting(
+        "dtype",
+        "--dtype",
+        "Also recompute each loss in this precision (float16, bfloat16, float32), as "
+        "torch on CPU would without autocast, with its error against float64.",
+        kind="choice",
+        config="analysis.dtype",
+        choices=DTYPES,
+        metavar="float16|bfloat16|float32",
+    ),
+    Setting(
+        "combine",
+        "--combine",
+        "A weighted composite NAME=LOSS:W,LOSS:W reported like a loss (repeatable).",
+        kind="strs",
+        default=(),
+        config="analysis.combine",
+        metavar="NAME=LOSS:W,…",
+    ),
+    Setting(
+        "plugin",
+        "--plugin",
+        "Your own loss [NAME=]module:function; f(pred, target) returns per-row losses "
+        "(repeatable).",
+        kind="strs",
+        default=(),
+        config="analysis.plugin",
+        metavar="[NAME=]module:function",
+    ),
+    Setting(
         "names",
         "--names",
         "Model names, comma-separated (default: file names).",
@@ -453,6 +493,10 @@ class RunOptions:
     l1: float | None
     l2: float | None
     model_weights: str | None
+    grad: bool
+    dtype: str | None
+    combine: tuple[str, ...]
+    plugin: tuple[str, ...]
     names: list[str] | None
     bootstrap: int
     seed: int

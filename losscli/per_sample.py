@@ -84,6 +84,7 @@ class PerSampleWriter:
         self.path = Path(path)
         self.names: list[str] | None = None
         self._file: AtomicFile | None = None
+        self._scales: dict[str, float] = {}
 
     def write(self, row_numbers: Any, row_ids: Any, per_rows: Mapping[str, np.ndarray]) -> None:
         """Append one chunk's lines: row numbers, ids (None when the input has none) and
@@ -100,9 +101,14 @@ class PerSampleWriter:
         except OSError as exc:
             raise output_error(self.path, exc) from None
 
-    def close(self, keep: Sequence[str] | None = None) -> None:
-        """Finish the file, keeping only the loss columns ``keep`` (all when None). A
-        failure to write is a usage error naming the file; nothing is left behind."""
+    def close(
+        self, keep: Sequence[str] | None = None, *, scales: Mapping[str, float] | None = None
+    ) -> None:
+        """Finish the file, keeping only the loss columns ``keep`` (all when None) and
+        multiplying the columns named in ``scales`` by their factor (``--grad`` columns,
+        whose scale is known only after the last row). A failure to write is a usage
+        error naming the file; nothing is left behind."""
+        self._scales = dict(scales or {})
         try:
             self._close(keep)
         except OSError as exc:
@@ -115,9 +121,10 @@ class PerSampleWriter:
         file, self._file = self._file, None
         try:
             names = self.names or []
-            if keep is not None and list(keep) != names:
-                drop = [n for n in names if n not in keep]
-                file.rewrite(lambda src, dst: _drop_columns(src, dst, drop))
+            scales = {k: v for k, v in self._scales.items() if v != 1.0}
+            if (keep is not None and list(keep) != names) or scales:
+                drop = [n for n in names if keep is not None and n not in keep]
+                file.rewrite(lambda src, dst: _drop_columns(src, dst, drop, scales))
             file.commit()
         except BaseException:
             file.abort()
@@ -130,12 +137,25 @@ class PerSampleWriter:
             self._file = None
 
 
-def _drop_columns(src: IO[str], dst: IO[str], drop: Sequence[str]) -> None:
-    """Copy per-sample CSV text from ``src`` to ``dst`` without the loss columns ``drop``."""
+def _drop_columns(
+    src: IO[str],
+    dst: IO[str],
+    drop: Sequence[str],
+    scales: Mapping[str, float] | None = None,
+) -> None:
+    """Copy per-sample CSV text from ``src`` to ``dst`` without the loss columns ``drop``,
+    multiplying the columns of ``scales`` by their factor."""
     reader = csv.reader(src)
     writer = csv.writer(dst, lineterminator="\n")
     header = next(reader)
     fixed = 2 if header[1:2] == ["id"] else 1  # row number, and the id when present
     keep = list(range(fixed)) + [j for j in range(fixed, len(header)) if header[j] not in drop]
-    for row in [header, *reader]:
-        writer.writerow([row[j] for j in keep])
+    factor = {j: float(scales[header[j]]) for j in keep if scales and header[j] in scales}
+    writer.writerow([header[j] for j in keep])
+    for row in reader:
+        writer.writerow(
+            [
+                csv_number(float(row[j]) * factor[j]) if j in factor and row[j] else row[j]
+                for j in keep
+            ]
+        )

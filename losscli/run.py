@@ -92,6 +92,10 @@ class Plan:
     worst: int | None = None
     per_class: bool = False
     keep_per_row: bool = False
+    #: ``--grad``: gradient statistics of every loss (SPEC §13).
+    grad: bool = False
+    #: ``--dtype``: every loss recomputed in this precision too (SPEC §13).
+    dtype: str | None = None
 
 
 @contextlib.contextmanager
@@ -119,6 +123,8 @@ def new_evaluation(
         per_class=plan.per_class,
         keep_per_row=plan.keep_per_row,
         per_sample=per_sample,
+        grad=plan.grad,
+        dtype=plan.dtype,
     )
 
 

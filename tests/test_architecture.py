@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     "losscli.losses": 0,
     "losscli.registry": 1,
     "losscli.options": 1,
+    "losscli.plugins": 1,
     "losscli.compute": 2,
     "losscli.accumulate": 2,
     "losscli.noskill": 2,
@@ -27,6 +28,9 @@ LAYERS: dict[str, int] = {
     "losscli.bootstrap": 2,
     "losscli.per_sample": 2,
     "losscli.regularized": 2,
+    "losscli.gradients": 2,
+    "losscli.precision": 2,
+    "losscli.composite": 2,
     "losscli.curves": 2,  # smoothing, callback replays, findings, chance level
     "losscli.curves.api": 4,  # reads the logs (data) and builds the curves document
     "losscli.data": 3,

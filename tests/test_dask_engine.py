@@ -160,7 +160,9 @@ def test_own_local_cluster_matches_local_engine(
     pattern, whole = write_parts(frame(task, seed=3), tmp_path, fmt)
     before = set(multiprocessing.active_children())
     got = run(cli, pattern, "--engine", "dask")
-    assert got["read"]["scheduler"] == "local" and got["read"]["workers"] == 2
+    from losscli.engines.dask import LOCAL_WORKERS
+
+    assert got["read"]["scheduler"] == "local" and got["read"]["workers"] == LOCAL_WORKERS
     assert_same(got, run(cli, whole))
     # the cluster's worker processes are gone once the run is over
     assert set(multiprocessing.active_children()) <= before
@@ -311,3 +313,33 @@ def test_local_engine_and_start_up_never_import_dask(tmp_path: Path) -> None:
         """
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@needs_dask
+def test_driver_plans_on_first_rows_ships_a_small_job_and_times_phases(
+    cli: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The driver reads only PLAN_ROWS rows of the first partition; the rest of it is
+    read on a worker, and the values are still those of the local engine. What every
+    task receives is one small object, and the run reports its phases."""
+    import pickle
+
+    import losscli.engines.dask as engine
+
+    pattern, whole = write_parts(frame("regression", seed=7), tmp_path, "parquet")
+    monkeypatch.setattr(engine, "PLAN_ROWS", 100)
+    seen: list[Any] = []
+    opened = engine.open_dask_source
+
+    def spy(*a: Any, **kw: Any) -> Any:
+        src = opened(*a, **kw)
+        seen.append(src)
+        return src
+
+    monkeypatch.setattr(engine, "open_dask_source", spy)
+    got = run(cli, pattern, "--engine", "dask")
+    assert_same(got, run(cli, whole))
+    src = seen[0]
+    assert src.first.n_samples == 100
+    assert set(src.timings) == {"plan", "connect", "ship", "compute", "reduce"}
+    assert len(pickle.dumps(src._job(template=b""))) < 16 * 1024

@@ -246,14 +246,14 @@ def test_length_mismatch_found_at_the_end_names_both_counts(cli, regression, tmp
 # --------------------------------------------------------------------------- fallbacks
 
 
-def test_parquet_is_read_in_memory_with_a_note(cli, tmp_path):
+def test_parquet_streams_by_row_group(cli, tmp_path):
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(4)
     pd.DataFrame({"pred": rng.normal(size=300)}).to_parquet(tmp_path / "p.parquet")
     pd.DataFrame({"target": rng.normal(size=300)}).to_parquet(tmp_path / "t.parquet")
-    doc = run(cli, tmp_path / "p.parquet", tmp_path / "t.parquet", "--chunk-size", CHUNK)
-    assert doc["read"]["mode"] == "memory"
-    assert any(w.startswith("read in memory: .parquet input") for w in doc["warnings"])
+    s, m = both(cli, tmp_path / "p.parquet", tmp_path / "t.parquet")
+    assert_same_losses(s, m)
+    assert not any(w.startswith("read in memory") for w in s["warnings"])
 
 
 def test_id_join_is_read_in_memory_with_a_note(cli, tmp_path):

@@ -8,12 +8,17 @@ Formats by extension (SPEC §5):
 
 * ``.csv`` ``.tsv`` ``.txt`` (delimiter sniffed: tab, semicolon, comma, whitespace),
   each optionally ``.gz`` ``.bz2`` ``.zip`` ``.xz``; unknown extensions are read as
-  delimited text too. Parsed by pandas' C engine, which measured fastest here
-  (``benchmarks``/research: 252 MB/s against 136 MB/s for ``engine="pyarrow"``).
+  delimited text too. Parsed by pyarrow's multi-threaded CSV reader (:class:`ArrowText`:
+  every core, and the GIL released, so that two files parse at once), with pandas'
+  NA strings and row numbers; pandas' C engine only for what pyarrow cannot read the
+  same way (whitespace-separated columns, settings only pandas has). A line longer than
+  :data:`MAX_LINE_BYTES` is a data error naming it. Neither path imports pandas unless
+  pandas parses: pyarrow results become NumPy through compute kernels and buffer views
+  (``Array.to_numpy`` and Python scalars would import it).
 * ``.parquet`` through ``pyarrow.parquet.ParquetFile(...).read()`` and a buffer view,
   which does not import pandas (``pq.read_table`` and ``Array.to_numpy`` do).
-* ``.npy`` (1-D → one column, 2-D → one column per position, structured → one column
-  per field, ndim ≥ 3 → tensor); ``.npz`` (``pred``/``predictions`` and
+* ``.npy`` memory-mapped (1-D → one column, 2-D → one column per position, structured
+  → one column per field, ndim ≥ 3 → tensor); ``.npz`` (``pred``/``predictions`` and
   ``target``/``targets`` arrays, or every array as a column).
 * ``-``: CSV (or gzip/npy/Parquet, recognised by their magic bytes) on stdin.
 * A quoted glob or a directory: every matching file in natural order (digit runs compare
@@ -78,8 +83,9 @@ STDIN_NAME = "<stdin>"
 _PEEK_BYTES = 1 << 16
 #: Longest line of a text input, in bytes (1 MiB: a row of 50,000 numbers). A longer
 #: line is a data error naming it; the environment variable ``LOSSCLI_MAX_LINE_BYTES``
-#: raises the limit.
+#: raises the limit. pyarrow parses text in blocks, and a row must fit in one.
 MAX_LINE_BYTES = 1 << 20
+MAX_LINE_ENV = "LOSSCLI_MAX_LINE_BYTES"
 #: Lines looked at to decide the header (SPEC §5: "the rest of the file").
 _HEADER_LINES = 1000
 _SNIFF_LINES = 50
@@ -387,7 +393,7 @@ def _read_file(
     ext, comp = split_ext(path)
     if comp is None:
         if ext == ".npy":
-            return _read_npy(path, _load_npy(path), select)
+            return _read_npy(path, load_npy_mapped(path), select)
         if ext == ".npz":
             return _read_npz(path, select, role)
         if ext in (".parquet", ".pq"):
@@ -437,7 +443,7 @@ def _open_binary(source: str | bytes, comp: str | None) -> IO[bytes]:
 
 def max_line_bytes() -> int:
     """:data:`MAX_LINE_BYTES`, or the positive integer in ``LOSSCLI_MAX_LINE_BYTES``."""
-    raw = os.environ.get("LOSSCLI_MAX_LINE_BYTES", "").strip()
+    raw = os.environ.get(MAX_LINE_ENV, "").strip()
     if not raw:
         return MAX_LINE_BYTES
     try:
@@ -719,7 +725,13 @@ def text_format(
         )
         if problem is not None:
             raise problem
-    names = [f.strip() for f in first] if decision.header else [str(j) for j in range(len(first))]
+    names = (
+        # an empty header cell is named as pandas names it (``df.to_csv`` writes one above
+        # the index): ``Unnamed: 0``, so --id-col and messages read the same whoever parses
+        [f.strip() or f"Unnamed: {j}" for j, f in enumerate(first)]
+        if decision.header
+        else [str(j) for j in range(len(first))]
+    )
     if decision.header:
         _check_duplicate_names(name, names)
     spaced = sep == r"\s+" or any(
@@ -837,15 +849,6 @@ def parse_errors(fmt: TextFormat) -> Iterator[None]:
         raise DataError(f"{name}: cannot read ({exc})") from None
 
 
-def trailing_empty_rows(df: Any) -> int:
-    """Number of rows at the end of ``df`` whose every cell is missing (empty lines)."""
-    n = len(df)
-    k = 0
-    while k < n and bool(df.iloc[n - 1 - k].isna().all()):
-        k += 1
-    return k
-
-
 def empty_lines_note(name: str, k: int) -> str:
     word = "line" if k == 1 else "lines"
     return f"{name}: ignored {k} empty {word} at the end of the file"
@@ -861,23 +864,12 @@ def no_rows_error(fmt: TextFormat) -> DataError:
 def frame_table(
     fmt: TextFormat, df: Any, start: int = 0, warnings_out: Sequence[str] = ()
 ) -> Table:
-    """A parsed DataFrame (columns already named) → :class:`Table`.
+    """A DataFrame parsed by pandas (columns already named) → :class:`Table`.
 
     ``start`` is the 0-based index of ``df``'s first data row in the file, so that row
     numbers stay those of the source when the file is read in chunks.
     """
-    first_row = fmt.first_row + start
-    table = Table(
-        path=fmt.name,
-        files=[fmt.name],
-        all_columns=list(fmt.names),
-        row_numbers=np.arange(first_row, first_row + len(df), dtype=np.int64),
-        header=fmt.header,
-        header_doubt=fmt.header_doubt,
-        warnings=list(warnings_out),
-    )
-    if fmt.header_note:
-        table.notes.append(fmt.header_note)
+    table = text_table(fmt, len(df), start, warnings_out)
     for col in df.columns:
         _add_pandas_column(table, col, df[col])
     return table
@@ -891,6 +883,14 @@ def choose_text_columns(fmt: TextFormat, select: Selector | None) -> list[Any] |
     return fmt.usecols(chosen)
 
 
+def text_positions(fmt: TextFormat, select: Selector | None) -> list[int]:
+    """Positions of the columns a selector picks (every column for None)."""
+    if select is None:
+        return list(range(len(fmt.names)))
+    chosen = select(fmt.names) or fmt.names  # nothing named here: read all, let roles decide
+    return [fmt.names.index(c) for c in chosen]
+
+
 def _read_text(
     name: str,
     source: str | bytes,
@@ -899,26 +899,29 @@ def _read_text(
     select: Selector | None,
     text: TextOptions = TextOptions(),
 ) -> Table:
-    import pandas as pd
-
     fmt = text_format(name, source, comp, ext, header=text.header, decimal=text.decimal)
-    with parse_errors(fmt):
-        df = pd.read_csv(fmt.buffer(), **fmt.read_kwargs(choose_text_columns(fmt, select)))
-    df.columns = fmt.column_names(df)
+    if arrow_text_ok(fmt):
+        reader = ArrowText(fmt, text_positions(fmt, select))
+        table = arrow_frame_table(fmt, reader, reader.read_all())
+    else:
+        import pandas as pd
 
-    n = len(df)
-    warnings_out: list[str] = []
+        with parse_errors(fmt):
+            df = pd.read_csv(fmt.buffer(), **fmt.read_kwargs(choose_text_columns(fmt, select)))
+        df.columns = fmt.column_names(df)
+        table = frame_table(fmt, df)
     # Trailing empty lines are not rows; interior ones are, and show up as missing values.
-    k = trailing_empty_rows(df)
+    n = table.n_rows
+    k = trailing_missing_rows(table)
     if k:
         k = min(k, trailing_blank_lines(source, comp))
     if k:
-        df = df.iloc[: n - k]
+        table = slice_rows(table, 0, n - k)
+        table.warnings.append(empty_lines_note(name, k))
         n -= k
-        warnings_out.append(empty_lines_note(name, k))
     if n == 0:
         raise no_rows_error(fmt)
-    return frame_table(fmt, df, 0, warnings_out)
+    return table
 
 
 def trailing_blank_lines(source: str | bytes, comp: str | None) -> int:
@@ -991,6 +994,618 @@ def _strip_text(raw: np.ndarray) -> np.ndarray:
     return out
 
 
+# --------------------------------------------------------------------------- text via pyarrow
+
+#: Bytes of text read and handed to pyarrow at a time when a file is read in chunks:
+#: one parse block per core (at least 4), so that every core has work.
+READ_BYTES = max(4, min(os.cpu_count() or 1, 32)) << 20
+#: pyarrow's block: the unit of work of one core (a longer line is parsed in one block).
+PARSE_BLOCK_BYTES = 1 << 20
+#: Cells read as missing: pandas' default list, so that both parsers agree.
+NA_VALUES = (
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+)
+#: The pandas ``read_csv`` settings of :meth:`TextFormat.read_kwargs` that the pyarrow
+#: reader reproduces; a format asking for anything else is parsed by pandas.
+_ARROW_KWARGS = {
+    "sep",
+    "header",
+    "usecols",
+    "engine",
+    "encoding",
+    "compression",
+    "skip_blank_lines",
+    "skiprows",
+    "skipinitialspace",
+}
+#: What a cell must look like to be a number (Python's float() grammar without "_").
+_NUMBER_RE = r"^\s*[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|inf|infinity|nan)\s*$"
+
+
+#: A cell that is one of :data:`NA_VALUES` (after trimming spaces).
+_NA_RE = "^(" + "|".join(re.escape(v) for v in NA_VALUES) + ")$"
+
+
+def arrow_text_ok(fmt: TextFormat) -> bool:
+    """Whether pyarrow's multi-threaded reader parses ``fmt`` as pandas would: a single
+    character delimiter and no setting that only pandas has (decimal commas, …); quotes
+    after spaces (``a, "b,c"``) need pandas' ``skipinitialspace``."""
+    if len(fmt.sep) != 1:
+        return False
+    kwargs = fmt.read_kwargs(None)
+    if not set(kwargs) <= _ARROW_KWARGS or kwargs.get("engine") != "c":
+        return False
+    return not (fmt.spaced and _quoted(fmt))
+
+
+def _quoted(fmt: TextFormat) -> bool:
+    """Whether the first lines of the input hold a double quote."""
+    try:
+        with _open_binary(fmt.source, fmt.comp) as fh:
+            return b'"' in fh.read(_PEEK_BYTES)
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError):
+        return True
+
+
+class ArrowText:
+    """A delimited text input read by pyarrow: the options of one read, the stream to
+    read from, and the errors mapped to DataErrors naming the line."""
+
+    def __init__(self, fmt: TextFormat, positions: Sequence[int]) -> None:
+        self.fmt = fmt
+        self.positions = list(positions)
+        self.limit = max_line_bytes()
+        self.quoted = _quoted(fmt)
+        self.bad_rows: list[tuple[int, int, str]] = []  # (expected, actual, text)
+
+    def keys(self) -> list[str]:
+        return [f"f{j}" for j in self.positions]
+
+    def open_stream(self) -> Any:
+        """The decompressed bytes, as pyarrow reads them (native gzip/bz2 where built)."""
+        import pyarrow as pa
+
+        fmt = self.fmt
+        if isinstance(fmt.source, bytes):
+            return pa.BufferReader(fmt.source)
+        if fmt.comp is None or (fmt.comp in ("gzip", "bz2") and pa.Codec.is_available(fmt.comp)):
+            self.raw = pa.OSFile(fmt.source)
+            if fmt.comp is None:
+                return self.raw
+            return pa.CompressedInputStream(self.raw, fmt.comp)
+        return pa.PythonFile(_open_binary(fmt.source, fmt.comp), mode="r")
+
+    raw: Any = None
+
+    def position(self) -> int:
+        """Bytes of the file read so far (compressed bytes of a compressed file)."""
+        try:
+            return int(self.raw.tell()) if self.raw is not None else 0
+        except (OSError, ValueError):
+            return 0
+
+    def chunks(self, chunk_rows: int) -> Iterator[tuple[int, Any]]:
+        """``(start, rows)`` of ``chunk_rows`` rows each (the last may be shorter), as
+        pyarrow tables (:meth:`table` makes each a :class:`Table`); ``start`` is the
+        0-based index of the first data row."""
+        import pyarrow as pa
+
+        pool = pa.default_memory_pool()
+        pending: list[Any] = []
+        have = start = 0
+        for tbl in self._quoted_batches() if self.quoted else self._blocks():
+            if not tbl.num_rows:
+                continue
+            pending.append(tbl)
+            have += tbl.num_rows
+            while have >= chunk_rows:
+                whole = _concat_arrow(pending)
+                yield start, whole.slice(0, chunk_rows)
+                pool.release_unused()  # what the parser freed goes back to the system
+                start += chunk_rows
+                have -= chunk_rows
+                pending = [whole.slice(chunk_rows)] if have else []
+        if have:
+            yield start, _concat_arrow(pending)
+
+    def table(self, start: int, rows: Any) -> Table:
+        """A chunk of :meth:`chunks` as a :class:`Table`."""
+        return arrow_frame_table(self.fmt, self, rows, start)
+
+    def _blocks(self) -> Iterator[Any]:
+        """The input in pieces of about :data:`READ_BYTES` cut after a line end, each
+        parsed by pyarrow's multi-threaded reader (inference per piece, as pandas infers
+        per chunk). Only for inputs without quoted fields: a quoted field may hold a
+        line end, so those go through :meth:`_quoted_batches`. The bytes live in
+        pyarrow's memory pool, not on the heap of the reading thread."""
+        import pyarrow as pa
+
+        fh = self.open_stream()
+        first = True
+        carry: Any = None
+        try:
+            while True:
+                with self.errors():
+                    data = fh.read_buffer(READ_BYTES)
+                if carry is not None and carry.size:
+                    joined = pa.allocate_buffer(carry.size + data.size)
+                    view = np.frombuffer(joined, dtype=np.uint8)  # writable: a fresh buffer
+                    view[: carry.size] = np.frombuffer(carry, dtype=np.uint8)
+                    view[carry.size :] = np.frombuffer(data, dtype=np.uint8)
+                    buf = joined
+                else:
+                    buf = data
+                if buf.size > self.limit:  # only then can a line be longer than the limit
+                    self._check_line_lengths(buf, last=not data.size)
+                if not data.size:
+                    if buf.size and (not first or bytes(buf).strip(b"\r\n")):
+                        yield self._parse(buf, first)
+                    return
+                cut = _last_line_end(buf)
+                if cut < 0:
+                    carry = buf
+                    continue
+                carry = buf.slice(cut + 1)
+                yield self._parse(buf.slice(0, cut + 1), first)
+                first = False
+        finally:
+            with contextlib.suppress(Exception):
+                fh.close()
+
+    def _check_line_lengths(self, buf: Any, *, last: bool) -> None:
+        """A DataError naming the first line longer than the limit, when ``buf`` holds one
+        (its last, unended line counts at the end of the input or past the limit)."""
+        ends = _line_ends(buf)
+        starts = np.empty(ends.size + 1, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = ends + 1
+        lengths = np.empty(ends.size + 1, dtype=np.int64)
+        lengths[:-1] = ends - starts[:-1]
+        lengths[-1] = buf.size - starts[-1]
+        over = np.flatnonzero(lengths > self.limit)
+        if over.size and (over[0] < ends.size or last or lengths[-1] > self.limit):
+            limit = self.limit
+            raise self._long_line(_find_line(self.fmt, lambda raw: len(raw) > limit))
+
+    def _long_line(self, line: int | None) -> DataError:
+        where = f"line {line}" if line is not None else "a line"
+        limit = self.limit
+        return DataError(
+            f"{self.fmt.name}: {where} is longer than {limit} bytes, the longest line read",
+            hint=f"raise the limit, e.g. {MAX_LINE_ENV}={4 * limit} losscli …; or check "
+            "for an unclosed quote or a file without line ends",
+        )
+
+    def _parse(self, buf: Any, first: bool) -> Any:
+        """One piece of whole lines → a pyarrow Table (the header skipped in the first)."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        reader = pa.BufferReader(buf)
+        try:
+            with self.errors():
+                try:
+                    return pacsv.read_csv(reader, **self.options(skip_head=first))
+                except pa.ArrowInvalid as exc:
+                    if "straddl" not in str(exc) or self.limit <= PARSE_BLOCK_BYTES:
+                        raise
+            # a line longer than pyarrow's block: blocks as long as the longest line allowed
+            reader = pa.BufferReader(buf)
+            with self.errors():
+                return pacsv.read_csv(
+                    reader, **self.options(skip_head=first, block_size=self.limit)
+                )
+        finally:
+            reader.close()
+
+    def _empty(self) -> Any:
+        import pyarrow as pa
+
+        return pa.table({k: pa.nulls(0) for k in self.keys()})
+
+    def _quoted_batches(self) -> Iterator[Any]:
+        """Record batches of pyarrow's streaming reader (quoted fields may span lines).
+
+        The streaming reader fixes each column's type on its first block; when a later
+        block does not fit (integers, then ``2.5``; numbers, then text), the reader opens
+        again after the rows already read and infers the rest (as text when the same
+        block failed before), so that every cell is read as a one-piece read would.
+        """
+        import pyarrow as pa
+
+        reader = self.open()
+        read = 0
+        failed_at = -1
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except pa.ArrowInvalid as exc:
+                if "conversion error" not in str(exc) or self.bad_rows:
+                    with self.errors():
+                        raise
+                types = {k: pa.string() for k in self.keys()} if read == failed_at else None
+                failed_at = read
+                reader = self.open(skip_after=read, types=types)
+                continue
+            except (OSError, pa.ArrowException):
+                with self.errors():
+                    raise
+            read += batch.num_rows
+            yield pa.Table.from_batches([batch])
+
+    def options(
+        self,
+        *,
+        skip_after: int = 0,
+        types: dict[str, Any] | None = None,
+        skip_head: bool = True,
+        block_size: int | None = None,
+    ) -> dict[str, Any]:
+        """pyarrow's read, parse and convert options for this input."""
+        import pyarrow.csv as pacsv
+
+        fmt = self.fmt
+        names = [f"f{j}" for j in range(len(fmt.names))]
+
+        def on_bad_row(row: Any) -> str:
+            self.bad_rows.append((row.expected_columns, row.actual_columns, row.text))
+            return "error"
+
+        return {
+            "read_options": pacsv.ReadOptions(
+                use_threads=True,
+                block_size=block_size or min(self.limit, PARSE_BLOCK_BYTES),
+                skip_rows=fmt.leading + (1 if fmt.header else 0) if skip_head else 0,
+                column_names=names,
+                skip_rows_after_names=skip_after,
+            ),
+            "parse_options": pacsv.ParseOptions(
+                delimiter=fmt.sep,
+                newlines_in_values=self.quoted,
+                ignore_empty_lines=False,
+                invalid_row_handler=on_bad_row,
+            ),
+            "convert_options": pacsv.ConvertOptions(
+                include_columns=self.keys(),
+                null_values=list(NA_VALUES),
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                column_types=types or {},
+            ),
+        }
+
+    def read_all(self) -> Any:
+        """Every row as one pyarrow Table (types inferred over every row: those of the
+        pieces unified)."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        if not self.quoted:
+            return _concat_arrow([t for t in self._blocks() if t.num_rows] or [self._empty()])
+        with self.errors():
+            try:
+                return pacsv.read_csv(self.open_stream(), **self.options())
+            except pa.ArrowInvalid as exc:
+                if "straddl" not in str(exc) or self.limit <= PARSE_BLOCK_BYTES:
+                    raise
+            # a line longer than pyarrow's block: blocks as long as the longest line allowed
+            return pacsv.read_csv(self.open_stream(), **self.options(block_size=self.limit))
+
+    def open(self, *, skip_after: int = 0, types: dict[str, Any] | None = None) -> Any:
+        """pyarrow's streaming reader: record batches of one block each."""
+        import pyarrow.csv as pacsv
+
+        with self.errors():
+            return pacsv.open_csv(
+                self.open_stream(),
+                **self.options(skip_after=skip_after, types=types, block_size=self.limit),
+            )
+
+    @contextlib.contextmanager
+    def errors(self, rows_before: int = 0) -> Iterator[None]:
+        """pyarrow's exceptions → DataErrors naming the file and, where known, the line."""
+        import pyarrow as pa
+
+        fmt = self.fmt
+        try:
+            yield
+        except DataError:
+            raise
+        except pa.ArrowInvalid as exc:
+            raise self._invalid(str(exc)) from None
+        except UnicodeDecodeError:
+            raise _decode_error(fmt.name, fmt.source, fmt.comp) from None
+        except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError, pa.ArrowException) as exc:
+            raise DataError(f"{fmt.name}: cannot read ({exc})") from None
+
+    def _invalid(self, text: str) -> DataError:
+        fmt = self.fmt
+        if self.bad_rows:
+            want, saw, row = self.bad_rows[0]
+            line = _find_line(fmt, lambda raw: raw == row.encode("utf-8", "replace"))
+            if line is not None:
+                return ragged_line_error(fmt.name, line, saw, want, header=fmt.header)
+            return DataError(
+                f"{fmt.name}: a line has {saw} field{'s' if saw != 1 else ''}, "
+                f"{'the header has' if fmt.header else 'the first line has'} {want}: {row[:80]!r}",
+                hint="check for an unquoted delimiter inside a value, a trailing delimiter, "
+                "or a truncated line",
+            )
+        if "straddl" in text:
+            limit = self.limit
+            return self._long_line(_find_line(fmt, lambda raw: len(raw) > limit))
+        if "UTF8" in text or "UTF-8" in text:
+            return _decode_error(fmt.name, fmt.source, fmt.comp)
+        return DataError(f"{fmt.name}: cannot parse as delimited text ({text.strip()})")
+
+
+def _last_line_end(buf: Any) -> int:
+    """Offset of the last line end of a pyarrow buffer (-1: none), searched from the end
+    in small windows; ``\\r`` only when there is no ``\\n`` at all (old Mac line ends),
+    so that ``\\r\\n`` is never cut in two."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    end = data.shape[0]
+    step = 1 << 14
+    while end > 0:
+        lo = max(0, end - step)
+        hits = np.flatnonzero(data[lo:end] == 10)
+        if hits.size:
+            return lo + int(hits[-1])
+        end = lo
+        step *= 4
+    hits = np.flatnonzero(data == 13)
+    return int(hits[-1]) if hits.size else -1
+
+
+def _line_ends(buf: Any) -> np.ndarray:
+    """Offsets of the line ends of a pyarrow buffer: ``\\n``, or ``\\r`` when there is no
+    ``\\n`` at all (old Mac line ends), so that ``\\r\\n`` is never cut in two."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)
+    if not ends.size:
+        ends = np.flatnonzero(data == 13)
+    return ends
+
+
+def _concat_arrow(tables: list[Any]) -> Any:
+    """pyarrow tables of consecutive rows as one (types unified: numbers, else text)."""
+    import pyarrow as pa
+
+    if len(tables) == 1:
+        return tables[0]
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        as_text = [t.cast(pa.schema([(f.name, pa.string()) for f in t.schema])) for t in tables]
+        return pa.concat_tables(as_text)
+
+
+def _find_line(fmt: TextFormat, test: Callable[[bytes], bool]) -> int | None:
+    """1-based number of the first physical line of the input that passes ``test`` (its
+    bytes without the line end); None when there is none. Only when an error is reported."""
+    try:
+        with _open_binary(fmt.source, fmt.comp) as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                body = raw.rstrip(b"\r\n")
+                if lineno == 1 and body.startswith(b"\xef\xbb\xbf"):
+                    body = body[3:]
+                if test(body):
+                    return lineno
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError):
+        return None
+    return None
+
+
+def text_table(fmt: TextFormat, n: int, start: int = 0, warnings_out: Sequence[str] = ()) -> Table:
+    """An empty :class:`Table` for ``n`` rows of ``fmt`` from data row ``start`` (0-based)."""
+    first_row = fmt.first_row + start
+    table = Table(
+        path=fmt.name,
+        files=[fmt.name],
+        all_columns=list(fmt.names),
+        row_numbers=np.arange(first_row, first_row + n, dtype=np.int64),
+        header=fmt.header,
+        header_doubt=fmt.header_doubt,
+        warnings=list(warnings_out),
+    )
+    if fmt.header_note:
+        table.notes.append(fmt.header_note)
+    return table
+
+
+def arrow_frame_table(
+    fmt: TextFormat, reader: ArrowText, tbl: Any, start: int = 0, warnings_out: Sequence[str] = ()
+) -> Table:
+    """Rows parsed by pyarrow → :class:`Table` (without pandas)."""
+    table = text_table(fmt, tbl.num_rows, start, warnings_out)
+    for j, key in zip(reader.positions, reader.keys()):
+        with reader.errors():
+            _add_arrow_text_column(table, fmt.names[j], tbl.column(key))
+    return table
+
+
+def _add_arrow_text_column(table: Table, col: str, arr: Any) -> None:
+    """One parsed column: numbers as float64/int64; text as str (None for missing),
+    ``text`` when no cell is a number and ``mixed`` when numbers and text meet. Only
+    compute kernels and buffer views: ``Array.to_numpy`` and Python scalars would import
+    pandas."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = arr.type
+    n = len(arr)
+    if pa.types.is_null(t):
+        table.columns[col] = np.full(n, np.nan)
+        return
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
+        table.columns[col] = _arrow_numbers(arr)
+        return
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        raise pa.ArrowInvalid("invalid UTF8 data")
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        arr = pc.cast(arr, pa.string())  # dates and times stay the text they were
+    s = pc.utf8_trim_whitespace(arr)
+    missing = pc.match_substring_regex(s, _NA_RE)
+    if pc.any(missing).as_py():
+        s = pc.if_else(missing, pa.nulls(n, s.type), s)
+    present = n - s.null_count
+    hits = pc.sum(pc.cast(pc.match_substring_regex(s, _NUMBER_RE, ignore_case=True), pa.int64()))
+    hits_n = int(hits.as_py() or 0)
+    if present and hits_n == present:
+        table.columns[col] = _arrow_float64(s)
+        return
+    values = np.empty(n, dtype=object)
+    values[:] = s.to_pylist()
+    table.columns[col] = values
+    if present and hits_n == 0:
+        table.text.add(col)
+    elif present:
+        table.mixed.add(col)
+
+
+def _arrow_numbers(col: Any) -> np.ndarray:
+    """An integer/float/boolean pyarrow column as int64 (integers without a missing
+    cell) or float64 (missing → NaN)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    t = col.type
+    if pa.types.is_integer(t) and col.null_count == 0 and not pa.types.is_uint64(t):
+        return _arrow_buffer(pc.cast(col, pa.int64()), np.int64)
+    return _arrow_float64(col)
+
+
+def _arrow_float64(col: Any) -> np.ndarray:
+    """A pyarrow column cast to float64, missing cells NaN (through buffer views)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = pc.cast(col, pa.float64())
+    chunks = col.chunks if hasattr(col, "chunks") else [col]
+    out = np.empty(len(col), dtype=np.float64)
+    i = 0
+    for c in chunks:
+        m = len(c)
+        if m:
+            view = out[i : i + m]
+            view[:] = np.frombuffer(c.buffers()[1], dtype=np.float64, count=m, offset=c.offset * 8)
+            if c.null_count:
+                bits = np.unpackbits(
+                    np.frombuffer(c.buffers()[0], dtype=np.uint8), bitorder="little"
+                )
+                view[bits[c.offset : c.offset + m] == 0] = np.nan
+        i += m
+    return out
+
+
+def slice_rows(table: Table, a: int, b: int) -> Table:
+    """Rows ``a:b`` of a table (mixed columns classified again)."""
+    out = Table(
+        path=table.path,
+        files=list(table.files),
+        all_columns=list(table.all_columns),
+        row_numbers=table.row_numbers[a:b],
+        file_index=None if table.file_index is None else table.file_index[a:b],
+        binary=table.binary,
+        header=table.header,
+        notes=list(table.notes),
+        warnings=list(table.warnings),
+    )
+    for c, arr in table.columns.items():
+        part = arr[a:b]
+        if c in table.mixed:
+            _classify_object(out, c, part)
+        else:
+            out.columns[c] = part
+            if c in table.text:
+                out.text.add(c)
+    return out
+
+
+def concat_rows(parts: Sequence[Table]) -> Table:
+    """Consecutive row ranges of one input as one table."""
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    out = Table(
+        path=first.path,
+        files=list(first.files),
+        all_columns=list(first.all_columns),
+        row_numbers=np.concatenate([p.row_numbers for p in parts]),
+        file_index=None
+        if first.file_index is None
+        else np.concatenate([p.file_index for p in parts if p.file_index is not None]),
+        binary=first.binary,
+        header=first.header,
+        notes=list(first.notes),
+        warnings=[w for p in parts for w in p.warnings],
+    )
+    for c in first.columns:
+        arrays = [p.columns[c] for p in parts]
+        if all(c in p.text for p in parts):
+            out.columns[c] = np.concatenate(arrays)
+            out.text.add(c)
+        elif any(a.dtype == object for a in arrays):
+            _classify_object(out, c, np.concatenate([a.astype(object) for a in arrays]))
+        elif any(a.dtype == np.float64 for a in arrays):
+            out.columns[c] = np.concatenate([a.astype(np.float64, copy=False) for a in arrays])
+        else:
+            out.columns[c] = np.concatenate(arrays)
+    return out
+
+
+def _classify_object(table: Table, col: str, arr: np.ndarray) -> None:
+    """An object column (str/None/numbers): numeric, text or mixed, as a fresh parse."""
+    present = sum(1 for v in arr if v is not None and not (isinstance(v, float) and v != v))
+    out, bad = _floats(arr)
+    if not bad:
+        table.columns[col] = out
+        return
+    table.columns[col] = arr
+    if len(bad) >= present:
+        table.text.add(col)
+    else:
+        table.mixed.add(col)
+
+
+def trailing_missing_rows(table: Table) -> int:
+    """Number of rows at the end of ``table`` whose every cell is missing (empty lines)."""
+    n = table.n_rows
+    k = 0
+    cols = list(table.columns.values())
+    while k < n:
+        i = n - 1 - k
+        for a in cols:
+            v = a[i]
+            if a.dtype == object:
+                if v is not None:
+                    return k
+            elif a.dtype.kind != "f" or not np.isnan(v):
+                return k
+        k += 1
+    return k
+
+
 # --------------------------------------------------------------------------- stdin
 
 
@@ -1051,6 +1666,12 @@ def _load_npy(name: str, source: Any = None) -> np.ndarray:
     return _load_numpy(name, source, ".npy")
 
 
+def load_npy_mapped(path: str) -> np.ndarray:
+    """An ``.npy`` file memory-mapped (read-only): rows are read from disk as they are
+    used, so the file never needs to fit in memory."""
+    return _load_numpy(path, None, ".npy", mmap=True)
+
+
 def _load_npz(name: str, source: Any = None) -> dict[str, np.ndarray]:
     return _load_numpy(name, source, ".npz")
 
@@ -1062,12 +1683,16 @@ _OBJECT_ARRAYS = {
 }
 
 
-def _load_numpy(name: str, source: Any, ext: str) -> Any:
+def _load_numpy(name: str, source: Any, ext: str, *, mmap: bool = False) -> Any:
     """An .npy array or the arrays of an .npz archive (no pickled objects)."""
     try:
         _check_numpy_headers(name, source if source is not None else name, ext)
         with contextlib.ExitStack() as stack:
-            loaded = np.load(source if source is not None else name, allow_pickle=False)
+            loaded = np.load(
+                source if source is not None else name,
+                allow_pickle=False,
+                mmap_mode="r" if mmap else None,
+            )
             if ext == ".npy":
                 return loaded
             z = stack.enter_context(loaded)
@@ -1159,6 +1784,11 @@ def _check_numeric_array(name: str, arr: np.ndarray, what: str = "array") -> Non
             f"{name}: {what} has dtype {arr.dtype}, expected numbers",
             hint="save a numeric array",
         )
+
+
+def array_table(name: str, arr: np.ndarray, select: Selector | None) -> Table:
+    """A table from one array (see :func:`_array_table`)."""
+    return _array_table(name, arr, select)
 
 
 def _array_table(name: str, arr: np.ndarray, select: Selector | None) -> Table:
@@ -1332,19 +1962,43 @@ def _read_parquet(name: str, source: Any, select: Selector | None) -> Table:
         chosen = _choose(select, names)
         tbl = pf.read(columns=chosen)
     except (pa.ArrowException, OSError) as exc:
-        raise DataError(
-            f"{name}: cannot read as Parquet ({exc})",
-            hint="check that the file is complete and really Parquet",
-        ) from None
-    table = Table(path=name, files=[name], binary=True, header=True, all_columns=names)
-    meta = pf.schema_arrow.pandas_metadata or {}
-    table.index_columns = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
-    n = tbl.num_rows
-    if n == 0:
+        raise parquet_error(name, exc) from None
+    if tbl.num_rows == 0:
         raise DataError(f"{name}: no data rows")
-    table.row_numbers = np.arange(1, n + 1, dtype=np.int64)
+    return arrow_rows_table(name, names, chosen, tbl, index_columns=parquet_index_columns(pf))
+
+
+def parquet_index_columns(pf: Any) -> list[str]:
+    """The pandas index columns a Parquet file's metadata names (``__index_level_0__``
+    or a named index): never data (SPEC §5)."""
+    meta = pf.schema_arrow.pandas_metadata or {}
+    return [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+
+
+def parquet_error(name: str, exc: BaseException) -> DataError:
+    return DataError(
+        f"{name}: cannot read as Parquet ({exc})",
+        hint="check that the file is complete and really Parquet",
+    )
+
+
+def arrow_rows_table(
+    name: str,
+    names: list[str],
+    chosen: Sequence[str],
+    rows: Any,
+    start: int = 0,
+    *,
+    index_columns: Sequence[str] = (),
+) -> Table:
+    """Columns ``chosen`` of pyarrow rows (a Table or a RecordBatch of a Parquet file)
+    from 0-based row ``start`` → :class:`Table`."""
+    table = Table(path=name, files=[name], binary=True, header=True, all_columns=names)
+    table.index_columns = list(index_columns)
+    n = rows.num_rows
+    table.row_numbers = np.arange(start + 1, start + n + 1, dtype=np.int64)
     for c in chosen:
-        kind, arr = _arrow_column(tbl.column(c))
+        kind, arr = _arrow_column(rows.column(c))
         table.columns[c] = arr
         if kind == "text":
             table.text.add(c)
@@ -1354,19 +2008,15 @@ def _read_parquet(name: str, source: Any, select: Selector | None) -> Table:
 def _arrow_column(col: Any) -> tuple[str, np.ndarray]:
     """A pyarrow ChunkedArray → (kind, numpy array) without importing pandas."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     t = col.type
-    if pa.types.is_integer(t) and col.null_count == 0 and not pa.types.is_uint64(t):
-        return "numeric", _arrow_buffer(pc.cast(col, pa.int64()), np.int64)
     if (
         pa.types.is_integer(t)
         or pa.types.is_floating(t)
         or pa.types.is_boolean(t)
         or pa.types.is_decimal(t)
     ):
-        filled = pc.fill_null(pc.cast(col, pa.float64()), float("nan"))
-        return "numeric", _arrow_buffer(filled, np.float64)
+        return "numeric", _arrow_numbers(col) if not pa.types.is_decimal(t) else _arrow_float64(col)
     values = col.to_pylist()
     out = np.empty(len(values), dtype=object)
     for i, v in enumerate(values):
@@ -1512,6 +2162,11 @@ def _maybe_numeric(arr: np.ndarray) -> np.ndarray:
     """An object column whose every cell is a number (or missing) → float64."""
     out, bad = _floats(arr, stop=True)
     return arr if bad else out
+
+
+def choose_columns(select: Selector | None, names: list[str]) -> list[str]:
+    """Columns to read: the selector's choice, or every column when it names none."""
+    return _choose(select, names)
 
 
 def _choose(select: Selector | None, names: list[str]) -> list[str]:

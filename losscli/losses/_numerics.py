@@ -32,9 +32,14 @@ NLL_CLAMP_NOTE = (
 def as_float(a: object) -> np.ndarray:
     """Contiguous floating array; float32 stays float32, everything else becomes float64."""
     arr = np.asarray(a)
-    if arr.dtype == np.float32 or arr.dtype == np.float64:
+    if arr.dtype == np.float32 or arr.dtype == np.float64 or _reduced(arr.dtype):
         return np.ascontiguousarray(arr)
     return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def _reduced(dt: np.dtype) -> bool:
+    """float16 or bfloat16 (``--dtype`` runs): kept, so each operation rounds to it."""
+    return dt == np.float16 or dt.name == "bfloat16"
 
 
 def _log1p_exp_neg_abs(x: np.ndarray) -> np.ndarray:
@@ -72,7 +77,7 @@ def sigmoid(x: np.ndarray, *, dtype: np.dtype | type | None = None) -> np.ndarra
     """
     x = np.asarray(x)
     if dtype is None:
-        dtype = x.dtype if x.dtype.kind == "f" else np.float64
+        dtype = x.dtype if x.dtype.kind == "f" or _reduced(x.dtype) else np.float64
     out = np.negative(x, dtype=dtype)
     with np.errstate(over="ignore"):
         np.exp(out, out=out)
@@ -146,7 +151,7 @@ def float_dtype(*arrays: np.ndarray) -> np.dtype:
     """The floating dtype of a result: float32 only when every input is float32, else
     float64 (integer and boolean inputs included)."""
     dt = np.result_type(*arrays)
-    if dt == np.float32 or dt == np.float64:
+    if dt == np.float32 or dt == np.float64 or _reduced(dt):
         return dt
     return np.dtype(np.float64)
 

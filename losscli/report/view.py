@@ -425,6 +425,143 @@ def _sensitivity(doc: Mapping[str, Any], precision: int) -> Section:
     return Section("sensitivity", "outlier sensitivity", columns, rows, page_only=True)
 
 
+# --------------------------------------------------------------------------- analysis
+
+
+def _by_model(
+    it: Mapping[str, Any], key: str, models: Sequence[str] | None
+) -> list[tuple[str, Any]]:
+    """``[(model, it[key])]``: one pair in evaluate (model ""), one per model in compare."""
+    if models is None:
+        return [("", it.get(key))]
+    per = it.get(key) or {}
+    return [(m, per.get(m)) for m in models]
+
+
+def _gradients(doc: Mapping[str, Any], precision: int) -> Section:
+    """``--grad``: per loss (and model) the mean and largest row gradient |g| (L1 over the
+    prediction columns), the share the top 1 % of rows carry and the saturated rows."""
+    models = list(doc["models"]) if "models" in doc else None
+    rows, notes = [], []
+    for it in doc["losses"]:
+        if "grad" not in it:
+            continue
+        for m, g in _by_model(it, "grad", models):
+            head = (Cell(it["name"], NAME), *((Cell(m),) if models else ()))
+            if g is None:
+                why = _by_model(it, "grad_reason", models)
+                reason = dict(why).get(m) or ""
+                rows.append((*head, *(Cell("—", MISSING) for _ in range(4))))
+                notes.append(f"{it['name']}{' for ' + m if m else ''}: no gradient ({reason})")
+                continue
+            rows.append(
+                (
+                    *head,
+                    _num(g.get("mean_abs"), precision),
+                    _num(g.get("max_abs"), precision),
+                    Cell(_share(g.get("top1pct_share")), NUM),
+                    Cell(_share(g.get("saturated_share")), NUM),
+                )
+            )
+    columns = (
+        Column("loss"),
+        *((Column("model"),) if models else ()),
+        Column("mean |g|", numeric=True),
+        Column("max |g|", numeric=True),
+        Column("top 1% rows carry", numeric=True),
+        Column("saturated rows", numeric=True),
+    )
+    return Section(
+        "gradients",
+        "gradient w.r.t. the predictions (|g| per row, L1 over columns)",
+        columns,
+        rows,
+        notes=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _precision(doc: Mapping[str, Any], precision: int) -> Section:
+    """``--dtype``: each loss recomputed in a lower precision, with its relative error."""
+    models = list(doc["models"]) if "models" in doc else None
+    rows = []
+    dtype = ""
+    for it in doc["losses"]:
+        if "precision" not in it:
+            continue
+        for m, p in _by_model(it, "precision", models):
+            if p is None:
+                continue
+            dtype = p["dtype"]
+            rel = p.get("rel_error")
+            rows.append(
+                (
+                    Cell(it["name"], NAME),
+                    *((Cell(m),) if models else ()),
+                    _num(p.get("value"), precision)
+                    if p.get("value") is not None
+                    else Cell("non finite", MISSING),
+                    Cell("—" if rel is None else f"{rel:.2e}", NUM),
+                    Cell(str(p.get("non_finite_rows", 0)), NUM),
+                    Cell(str(p.get("underflow_rows", 0)), NUM),
+                )
+            )
+    columns = (
+        Column("loss"),
+        *((Column("model"),) if models else ()),
+        Column(f"value in {dtype}" if dtype else "value", numeric=True),
+        Column("relative error", numeric=True),
+        Column("non-finite rows", numeric=True),
+        Column("underflow rows", numeric=True),
+    )
+    return Section("precision", f"precision: recomputed in {dtype}", columns, rows)
+
+
+def _terms(doc: Mapping[str, Any], precision: int) -> Section:
+    """``--combine``: each composite's terms, their weight, value and shares (per model
+    in compare)."""
+    models = list(doc["models"]) if "models" in doc else None
+    rows = []
+    for it in doc["losses"]:
+        for t in it.get("terms") or []:
+            for m in models or [""]:
+
+                def pick(key: str, m: str = m, t: Mapping[str, Any] = t) -> Any:
+                    v = t.get("values" if key == "value" and models else key)
+                    return v.get(m) if models and isinstance(v, Mapping) else v
+
+                rows.append(
+                    (
+                        Cell(it["name"], NAME),
+                        Cell(t["loss"]),
+                        *((Cell(m),) if models else ()),
+                        _num(t["weight"], precision),
+                        _num(pick("value"), precision),
+                        Cell(_share(pick("share")), NUM),
+                        Cell(_share(pick("grad_share")) if "grad_share" in t else "", NUM),
+                    )
+                )
+    columns = (
+        Column("composite"),
+        Column("term"),
+        *((Column("model"),) if models else ()),
+        Column("weight", numeric=True),
+        Column("value", numeric=True),
+        Column("share of value", numeric=True),
+        Column("share of gradient", numeric=True),
+    )
+    return Section("terms", "composites: terms and shares", columns, rows)
+
+
+def _analysis_sections(doc: Mapping[str, Any], precision: int) -> list[Section]:
+    """The composite, gradient and precision sections of a document that has them
+    (``--combine``, ``--grad``, ``--dtype``)."""
+    out = []
+    for key, section in (("terms", _terms), ("grad", _gradients), ("precision", _precision)):
+        if any(key in it for it in doc["losses"]):
+            out.append(section(doc, precision))
+    return out
+
+
 # --------------------------------------------------------------------------- views
 
 
@@ -454,6 +591,7 @@ def _evaluate(doc: Mapping[str, Any], precision: int) -> View:
         sections=[
             _evaluate_losses(doc, precision),
             _evaluate_per_class(doc, precision),
+            *_analysis_sections(doc, precision),
             gates_section(doc, precision),
             _worst(doc, precision),
             inputs_section({"": doc.get("inputs", {})}),
@@ -481,6 +619,7 @@ def _compare(doc: Mapping[str, Any], precision: int) -> View:
         sections=[
             _compare_losses(doc, precision),
             _compare_per_class(doc, precision),
+            *_analysis_sections(doc, precision),
             gates_section(doc, precision),
             _sensitivity(doc, precision),
             inputs_section(doc.get("inputs", {})),

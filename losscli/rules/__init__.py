@@ -142,6 +142,8 @@ def _statistics(evidence: list[dict[str, Any]]) -> dict[str, float]:
             value = details.get(name)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 stats.setdefault(name, float(f"{value:.4g}"))
+            elif isinstance(value, list) and value:  # per-class values (class_weights)
+                stats.setdefault(name, [float(f"{v:.4g}") for v in value])  # type: ignore[arg-type]
     return stats
 
 
@@ -159,7 +161,7 @@ def _recommendation(
     for key, stat in choice.from_data.items():
         if stat in stats:
             params[key] = stats[stat]
-        else:
+        elif key not in params:  # a default stands in until data gives the value
             pending[key] = DATA_STATISTICS[stat]
     entry: dict[str, Any] = {
         "rank": rank,

@@ -38,6 +38,9 @@ PREFERENCES: tuple[str, ...] = ("simplest",)
 #: what they mean. :mod:`losscli.rules.evidence` reports them under ``details``.
 DATA_STATISTICS: dict[str, str] = {
     "neg_pos_ratio": "negatives / positives in the targets",
+    "huber_delta": "1.345 · MAD-σ of the residuals (--predictions)",
+    "focal_alpha": "the share of negatives in the targets",
+    "class_weights": "n / (C · count) per class in the targets",
 }
 
 

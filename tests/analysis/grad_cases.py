@@ -1,0 +1,560 @@
+"""Gradient oracle cases: inputs the way people make them (small scikit-learn models on
+its bundled datasets) and the edge cases of each convention, with the torch expression
+whose ``backward()`` each case is checked against (float64).
+
+``cases()`` needs scikit-learn; ``torch_value_and_grad`` needs torch. The committed
+fixture ``tests/fixtures/oracle_analysis.json`` (written by
+``tests/oracle/gen_analysis.py``) holds the inputs and torch's answers for the fast suite.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+N = 48  # rows per case: small fixture, every branch reached
+
+
+def _real_inputs() -> dict[str, Any]:
+    from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+    reg = Ridge(alpha=1.0).fit(X[:300], y[:300])
+    pr, yr = reg.predict(X[300 : 300 + N]), y[300 : 300 + N]
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = LogisticRegression(C=0.05, max_iter=500).fit(X[:400], y[:400])
+    xb, yb = clf.decision_function(X[400 : 400 + N]), y[400 : 400 + N]
+    X, y = load_iris(return_X_y=True)
+    idx = np.random.default_rng(0).permutation(len(y))
+    X, y = X[idx], y[idx]
+    mc = LogisticRegression(C=0.3, max_iter=500).fit(X[:100], y[:100])
+    zm, ym = mc.decision_function(X[100 : 100 + N]), y[100 : 100 + N]
+    return {"reg": (pr, yr), "bin": (xb, yb), "mc": (zm, ym)}
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def cases() -> list[dict[str, Any]]:
+    """Every case: id, loss, task, params, logits flag, pred, target, sample weight."""
+    real = _real_inputs()
+    rng = np.random.default_rng(7)
+    pr, yr = real["reg"]
+    xb, yb = real["bin"]
+    zm, ym = real["mc"]
+    pb = _sigmoid(xb)
+    pm = _softmax(zm)
+    sw = rng.uniform(0.2, 3.0, N)
+    tie = pr.copy()
+    tie[:6] = yr[:6]  # e = 0: torch's conventions at the kink
+    rate = np.abs(pr) / 50.0
+    counts = np.round(np.abs(yr) / 50.0)
+    pb_edge = pb.copy()
+    pb_edge[:4] = [0.0, 1.0, 0.0, 1.0]  # p in {0, 1}: through max(p(1-p), 1e-12)
+    pm_edge = pm.copy()
+    pm_edge[0] = [0.0, 1.0, 0.0]
+    multi_x = rng.normal(0, 2, (N, 3))
+    multi_y = (rng.uniform(size=(N, 3)) < 0.4).astype(float)
+    out: list[dict[str, Any]] = []
+
+    def add(
+        cid, loss, task, pred, target, params=None, logits=None, weight=None, layout=None, ctx=None
+    ):
+        out.append(
+            {
+                "layout": layout,
+                "context": ctx or {},
+                "id": cid,
+                "loss": loss,
+                "task": task,
+                "params": params or {},
+                "logits": logits,
+                "pred": np.asarray(pred, dtype=float),
+                "target": None if target is None else np.asarray(target),
+                "weight": None if weight is None else np.asarray(weight, dtype=float),
+            }
+        )
+
+    for loss, params in [
+        ("mse", {}),
+        ("rmse", {}),
+        ("mae", {}),
+        ("huber", {"delta": 20.0}),
+        ("smooth_l1", {"beta": 30.0}),
+        ("smooth_l1", {"beta": 0.0}),
+        ("log_cosh", {}),
+        ("pinball", {"quantile": 0.8}),
+        ("mape", {}),
+    ]:
+        tag = "_".join(f"{k}{v:g}" for k, v in params.items())
+        add(f"{loss}{tag}_ridge", loss, "regression", tie, yr, params)
+    add("mse_weighted", "mse", "regression", pr, yr, weight=sw)
+    add("huber_weighted", "huber", "regression", pr, yr, {"delta": 30.0}, weight=sw)
+    add("mse_2out", "mse", "regression", np.c_[pr, pr * 0.9], np.c_[yr, yr])
+    add("msle", "msle", "regression", np.abs(pr), np.abs(yr))
+    add("poisson_nll", "poisson_nll", "regression", rate, counts)
+    # binary
+    add("bce_logits", "bce", "binary", xb, yb, logits=True)
+    add("bce_logits_pw", "bce", "binary", xb, yb, {"pos_weight": 3.0}, logits=True)
+    add("bce_logits_ls", "bce", "binary", xb, yb, {"label_smoothing": 0.1}, logits=True)
+    add("bce_probs", "bce", "binary", pb, yb, logits=False)
+    add("bce_probs_edge", "bce", "binary", pb_edge, yb, logits=False)
+    add("bce_probs_pw", "bce", "binary", pb, yb, {"pos_weight": 2.5}, logits=False)
+    add("bce_probs_eps", "bce", "binary", pb_edge, yb, {"eps": 1e-7}, logits=False)
+    add("bce_weighted", "bce", "binary", xb, yb, logits=True, weight=sw)
+    add("focal_logits", "focal", "binary", xb, yb, logits=True)
+    add("focal_probs", "focal", "binary", pb, yb, {"alpha": -1.0, "gamma": 1.5}, logits=False)
+    add("hinge_logits", "hinge", "binary", xb, yb, {"margin": 2.0}, logits=True)
+    add("hinge_probs", "hinge", "binary", pb, yb, logits=False)
+    add("squared_hinge", "squared_hinge", "binary", xb, yb, logits=True)
+    add("brier_probs", "brier", "binary", pb, yb, logits=False)
+    add("brier_logits", "brier", "binary", xb, yb, logits=True)
+    add("bce_multilabel", "bce", "multilabel", multi_x, multi_y, logits=True)
+    add("focal_multilabel", "focal", "multilabel", multi_x, multi_y, logits=True)
+    # multiclass
+    add("ce_logits", "cross_entropy", "multiclass", zm, ym, logits=True)
+    add("ce_probs_edge", "cross_entropy", "multiclass", pm_edge, ym, logits=False)
+    add(
+        "ce_ls_weight",
+        "cross_entropy",
+        "multiclass",
+        zm,
+        ym,
+        {"label_smoothing": 0.1, "weight": (1.0, 2.0, 0.5)},
+        logits=True,
+    )
+    add(
+        "ce_probs_ls_weight",
+        "cross_entropy",
+        "multiclass",
+        pm,
+        ym,
+        {"label_smoothing": 0.2, "weight": (0.5, 1.0, 3.0)},
+        logits=False,
+    )
+    ign = ym.copy()
+    ign[:5] = -100
+    add("ce_ignore", "cross_entropy", "multiclass", zm, ign, {"ignore_index": -100}, logits=True)
+    add("ce_balanced", "cross_entropy", "multiclass", zm, ym, {"weight": "balanced"}, logits=True)
+    add("ce_weighted_rows", "cross_entropy", "multiclass", zm, ym, logits=True, weight=sw)
+    add("focal_mc_logits", "focal", "multiclass", zm, ym, logits=True)
+    add(
+        "focal_mc_probs",
+        "focal",
+        "multiclass",
+        pm,
+        ym,
+        {"alpha": (0.2, 0.5, 0.3), "gamma": 2.0},
+        logits=False,
+    )
+    add("multi_hinge", "multi_hinge", "multiclass", zm, ym, logits=True)
+    add("brier_mc_probs", "brier", "multiclass", pm, ym, logits=False)
+    add("brier_mc_logits", "brier", "multiclass", zm, ym, logits=True)
+    add("kl_div_logits", "kl_div", "multiclass", zm, ym, logits=True)
+    add("kl_div_probs", "kl_div", "multiclass", pm_edge, ym, logits=False)
+    # segmentation: per image (and class) overlap losses on blob masks, 6 images 2×8×8
+    seg_y = np.zeros((6, 2, 8, 8))
+    for i in range(6):
+        r, c = rng.integers(0, 5, 2)
+        seg_y[i, 0, r : r + 3 + i % 2, c : c + 3] = 1.0
+    seg_y[:, 1] = 1.0 - seg_y[:, 0]
+    seg_y[5] = 0.0  # an empty mask
+    seg_x = rng.normal(0, 1.5, seg_y.shape) + 2.0 * (seg_y - 0.5)
+    seg_p = _sigmoid(seg_x)
+    add("dice_probs", "dice", "segmentation", seg_p, seg_y, logits=False)
+    add("dice_logits_s0", "dice", "segmentation", seg_x, seg_y, {"smooth": 0.0}, logits=True)
+    add("iou_probs", "iou", "segmentation", seg_p, seg_y, logits=False)
+    add(
+        "tversky_logits",
+        "tversky",
+        "segmentation",
+        seg_x,
+        seg_y,
+        {"alpha": 0.3, "beta": 0.7},
+        logits=True,
+    )
+    add("focal_tversky", "focal_tversky", "segmentation", seg_p, seg_y, logits=False)
+    add("dice_bce_logits", "dice_bce", "segmentation", seg_x, seg_y, logits=True)
+    add("seg_bce_probs", "bce", "segmentation", seg_p, seg_y, logits=False)
+    add("seg_focal_logits", "focal", "segmentation", seg_x, seg_y, logits=True)
+    # distribution: rows of P with zeros, Q from a softmax
+    dq = _softmax(rng.normal(0, 1, (N, 4)))
+    dp = _softmax(rng.normal(0, 1.5, (N, 4)))
+    dp[:8, 0] = 0.0
+    dp /= dp.sum(1, keepdims=True)
+    add("kl_div_dist", "kl_div", "distribution", dq, dp)
+    add("js_div_dist", "js_div", "distribution", dq, dp)
+    add("cross_entropy_dist", "cross_entropy", "distribution", dq, dp)
+    # embedding: iris measurements as 4-d embeddings, labels the species
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    pick = np.random.default_rng(1).permutation(len(y))[:N]
+    ex, ey = (X[pick] - X.mean(0)) / X.std(0), y[pick]
+    swe = np.random.default_rng(2).uniform(0.5, 2.0, N)
+    pairs_y = (np.random.default_rng(3).uniform(size=N) < 0.5).astype(float)
+    add("triplet_hard", "triplet", "embedding", ex, ey, {"margin": 1.0}, layout="labels")
+    add(
+        "triplet_hard_w",
+        "triplet",
+        "embedding",
+        ex,
+        ey,
+        {"margin": 2.0},
+        weight=swe,
+        layout="labels",
+    )
+    trip = np.c_[ex, np.roll(ex, 1, 0), np.roll(ex, 7, 0)]
+    add("triplet_rows", "triplet", "embedding", trip, None, {"margin": 1.0}, layout="triplets")
+    add("contrastive_labels", "contrastive", "embedding", ex, ey, {"margin": 2.0}, layout="labels")
+    add("contrastive_labels_w", "contrastive", "embedding", ex, ey, weight=swe, layout="labels")
+    pr = np.c_[ex, np.roll(ex, 3, 0)]
+    add(
+        "contrastive_pairs",
+        "contrastive",
+        "embedding",
+        pr,
+        pairs_y,
+        {"margin": 2.0},
+        layout="pairs",
+    )
+    dist = np.sqrt(((ex - np.roll(ex, 3, 0)) ** 2).sum(1))
+    add(
+        "contrastive_dist",
+        "contrastive",
+        "embedding",
+        dist,
+        pairs_y,
+        {"margin": 2.0},
+        layout="distance",
+    )
+    add(
+        "cosine_pairs",
+        "cosine_embedding",
+        "embedding",
+        pr,
+        pairs_y,
+        {"margin": 0.2},
+        layout="pairs",
+    )
+    add("cosine_labels", "cosine_embedding", "embedding", ex, ey, layout="labels")
+    # vae: reconstructions of iris-like inputs in [0, 1], an encoder's mu and logvar
+    vx = np.clip(rng.uniform(size=(N, 5)), 0.02, 0.98)
+    vr = _sigmoid(np.log(vx / (1 - vx)) + rng.normal(0, 0.5, vx.shape))
+    vctx = {"mu": rng.normal(0, 1, (N, 2)), "logvar": rng.normal(0, 0.3, (N, 2))}
+    add("vae_bce", "vae", "vae", vr, vx, ctx=vctx)
+    add("vae_mse", "vae", "vae", vr, vx, {"recon": "mse", "beta": 0.5}, ctx=vctx)
+    # detection: matched boxes
+    gt = np.c_[rng.uniform(0, 50, (N, 2)), rng.uniform(60, 120, (N, 2))]
+    boxes = gt + rng.normal(0, 3, gt.shape)
+    add("det_smooth_l1", "smooth_l1", "detection", boxes, gt, {"beta": 2.0})
+    far = gt.copy()
+    far[:3] += 200.0  # no overlap: no intersection gradient
+    giou_boxes = np.where(np.arange(N)[:, None] < 3, far, boxes)
+    giou_boxes[3:6] = gt[3:6]  # identical boxes: every min/max ties
+    giou_boxes[6, 0] = gt[6, 0]  # one tied coordinate
+    add("giou", "giou", "detection", giou_boxes, gt)
+    return out
+
+
+# --------------------------------------------------------------------------- torch
+
+
+def torch_value_and_grad(case: dict[str, Any]) -> tuple[float, np.ndarray]:
+    """The case's loss as a torch expression in float64, and ``pred.grad`` after
+    ``backward()``."""
+    import torch
+    import torch.nn.functional as F
+
+    p = torch.tensor(case["pred"], dtype=torch.float64, requires_grad=True)
+    tgt = case["target"]
+    prm = case["params"]
+    loss, logits = case["loss"], case["logits"]
+    w = None if case["weight"] is None else torch.tensor(case["weight"], dtype=torch.float64)
+
+    def mean(per_elem: Any) -> Any:
+        if w is None:
+            return per_elem.mean()
+        rows = per_elem if per_elem.dim() == 1 else per_elem.reshape(len(w), -1).mean(1)
+        return (w * rows).sum() / w.sum()
+
+    if case["task"] == "vae":
+        x = torch.tensor(tgt, dtype=torch.float64)
+        mu, lv = (torch.tensor(case["context"][k]) for k in ("mu", "logvar"))
+        kl = -0.5 * (1 + lv - mu**2 - lv.exp()).sum()
+        if prm.get("recon", "bce") == "mse":
+            rec = ((p - x) ** 2).sum()
+        else:
+            rec = F.binary_cross_entropy(p, x, reduction="sum")
+        value = (rec + prm.get("beta", 1.0) * kl) / p.shape[0]
+    elif case["task"] == "detection" and loss == "giou":
+        value = _torch_giou(torch, p, torch.tensor(tgt, dtype=torch.float64))
+    elif case["task"] == "detection":
+        y = torch.tensor(tgt, dtype=torch.float64)
+        value = F.smooth_l1_loss(p, y, beta=prm["beta"])
+    elif case["task"] == "embedding":
+        value = _torch_embedding(F, torch, p, case, w)
+    elif case["task"] == "segmentation":
+        y = torch.tensor(tgt, dtype=torch.float64)
+        value = _torch_segmentation(F, torch, p, y, loss, prm, logits)
+    elif case["task"] == "distribution":
+        y = torch.tensor(tgt, dtype=torch.float64)
+        value = _torch_distribution(F, torch, p, y, loss)
+    elif case["task"] == "multiclass":
+        y = torch.tensor(tgt, dtype=torch.int64)
+        value = _torch_multiclass(p, y, loss, prm, logits, w)
+    else:
+        y = torch.tensor(tgt, dtype=torch.float64)
+        value = _torch_elementwise(F, torch, p, y, loss, prm, logits, mean)
+    value.backward()
+    return float(value.detach()), p.grad.numpy().copy()
+
+
+def _torch_elementwise(F, torch, p, y, loss, prm, logits, mean):
+    e = p - y
+    if loss in ("mse", "rmse"):
+        v = mean(e**2)
+        return torch.sqrt(v) if loss == "rmse" else v
+    if loss == "mae":
+        return mean(e.abs())
+    if loss == "huber":
+        return mean(F.huber_loss(p, y, delta=prm["delta"], reduction="none"))
+    if loss == "smooth_l1":
+        return mean(F.smooth_l1_loss(p, y, beta=prm["beta"], reduction="none"))
+    if loss == "log_cosh":
+        return mean(torch.log(torch.cosh(e)))
+    if loss == "pinball":
+        q, d = prm["quantile"], y - p
+        return mean(torch.maximum(q * d, (q - 1) * d))
+    if loss == "mape":
+        return mean(e.abs() / torch.clamp(y.abs(), min=float(np.finfo(np.float64).eps)))
+    if loss == "msle":
+        return mean((torch.log1p(p) - torch.log1p(y)) ** 2)
+    if loss == "poisson_nll":
+        return mean(F.poisson_nll_loss(p, y, log_input=False, eps=1e-8, reduction="none"))
+    ls = prm.get("label_smoothing", 0.0)
+    ys = y * (1 - ls) + 0.5 * ls
+    if loss == "bce":
+        pw = prm.get("pos_weight", 1.0)
+        if logits:
+            pwt = torch.tensor(pw, dtype=torch.float64)
+            return mean(F.binary_cross_entropy_with_logits(p, ys, pos_weight=pwt, reduction="none"))
+        if "eps" in prm:
+            pc = torch.clamp(p, prm["eps"], 1 - prm["eps"])
+            return mean(-(ys * torch.log(pc) + (1 - ys) * torch.log(1 - pc)))
+        if pw != 1.0:
+            return mean(-(pw * ys * torch.log(p) + (1 - ys) * torch.log1p(-p)))
+        return mean(F.binary_cross_entropy(p, ys, reduction="none"))
+    if loss == "focal":
+        a, g = prm.get("alpha", 0.25), prm.get("gamma", 2.0)
+        if logits:
+            prob = torch.sigmoid(p)
+            ce = F.binary_cross_entropy_with_logits(p, y, reduction="none")
+        else:
+            prob = p
+            ce = F.binary_cross_entropy(p, y, reduction="none")
+        p_t = prob * y + (1 - prob) * (1 - y)
+        out = ce * ((1 - p_t) ** g)
+        if a >= 0:
+            out = (a * y + (1 - a) * (1 - y)) * out
+        return mean(out)
+    t = 2 * y - 1
+    s = p if logits else 2 * p - 1
+    if loss == "hinge":
+        return mean(torch.relu(prm.get("margin", 1.0) - t * s))
+    if loss == "squared_hinge":
+        return mean(torch.relu(1 - t * s) ** 2)
+    if loss == "brier":
+        prob = torch.sigmoid(p) if logits else p
+        return mean((prob - y) ** 2)
+    raise KeyError(loss)
+
+
+def _torch_segmentation(F, torch, x, y, loss, prm, logits):
+    n, c = x.shape[:2]
+    xs, ys = x.reshape(n, c, -1), y.reshape(n, c, -1)
+    p = torch.sigmoid(xs) if logits else xs
+    s = prm.get("smooth", 1.0)
+    tp, sp, sy = (p * ys).sum(-1), p.sum(-1), ys.sum(-1)
+
+    def safe(a, b):  # loss 0 where the denominator is 0 (smooth = 0, empty)
+        zero = b == 0
+        return torch.where(zero, torch.zeros_like(a), 1 - a / torch.where(zero, 1.0, b))
+
+    if loss == "dice":
+        return safe(2 * tp + s, sp + sy + s).mean()
+    if loss == "iou":
+        return safe(tp + s, sp + sy - tp + s).mean()
+    if loss in ("tversky", "focal_tversky"):
+        a, b = prm.get("alpha", 0.5), prm.get("beta", 0.5)
+        t = safe(tp + s, tp + a * (sp - tp) + b * (sy - tp) + s)
+        return (t ** prm.get("gamma", 0.75) if loss == "focal_tversky" else t).mean()
+    if loss == "dice_bce":
+        bce = (
+            F.binary_cross_entropy_with_logits(xs, ys) if logits else F.binary_cross_entropy(xs, ys)
+        )
+        return safe(2 * tp + s, sp + sy + s).mean() + bce
+    if loss == "bce":
+        return (
+            F.binary_cross_entropy(xs, ys)
+            if not logits
+            else F.binary_cross_entropy_with_logits(xs, ys)
+        )
+    if loss == "focal":
+        prob = torch.sigmoid(xs) if logits else xs
+        ce = F.binary_cross_entropy_with_logits(xs, ys, reduction="none")
+        p_t = prob * ys + (1 - prob) * (1 - ys)
+        return ((0.25 * ys + 0.75 * (1 - ys)) * ce * (1 - p_t) ** 2).mean()
+    raise KeyError(loss)
+
+
+def _torch_giou(torch, b1, b2, eps=1e-7):
+    """torchvision.ops.generalized_box_iou_loss (reduction mean), step by step."""
+    x1, y1, x2, y2 = b1.unbind(dim=-1)
+    x1g, y1g, x2g, y2g = b2.unbind(dim=-1)
+    xk1, yk1 = torch.max(x1, x1g), torch.max(y1, y1g)
+    xk2, yk2 = torch.min(x2, x2g), torch.min(y2, y2g)
+    inter = torch.zeros_like(x1)
+    mask = (yk2 > yk1) & (xk2 > xk1)
+    inter[mask] = (xk2[mask] - xk1[mask]) * (yk2[mask] - yk1[mask])
+    union = (x2 - x1) * (y2 - y1) + (x2g - x1g) * (y2g - y1g) - inter
+    iou = inter / (union + eps)
+    xc1, yc1 = torch.min(x1, x1g), torch.min(y1, y1g)
+    xc2, yc2 = torch.max(x2, x2g), torch.max(y2, y2g)
+    area_c = (xc2 - xc1) * (yc2 - yc1)
+    return (1 - (iou - (area_c - union) / (area_c + eps))).mean()
+
+
+def _torch_embedding(F, torch, x, case, w):
+    from losscli.losses.embedding import batch_hard_triplets
+
+    loss, prm, layout = case["loss"], case["params"], case["layout"]
+    n = x.shape[0]
+    sw = torch.ones(n, dtype=torch.float64) if w is None else w
+    if layout == "triplets":
+        d = x.shape[1] // 3
+        return F.triplet_margin_loss(
+            x[:, :d], x[:, d : 2 * d], x[:, 2 * d :], margin=prm["margin"], eps=1e-6
+        )
+    if layout in ("pairs", "distance"):
+        y = torch.tensor(case["target"], dtype=torch.float64)
+        if loss == "cosine_embedding":
+            d = x.shape[1] // 2
+            return F.cosine_embedding_loss(x[:, :d], x[:, d:], 2 * y - 1, margin=prm["margin"])
+        if layout == "distance":
+            dist = x
+        else:
+            d = x.shape[1] // 2
+            dist = (x[:, :d] - x[:, d:]).norm(dim=1)
+        m = prm.get("margin", 1.0)
+        return (0.5 * y * dist**2 + 0.5 * (1 - y) * torch.relu(m - dist) ** 2).mean()
+    lab = np.asarray(case["target"])
+    if loss == "triplet":
+        pos, neg, valid = batch_hard_triplets(case["pred"], lab, eps=1e-6)
+        d_ap = F.pairwise_distance(x, x[pos], eps=1e-6)
+        d_an = F.pairwise_distance(x, x[neg], eps=1e-6)
+        out = torch.clamp_min(prm["margin"] + d_ap - d_an, 0)
+        v = torch.tensor(valid, dtype=torch.float64) * sw
+        return (out * v).sum() / v.sum()
+    ii, jj = np.triu_indices(n, 1)
+    same = torch.tensor(lab[ii] == lab[jj], dtype=torch.float64)
+    pw = 0.5 * (sw[ii] + sw[jj])
+    a, b = x[ii], x[jj]
+    if loss == "contrastive":
+        dist = (a - b).norm(dim=1)
+        m = prm.get("margin", 1.0)
+        pair = 0.5 * same * dist**2 + 0.5 * (1 - same) * torch.relu(m - dist) ** 2
+    else:
+        pair = F.cosine_embedding_loss(
+            a, b, 2 * same - 1, margin=prm.get("margin", 0.0), reduction="none"
+        )
+    return (pair * pw).sum() / pw.sum()
+
+
+def _torch_distribution(F, torch, q, p, loss):
+    if loss == "kl_div":
+        return F.kl_div(torch.log(q), p, reduction="batchmean")
+    if loss == "js_div":
+        m = 0.5 * (p + q)
+        return (0.5 * torch.xlogy(p, p / m) + 0.5 * torch.xlogy(q, q / m)).sum(1).mean()
+    if loss == "cross_entropy":
+        return -(p * torch.log(q).clamp(min=-100)).sum(1).mean()
+    raise KeyError(loss)
+
+
+def _torch_multiclass(p, y, loss, prm, logits, w):
+    import torch
+    import torch.nn.functional as F
+
+    c = p.shape[1]
+    if loss == "cross_entropy":
+        cw = prm.get("weight")
+        if cw == "balanced":
+            counts = torch.bincount(y, minlength=c).double()
+            cw = tuple((len(y) / (c * counts)).tolist())
+        wt = None if cw is None else torch.tensor(cw, dtype=torch.float64)
+        ii = prm.get("ignore_index", -100)
+        ls = prm.get("label_smoothing", 0.0)
+        if logits and w is None:
+            return F.cross_entropy(p, y, weight=wt, label_smoothing=ls, ignore_index=ii)
+        logp = F.log_softmax(p, 1) if logits else torch.log(p).clamp(min=-100)
+        if w is not None:
+            rows = F.cross_entropy(p, y, reduction="none")
+            return (w * rows).sum() / w.sum()
+        wv = torch.ones(c, dtype=torch.float64) if wt is None else wt
+        wy = wv[y]
+        nll = -logp.gather(1, y[:, None])[:, 0]
+        row = (1 - ls) * wy * nll + (ls / c) * -(logp * wv).sum(1)
+        return row.sum() / wy.sum()
+    if loss == "focal":
+        a = prm.get("alpha", 0.25)
+        a_y = torch.tensor(a, dtype=torch.float64)[y] if isinstance(a, tuple) else a
+        if logits:
+            lp = F.log_softmax(p, 1).gather(1, y[:, None])[:, 0]
+            py = torch.exp(lp)
+        else:
+            py = p.gather(1, y[:, None])[:, 0]
+            lp = torch.log(py).clamp(min=-100)
+        return (-a_y * (1 - py) ** prm.get("gamma", 2.0) * lp).mean()
+    onehot = F.one_hot(y, c).double()
+    if loss == "multi_hinge":
+        s_y = p.gather(1, y[:, None])[:, 0]
+        others = p.masked_fill(onehot.bool(), float("-inf"))
+        return torch.relu(1 + others.max(dim=1).values - s_y).mean()
+    if loss == "brier":
+        prob = F.softmax(p, 1) if logits else p
+        return ((prob - onehot) ** 2).sum(1).mean()
+    if loss == "kl_div":
+        logq = F.log_softmax(p, 1) if logits else torch.log(p).clamp(min=-100)
+        return F.kl_div(logq, onehot, reduction="batchmean")
+    raise KeyError(loss)
+
+
+def ours(case: dict[str, Any]) -> tuple[float, np.ndarray]:
+    """losscli's value and gradient of the case."""
+    from losscli.gradients import gradient
+    from losscli.registry import get_spec
+
+    spec = get_spec(case["loss"], case["task"])
+    ctx = {} if case["logits"] is None else {"from_logits": case["logits"]}
+    if case.get("layout"):
+        ctx = {"layout": case["layout"]}
+    ctx |= {k: np.asarray(v) for k, v in case.get("context", {}).items()}
+    return gradient(
+        spec,
+        case["pred"],
+        case["target"],
+        params=case["params"],
+        context=ctx,
+        sample_weight=case["weight"],
+    )
