@@ -230,3 +230,25 @@ def test_bootstrap_interval_brackets_the_reported_value(cli, files, flags):
         lo, hi = entry["ci"]["a"]
         v = entry["values"]["a"]
         assert lo <= v * (1 + 1e-9) and v <= hi * (1 + 1e-9) + 1e-12, entry["name"]
+
+
+def test_grad_with_a_parameter_its_gradient_does_not_take(cli):
+    # mape under Keras (eps 1e-7, percent): no gradient yet, said so; never an internal error
+    r = cli(
+        "evaluate",
+        SAMPLES / "regression_preds.csv",
+        SAMPLES / "regression_targets.csv",
+        "--loss",
+        "mape",
+        "--loss",
+        "mse",
+        "--convention",
+        "keras",
+        "--grad",
+        "--json",
+    )
+    assert r.exit_code == 0, r.stderr
+    by = {it["name"]: it for it in r.json()["losses"]}
+    assert by["mse"]["grad"]["mean_abs"] > 0  # output_weights at its default: gradient kept
+    assert by["mape"]["grad"] is None
+    assert "no gradient yet with eps=1e-07" in by["mape"]["grad_reason"]
