@@ -219,14 +219,33 @@ def plan_run(
     return Plan(
         specs,
         explicit,
-        opts.params,
-        reduction=opts.reduction,
+        convention_params(specs, opts.convention, opts.params),
+        reduction=run_reduction(opts.reduction, opts.convention),
         worst=worst,
         per_class=opts.per_class,
         keep_per_row=keep_per_row,
         grad=opts.grad,
         dtype=opts.dtype,
     )
+
+
+def convention_params(
+    specs: Sequence[LossSpec], convention: str, params: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Each loss's parameters under framework ``convention`` (SPEC §10): the values the
+    spec declares for it, then ``params`` (``--param``), which always win."""
+    out = {k: dict(v) for k, v in params.items()}
+    for spec in specs:
+        c = spec.convention(convention)
+        if c is not None and c.params:
+            out[spec.name] = {**c.values(), **out.get(spec.name, {})}
+    return out
+
+
+def run_reduction(reduction: str, convention: str) -> str:
+    """The reduction the engine applies: Keras' mean divides Σ w·l by the number of rows
+    (its ``sum_over_batch_size``), not by Σ w, when sample weights are given."""
+    return "sum_over_batch_size" if convention == "keras" and reduction == "mean" else reduction
 
 
 def _spec(name: str, task: str) -> LossSpec:
@@ -399,6 +418,7 @@ def _evaluate_doc(
         "warnings": [*dataset.warnings, *notes],
         "evidence": list(dataset.evidence),
         "reduction": opts.reduction,
+        "convention": opts.convention,
         "read": read,
     }
     if dataset.input_kind is not None:
@@ -447,6 +467,7 @@ def evaluate(
     header: str | None = None,
     decimal: str | None = None,
     reduction: str | None = None,
+    convention: str | None = None,
     config: str | None = None,
     chunk_size: int | None = None,
     engine: str | None = None,
@@ -491,6 +512,8 @@ def evaluate(
     * ``decimal``: decimal mark of text inputs, ``"."`` or ``","`` (default: ``"."``; a
       file that reads as decimal commas is refused).
     * ``reduction``: ``"mean"`` (default) or ``"sum"``.
+    * ``convention``: ``"torch"`` (default), ``"keras"``, ``"sklearn"`` or ``"monai"``:
+      every loss's defaults follow that framework (docs/conventions.md); ``params`` win.
     * ``config``: YAML file with the same settings; keywords win.
     * ``chunk_size``: read large csv/tsv/txt inputs in chunks of this many rows
       (default 1,000,000; 0 reads in one piece) with bounded memory (docs/scale.md).

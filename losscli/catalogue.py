@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from losscli.errors import unknown_name
-from losscli.registry import TASKS, LossSpec, all_specs, specs_named
+from losscli.registry import CONVENTIONS, TASKS, LossSpec, all_specs, specs_named
 
 
 def _variant(spec: LossSpec) -> dict[str, Any]:
@@ -29,11 +29,31 @@ def _variant(spec: LossSpec) -> dict[str, Any]:
             for p in spec.params
         ],
         "aliases": list(spec.aliases),
+        "conventions": _conventions(spec),
         "references": list(spec.references),
         "oracle": spec.oracle,
         "decomposable": spec.decomposable,
         "higher_is_better": spec.higher_is_better,
     }
+
+
+def _conventions(spec: LossSpec) -> list[dict[str, Any]]:
+    """Per framework convention (SPEC §10): the peer API it mirrors, the parameter values
+    it sets (every parameter, defaults included) and what cannot be matched."""
+    out = []
+    for name in CONVENTIONS:
+        c = spec.convention(name)
+        params = spec.convention_defaults(name)
+        out.append(
+            {
+                "name": name,
+                "api": c.api if c is not None else "",
+                "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+                "changes": sorted(dict(c.params)) if c is not None else [],
+                "note": c.note if c is not None else "",
+            }
+        )
+    return out
 
 
 def list_losses(task: str | None = None) -> dict[str, Any]:

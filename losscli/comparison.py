@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from losscli.accumulate import Outcome
-from losscli.api import Report, doc_head, open_inputs, plan_run
+from losscli.api import Report, doc_head, open_inputs, plan_run, run_reduction
 from losscli.bootstrap import check_replicates, percentile_interval, replicate_means
 from losscli.compute import per_class_values
 from losscli.config import resolve, unused_config_keys
@@ -218,7 +218,7 @@ def _compare_doc(
             n_boot=opts.bootstrap,
             seed=opts.seed,
             warnings=warnings,
-            reduction=opts.reduction,
+            reduction=run_reduction(opts.reduction, opts.convention),
         )
     models = _sorted_models(models, entries, opts.sort_by)
     gate_rows = _gate_rows(opts.gates, entries, models)
@@ -235,6 +235,7 @@ def _compare_doc(
         "warnings": warnings,
         "evidence": list(first.evidence),
         "reduction": opts.reduction,
+        "convention": opts.convention,
     }
     if opts.bootstrap > 0:
         doc["bootstrap"] = {
@@ -438,7 +439,8 @@ def _not_worse(
                 [specs[i], specs[i]],
                 opts.bootstrap,
                 opts.seed,
-                opts.reduction,
+                run_reduction(opts.reduction, opts.convention),
+                [r, rb],
             )
             ci = _interval(reps[:, 0] - reps[:, 1])
         rows.append(
@@ -626,6 +628,18 @@ def _vs_best(e: dict[str, Any], models: list[str], reps: Mapping[int, Any]) -> d
     return vs
 
 
+def _mean_to_reported(result: Any, weights: Any, reduction: str) -> float:
+    """The factor from a weighted mean of row values to the reported value: the total
+    weight times the elements per row for ``sum`` (torch's element sum), the total weight
+    over the kernel weights for Keras' ``sum_over_batch_size``."""
+    partial = getattr(result, "partial", None)
+    if reduction == "sum":
+        k = 1 if partial is None or partial.col_num is None else len(partial.col_num)
+        return float(weights.sum()) * k
+    kden = partial.kden if partial is not None else 0.0
+    return float(weights.sum()) / kden if kden else 1.0
+
+
 def _replicates(
     cols: list[Any],
     weights: list[Any],
@@ -633,6 +647,7 @@ def _replicates(
     n_boot: int,
     seed: int,
     reduction: str,
+    results: Sequence[Any] | None = None,
 ) -> Any:
     """(n_boot, K) paired replicate values of K per-row columns (the loss of column k is
     ``specs[k]``): weighted means, times the total weight for ``reduction="sum"``, and
@@ -644,8 +659,9 @@ def _replicates(
     with quiet_floats():
         reps = replicate_means(np.stack(cols, axis=1), W, n_boot=n_boot, seed=seed)
         for c, spec in enumerate(specs):
-            if reduction == "sum":  # the sum is the mean times the total weight of the rows
-                reps[:, c] *= W[:, c].sum()
+            if reduction in ("sum", "sum_over_batch_size"):  # the value as reported
+                res = results[c] if results is not None else None
+                reps[:, c] *= _mean_to_reported(res, W[:, c], reduction)
             if spec.finalize == "sqrt":
                 reps[:, c] = np.sqrt(reps[:, c])
     return reps
@@ -667,7 +683,15 @@ def _add_bootstrap(
     cols, weights, where = _bootstrap_columns(specs, results, models, warnings)
     if not cols:
         return
-    reps = _replicates(cols, weights, [specs[i] for i, _ in where], n_boot, seed, reduction)
+    reps = _replicates(
+        cols,
+        weights,
+        [specs[i] for i, _ in where],
+        n_boot,
+        seed,
+        reduction,
+        [results[models[j]][i] for i, j in where],
+    )
     by_entry: dict[int, dict[int, Any]] = {}
     for c, (i, j) in enumerate(where):
         by_entry.setdefault(i, {})[j] = reps[:, c]
@@ -821,6 +845,7 @@ def compare(
     header: str | None = None,
     decimal: str | None = None,
     reduction: str | None = None,
+    convention: str | None = None,
     config: str | None = None,
     chunk_size: int | None = None,
     grad: bool | None = None,
@@ -861,6 +886,8 @@ def compare(
     * ``decimal``: decimal mark of text inputs, ``"."`` or ``","`` (default: ``"."``; a
       file that reads as decimal commas is refused).
     * ``reduction``: ``"mean"`` (default) or ``"sum"``.
+    * ``convention``: framework whose defaults every loss follows (torch, keras,
+      sklearn, monai); ``params`` win.
     * ``config``: YAML file with the same settings; keywords win.
     * ``chunk_size``: rows per chunk of large csv/tsv/txt inputs, one model at a time
       (docs/scale.md); bootstrap intervals and the one-model view read in one piece.

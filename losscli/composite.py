@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from losscli.errors import UsageError
-from losscli.gradients import grad_function, weighs_rows
+from losscli.gradients import grad_function, grad_params, weighs_rows
 from losscli.losses._reduce import Terms
 from losscli.registry import LossSpec, normalise_name, resolve_params
 
@@ -156,6 +156,9 @@ class _Grad:
         for spec, w, p in zip(self.specs, self.weights, self.params):
             g = grad_function(spec)
             assert g is not None
+            p, missing = grad_params(g, spec, p)
+            if missing is not None:
+                raise ValueError(missing)  # reported as "no gradient" for the composite
             d = np.asarray(_call(spec, g, pred, target, p, kw), dtype=np.float64) * w
             total = d if total is None else total + d
         return total  # type: ignore[return-value]

@@ -543,8 +543,8 @@ class LossAccumulator:
         class_names: Iterable[str] | None = None,
         keep_per_row: bool = False,
     ) -> None:
-        self.spec = spec
         self.params = resolve_params(spec, dict(params or {}))
+        self.spec = spec.under(self.params)  # the domains that hold under these params
         self.input_kind = input_kind
         self.reduction: Reduction = reduction
         self.strict = strict

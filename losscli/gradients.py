@@ -100,6 +100,28 @@ def _bins(norms: np.ndarray) -> np.ndarray:
     return e.astype(np.int64) * SUB_BINS + ((m - 0.5) * 2 * SUB_BINS).astype(np.int64)
 
 
+def grad_params(
+    fn: Any, spec: LossSpec, params: Mapping[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """The parameters ``fn`` (a gradient kernel) takes, and why there is no gradient when
+    a parameter it does not take is set away from the loss's default (a parameter added
+    to the loss kernel after its gradient kernel was written)."""
+    import inspect
+
+    sig = inspect.signature(fn).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.values()):
+        return dict(params), None
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key in sig:
+            out[key] = value
+            continue
+        p = spec.param(key)
+        if p is None or value != p.default:
+            return {}, f"{spec.name}: no gradient yet with {key}={value}"
+    return out, None
+
+
 class GradAccumulator:
     """Unscaled gradient statistics of one loss over chunks (see the module docstring)."""
 
@@ -132,6 +154,10 @@ class GradAccumulator:
         if self.fn is None:
             return None
         self.shape = tuple(pred.shape)
+        params, missing = grad_params(self.fn, self.spec, params)
+        if missing is not None:  # a parameter the gradient kernel does not know (yet)
+            self.fn, self.reason = None, missing
+            return None
         ctx = {k: v for k, v in (context or {}).items() if k in self.spec.context}
         own_weights = weighs_rows(self.fn)
         if own_weights:
@@ -317,4 +343,11 @@ def gradient(
     return float(res.value or math.nan), d * grad_scale(spec, acc.partial.den, res.value, reduction)
 
 
-__all__ = ["GradAccumulator", "grad_function", "grad_reason", "grad_scale", "gradient"]
+__all__ = [
+    "GradAccumulator",
+    "grad_function",
+    "grad_params",
+    "grad_reason",
+    "grad_scale",
+    "gradient",
+]

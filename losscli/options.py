@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from losscli.errors import UsageError, unknown_name
-from losscli.registry._base import TASKS
+from losscli.registry._base import CONVENTIONS, TASKS
 from losscli.safeyaml import shown
 
 #: Every task name (the registry's order), and ``auto``.
@@ -242,6 +242,16 @@ SETTINGS: tuple[Setting, ...] = (
         default="mean",
         config="reduction",
         choices=REDUCTIONS,
+    ),
+    Setting(
+        "convention",
+        "--convention",
+        "Framework whose defaults every loss follows: torch (default), keras, sklearn or "
+        "monai; an explicit --param still wins (docs/conventions.md).",
+        kind="choice",
+        default="torch",
+        config="convention",
+        choices=CONVENTIONS,
     ),
     Setting("config", "--config", "YAML file with the same settings; flags win.", kind="path"),
     Setting(
@@ -475,6 +485,7 @@ class RunOptions:
     header: str
     decimal: str | None
     reduction: str
+    convention: str
     config: str | None
     chunk_size: int | None
     engine: str

@@ -127,7 +127,7 @@ def test_top_level_must_be_a_mapping(tmp_path):
         (
             "params:\n  mse: {delta: 2}\n",
             "c.yaml › params › mse › delta: loss 'mse' has no parameter 'delta'",
-            "'mse' takes no parameters",
+            "parameters: output_weights",
         ),
         (
             "input: probs\n",

@@ -42,6 +42,7 @@ def test_evaluate_document_key_order(cli):
         "warnings",
         "evidence",
         "reduction",
+        "convention",
         "read",
         "worst_loss",
         "worst",
@@ -261,7 +262,7 @@ def test_normalise_name_is_the_one_spelling_rule():
 @pytest.mark.parametrize(
     ("param", "message", "hint"),
     [
-        ("mse.delta=2", "loss 'mse' has no parameter 'delta'", "'mse' takes no parameters"),
+        ("mse.delta=2", "loss 'mse' has no parameter 'delta'", "parameters: output_weights"),
         (
             "huber.deltaa=2",
             "loss 'huber' has no parameter 'deltaa'",

@@ -5,7 +5,10 @@ A kernel returns :class:`Terms`: per-row loss values ``loss`` (shape ``(n,)``, o
 per-row ``weight`` (shape ``(n,)``; ``None`` means 1 for every row). Then
 
 * ``mean``: Σ_i w_i · l_i / Σ_i w_i   (w = kernel weight × sample weight)
-* ``sum``:  Σ_i w_i · l_i
+* ``sum``:  Σ_i w_i · Σ_c l_ic — every element, as ``torch`` ``reduction="sum"`` (for
+  ``(n, k)`` terms this is k times the sum of the row means)
+* ``sum_over_batch_size``: Σ_i w_i · l_i / Σ_i k_i, k = kernel weight only — Keras'
+  default: sample weights scale the terms but do not enter the denominator
 * ``none``: the per-row values l_i
 
 Weighted means cover PyTorch's class-weighted cross-entropy (Σ w_y l / Σ w_y), ignored
@@ -25,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 
-Reduction = Literal["mean", "sum", "none"]
+Reduction = Literal["mean", "sum", "sum_over_batch_size", "none"]
 
 
 @dataclass
@@ -65,6 +68,8 @@ class Partial:
     col_num: np.ndarray | None = None
     col_den: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    #: Σ kernel weight (without sample weights): the Keras denominator.
+    kden: float = 0.0
 
     def update(self, terms: Terms, sample_weight: np.ndarray | None = None) -> Partial:
         """Add one block's Σ w·l, Σ w and row count (``sample_weight`` multiplies the
@@ -91,6 +96,9 @@ class Partial:
             self.col_num = cn if self.col_num is None else self.col_num + cn
             self.col_den = cd if self.col_den is None else self.col_den + cd
         self.den += den
+        self.kden += (
+            float(n) if terms.weight is None else float(np.sum(terms.weight, dtype=np.float64))
+        )
         self.rows += n
         for note in terms.notes:
             if note not in self.notes:
@@ -106,15 +114,20 @@ class Partial:
             x, y = getattr(self, a), getattr(other, a)
             setattr(out, a, x if y is None else (y if x is None else x + y))
         out.notes = list(dict.fromkeys(self.notes + other.notes))
+        out.kden = self.kden + other.kden
         return out
 
     def value(self, reduction: Reduction = "mean") -> float:
-        """Σ w·l / Σ w (``mean``; NaN when no row carries weight) or Σ w·l (``sum``)."""
+        """Σ w·l / Σ w (``mean``; NaN when no row carries weight), Σ w·l over every
+        element (``sum``) or Σ w·l / Σ k (``sum_over_batch_size``, Keras)."""
         if reduction == "sum":
+            if self.col_num is not None:
+                return float(np.sum(self.col_num))
             return self.num
-        if self.den == 0:
+        den = self.kden if reduction == "sum_over_batch_size" else self.den
+        if den == 0:
             return math.nan
-        return self.num / self.den
+        return self.num / den
 
     def per_column(self) -> np.ndarray | None:
         if self.col_num is None or self.col_den is None:

@@ -41,7 +41,7 @@ from losscli.losses._numerics import (
 from losscli.losses._reduce import Terms
 
 CLAMP_NOTE = "log-probabilities below -100 were clamped at -100 (PyTorch BCELoss convention)"
-EPS_NOTE = "probabilities were clipped to [eps, 1-eps] before taking logs (scikit-learn convention)"
+EPS_NOTE = "probabilities were clipped to [eps, 1-eps] before taking logs (scikit-learn, Keras)"
 HINGE_LABEL_NOTE = "0/1 targets were mapped to -1/+1 (t = 2y - 1)"
 HINGE_SCORE_NOTE = "probabilities were mapped to scores s = 2p - 1"
 SIGMOID_NOTE = "logits were turned into probabilities with the sigmoid"
@@ -137,10 +137,14 @@ def bce(
     pos_weight: float = 1.0,
     label_smoothing: float = 0.0,
     eps: float | str | None = "none",
+    weight: float | tuple[float, ...] | str | None = "none",
     from_logits: bool = False,
 ) -> Terms:
     """Binary cross-entropy −[w_p·y·log p + (1−y)·log(1−p)] per element; loss shape =
     pred shape (any shape: binary ``(n,)``, multilabel ``(n, L)``, masks).
+
+    ``weight``: torch's ``BCELoss(weight=…)`` rescaling, one number or one per label
+    (multilabel columns); it multiplies each element and the mean stays over elements.
 
     w_p = ``pos_weight``, and with label smoothing y ← y(1−ε) + ε/2 (Keras binary
     convention).
@@ -166,13 +170,34 @@ def bce(
         y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
     pw = float(pos_weight)
     if from_logits:
-        return Terms(_bce_logits(x, y, pw))
+        return _label_weighted(Terms(_bce_logits(x, y, pw)), weight, "bce")
     eps_value = _eps_or_none(eps)
     if eps_value is not None:
         loss, clipped = _bce_clipped(x, y, pw, eps_value)
-        return Terms(loss, notes=[EPS_NOTE] if clipped else [])
+        return _label_weighted(Terms(loss, notes=[EPS_NOTE] if clipped else []), weight, "bce")
     loss, clamped = bce_clamped(x, y, pw)
-    return Terms(loss, notes=[CLAMP_NOTE] if clamped else [])
+    return _label_weighted(Terms(loss, notes=[CLAMP_NOTE] if clamped else []), weight, "bce")
+
+
+def _label_weighted(
+    terms: Terms, weight: float | tuple[float, ...] | str | None, name: str
+) -> Terms:
+    """Terms whose elements are multiplied by ``weight`` (a number, or one per label of
+    an ``(n, L)`` loss; ``none``: unchanged) — torch's element ``weight``."""
+    if weight is None or isinstance(weight, str):
+        return terms
+    w = np.asarray(weight, dtype=np.float64).reshape(-1)
+    loss = terms.loss
+    if w.size == 1:
+        terms.loss = loss * w[0]
+        return terms
+    labels = loss.shape[1] if loss.ndim >= 2 else 1
+    if w.size != labels:
+        raise ValueError(
+            f"{name}.weight has {w.size} values but the predictions have {labels} labels"
+        )
+    terms.loss = loss * w.reshape((1, labels) + (1,) * (loss.ndim - 2))
+    return terms
 
 
 # --------------------------------------------------------------------------- focal
@@ -184,9 +209,15 @@ def focal(
     *,
     alpha: float = 0.25,
     gamma: float = 2.0,
+    label_smoothing: float = 0.0,
+    eps: float | str | None = "none",
     from_logits: bool = False,
 ) -> Terms:
     """Sigmoid focal loss −α_t·(1−p_t)^γ·log p_t per element; loss shape = pred shape.
+
+    ``label_smoothing`` ε: y ← y(1−ε) + ε/2 before everything (Keras
+    ``BinaryFocalCrossentropy``). ``eps`` a number: Keras' form — logits go through the
+    sigmoid, and ce is the BCE of p clipped to [eps, 1−eps] (p_t keeps the unclipped p).
 
     FL = α_t·(1−p_t)^γ·ce,  ce = BCE(p, y),  p_t = p·y + (1−p)(1−y),
     α_t = α·y + (1−α)(1−y) when α ≥ 0 (α = −1 disables it).
@@ -200,10 +231,17 @@ def focal(
     """
     x = as_float(pred)
     y = _labels_like(target, x.dtype)
-    if from_logits:
+    if label_smoothing:
+        y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    eps_value = _eps_or_none(eps)
+    notes: list[str] = []
+    if eps_value is not None:
+        p = sigmoid(x) if from_logits else x
+        ce, clipped = _bce_clipped(p, y, 1.0, eps_value)
+        notes = [EPS_NOTE] if clipped else []
+    elif from_logits:
         ce = _bce_logits(x, y, 1.0)
         p = sigmoid(x)
-        notes: list[str] = []
     else:
         ce_terms = bce(x, y)
         ce, notes = ce_terms.loss, ce_terms.notes
@@ -230,9 +268,10 @@ def focal(
 
 
 def _margin_inputs(
-    pred: np.ndarray, target: np.ndarray, from_logits: bool
+    pred: np.ndarray, target: np.ndarray, from_logits: bool, scores: str = "mapped"
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Scores s and ±1 targets t for the binary hinge losses, with their notes."""
+    """Scores s and ±1 targets t for the binary hinge losses, with their notes
+    (``scores="raw"``: probabilities used as they are, as Keras does)."""
     s = as_float(pred)
     y = _labels_like(target, s.dtype)
     notes: list[str] = []
@@ -240,7 +279,7 @@ def _margin_inputs(
     t -= 1.0
     if y.size and not (float(y.min()) == 1.0 and float(y.max()) == 1.0):
         notes.append(HINGE_LABEL_NOTE)
-    if not from_logits:
+    if not from_logits and scores != "raw":
         s = np.multiply(s, 2.0)
         s -= 1.0
         if s.size:
@@ -249,17 +288,23 @@ def _margin_inputs(
 
 
 def hinge(
-    pred: np.ndarray, target: np.ndarray, *, margin: float = 1.0, from_logits: bool = False
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    margin: float = 1.0,
+    scores: str = "mapped",
+    from_logits: bool = False,
 ) -> Terms:
     """Binary hinge max(0, m − t·s), t = 2y − 1, s = logit or 2p − 1.
 
     For m = 1 this is scikit-learn ``hinge_loss(y, s)`` (labels {0, 1} → {−1, +1});
     m·hinge(s/m) gives any other margin. Notes state the label and score mappings.
+    ``scores="raw"`` uses probabilities as scores unchanged (Keras ``Hinge``).
 
     Reference: Cortes & Vapnik (1995), "Support-vector networks", Machine Learning 20;
     scikit-learn ``sklearn.metrics.hinge_loss``.
     """
-    s, t, notes = _margin_inputs(pred, target, from_logits)
+    s, t, notes = _margin_inputs(pred, target, from_logits, scores)
     loss = t  # t is a new array: max(0, m − t·s) in place
     loss *= s
     np.subtract(margin, loss, out=loss)
@@ -267,7 +312,9 @@ def hinge(
     return Terms(loss, notes=notes)
 
 
-def squared_hinge(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:
+def squared_hinge(
+    pred: np.ndarray, target: np.ndarray, *, scores: str = "mapped", from_logits: bool = False
+) -> Terms:
     """Squared hinge max(0, 1 − t·s)², t = 2y − 1, s = logit or 2p − 1.
 
     Same label and score mappings as :func:`hinge` (Keras ``squared_hinge`` maps 0/1 labels
@@ -276,7 +323,7 @@ def squared_hinge(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = F
     Reference: Keras ``keras.losses.squared_hinge``; Lee & Lin (2013), "A study on L2-loss
     (squared hinge-loss) multiclass SVM", Neural Computation 25.
     """
-    s, t, notes = _margin_inputs(pred, target, from_logits)
+    s, t, notes = _margin_inputs(pred, target, from_logits, scores)
     loss = t  # t is a new array: max(0, 1 − t·s)² in place
     loss *= s
     np.subtract(1.0, loss, out=loss)
@@ -431,9 +478,15 @@ def cross_entropy(
     label_smoothing: float = 0.0,
     weight: float | tuple[float, ...] | str | None = "none",
     ignore_index: int | str | None = "none",
+    eps: float | str | None = "none",
+    normalize: bool = False,
     from_logits: bool = False,
 ) -> Terms:
     """Categorical cross-entropy −log p_y with PyTorch's smoothing and weighting rules.
+
+    Probabilities only: ``normalize`` divides each row by its sum first, and ``eps`` a
+    number clips them to [eps, 1−eps] instead of clamping logs at −100 (Keras: both,
+    eps 1e-7; scikit-learn ``log_loss``: eps = float64 machine epsilon).
 
     log p = log_softmax(z) for logits, or log P clamped at −100 for probabilities. With
     label smoothing ε and class weights w (1 when none), row i carries
@@ -453,6 +506,9 @@ def cross_entropy(
     z = as_float(pred)
     y = _class_index(target)
     c = int(z.shape[1]) if z.ndim == 2 else 1
+    pre_notes: list[str] = []
+    if not from_logits:
+        z, pre_notes = _prepared_probabilities(z, eps=_eps_or_none(eps), normalize=normalize)
     valid = _kept_rows(y, ignore_index)
     y_safe = np.where(valid, y, 0) if valid is not None else y
     w_class = _resolve_class_weight(weight, y if valid is None else y[valid], c)
@@ -460,7 +516,7 @@ def cross_entropy(
     nll, smooth, clamped = _class_log_terms(
         z, y_safe, from_logits=from_logits, smoothing=bool(eps), w_class=w_class, valid=valid
     )
-    notes = [NLL_CLAMP_NOTE] if clamped else []
+    notes = pre_notes + ([NLL_CLAMP_NOTE] if clamped else [])
     row_w = _row_weights(w_class, y_safe, valid)
     if smooth is None:
         loss = nll
@@ -470,6 +526,21 @@ def cross_entropy(
     if valid is not None:
         loss = np.where(valid, loss, 0.0)
     return Terms(loss, weight=row_w, notes=notes)
+
+
+def _prepared_probabilities(
+    p: np.ndarray, *, eps: float | None, normalize: bool
+) -> tuple[np.ndarray, list[str]]:
+    """Rows of probabilities divided by their sum (``normalize``), then clipped to
+    [eps, 1−eps] (``eps``), with the note of a clip that changed a value."""
+    notes: list[str] = []
+    if normalize and p.size:
+        p = p / row_sum(p)[:, None]
+    if eps is not None:
+        if p.size and bool(np.any((p < eps) | (p > 1.0 - eps))):
+            notes.append(EPS_NOTE)
+        p = clip_probabilities(p, eps)
+    return p, notes
 
 
 def _kept_rows(y: np.ndarray, ignore_index: int | str | None) -> np.ndarray | None:
@@ -584,9 +655,14 @@ def focal_multiclass(
     *,
     alpha: float | tuple[float, ...] = 0.25,
     gamma: float = 2.0,
+    eps: float | str | None = "none",
+    normalize: bool = False,
     from_logits: bool = False,
 ) -> Terms:
     """Softmax focal loss −α_y·(1 − p_y)^γ·log p_y per row.
+
+    ``eps`` a number: Keras' form — p = softmax(z) for logits, rows divided by their sum
+    with ``normalize``, then clipped to [eps, 1−eps] for both the log and the factor.
 
     p from the softmax of logits, or the given probabilities (log clamped at −100). A scalar
     α scales every class (Keras ``categorical_focal_crossentropy``); a list gives α per
@@ -597,14 +673,22 @@ def focal_multiclass(
     """
     z = as_float(pred)
     y = _class_index(target)
-    log_py, p_y, hit = _log_prob_true(z, y, from_logits)
-    clamped = hit is not None and bool(hit.any())
+    eps_value = _eps_or_none(eps)
+    notes: list[str] = []
+    if eps_value is not None:
+        p = softmax(z) if from_logits else z
+        p, notes = _prepared_probabilities(p, eps=eps_value, normalize=normalize)
+        p_y = _take_true(p, y)
+        log_py, clamped = np.log(p_y), False
+    else:
+        log_py, p_y, hit = _log_prob_true(z, y, from_logits)
+        clamped = hit is not None and bool(hit.any())
     a = _per_class_alpha(alpha, int(z.shape[1]))
     loss = (1.0 - p_y) ** gamma
     loss *= log_py
     np.negative(loss, out=loss)
     loss *= a[y] if isinstance(a, np.ndarray) else a
-    return Terms(loss, notes=[NLL_CLAMP_NOTE] if clamped else [])
+    return Terms(loss, notes=notes + ([NLL_CLAMP_NOTE] if clamped else []))
 
 
 def multi_hinge(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:
@@ -634,8 +718,54 @@ def multi_hinge(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = Fal
     return Terms(loss)
 
 
-def brier_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:
+def multi_margin(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    p: int = 1,
+    margin: float = 1.0,
+    weight: float | tuple[float, ...] | str | None = "none",
+    from_logits: bool = False,
+) -> Terms:
+    """Weston–Watkins multiclass hinge (1/C)·Σ_{j≠y} w_y·max(0, m − s_y + s_j)^p per row.
+
+    Scores are used as given (logits or probabilities). ``weight`` (one per class)
+    multiplies the row by its true class's weight and the mean stays over rows, exactly
+    ``torch.nn.MultiMarginLoss(p, margin, weight)``. (``multi_hinge`` is Crammer–Singer.)
+
+    Reference: Weston & Watkins (1999), "Support Vector Machines for Multi-Class Pattern
+    Recognition", ESANN; PyTorch ``torch.nn.MultiMarginLoss`` documentation.
+    """
+    del from_logits  # scores are used as they are either way
+    s = as_float(pred)
+    y = _class_index(target)
+    c = int(s.shape[1])
+    s_y = _take_true(s, y)
+    t = s - s_y[:, None]
+    t += float(margin)
+    np.maximum(t, 0.0, out=t)
+    if int(p) == 2:
+        t *= t
+    t.reshape(-1)[_flat_index(t, y)] = 0.0
+    loss = row_sum(t)
+    loss /= c
+    w = _resolve_class_weight(weight, y, c)
+    if w is not None:
+        loss *= w[y]
+    return Terms(loss)
+
+
+def brier_multiclass(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    scale_by_half: bool | str = "false",
+    from_logits: bool = False,
+) -> Terms:
     """Multiclass Brier score Σ_c (p_c − onehot_c)² per row (range [0, 2]).
+
+    ``scale_by_half`` halves it (scikit-learn ≥ 1.7; ``auto``: only with two classes,
+    which makes two columns agree with the binary (p − y)²).
 
     Probabilities as given, or the softmax of logits. Equals scikit-learn
     ``brier_score_loss(y, P, labels=range(C), scale_by_half=False)``.
@@ -655,10 +785,16 @@ def brier_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool 
     idx = _flat_index(d, y)
     flat[idx] -= 1.0
     d *= d
-    return Terms(row_sum(d), notes=notes)
+    out = row_sum(d)
+    how = str(scale_by_half).lower()
+    if how == "true" or (how == "auto" and d.shape[1] == 2):
+        out *= 0.5
+    return Terms(out, notes=notes)
 
 
-def kl_div_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool = False) -> Terms:
+def kl_div_multiclass(
+    pred: np.ndarray, target: np.ndarray, *, reduction: str = "batchmean", from_logits: bool = False
+) -> Terms:
     """KL(onehot_y ‖ Q) = −log q_y per row (0·log 0 = 0 for the other classes).
 
     log q from the log-softmax of logits, or log Q clamped at −100 for probabilities.
@@ -673,4 +809,6 @@ def kl_div_multiclass(pred: np.ndarray, target: np.ndarray, *, from_logits: bool
     log_qy, _, hit = _log_prob_true(z, y, from_logits)
     clamped = hit is not None and bool(hit.any())
     np.negative(log_qy, out=log_qy)
+    if reduction == "mean" and z.ndim == 2:
+        log_qy /= z.shape[1]  # torch's mean over every element
     return Terms(log_qy, notes=[NLL_CLAMP_NOTE] if clamped else [])

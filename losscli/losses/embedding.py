@@ -214,9 +214,19 @@ def contrastive(
     target: np.ndarray | None = None,
     *,
     margin: float = 1.0,
+    form: str = "hadsell",
+    pos_margin: float = 0.0,
+    normalize: bool = False,
+    reducer: str = "mean",
     layout: str = "labels",
 ) -> Terms:
     """Contrastive loss in Hadsell's squared form.
+
+    ``form="pml"`` (labels): pytorch-metric-learning's ``ContrastiveLoss`` — unsquared
+    hinges max(0, d − pos_margin) for similar pairs and max(0, margin − d) for dissimilar
+    ones, each reduced on its own and the two added; ``reducer="avg_nonzero"`` (its
+    default ``AvgNonZeroReducer``) averages only the positive ones, ``mean`` all;
+    ``normalize`` L2-normalises the embeddings first (its ``normalize_embeddings``).
 
     ``l = ½·y·d² + ½·(1 − y)·max(0, m − d)²`` with y = 1 for a similar pair, y = 0 for a
     dissimilar one, and d the Euclidean distance (no eps, no normalisation). Layout
@@ -232,7 +242,11 @@ def contrastive(
     notes: list[str] = []
     if layout == "labels":
         x = _as_2d(pred)
+        if normalize:
+            x = _l2_normalized(x)
         lab = _labels(target, x.shape[0])
+        if form == "pml":
+            return _contrastive_pml(x, lab, margin, pos_margin, nonzero=reducer == "avg_nonzero")
         geo = _Geometry(x)
 
         def block(rows: slice, cols: slice) -> np.ndarray:
@@ -253,15 +267,62 @@ def contrastive(
     return Terms(_hadsell(_row_norms_sq(a - b), y, margin), None, notes)
 
 
+def _contrastive_pml(
+    x: np.ndarray, lab: np.ndarray, neg_margin: float, pos_margin: float, *, nonzero: bool
+) -> Terms:
+    """pytorch-metric-learning ``ContrastiveLoss``: Σ_pos l/N_pos + Σ_neg l/N_neg over the
+    pairs i ≠ j (N: the pairs, or with ``nonzero`` those with a positive loss; an empty
+    group adds 0). Row i carries n·(its pairs' share of that sum), so the mean over rows
+    is the value."""
+    n = x.shape[0]
+    if n < 2:
+        return Terms(np.zeros(n), np.ones(n), [NOTE_NO_PAIRS])
+    geo = _Geometry(x)
+    pos_sum, neg_sum = np.zeros(n), np.zeros(n)
+    pos_cnt = neg_cnt = 0.0
+    step = _block_rows(n)
+    for s in range(0, n, step):
+        e = min(s + step, n)
+        d = np.sqrt(np.maximum(geo.sq_dists(slice(s, e), slice(0, n)), 0.0))
+        same = lab[s:e, None] == lab[None, :]
+        rows = np.arange(e - s)
+        other = np.ones_like(same)
+        other[rows, s + rows] = False  # i ≠ j
+        pos = np.where(same & other, np.maximum(d - pos_margin, 0.0), 0.0)
+        neg = np.where(~same, np.maximum(neg_margin - d, 0.0), 0.0)
+        pos_sum[s:e] = pos.sum(axis=1)
+        neg_sum[s:e] = neg.sum(axis=1)
+        pos_cnt += float(np.count_nonzero(pos > 0) if nonzero else np.count_nonzero(same & other))
+        neg_cnt += float(np.count_nonzero(neg > 0) if nonzero else np.count_nonzero(~same))
+    loss = np.zeros(n)
+    if pos_cnt:
+        loss += pos_sum / pos_cnt
+    if neg_cnt:
+        loss += neg_sum / neg_cnt
+    return Terms(loss * n, np.ones(n))
+
+
 # --------------------------------------------------------------------------- triplet
 
 
-def _torch_distance(a: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
-    """‖a − b + eps‖₂ per row (torch.pairwise_distance: eps added to each coordinate)."""
+def _torch_distance(a: np.ndarray, b: np.ndarray, eps: float, p: float = 2.0) -> np.ndarray:
+    """‖a − b + eps‖_p per row (torch.pairwise_distance: eps added to each coordinate)."""
     diff = a - b
     if eps:
         diff += eps
-    return np.sqrt(_row_norms_sq(diff))
+    if p == 2.0:
+        return np.sqrt(_row_norms_sq(diff))
+    np.abs(diff, out=diff)
+    if p == 1.0:
+        return diff.sum(axis=1)
+    return np.power(np.power(diff, p).sum(axis=1), 1.0 / p)
+
+
+def _swapped(
+    d_an: np.ndarray, pos: np.ndarray, neg: np.ndarray, eps: float, p: float
+) -> np.ndarray:
+    """torch's distance swap: min(d(a, n), d(p, n))."""
+    return np.minimum(d_an, _torch_distance(pos, neg, eps, p))
 
 
 def triplet(
@@ -271,9 +332,22 @@ def triplet(
     margin: float = 1.0,
     eps: float = 1e-6,
     mining: str = "hard",
+    swap: bool = False,
+    p: float = 2.0,
+    normalize: bool = False,
+    reducer: str = "mean",
     layout: str = "labels",
 ) -> Terms:
     """Triplet margin loss with PyTorch's distance convention.
+
+    pytorch-metric-learning's ``TripletMarginLoss`` (labels, ``mining="all"``):
+    ``normalize`` L2-normalises the embeddings first (its ``normalize_embeddings``),
+    ``reducer="avg_nonzero"`` averages only the triplets with a positive loss (its
+    ``AvgNonZeroReducer``; no such triplet gives 0), and ``eps=0`` its plain distance.
+
+    ``p``: the norm of the distance (torch ``p``; mining from labels needs p = 2);
+    ``swap``: the negative's distance is min(d(a, n), d(p, n)) (torch ``swap``, Balntas
+    et al. 2016), for explicit triplets and batch-hard mining.
 
     ``l = max(0, d(a, p) − d(a, n) + m)`` with ``d(x, y) = ‖x − y + eps‖₂`` (eps added to
     each coordinate of the difference, as ``torch.nn.TripletMarginLoss``; optax adds it
@@ -295,17 +369,27 @@ def triplet(
     """
     _check_layout("triplet", layout)
     if layout == "triplets":
-        a, p, n = _split(pred, 3, "triplets")
-        d_ap = _torch_distance(a, p, eps)
-        d_an = _torch_distance(a, n, eps)
+        a, pos, n = _split(pred, 3, "triplets")
+        d_ap = _torch_distance(a, pos, eps, p)
+        d_an = _torch_distance(a, n, eps, p)
+        if swap:
+            d_an = _swapped(d_an, pos, n, eps, p)
         return Terms(np.maximum(d_ap - d_an + margin, 0.0))
     x = _as_2d(pred)
+    if normalize:
+        x = _l2_normalized(x)
     lab = _labels(target, x.shape[0])
+    if p != 2.0:
+        raise ValueError("triplet.p other than 2 needs explicit triplets (--param triplet.p)")
     if mining == "all":
-        return _triplet_all(x, lab, margin, eps)
+        if swap:
+            raise ValueError("triplet.swap applies to explicit triplets and mining=hard")
+        return _triplet_all(x, lab, margin, eps, nonzero=reducer == "avg_nonzero")
+    if reducer != "mean":
+        raise ValueError("triplet.reducer=avg_nonzero needs mining=all")
     if mining != "hard":
         raise ValueError(f"unknown triplet mining '{mining}'; use 'hard' or 'all'")
-    return _triplet_hard(x, lab, margin, eps)
+    return _triplet_hard(x, lab, margin, eps, swap=swap)
 
 
 def batch_hard_triplets(
@@ -344,22 +428,38 @@ def batch_hard_triplets(
     return pos_idx, neg_idx, valid
 
 
-def _triplet_hard(x: np.ndarray, lab: np.ndarray, margin: float, eps: float) -> Terms:
+def _triplet_hard(
+    x: np.ndarray, lab: np.ndarray, margin: float, eps: float, *, swap: bool = False
+) -> Terms:
     n = x.shape[0]
     pos_idx, neg_idx, valid = batch_hard_triplets(x, lab, eps=eps)
     # The chosen distances are recomputed from coordinates, exactly as torch does.
     d_ap = _torch_distance(x, x[pos_idx], eps)
     d_an = _torch_distance(x, x[neg_idx], eps)
+    if swap:
+        d_an = _swapped(d_an, x[pos_idx], x[neg_idx], eps, 2.0)
     loss = np.where(valid, np.maximum(d_ap - d_an + margin, 0.0), 0.0)
     notes = [] if valid.all() or n == 0 else [NOTE_ANCHORS_SKIPPED]
     return Terms(loss, valid.astype(np.float64), notes)
 
 
-def _triplet_all(x: np.ndarray, lab: np.ndarray, margin: float, eps: float) -> Terms:
+def _l2_normalized(x: np.ndarray) -> np.ndarray:
+    """Rows divided by their L2 norm (at least 1e-12, as torch ``F.normalize``)."""
+    x = np.asarray(x, dtype=np.float64)
+    norms = np.sqrt(_row_norms_sq(x))
+    return x / np.maximum(norms, 1e-12)[:, None]
+
+
+def _triplet_all(
+    x: np.ndarray, lab: np.ndarray, margin: float, eps: float, *, nonzero: bool = False
+) -> Terms:
+    """Mean over every valid triplet (``nonzero``: over those with a positive loss, 0
+    when there is none — pytorch-metric-learning's AvgNonZeroReducer)."""
     n = x.shape[0]
     geo = _Geometry(x, shift=eps)
     totals = np.zeros(n)
     counts = np.zeros(n)
+    positive = np.zeros(n)
     step = _block_rows(n)
     for s in range(0, n, step):
         e = min(s + step, n)
@@ -375,6 +475,11 @@ def _triplet_all(x: np.ndarray, lab: np.ndarray, margin: float, eps: float) -> T
             below = np.searchsorted(negs, q, side="left")
             totals[s + r] = float(np.sum(below * q - prefix[below]))
             counts[s + r] = float(q.size) * float(negs.size)
+            positive[s + r] = float(np.sum(below))
+    if nonzero:
+        if not positive.any():  # no triplet with a positive loss: 0, not NaN
+            return Terms(np.zeros(n), np.ones(n))
+        counts = positive
     loss = np.divide(totals, counts, out=np.zeros(n), where=counts > 0)
     notes = [] if (counts > 0).all() or n == 0 else [NOTE_ANCHORS_SKIPPED]
     return Terms(loss, counts, notes)

@@ -47,6 +47,24 @@ MAPE_NOTE = (
 )
 
 
+def output_weighted(terms: Terms, output_weights: float | tuple[float, ...] | str | None) -> Terms:
+    """Per-output weights (scikit-learn ``multioutput=[w_1, …, w_k]``): each row becomes
+    Σ_j w_j·l_ij / Σ_j w_j, so the mean over rows is Σ_j w_j·mean_i l_ij / Σ_j w_j. The
+    per-output breakdown is then gone (one value per row); ``none`` leaves the terms."""
+    if output_weights is None or isinstance(output_weights, str):
+        return terms
+    w = np.asarray(output_weights, dtype=np.float64).reshape(-1)
+    loss = terms.loss
+    k = loss.shape[1] if loss.ndim == 2 else 1
+    if w.size != k:
+        raise ValueError(f"output_weights has {w.size} values but there are {k} outputs")
+    if not w.sum() > 0:
+        raise ValueError("output_weights must not all be 0")
+    flat = loss if loss.ndim == 2 else loss[:, None]
+    terms.loss = (flat.astype(np.float64, copy=False) @ w) / w.sum()
+    return terms
+
+
 def _residual(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     """A new array holding ŷ − y in the result's floating dtype."""
     return np.subtract(pred, target, dtype=float_dtype(pred, target))
@@ -74,14 +92,17 @@ def _huber_from_abs(a: np.ndarray, delta: float) -> np.ndarray:
     return a
 
 
-def mse(pred: np.ndarray, target: np.ndarray) -> Terms:
+def mse(
+    pred: np.ndarray, target: np.ndarray, *, output_weights: tuple[float, ...] | str = "none"
+) -> Terms:
     """Squared error (ŷ − y)² per element; the mean is the MSE.
 
+    ``output_weights``: scikit-learn's ``multioutput`` weights (:func:`output_weighted`).
     Reference: ``torch.nn.MSELoss``; ``sklearn.metrics.mean_squared_error``.
     """
     e = _residual(pred, target)
     np.multiply(e, e, out=e)
-    return Terms(e)
+    return output_weighted(Terms(e), output_weights)
 
 
 def rmse(pred: np.ndarray, target: np.ndarray) -> Terms:
@@ -94,12 +115,15 @@ def rmse(pred: np.ndarray, target: np.ndarray) -> Terms:
     return mse(pred, target)
 
 
-def mae(pred: np.ndarray, target: np.ndarray) -> Terms:
+def mae(
+    pred: np.ndarray, target: np.ndarray, *, output_weights: tuple[float, ...] | str = "none"
+) -> Terms:
     """Absolute error |ŷ − y| per element; the mean is the MAE (L1 loss).
 
+    ``output_weights``: scikit-learn's ``multioutput`` weights (:func:`output_weighted`).
     Reference: ``torch.nn.L1Loss``; ``sklearn.metrics.mean_absolute_error``.
     """
-    return Terms(_abs_residual(pred, target))
+    return output_weighted(Terms(_abs_residual(pred, target)), output_weights)
 
 
 def huber(pred: np.ndarray, target: np.ndarray, *, delta: float = 1.0) -> Terms:
@@ -164,7 +188,13 @@ def log_cosh(pred: np.ndarray, target: np.ndarray) -> Terms:
     return Terms(s)
 
 
-def pinball(pred: np.ndarray, target: np.ndarray, *, quantile: float = 0.5) -> Terms:
+def pinball(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    quantile: float = 0.5,
+    output_weights: tuple[float, ...] | str = "none",
+) -> Terms:
     """Pinball (quantile) loss: max(q·d, (q − 1)·d) with d = y − ŷ (scikit-learn sign).
 
     Under-prediction (d > 0) costs q per unit, over-prediction 1 − q; the minimiser is the
@@ -176,47 +206,94 @@ def pinball(pred: np.ndarray, target: np.ndarray, *, quantile: float = 0.5) -> T
     neg = np.multiply(d, q - 1.0)
     d *= q
     np.maximum(d, neg, out=d)
-    return Terms(d)
+    return output_weighted(Terms(d), output_weights)
 
 
-def msle(pred: np.ndarray, target: np.ndarray) -> Terms:
+def msle(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    clip: float | str | None = "none",
+    output_weights: tuple[float, ...] | str = "none",
+) -> Terms:
     """Squared log error (log1p ŷ − log1p y)² per element; domain ŷ, y > −1.
 
+    ``clip`` a number: both are first raised to at least ``clip`` (Keras
+    ``MeanSquaredLogarithmicError`` with its epsilon 1e-7), so negatives count as ~0.
     Reference: ``sklearn.metrics.mean_squared_log_error``.
     """
     dt = float_dtype(pred, target)
+    if clip is not None and not isinstance(clip, str):
+        pred = np.maximum(pred, float(clip), dtype=dt)
+        target = np.maximum(target, float(clip), dtype=dt)
     e = np.log1p(pred, dtype=dt)
     e -= np.log1p(target, dtype=dt)
     np.multiply(e, e, out=e)
-    return Terms(e)
+    return output_weighted(Terms(e), output_weights)
 
 
-def mape(pred: np.ndarray, target: np.ndarray) -> Terms:
+def mape(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    eps: float = MAPE_EPS,
+    percent: bool = False,
+    output_weights: tuple[float, ...] | str = "none",
+) -> Terms:
     """Absolute percentage error |ŷ − y| / max(|y|, eps) per element, as a fraction.
 
-    eps = ``np.finfo(np.float64).eps`` as in scikit-learn (Keras multiplies by 100 and
-    floors at 1e-7). A note is attached when a target fell below eps. Reference:
-    ``sklearn.metrics.mean_absolute_percentage_error``.
+    eps = ``np.finfo(np.float64).eps`` as in scikit-learn; Keras floors at 1e-7 and
+    multiplies by 100 (``percent``). A note is attached when a target fell below eps.
+    Reference: ``sklearn.metrics.mean_absolute_percentage_error``;
+    ``keras.losses.MeanAbsolutePercentageError``.
     """
+    eps = float(eps)
     e = _abs_residual(pred, target)
     den = np.abs(target, dtype=e.dtype)
     notes: list[str] = []
-    if den.size and float(den.min()) < MAPE_EPS:
-        notes.append(MAPE_NOTE)
-        np.maximum(den, MAPE_EPS, out=den)
+    if den.size and float(den.min()) < eps:
+        notes.append(
+            MAPE_NOTE
+            if eps == MAPE_EPS
+            else MAPE_NOTE.replace("float64 eps", f"eps={eps:g}").replace(
+                "scikit-learn MAPE convention", "Keras convention"
+            )
+        )
+        np.maximum(den, eps, out=den)
     e /= den
-    return Terms(e, notes=notes)
+    if percent:
+        e *= 100.0
+    return output_weighted(Terms(e, notes=notes), output_weights)
 
 
-def poisson_nll(pred: np.ndarray, target: np.ndarray, *, eps: float = 1e-8) -> Terms:
+def poisson_nll(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    eps: float = 1e-8,
+    log_input: bool = False,
+    full: bool = False,
+) -> Terms:
     """Poisson negative log-likelihood of a rate ŷ ≥ 0: ŷ − y·log(ŷ + eps).
 
     PyTorch's ``log_input=False, full=False`` form (the log(y!) term is dropped, so values
-    can be negative). Reference: ``torch.nn.PoissonNLLLoss(log_input=False, eps=1e-8)``.
+    can be negative). ``log_input``: ŷ is the log-rate, loss e^ŷ − y·ŷ (torch's default).
+    ``full``: adds Stirling's y·log y − y + ½·log(2πy) for y > 1 (torch ``full=True``).
+    Reference: ``torch.nn.PoissonNLLLoss(log_input=False, eps=1e-8)``.
     """
     dt = float_dtype(pred, target)
-    out = np.add(pred, float(eps), dtype=dt)
-    np.log(out, out=out)
-    out *= target
-    np.subtract(pred, out, out=out)
+    if log_input:
+        out = np.exp(pred, dtype=dt)
+        out -= np.multiply(target, pred, dtype=dt)
+    else:
+        out = np.add(pred, float(eps), dtype=dt)
+        np.log(out, out=out)
+        out *= target
+        np.subtract(pred, out, out=out)
+    if full:
+        y = np.asarray(target, dtype=dt)
+        big = y > 1
+        if big.any():
+            yb = y[big]
+            out[big] += yb * np.log(yb) - yb + 0.5 * np.log(2.0 * math.pi * yb)
     return Terms(out)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,8 @@ from losscli.losses.classification import bce, focal
 
 #: Attached when ``smooth=0`` met an image/class with an empty target and empty prediction.
 EMPTY_MATCH_NOTE = "empty target and prediction counted as a perfect match (loss 0)"
+#: Attached when ``empty=nan`` met a zero denominator (MONAI's 0/0).
+EMPTY_NAN_NOTE = "0/0 terms (empty target and prediction with no smoothing) are NaN (MONAI)"
 #: Attached when ``smooth=0`` met a Tversky term whose only errors carry weight 0 (0/0).
 ZERO_WEIGHT_NOTE = (
     "tversky terms with no overlap and only zero-weighted errors (0/0) counted as loss 0"
@@ -77,15 +80,81 @@ def _pixel_chunks(shape: tuple[int, ...]) -> list[slice]:
     return [slice(start, min(start + step, p)) for start in range(0, p, step)]
 
 
-def _probabilities(pred: np.ndarray, from_logits: bool) -> np.ndarray:
+def _probabilities(pred: np.ndarray, from_logits: bool, activation: str = "sigmoid") -> np.ndarray:
     p = _as_ncp(pred)
     if from_logits:
+        if activation == "softmax":
+            return _channel_softmax(p)
         return sigmoid(p, dtype=np.float64)
     return p
 
 
+def _channel_softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax over the class axis of ``(n, C, P)`` logits (MONAI ``softmax=True``)."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    return e
+
+
+@dataclass(frozen=True)
+class OverlapOptions:
+    """MONAI's overlap-loss switches (``DiceLoss``/``TverskyLoss``): smoothing of the
+    numerator and denominator apart (None: ``smooth``), squared sums in the denominator,
+    the background channel 0 left out, per-class weights, softmax over the channels of
+    logits instead of the sigmoid."""
+
+    smooth_nr: float | None = None
+    smooth_dr: float | None = None
+    squared_pred: bool = False
+    include_background: bool = True
+    weight: tuple[float, ...] | float | None = None
+    activation: str = "sigmoid"
+    soft_label: bool = False
+    empty_nan: bool = False
+
+    @classmethod
+    def of(cls, **params: Any) -> OverlapOptions:
+        def num(v: Any) -> float | None:
+            return None if v is None or isinstance(v, str) else float(v)
+
+        w = params.get("weight")
+        return cls(
+            num(params.get("smooth_nr")),
+            num(params.get("smooth_dr")),
+            bool(params.get("squared_pred", False)),
+            bool(params.get("include_background", True)),
+            None if w is None or isinstance(w, str) else w,
+            str(params.get("activation", "sigmoid")),
+            bool(params.get("soft_label", False)),
+            str(params.get("empty", "zero")) == "nan",
+        )
+
+    def smooths(self, smooth: float) -> tuple[float, float]:
+        nr = smooth if self.smooth_nr is None else self.smooth_nr
+        dr = smooth if self.smooth_dr is None else self.smooth_dr
+        return nr, dr
+
+    def finish(self, loss: np.ndarray) -> np.ndarray:
+        """Background left out and class weights applied to ``(n, C)`` values."""
+        if not self.include_background and loss.shape[1] > 1:
+            loss = loss[:, 1:]
+        if self.weight is not None:
+            w = np.asarray(self.weight, dtype=np.float64).reshape(-1)
+            if w.size != 1 and w.size != loss.shape[1]:
+                raise ValueError(
+                    f"weight has {w.size} values but the loss has {loss.shape[1]} classes"
+                    + ("" if self.include_background else " (background left out)")
+                )
+            loss = loss * (w if w.size > 1 else w[0])
+        return loss
+
+
 def _overlap_sums(
-    pred: np.ndarray, target: np.ndarray, from_logits: bool
+    pred: np.ndarray,
+    target: np.ndarray,
+    from_logits: bool,
+    opts: OverlapOptions | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per image and class: TP = Σ p·y, Σp and Σy (shape ``(n, C)``, float64).
 
@@ -98,20 +167,40 @@ def _overlap_sums(
     pred = _as_ncp(pred)
     target = _as_ncp(target)
     tp, sum_p, sum_y = (np.zeros(pred.shape[:2]) for _ in range(3))
+    opts = opts or OverlapOptions()
     for sl in _pixel_chunks(pred.shape):
-        p = _probabilities(pred[..., sl], from_logits).astype(np.float64, copy=False)
+        p = _probabilities(pred[..., sl], from_logits, opts.activation).astype(
+            np.float64, copy=False
+        )
         y = target[..., sl].astype(np.float64, copy=False)
         ones = np.ones(p.shape[-1])
+        if opts.soft_label and not opts.squared_pred:
+            # MONAI's soft-label form: TP = (Σp + Σy − Σ|p − y|)/2 (= Σp·y for 0/1 labels)
+            sp, sy = p @ ones, y @ ones
+            tp += 0.5 * (sp + sy - np.abs(p - y) @ ones)
+            sum_p += sp
+            sum_y += sy
+            continue
         tp += np.matmul(p[..., None, :], y[..., :, None])[..., 0, 0]
-        sum_p += p @ ones
-        sum_y += y @ ones
+        if opts.squared_pred:
+            sum_p += (p * p) @ ones
+            sum_y += (y * y) @ ones
+        else:
+            sum_p += p @ ones
+            sum_y += y @ ones
     return tp, sum_p, sum_y
 
 
 def _error_ratio(
-    err: np.ndarray, den: np.ndarray, *, smooth: float, empty: np.ndarray
+    err: np.ndarray,
+    den: np.ndarray,
+    *,
+    smooth: float,
+    empty: np.ndarray,
+    empty_nan: bool = False,
 ) -> tuple[np.ndarray, list[str]]:
-    """``err / den`` where a zero denominator (only possible when ``smooth == 0``) gives 0.
+    """``err / den`` where a zero denominator (only possible when ``smooth == 0``) gives 0
+    (``empty_nan``: NaN, as MONAI's 0/0).
 
     ``empty`` marks the terms whose target and prediction are both empty; the matching
     note is returned when one of them met a zero denominator, and :data:`ZERO_WEIGHT_NOTE`
@@ -124,6 +213,9 @@ def _error_ratio(
         return err / den, []
     out = np.divide(err, den, out=np.zeros_like(err), where=~zero)
     notes: list[str] = []
+    if empty_nan:
+        out[zero] = np.nan  # MONAI: 0/0 stays NaN
+        return out, [EMPTY_NAN_NOTE]
     if (zero & empty).any():
         notes.append(EMPTY_MATCH_NOTE)
     if (zero & ~empty).any():
@@ -139,25 +231,53 @@ def _tversky_values(
     beta: float,
     smooth: float,
     from_logits: bool,
+    opts: OverlapOptions | None = None,
 ) -> tuple[np.ndarray, list[str]]:
-    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits)
+    """1 − (TP + s_nr)/(TP + α·FP + β·FN + s_dr) per image and class, as
+    (α·FP + β·FN + s_dr − s_nr)/(TP + α·FP + β·FN + s_dr); MONAI's switches in ``opts``
+    (background left out, softmax, soft labels; no squared sums)."""
+    opts = opts or OverlapOptions()
+    s_nr, s_dr = opts.smooths(smooth)
+    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits, opts)
     fp = np.maximum(sum_p - tp, 0.0)
     fn = np.maximum(sum_y - tp, 0.0)
     err = alpha * fp + beta * fn
-    return _error_ratio(err, tp + err + smooth, smooth=smooth, empty=(sum_p + sum_y) == 0)
+    den = tp + err + s_dr
+    values, notes = _error_ratio(
+        err + (s_dr - s_nr),
+        den,
+        smooth=s_dr,
+        empty=(sum_p + sum_y) == 0,
+        empty_nan=opts.empty_nan,
+    )
+    return opts.finish(values), notes
 
 
 def _overlap_loss(
-    pred: np.ndarray, target: np.ndarray, *, smooth: float, from_logits: bool, jaccard: bool
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    smooth: float,
+    from_logits: bool,
+    jaccard: bool,
+    opts: OverlapOptions | None = None,
 ) -> Terms:
     """Dice (Σp + Σy − 2TP)/(Σp + Σy + s) or, with ``jaccard``, IoU
-    (Σp + Σy − 2TP)/(Σp + Σy − TP + s), per image and class."""
-    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits)
+    (Σp + Σy − 2TP)/(Σp + Σy − TP + s), per image and class. With ``smooth_nr`` ≠
+    ``smooth_dr`` (MONAI): 1 − (2TP + s_nr)/(Σp + Σy + s_dr), i.e. err + s_dr − s_nr."""
+    opts = opts or OverlapOptions()
+    s_nr, s_dr = opts.smooths(smooth)
+    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits, opts)
     total = sum_p + sum_y
     err = np.maximum(total - 2.0 * tp, 0.0)
-    den = (total - tp if jaccard else total) + smooth
-    loss, notes = _error_ratio(err, den, smooth=smooth, empty=total == 0)
-    return Terms(loss, notes=notes)
+    if jaccard:
+        den = total - tp + s_dr
+        err = err + (s_dr - s_nr)
+    else:
+        den = total + s_dr
+        err = err + (s_dr - s_nr)
+    loss, notes = _error_ratio(err, den, smooth=s_dr, empty=total == 0, empty_nan=opts.empty_nan)
+    return Terms(opts.finish(loss), notes=notes)
 
 
 def _pixel_mean(
@@ -204,7 +324,12 @@ def _pixel_mean_of(elementwise: Callable[..., Terms], name: str, doc: str) -> Ca
 
 
 def dice(
-    pred: np.ndarray, target: np.ndarray, *, smooth: float = 1.0, from_logits: bool = False
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    smooth: float = 1.0,
+    from_logits: bool = False,
+    **monai: Any,
 ) -> Terms:
     """Soft Dice loss per image and class.
 
@@ -213,14 +338,31 @@ def dice(
     reduction='none')`` on ``(n, C, P)`` inputs. With ``smooth=0`` an empty target and
     empty prediction count as a perfect match (loss 0, with a note).
 
+    MONAI's switches (keywords, :class:`OverlapOptions`): ``smooth_nr``/``smooth_dr``
+    (1 − (2TP + s_nr)/(Σp + Σy + s_dr)), ``squared_pred``, ``include_background``,
+    ``weight`` per class, ``activation='softmax'`` over the channels of logits,
+    ``soft_label``.
+
     Reference: Milletari, Navab & Ahmadi (2016), "V-Net: Fully Convolutional Neural
     Networks for Volumetric Medical Image Segmentation", 3DV, eq. 1 (soft Dice).
     """
-    return _overlap_loss(pred, target, smooth=smooth, from_logits=from_logits, jaccard=False)
+    return _overlap_loss(
+        pred,
+        target,
+        smooth=smooth,
+        from_logits=from_logits,
+        jaccard=False,
+        opts=OverlapOptions.of(**monai),
+    )
 
 
 def iou(
-    pred: np.ndarray, target: np.ndarray, *, smooth: float = 1.0, from_logits: bool = False
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    smooth: float = 1.0,
+    from_logits: bool = False,
+    **monai: Any,
 ) -> Terms:
     """Soft IoU (Jaccard) loss per image and class.
 
@@ -233,7 +375,14 @@ def iou(
     Reference: Rahman & Wang (2016), "Optimizing Intersection-Over-Union in Deep Neural
     Networks for Image Segmentation", ISVC.
     """
-    return _overlap_loss(pred, target, smooth=smooth, from_logits=from_logits, jaccard=True)
+    return _overlap_loss(
+        pred,
+        target,
+        smooth=smooth,
+        from_logits=from_logits,
+        jaccard=True,
+        opts=OverlapOptions.of(**monai),
+    )
 
 
 def tversky(
@@ -244,6 +393,7 @@ def tversky(
     beta: float = 0.5,
     smooth: float = 1.0,
     from_logits: bool = False,
+    **monai: Any,
 ) -> Terms:
     """Tversky loss per image and class.
 
@@ -256,10 +406,18 @@ def tversky(
     0) counts as loss 0, with a note.
 
     Reference: Salehi, Erdogmus & Gholipour (2017), "Tversky loss function for image
-    segmentation using 3D fully convolutional deep networks", MLMI.
+    segmentation using 3D fully convolutional deep networks", MLMI. MONAI's
+    ``smooth_nr``/``smooth_dr``, ``include_background``, ``activation='softmax'`` and
+    ``soft_label`` are keywords here (:class:`OverlapOptions`).
     """
     loss, notes = _tversky_values(
-        pred, target, alpha=alpha, beta=beta, smooth=smooth, from_logits=from_logits
+        pred,
+        target,
+        alpha=alpha,
+        beta=beta,
+        smooth=smooth,
+        from_logits=from_logits,
+        opts=OverlapOptions.of(**monai),
     )
     return Terms(loss, notes=notes)
 
@@ -290,7 +448,108 @@ def focal_tversky(
     return Terms(np.power(values, gamma), notes=notes)
 
 
+def generalized_dice(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    w_type: str = "square",
+    smooth_nr: float = 1e-5,
+    smooth_dr: float = 1e-5,
+    include_background: bool = True,
+    activation: str = "sigmoid",
+    soft_label: bool = False,
+    from_logits: bool = False,
+) -> Terms:
+    """Generalised Dice loss per image: 1 − (2·Σ_c w_c·TP_c + s_nr)/(Σ_c w_c·(Σp_c + Σy_c) + s_dr).
+
+    w_c = 1/(Σy_c)² (``square``), 1/Σy_c (``simple``) or 1 (``uniform``) from the image's
+    own target; a class absent from the target (w = ∞) takes the image's largest finite
+    weight, as MONAI ``GeneralizedDiceLoss`` (batch=False) does. One value per image.
+
+    Reference: Sudre, Li, Vercauteren, Ourselin & Cardoso (2017), "Generalised Dice
+    overlap as a deep learning loss function for highly unbalanced segmentations", DLMIA;
+    MONAI ``monai.losses.GeneralizedDiceLoss``.
+    """
+    opts = OverlapOptions(activation=activation, soft_label=soft_label)
+    tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits, opts)
+    if not include_background and tp.shape[1] > 1:
+        tp, sum_p, sum_y = tp[:, 1:], sum_p[:, 1:], sum_y[:, 1:]
+    with np.errstate(divide="ignore"):
+        if w_type == "square":
+            w = 1.0 / (sum_y * sum_y)
+        elif w_type == "simple":
+            w = 1.0 / sum_y
+        else:
+            w = np.ones_like(sum_y)
+    inf = np.isinf(w)
+    if inf.any():
+        w[inf] = 0.0
+        w = w + inf * w.max(axis=1, keepdims=True)
+    numer = 2.0 * (tp * w).sum(axis=1) + float(smooth_nr)
+    denom = ((sum_p + sum_y) * w).sum(axis=1) + float(smooth_dr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = 1.0 - numer / denom
+    return Terms(loss)
+
+
 # --------------------------------------------------------------------------- pixel-wise losses
+
+
+def seg_cross_entropy(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    weight: float | tuple[float, ...] | str | None = "none",
+    from_logits: bool = False,
+) -> Terms:
+    """Softmax cross-entropy over the channels, averaged over the pixels of each image.
+
+    −Σ_c w_c·y_c·log p_c per pixel with p = softmax over the C channels of logits (or the
+    given per-pixel class probabilities, logs clamped at −100) and y the one-hot or soft
+    target; one value per image. The mean over images equals torch
+    ``F.cross_entropy(z, y_probabilities, weight=w)`` on ``(n, C, H, W)`` and the CE term
+    of MONAI ``DiceCELoss(softmax=True)``.
+
+    Reference: PyTorch ``torch.nn.CrossEntropyLoss`` (class-probability targets); MONAI
+    ``monai.losses.DiceCELoss``.
+    """
+    pred = _as_ncp(pred)
+    target = _as_ncp(target)
+    n, c, pix = pred.shape
+    if c < 2:
+        raise ValueError(
+            "cross_entropy over segmentation channels needs (n, C, H, W) predictions with C ≥ 2; "
+            "use bce for one channel"
+        )
+    w = None
+    if weight is not None and not isinstance(weight, str):
+        w = np.asarray(weight, dtype=np.float64).reshape(-1)
+        if w.size == 1:
+            w = np.full(c, w[0])
+        if w.size != c:
+            raise ValueError(f"cross_entropy.weight has {w.size} values but there are {c} channels")
+    total = np.zeros(n)
+    clamped = False
+    for sl in _pixel_chunks(pred.shape):
+        z = np.asarray(pred[..., sl], dtype=np.float64)
+        y = np.asarray(target[..., sl], dtype=np.float64)
+        if from_logits:
+            m = z.max(axis=1, keepdims=True)
+            logp = z - m
+            logp -= np.log(np.exp(logp).sum(axis=1, keepdims=True))
+        else:
+            with np.errstate(divide="ignore"):
+                logp = np.log(z)
+            clamped = clamped or bool(np.any((logp < -100.0) & (y != 0)))
+            np.maximum(logp, -100.0, out=logp)
+        logp *= y
+        if w is not None:
+            logp *= w[None, :, None]
+        total -= logp.sum(axis=(1, 2))
+    total /= pix
+    return Terms(
+        total, notes=["log-probabilities below -100 were clamped at -100"] if clamped else []
+    )
 
 
 seg_bce = _pixel_mean_of(
@@ -308,7 +567,7 @@ seg_bce = _pixel_mean_of(
     """,
 )
 
-seg_focal = _pixel_mean_of(
+_seg_focal_sigmoid = _pixel_mean_of(
     focal,
     "seg_focal",
     """Pixel-wise sigmoid focal loss, averaged over the pixels of each image and class.
@@ -321,6 +580,45 @@ seg_focal = _pixel_mean_of(
     Detection", ICCV.
     """,
 )
+
+
+def seg_focal(
+    pred: np.ndarray,
+    target: np.ndarray,
+    *,
+    activation: str = "sigmoid",
+    from_logits: bool = False,
+    **params: Any,
+) -> Terms:
+    """Pixel-wise focal loss, averaged over the pixels of each image and class.
+
+    ``activation="sigmoid"`` (default): the sigmoid focal loss of :func:`focal` per
+    pixel (torchvision ``sigmoid_focal_loss``). ``activation="softmax"`` with logits:
+    −α_c·(1 − p_c)^γ·y_c·log p_c per pixel and channel, p = softmax over the channels,
+    α_c = 1 − α for channel 0 and α for the others (α = −1: none) — MONAI
+    ``FocalLoss(use_softmax=True)``.
+
+    Reference: Lin et al. (2017), "Focal Loss for Dense Object Detection", ICCV; MONAI
+    ``monai.losses.FocalLoss``.
+    """
+    if activation != "softmax" or not from_logits:
+        return _seg_focal_sigmoid(pred, target, from_logits=from_logits, **params)
+    alpha, gamma = float(params.get("alpha", 0.25)), float(params.get("gamma", 2.0))
+    pred, target = _as_ncp(pred), _as_ncp(target)
+    n, c, pix = pred.shape
+    total = np.zeros((n, c))
+    for sl in _pixel_chunks(pred.shape):
+        z = np.asarray(pred[..., sl], dtype=np.float64)
+        ls = z - z.max(axis=1, keepdims=True)
+        ls -= np.log(np.exp(ls).sum(axis=1, keepdims=True))
+        loss = (
+            -np.power(1.0 - np.exp(ls), gamma) * ls * np.asarray(target[..., sl], dtype=np.float64)
+        )
+        total += loss.sum(axis=-1)
+    total /= pix
+    if alpha >= 0:
+        total *= np.array([1.0 - alpha] + [alpha] * (c - 1))[None, :]
+    return Terms(total)
 
 
 def dice_bce(

@@ -17,10 +17,20 @@ from importlib import resources
 from typing import Any
 
 from losscli.errors import UsageError, did_you_mean, unknown_name
-from losscli.registry._base import TASKS, Domain, LossSpec, Needs, ParamSpec
+from losscli.registry._base import (
+    CONVENTIONS,
+    TASKS,
+    Convention,
+    Domain,
+    LossSpec,
+    Needs,
+    ParamSpec,
+)
 
 __all__ = [
+    "CONVENTIONS",
     "TASKS",
+    "Convention",
     "Domain",
     "LossSpec",
     "ParamSpec",
@@ -93,7 +103,30 @@ def _spec(module: str, fields: dict[str, Any]) -> LossSpec:
     fields["domains"] = tuple(Domain(**d) for d in fields.get("domains", ()))
     if "needs" in fields:
         fields["needs"] = Needs(**_tuples(fields["needs"]))
-    return LossSpec(**fields)
+    fields["conventions"] = _conventions(fields.get("conventions") or {})
+    spec = LossSpec(**fields)
+    for c in spec.conventions:
+        for key, raw in c.params:
+            p = spec.param(key)
+            if p is None:
+                raise KeyError(f"convention {c.name} sets unknown parameter '{key}'")
+            if raw != p.default:
+                parse_param_value(spec, p, raw)  # a declared value must be a valid value
+    return spec
+
+
+def _conventions(table: dict[str, Any]) -> tuple[Convention, ...]:
+    """``{keras: {api: …, params: {eps: 1e-7}, note: …}}`` → :class:`Convention` s."""
+    out = []
+    for name, entry in table.items():
+        if name not in CONVENTIONS:
+            raise KeyError(f"unknown convention '{name}' (known: {', '.join(CONVENTIONS)})")
+        params = tuple(
+            (k, tuple(v) if isinstance(v, list) else v)
+            for k, v in (entry.get("params") or {}).items()
+        )
+        out.append(Convention(name, entry.get("api", ""), params, entry.get("note", "")))
+    return tuple(out)
 
 
 def _tuples(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -257,9 +290,12 @@ _PARSERS: dict[str, Callable[[str, ParamSpec, Any, Any], Any]] = {
 }
 
 
-def resolve_params(spec: LossSpec, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Defaults of ``spec`` updated with validated ``overrides`` (raw strings or values)."""
-    params = spec.defaults()
+def resolve_params(
+    spec: LossSpec, overrides: dict[str, Any] | None = None, *, convention: str = "torch"
+) -> dict[str, Any]:
+    """Defaults of ``spec`` under framework ``convention`` (SPEC §10) updated with
+    validated ``overrides`` (raw strings or values): an explicit value always wins."""
+    params = spec.convention_defaults(convention)
     for key, raw in (overrides or {}).items():
         check_param_name([spec], key)
         params[key] = parse_param_value(spec, spec.param(key), raw)  # type: ignore[arg-type]

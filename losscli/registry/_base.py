@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 #: Tasks known to losscli (SPEC §4 ``--task``).
@@ -27,6 +27,9 @@ TASKS: tuple[str, ...] = (
 )
 
 ParamKind = Literal["float", "int", "bool", "choice", "floats"]
+
+#: Framework conventions (SPEC §10 ``--convention``); the first is the default.
+CONVENTIONS: tuple[str, ...] = ("torch", "keras", "sklearn", "monai")
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,20 @@ class Domain:
     high_open: bool = False
     when: str | None = None
     why: str = ""
+    #: ``param=value`` (or ``param!=value``): the domain does not hold when that parameter
+    #: has (or has not) that value (poisson_nll's rate ≥ 0 is lifted by
+    #: ``log_input=true``, msle's > −1 by a ``clip``); "" always holds.
+    unless: str = ""
+
+    def lifted_by(self, params: Mapping[str, Any]) -> bool:
+        """Whether ``params`` switch this domain off (see :attr:`unless`)."""
+        if not self.unless:
+            return False
+        if "!=" in self.unless:
+            key, _, value = self.unless.partition("!=")
+            return str(params.get(key.strip())).lower() != value.strip().lower()
+        key, _, value = self.unless.partition("=")
+        return str(params.get(key.strip())).lower() == value.strip().lower()
 
     def describe(self) -> str:
         """``predictions in [0, 1] (when probabilities)``."""
@@ -159,6 +176,22 @@ class Needs:
         """Whether one of the arrays is absent from ``context``."""
         ctx = context or {}
         return any(ctx.get(name) is None for name in self.arrays)
+
+
+@dataclass(frozen=True)
+class Convention:
+    """What one framework does for a loss (SPEC §10): the peer ``api`` it mirrors, the
+    parameter values that reproduce it (``params``, as ``(name, value)`` pairs; the rest
+    keep the spec's defaults), and ``note`` on what cannot be matched, if anything.
+    ``api`` empty means the framework has no such loss (the defaults apply)."""
+
+    name: str
+    api: str = ""
+    params: tuple[tuple[str, Any], ...] = ()
+    note: str = ""
+
+    def values(self) -> dict[str, Any]:
+        return dict(self.params)
 
 
 @dataclass(frozen=True)
@@ -197,6 +230,9 @@ class LossSpec:
     default: bool = True
     #: Lower is better for every loss; kept explicit for machine consumers.
     higher_is_better: bool = False
+    #: Per framework (``keras``, ``sklearn`` …): the peer API and the parameter values
+    #: that reproduce it (:class:`Convention`); ``torch`` is the spec's defaults.
+    conventions: tuple[Convention, ...] = ()
 
     _fn_cache: dict[str, Callable[..., Any]] = field(
         default_factory=dict, repr=False, compare=False, hash=False
@@ -226,6 +262,30 @@ class LossSpec:
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
+
+    def under(self, params: Mapping[str, Any]) -> LossSpec:
+        """This spec with only the domains that hold under ``params`` (itself when every
+        domain holds)."""
+        kept = tuple(d for d in self.domains if not d.lifted_by(params))
+        if len(kept) == len(self.domains):
+            return self
+        return replace(self, domains=kept, _fn_cache={})
+
+    def convention(self, name: str) -> Convention | None:
+        """What framework ``name`` does for this loss, or None when it is not declared."""
+        for c in self.conventions:
+            if c.name == name:
+                return c
+        return None
+
+    def convention_defaults(self, name: str) -> dict[str, Any]:
+        """The parameter defaults under framework convention ``name`` (the spec's defaults
+        updated with the convention's values)."""
+        out = self.defaults()
+        c = self.convention(name)
+        if c is not None:
+            out.update(c.values())
+        return out
 
     def missing_context(self, context: Mapping[str, Any] | None) -> Needs | None:
         """The unmet :attr:`needs` of these context arrays, or None when they are all

@@ -212,6 +212,13 @@ def gates_section(doc: Mapping[str, Any], precision: int) -> Section:
     return Section("gates", "gates", columns, rows, empty="No gates were set (use --max LOSS=V).")
 
 
+def _convention_part(doc: Mapping[str, Any]) -> str:
+    """`` · convention keras`` for a framework convention other than the default torch
+    (``--convention``, SPEC §10); "" otherwise."""
+    conv = doc.get("convention")
+    return f" · convention {conv}" if conv and conv != "torch" else ""
+
+
 def _evaluate_losses(doc: Mapping[str, Any], precision: int) -> Section:
     task = doc["task"]
     inferred = " (inferred)" if task.get("inferred") else ""
@@ -250,7 +257,8 @@ def _evaluate_losses(doc: Mapping[str, Any], precision: int) -> Section:
         )
     return Section(
         "losses",
-        f"{task['name']}{inferred}{kind} · {plural(doc['n_samples'], 'sample')}",
+        f"{task['name']}{inferred}{kind} · {plural(doc['n_samples'], 'sample')}"
+        + _convention_part(doc),
         columns,
         rows,
         caption=penalty_line(reg, precision) if reg else "",
@@ -366,6 +374,7 @@ def _compare_losses(doc: Mapping[str, Any], precision: int) -> Section:
         Column("params", page_only=True),
     )
     title = f"{doc['task']['name']} · {plural(doc['n_samples'], 'sample')} · lower is better"
+    title += _convention_part(doc)
     notes = tuple(
         f"{it['name']} is {_status_text((it.get('status') or {}).get(m, ''))} for {m}: {why}"
         for it in doc["losses"]
@@ -573,6 +582,7 @@ def _evaluate(doc: Mapping[str, Any], precision: int) -> View:
     line = " · ".join(task_parts(doc))
     if doc.get("reduction"):
         line += f" · reduction {doc['reduction']}"
+    line += _convention_part(doc)
     return View(
         command="evaluate",
         title=f"losscli evaluate — {task}",
@@ -605,7 +615,7 @@ def _compare(doc: Mapping[str, Any], precision: int) -> View:
         command="compare",
         title=f"losscli compare — {task}, {len(doc['models'])} models",
         heading=f"losscli compare — {task} ({n})",
-        task_line=f"task {task} · {n} · lower is better",
+        task_line=f"task {task} · {n} · lower is better" + _convention_part(doc),
         sections=[
             _compare_losses(doc, precision),
             _compare_per_class(doc, precision),
@@ -672,8 +682,35 @@ def _entry(name: str, i: int, v: Mapping[str, Any]) -> list[Section]:
             (Column("param"), Column("default"), Column("allowed"), Column("meaning", wide=True)),
             params,
         ),
+        _conventions_section(i, v),
         Section(f"references{i}", "References", (), [], text=tuple(v["references"]), bullets=True),
     ]
+
+
+def _conventions_section(i: int, v: Mapping[str, Any]) -> Section:
+    """``losses show``: each framework convention's parameter values and the peer API it
+    mirrors (``--convention``, SPEC §10)."""
+    rows = []
+    for c in v.get("conventions") or []:
+        changed = set(c.get("changes") or [])
+        values = ", ".join(
+            f"{k}={'*' if k in changed else ''}{val}" for k, val in c["params"].items()
+        )
+        mirror = c["api"] or ("(no such loss: defaults)" if not c["note"] else "")
+        rows.append(
+            (
+                Cell(c["name"], NAME),
+                Cell(mirror),
+                Cell(values or "(no parameters)"),
+                Cell(c.get("note") or ""),
+            )
+        )
+    return Section(
+        f"conventions{i}",
+        "--convention (* = set by the convention)",
+        (Column("convention"), Column("mirrors"), Column("values"), Column("note", wide=True)),
+        rows,
+    )
 
 
 def _show(doc: Mapping[str, Any], precision: int) -> View:

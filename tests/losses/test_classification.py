@@ -63,6 +63,7 @@ def test_specs_names_tasks_and_kernels() -> None:
         ("cross_entropy", ("multiclass",)): "cross_entropy",
         ("focal", ("multiclass",)): "focal_multiclass",
         ("multi_hinge", ("multiclass",)): "multi_hinge",
+        ("multi_margin", ("multiclass",)): "multi_margin",
         ("brier", ("multiclass",)): "brier_multiclass",
         ("kl_div", ("multiclass",)): "kl_div_multiclass",
     }
@@ -80,15 +81,33 @@ def test_spec_defaults_match_spec_section_6() -> None:
         "pos_weight": 1.0,
         "label_smoothing": 0.0,
         "eps": "none",
+        "weight": "none",
     }
-    assert get_spec("focal", "binary").defaults() == {"alpha": 0.25, "gamma": 2.0}
-    assert get_spec("focal", "multiclass").defaults() == {"alpha": 0.25, "gamma": 2.0}
-    assert get_spec("hinge", "binary").defaults() == {"margin": 1.0}
-    assert get_spec("squared_hinge", "binary").defaults() == {}
+    assert get_spec("focal", "binary").defaults() == {
+        "alpha": 0.25,
+        "gamma": 2.0,
+        "label_smoothing": 0.0,
+        "eps": "none",
+    }
+    assert get_spec("focal", "multiclass").defaults() == {
+        "alpha": 0.25,
+        "gamma": 2.0,
+        "eps": "none",
+        "normalize": False,
+    }
+    assert get_spec("hinge", "binary").defaults() == {"margin": 1.0, "scores": "mapped"}
+    assert get_spec("squared_hinge", "binary").defaults() == {"scores": "mapped"}
     assert get_spec("cross_entropy", "multiclass").defaults() == {
         "label_smoothing": 0.0,
         "weight": "none",
         "ignore_index": "none",
+        "eps": "none",
+        "normalize": False,
+    }
+    assert get_spec("multi_margin", "multiclass").defaults() == {
+        "p": 1,
+        "margin": 1.0,
+        "weight": "none",
     }
     assert get_spec("cross_entropy", "multiclass").decomposable is False
 

@@ -185,7 +185,10 @@ def test_specs_are_complete() -> None:
         assert spec.summary and spec.formula and spec.when_to_use and spec.inputs
         assert spec.references and spec.oracle
         assert {d.input for d in spec.domains} == {"pred", "target"}
-        assert not spec.params
+        assert [p.name for p in spec.params] == {
+            "kl_div": ["reduction", "input", "clip"],
+            "cross_entropy": ["input"],
+        }.get(spec.name, [])
     assert get_spec("cross_entropy", "distribution").fn.endswith("distribution:cross_entropy")
 
 

@@ -471,8 +471,22 @@ def test_specs_follow_the_catalogue() -> None:
         assert get_spec(spec.name, "embedding") is spec
         for alias in spec.aliases:
             assert canonical_name(alias) == spec.name
-    assert SPEC["contrastive"].defaults() == {"margin": 1.0}
-    assert SPEC["triplet"].defaults() == {"margin": 1.0, "eps": 1e-6, "mining": "hard"}
+    assert SPEC["contrastive"].defaults() == {
+        "margin": 1.0,
+        "form": "hadsell",
+        "pos_margin": 0.0,
+        "normalize": False,
+        "reducer": "mean",
+    }
+    assert SPEC["triplet"].defaults() == {
+        "margin": 1.0,
+        "eps": 1e-6,
+        "mining": "hard",
+        "swap": False,
+        "p": 2.0,
+        "normalize": False,
+        "reducer": "mean",
+    }
     assert SPEC["cosine_embedding"].defaults() == {"margin": 0.0}
     assert SPEC["triplet"].param("mining").choices == ("hard", "all")
     assert "Hadsell" in " ".join(SPEC["contrastive"].references)

@@ -276,11 +276,17 @@ def test_specs_are_complete() -> None:
         assert spec.decomposable
         assert "\n" not in spec.summary
     assert get_spec("rmse", "regression").finalize == "sqrt"
-    assert {p.name: p.default for s in SPECS for p in s.params} == {
-        "delta": 1.0,
-        "beta": 1.0,
-        "quantile": 0.5,
-        "eps": 1e-8,
+    assert {(s.name, p.name): p.default for s in SPECS for p in s.params} == {
+        **{(n, "output_weights"): "none" for n in ("mse", "mae", "pinball", "msle", "mape")},
+        ("huber", "delta"): 1.0,
+        ("smooth_l1", "beta"): 1.0,
+        ("pinball", "quantile"): 0.5,
+        ("msle", "clip"): "none",
+        ("mape", "eps"): float(np.finfo(np.float64).eps),
+        ("mape", "percent"): False,
+        ("poisson_nll", "eps"): 1e-8,
+        ("poisson_nll", "log_input"): False,
+        ("poisson_nll", "full"): False,
     }
 
 
@@ -324,7 +330,8 @@ def test_mean_is_sum_over_n(data: tuple[np.ndarray, np.ndarray], name: str) -> N
     terms = kernel(name, p, t)
     mean = reduce_terms(terms, reduction="mean")
     total = reduce_terms(terms, reduction="sum")
-    assert mean == pytest.approx(total / p.shape[0], rel=1e-12, abs=1e-300)
+    # sum is over every element (torch's reduction="sum"), the mean over rows and outputs
+    assert mean == pytest.approx(total / p.size, rel=1e-12, abs=1e-300)
     # compute through the registry runs the same kernel and reduction
     if name != "rmse":
         assert value(name, p, t) == pytest.approx(mean, rel=1e-12, abs=1e-300)

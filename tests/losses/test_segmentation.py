@@ -370,7 +370,17 @@ def test_probability_domain_is_checked() -> None:
 
 
 def test_specs_cover_the_catalogue() -> None:
-    assert set(SPEC) == {"dice", "iou", "tversky", "focal_tversky", "dice_bce", "bce", "focal"}
+    assert set(SPEC) == {
+        "dice",
+        "iou",
+        "tversky",
+        "focal_tversky",
+        "dice_bce",
+        "bce",
+        "focal",
+        "generalized_dice",
+        "cross_entropy",
+    }
     for spec in SPECS:
         assert spec.tasks == ("segmentation",)
         assert spec.context == ("from_logits",)
@@ -380,17 +390,48 @@ def test_specs_cover_the_catalogue() -> None:
 
 
 def test_spec_defaults_follow_the_contract() -> None:
-    assert SPEC["dice"].defaults() == {"smooth": 1.0}
-    assert SPEC["iou"].defaults() == {"smooth": 1.0}
-    assert SPEC["tversky"].defaults() == {"alpha": 0.5, "beta": 0.5, "smooth": 1.0}
+    monai = {
+        "smooth_nr": "none",
+        "smooth_dr": "none",
+        "squared_pred": False,
+        "include_background": True,
+        "weight": "none",
+        "activation": "sigmoid",
+        "soft_label": False,
+        "empty": "zero",
+    }
+    assert SPEC["dice"].defaults() == {"smooth": 1.0, **monai}
+    assert SPEC["iou"].defaults() == {"smooth": 1.0, **monai}
+    assert SPEC["tversky"].defaults() == {
+        "alpha": 0.5,
+        "beta": 0.5,
+        "smooth": 1.0,
+        "smooth_nr": "none",
+        "smooth_dr": "none",
+        "include_background": True,
+        "activation": "sigmoid",
+        "soft_label": False,
+        "empty": "zero",
+    }
     assert SPEC["focal_tversky"].defaults() == {
         "gamma": 0.75,
         "alpha": 0.5,
         "beta": 0.5,
         "smooth": 1.0,
     }
-    assert SPEC["focal"].defaults() == {"alpha": 0.25, "gamma": 2.0}
-    assert SPEC["bce"].defaults() == {"pos_weight": 1.0, "label_smoothing": 0.0, "eps": "none"}
+    assert SPEC["focal"].defaults() == {
+        "alpha": 0.25,
+        "gamma": 2.0,
+        "label_smoothing": 0.0,
+        "eps": "none",
+        "activation": "sigmoid",
+    }
+    assert SPEC["bce"].defaults() == {
+        "pos_weight": 1.0,
+        "label_smoothing": 0.0,
+        "eps": "none",
+        "weight": "none",
+    }
     assert "jaccard" in SPEC["iou"].aliases
 
 
@@ -403,7 +444,8 @@ def test_pixelwise_params_match_the_binary_losses(name) -> None:
     def bare(spec):
         return [astuple(replace(p, help="")) for p in spec.params]
 
-    assert bare(SPEC[name]) == bare(get_spec(name, "binary"))
+    seg = [p for p in bare(SPEC[name]) if p[0] != "activation"]  # softmax over channels
+    assert seg == bare(get_spec(name, "binary"))
     assert get_spec(name, "segmentation") is SPEC[name]
 
 
@@ -423,4 +465,7 @@ def test_params_validate() -> None:
     p = np.array([[[0.3, 0.8]]])
     y = np.array([[[0.0, 1.0]]])
     for spec in SPECS:
-        assert spec.kernel()(p, y, **resolve_params(spec)).loss.shape == (1, 1)
+        if spec.name == "cross_entropy":  # softmax over channels needs C ≥ 2
+            continue
+        shape = (1,) if spec.name == "generalized_dice" else (1, 1)  # one value per image
+        assert spec.kernel()(p, y, **resolve_params(spec)).loss.shape == shape

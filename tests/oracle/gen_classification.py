@@ -255,6 +255,45 @@ def _torch_kl_mc(
     return F.kl_div(_log_probs(pred, logits), onehot, reduction="batchmean").item()
 
 
+def _torch_multi_margin(
+    pred: np.ndarray, target: np.ndarray, params: dict[str, Any], logits: bool
+) -> float:
+    """F.multi_margin_loss(s, y, p, margin, weight): scores as given."""
+    import torch.nn.functional as F
+
+    w = params.get("weight", "none")
+    return F.multi_margin_loss(
+        _t(pred),
+        _idx(target),
+        p=params.get("p", 1),
+        margin=params.get("margin", 1.0),
+        weight=None if w == "none" else _t(w),
+    ).item()
+
+
+def _torch_bce_weighted(
+    pred: np.ndarray, target: np.ndarray, params: dict[str, Any], logits: bool
+) -> float:
+    """F.binary_cross_entropy(_with_logits)(weight=w) with a per-label weight."""
+    import torch.nn.functional as F
+
+    w = _t(params["weight"])
+    if logits:
+        return F.binary_cross_entropy_with_logits(_t(pred), _t(target), weight=w).item()
+    return F.binary_cross_entropy(_t(pred), _t(target), weight=w).item()
+
+
+def _torch_kl_mean(
+    pred: np.ndarray, target: np.ndarray, params: dict[str, Any], logits: bool
+) -> float:
+    """F.kl_div(log q, onehot, reduction='mean'): the mean over every element."""
+    import torch.nn.functional as F
+
+    c = int(np.asarray(pred).shape[1])
+    onehot = F.one_hot(_idx(target), c).to(_t(pred).dtype)
+    return F.kl_div(_log_probs(pred, logits), onehot, reduction="mean").item()
+
+
 ORACLES: dict[str, Callable[[np.ndarray, np.ndarray, dict[str, Any], bool], float]] = {
     "torch.bce": _torch_bce,
     "torch.bce_clipped": _torch_bce_clipped,
@@ -268,6 +307,9 @@ ORACLES: dict[str, Callable[[np.ndarray, np.ndarray, dict[str, Any], bool], floa
     "sklearn.hinge_loss_multiclass": _sk_multi_hinge,
     "sklearn.brier_score_loss_multiclass": _sk_brier_mc,
     "torch.kl_div": _torch_kl_mc,
+    "torch.kl_div_mean": _torch_kl_mean,
+    "torch.multi_margin": _torch_multi_margin,
+    "torch.bce_weighted": _torch_bce_weighted,
 }
 
 
@@ -663,7 +705,61 @@ def make_cases() -> list[dict[str, Any]]:
         add(_case("focal", "multiclass", "torch.focal_multiclass", z, y, logits=True, params=prm))
         add(_case("focal", "multiclass", "torch.focal_multiclass", P, y, logits=False, params=prm))
     add(_case("kl_div", "multiclass", "torch.kl_div", z * 400.0, y, logits=True, tag="extreme"))
+    cases += _convention_cases()
     return cases
+
+
+def _convention_cases() -> list[dict[str, Any]]:
+    """The parameters framework conventions brought (SPEC §10): torch MultiMarginLoss,
+    BCELoss(weight) per label, KLDivLoss(reduction='mean'). Their own seed, so the cases
+    above keep their inputs."""
+    rng = np.random.default_rng(20261204)
+    out: list[dict[str, Any]] = []
+    for n, c in ((1, 3), (13, 2), (60, 5)):
+        z = _logits(rng, (n, c), scale=2.0)
+        P = _simplex(rng, n, c)
+        y = rng.integers(0, c, size=n)
+        out.append(_case("multi_margin", "multiclass", "torch.multi_margin", z, y, logits=True))
+        out.append(_case("multi_margin", "multiclass", "torch.multi_margin", P, y, logits=False))
+        out.append(
+            _case(
+                "kl_div",
+                "multiclass",
+                "torch.kl_div_mean",
+                z,
+                y,
+                logits=True,
+                params={"reduction": "mean"},
+            )
+        )
+    n, c = 50, 4
+    z = _logits(rng, (n, c), scale=2.0)
+    y = rng.integers(0, c, size=n)
+    for prm in (
+        {"p": 2},
+        {"margin": 0.5},
+        {"weight": [0.5, 2.0, 1.0, 3.0]},
+        {"p": 2, "margin": 2.0, "weight": [1.0, 0.0, 0.25, 4.0]},
+    ):
+        out.append(
+            _case("multi_margin", "multiclass", "torch.multi_margin", z, y, logits=True, params=prm)
+        )
+    zl = _logits(rng, (30, 3), scale=2.0)
+    pl = _probs(rng, (30, 3))
+    yl = (rng.uniform(size=(30, 3)) < 0.4).astype(np.float64)
+    for logits, pred in ((True, zl), (False, pl)):
+        out.append(
+            _case(
+                "bce",
+                "multilabel",
+                "torch.bce_weighted",
+                pred,
+                yl,
+                logits=logits,
+                params={"weight": [0.5, 2.0, 1.5]},
+            )
+        )
+    return out
 
 
 def main() -> int:
