@@ -29,8 +29,12 @@ MONITOR_NAMES: tuple[str, ...] = (
     "val_loss_epoch",
     "validation/epoch_loss",
     "val/loss",
+    "val/loss_epoch",
     "eval/loss",
     "validation_loss",
+    "valid_loss",
+    "Loss/val",
+    "loss/val",
 )
 #: Training-loss names looked for, in order, when ``--train`` is not given.
 TRAIN_NAMES: tuple[str, ...] = (
@@ -39,8 +43,12 @@ TRAIN_NAMES: tuple[str, ...] = (
     "train_loss_epoch",
     "train/epoch_loss",
     "train/loss",
+    "train/loss_epoch",
     "training_loss",
+    "Loss/train",
+    "loss/train",
     "train_loss_step",
+    "train/loss_step",
 )
 #: Learning-rate columns (the initial LR of a torch-plateau replay).
 LR_PREFIXES: tuple[str, ...] = ("lr", "learning_rate", "lr-")
@@ -232,8 +240,8 @@ def _dedupe(name: str, pos: np.ndarray, val: np.ndarray, origins: list[str], axi
         a, b = val[i], val[i + 1]
         if not (a == b or (math.isnan(a) and math.isnan(b))):
             raise DataError(
-                f"{name} has two values at {axis} {_num(pos[i])}: {a!r} ({origins[i]}) "
-                f"and {b!r} ({origins[i + 1]})",
+                f"{name} has two values at {axis} {_num(pos[i])}: {float(a)!r} "
+                f"({origins[i]}) and {float(b)!r} ({origins[i + 1]})",
                 hint="pass the logs of one run only, or one log at a time",
             )
     keep = np.concatenate([[True], ~same])
@@ -441,7 +449,8 @@ def _stop_doc(rep: Replay, p: StopParams, axis: str) -> dict[str, Any]:
         d["stopped_at"] = _num(rep.stopped_at)
         d["reason"] = rep.reason
     d["best_at"] = None if rep.best_at is None else _num(rep.best_at)
-    d["best_value"] = rep.best_value
+    finite_best = rep.best_value is not None and math.isfinite(rep.best_value)
+    d["best_value"] = rep.best_value if finite_best else None
     d["restored_at"] = None if rep.restored_at is None else _num(rep.restored_at)
     if rep.rule == "keras":
         d["restores"] = (

@@ -11,7 +11,8 @@ Formats, recognised by name and content:
 
 * PyTorch Lightning ``metrics.csv`` (``CSVLogger``): ``epoch`` and ``step`` columns,
   sparse rows (per-step and per-epoch metrics on different rows).
-* Keras ``CSVLogger``: an ``epoch`` column (0-based) and one column per metric.
+* Keras ``CSVLogger``: an ``epoch`` column (0-based) and one column per metric, the
+  separator (``separator=``: ``,`` ``;`` tab ``|``) read from the header line.
 * Plain CSV/TSV with a ``step`` (or ``epoch``) column; JSON Lines with the same keys.
 * Hugging Face ``trainer_state.json``: its ``log_history`` (axis ``step``); the final
   summary entry (``train_runtime`` …) is not a point and is skipped.
@@ -28,6 +29,7 @@ Every failure is a :class:`DataError` naming the file and, where known, the line
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -125,12 +127,29 @@ def _position_columns(header: Sequence[str]) -> tuple[str | None, str | None]:
     return step, epoch
 
 
+#: Separators a log's header line may use (Keras ``CSVLogger(separator=...)``).
+SEPARATORS = (",", "\t", ";", "|")
+
+
+def _delimiter(path: str, text: str) -> str:
+    """The separator of a delimited log, from its header line: ``\t`` for ``.tsv``,
+    else the one of ``,``, tab, ``;``, ``|`` that the header holds (``,`` first): a
+    position column (``epoch``, ``step``) is never named with one of them."""
+    if path.lower().endswith(".tsv"):
+        return "\t"
+    header = text.split("\n", 1)[0]
+    for sep in SEPARATORS:
+        if sep in header:
+            return sep
+    return ","
+
+
 def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
     """A CSV/TSV log (Lightning, Keras ``CSVLogger``, plain, one DVCLive metric)."""
-    delimiter = "\t" if path.lower().endswith(".tsv") else ","
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            rows = list(csv.reader(fh, delimiter=delimiter))
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(path, text)))
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except csv.Error as exc:
@@ -147,6 +166,11 @@ def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
         )
     skip = {step_col, epoch_col, "timestamp"} if dvclive else {step_col, epoch_col}
     metrics = [(i, name) for i, name in enumerate(header) if name not in skip and name]
+    if text and not text.endswith(("\n", "\r")) and len(rows) > 1:
+        log.notes.append(
+            f"{path}: the last line ({len(rows)}) has no line end: the file may be cut "
+            "short (still being written?), and its last value with it"
+        )
     for line_no, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
             continue
@@ -178,7 +202,7 @@ def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
 
 
 def _read_jsonl(path: str, log: TrainingLog) -> str:
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         lines = fh.read().splitlines()
     for line_no, text in enumerate(lines, start=1):
         if not text.strip():
@@ -239,7 +263,7 @@ def _read_hf(path: str, state: dict[str, Any], log: TrainingLog) -> str:
 
 def _read_json(path: str, log: TrainingLog) -> str:
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:
             text = fh.read()
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -358,7 +382,7 @@ def _read_file(path: str, log: TrainingLog) -> str:
         return _read_json(path, log)
     if lower.endswith(".tsv"):
         stem = Path(path).stem
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:
             head = fh.readline().rstrip("\n").split("\t")
         if "step" in head and len(head) == len({"timestamp", "step"} & set(head)) + 1:
             return _read_delimited(path, log, prefix=stem)

@@ -1,0 +1,122 @@
+"""``losscli curves`` on more logs written by the frameworks themselves (see
+tests/fixtures/logs/README.md): Keras ``CSVLogger(separator=";")``, a Keras run that
+diverged to NaN, Lightning ``val/loss`` names in two ``version_*`` folders, Hugging Face
+with ``eval_strategy="steps"`` and with no evaluation, torch ``SummaryWriter``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
+TRUTH = json.loads((LOGS / "stops_more.json").read_text(encoding="utf-8"))
+
+
+def _doc(cli, *args) -> dict:
+    r = cli("curves", *[str(a) for a in args], "--json")
+    assert r.exit_code == 0, r.stderr
+    return r.json()
+
+
+def _series(doc: dict, name: str) -> dict:
+    return next(s for s in doc["series"] if s["name"] == name)
+
+
+def test_keras_semicolon_separator_and_restore(cli) -> None:
+    t = TRUTH["keras_semicolon"]
+    doc = _doc(cli, LOGS / t["csv"], "--early-stopping", "keras", "--patience", t["patience"])
+    assert doc["axis"] == "epoch" and doc["monitor"] == "val_loss" and doc["train"] == "loss"
+    lines = (LOGS / t["csv"]).read_text(encoding="utf-8").splitlines()
+    assert _series(doc, "val_loss")["points"] == len(lines) - 1
+    assert _series(doc, "val_loss")["values"][t["best_epoch"]] == t["best"]
+    es = doc["early_stopping"]
+    assert es["stopped_at"] == t["stopped_epoch"]
+    assert es["restored_at"] == es["best_at"] == t["best_epoch"]
+
+
+def test_keras_nan_from_the_first_epoch_is_its_best(cli) -> None:
+    # Keras 3 starts from best=None: the first value is "an improvement" even when NaN,
+    # nothing improves on it, so it stops after `patience` epochs and restores epoch 0
+    t = TRUTH["keras_nan"]
+    doc = _doc(cli, LOGS / t["csv"], "--early-stopping", "keras", "--patience", t["patience"])
+    es = doc["early_stopping"]
+    assert es["stopped_at"] == t["stopped_epoch"]
+    assert es["restored_at"] == es["best_at"] == t["best_epoch"]
+    assert es["best_value"] is None
+    val = _series(doc, "val_loss")
+    assert val["values"] == [None] * 4 and val["positions"] == [0, 1, 2, 3]
+    nan = [f for f in doc["findings"] if f["kind"] == "nan"]
+    assert {(f["series"], f["from_step"], f["to_step"]) for f in nan} == {
+        ("val_loss", 0, 3),
+        ("loss", 0, 3),
+    }
+
+
+@pytest.mark.parametrize("key", ["lightning_slash_v0", "lightning_slash_v1"])
+def test_lightning_slash_names_default_and_replay(cli, key: str) -> None:
+    t = TRUTH[key]
+    doc = _doc(cli, LOGS / t["csv"], "--early-stopping", "lightning", "--patience", t["patience"])
+    assert doc["monitor"] == "val/loss" and doc["train"] == "train/loss_epoch"
+    assert doc["axis"] == "epoch"
+    assert doc["early_stopping"]["stopped_at"] == t["stopped_epoch"]
+    assert math.isclose(doc["early_stopping"]["best_value"], t["best_score"], rel_tol=1e-7)
+
+
+def test_lightning_folder_of_two_versions_asks_which(cli) -> None:
+    r = cli("curves", LOGS / "lightning_slash")
+    assert r.exit_code == 3
+    assert "version_0/metrics.csv" in r.stderr and "version_1/metrics.csv" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_hf_eval_steps_every_point_on_the_step_axis(cli) -> None:
+    path = LOGS / "hf_steps" / "trainer_state.json"
+    history = json.loads(path.read_text(encoding="utf-8"))["log_history"]
+    doc = _doc(cli, path)
+    assert doc["axis"] == "step" and doc["monitor"] == "eval_loss" and doc["train"] == "loss"
+    for name in ("eval_loss", "loss"):
+        steps = [e["step"] for e in history if name in e]
+        assert _series(doc, name)["positions"] == steps
+        assert _series(doc, name)["values"] == [e[name] for e in history if name in e]
+
+
+def test_hf_train_loss_only(cli) -> None:
+    path = LOGS / "hf_noeval" / "trainer_state.json"
+    r = cli("curves", path)
+    assert r.exit_code == 3 and "grad_norm, learning_rate, loss" in r.stderr
+    doc = _doc(cli, path, "--monitor", "loss")
+    history = json.loads(path.read_text(encoding="utf-8"))["log_history"]
+    assert _series(doc, "loss")["positions"] == [e["step"] for e in history if "loss" in e]
+
+
+def test_torch_summary_writer_names_and_nan(cli) -> None:
+    pytest.importorskip("tensorboard")
+    doc = _doc(cli, LOGS / "torch_tb", "--smooth", "0.6")
+    assert doc["monitor"] == "Loss/val" and doc["train"] == "Loss/train"
+    assert doc["axis"] == "step"
+    val = _series(doc, "Loss/val")
+    assert val["points"] == 8 and val["positions"] == [4 * i for i in range(1, 9)]
+    # NaN stays in place, unsmoothed
+    for v, s in zip(val["values"], val["smoothed"]):
+        assert (v is None) == (s is None)
+    assert any(f["kind"] == "nan" and f["series"] == "Loss/val" for f in doc["findings"])
+    assert {"both_train/both", "both_val/both"} <= set(doc["columns"])
+
+
+def test_bom_and_cut_last_line(cli, tmp_path: Path) -> None:
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbfepoch,loss,val_loss\r\n0,1.0,2.0\r\n1,0.5,1.5\r\n2,0.4,1.4")
+    doc = _doc(cli, bom)
+    assert doc["axis"] == "epoch" and _series(doc, "val_loss")["points"] == 3
+    assert any("cut short" in w and "line" in w for w in doc["warnings"])
+
+
+def test_two_values_at_one_position_are_named_plainly(cli, tmp_path: Path) -> None:
+    log = tmp_path / "dup.csv"
+    log.write_text("step,val_loss\n0,1\n0,2\n", encoding="utf-8")
+    r = cli("curves", log)
+    assert r.exit_code == 3
+    assert "1.0 (" in r.stderr and "np.float64" not in r.stderr and "dup.csv:3" in r.stderr
