@@ -128,8 +128,13 @@ def divergence(name: str, pos: np.ndarray, val: np.ndarray) -> list[Finding]:
             float(p[k]),
             float(p[-1]),
             "error",
-            f"{name} fell to {_g(low)} then rose to {_g(tail)} (median of the last 3), "
-            f"above its first value {_g(first)}",
+            (
+                f"{name} fell to {_g(low)} then rose to {_g(tail)} (median of the last 3), "
+                f"above its first value {_g(first)}"
+                if k > 0
+                else f"{name} rose from its first and lowest value {_g(first)} to "
+                f"{_g(tail)} (median of the last 3)"
+            ),
             {"first": first, "min": low, "end": tail},
         )
     ]

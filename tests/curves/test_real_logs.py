@@ -120,3 +120,11 @@ def test_two_values_at_one_position_are_named_plainly(cli, tmp_path: Path) -> No
     r = cli("curves", log)
     assert r.exit_code == 3
     assert "1.0 (" in r.stderr and "np.float64" not in r.stderr and "dup.csv:3" in r.stderr
+
+
+def test_divergence_from_the_first_step_says_so(cli) -> None:
+    pytest.importorskip("tensorboard")
+    doc = _doc(cli, LOGS / "torch_tb", "--monitor", "Loss/val")
+    div = next(f for f in doc["findings"] if f["kind"] == "divergence")
+    assert (div["series"], div["from_step"], div["to_step"]) == ("Loss/train", 0, 5)
+    assert "fell" not in div["evidence"] and "first and lowest" in div["evidence"]
