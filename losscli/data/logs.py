@@ -33,6 +33,7 @@ import io
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -341,10 +342,29 @@ def _walk(root: str) -> list[str]:
     return out
 
 
+def _one_version(path: str, files: Sequence[str]) -> None:
+    """Event files of several Lightning ``version_N`` folders are several runs (a
+    logger's ``version`` grows at each run): which one is meant is the user's call."""
+    versions = sorted(
+        {
+            part
+            for f in files
+            for part in Path(os.path.relpath(f, path)).parts[:-1]
+            if re.fullmatch(r"version_\d+", part)
+        }
+    )
+    if len(versions) > 1:
+        raise DataError(
+            f"{path}: event files of {len(versions)} runs ({', '.join(versions[:4])})",
+            hint="pass the folder of the run you mean (or several of one run, in order) as LOG",
+        )
+
+
 def _read_dir(path: str, log: TrainingLog) -> str:
     files = _walk(path)
     events = [f for f in files if _is_event_file(f)]
     if events:
+        _one_version(path, events)
         return _read_tensorboard(events, log)
     tsvs = [f for f in files if f.endswith(".tsv")]
     if tsvs:

@@ -128,3 +128,21 @@ def test_divergence_from_the_first_step_says_so(cli) -> None:
     div = next(f for f in doc["findings"] if f["kind"] == "divergence")
     assert (div["series"], div["from_step"], div["to_step"]) == ("Loss/train", 0, 5)
     assert "fell" not in div["evidence"] and "first and lowest" in div["evidence"]
+
+
+def test_tensorboard_folder_of_two_versions_asks_which(cli) -> None:
+    pytest.importorskip("tensorboard")
+    r = cli("curves", LOGS / "lightning_slash_tb")
+    assert r.exit_code == 3 and "version_0, version_1" in r.stderr
+    doc = _doc(
+        cli,
+        LOGS / "lightning_slash_tb" / "version_1",
+        "--early-stopping",
+        "lightning",
+        "--patience",
+        2,
+    )
+    assert doc["monitor"] == "val/loss" and doc["axis"] == "step"
+    mon = _series(doc, "val/loss")
+    # the stop is at the last check: the run's 6th validation (epoch 5, stopped_epoch)
+    assert mon["points"] == 6 and doc["early_stopping"]["stopped_at"] == mon["positions"][-1]
