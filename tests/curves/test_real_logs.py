@@ -146,3 +146,12 @@ def test_tensorboard_folder_of_two_versions_asks_which(cli) -> None:
     mon = _series(doc, "val/loss")
     # the stop is at the last check: the run's 6th validation (epoch 5, stopped_epoch)
     assert mon["points"] == 6 and doc["early_stopping"]["stopped_at"] == mon["positions"][-1]
+
+
+def test_hf_overfit_with_eval_and_train_at_different_steps(cli) -> None:
+    # eval every 5 steps, loss every 4: they meet at steps 20, 40 and 48 only
+    doc = _doc(cli, LOGS / "hf_overfit" / "trainer_state.json")
+    f = next(f for f in doc["findings"] if f["kind"] == "overfit")
+    assert (f["series"], f["from_step"], f["to_step"]) == ("eval_loss", 10, 48)
+    # the training loss at the best eval (step 10) is the one logged at step 8
+    assert f["numbers"]["train_at_best"] == _series(doc, "loss")["values"][1]
