@@ -20,7 +20,7 @@ from losscli.curves.chance import chance_level
 from losscli.curves.smooth import tensorboard_smooth
 from losscli.curves.stopping import DEFAULTS, RULES, Replay, StopParams, replay
 from losscli.data.logs import LogColumn, TrainingLog, read_logs
-from losscli.errors import DataError, UsageError, unknown_name
+from losscli.errors import DataError, UsageError, did_you_mean, unknown_name
 
 #: Monitored-metric names looked for, in order, when ``--monitor`` is not given.
 MONITOR_NAMES: tuple[str, ...] = (
@@ -193,9 +193,11 @@ def _pick(log: TrainingLog, asked: str | None, names: Sequence[str], what: str) 
     found = list(log.columns)
     if asked is not None:
         if asked not in log.columns:
+            flag = "--monitor" if what == "monitored" else "--train"
+            close = did_you_mean(asked, found)
             raise DataError(
                 f"no {what} column '{asked}' in the log (columns: {', '.join(found)})",
-                hint=f"pass one of them with --{'monitor' if what == 'monitored' else 'train'}",
+                hint=f"{close} ({flag})" if close else f"pass one of them with {flag}",
             )
         return asked
     return next((n for n in names if n in log.columns), None)

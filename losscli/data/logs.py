@@ -158,6 +158,13 @@ def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
     if not rows or not any(c.strip() for c in rows[0]):
         raise DataError(f"{path}: the file is empty", hint="a training log needs a header row")
     header = [c.strip() for c in rows[0]]
+    twice = sorted({n for n in header if n and header.count(n) > 1})
+    if twice:
+        raise DataError(
+            f"{path}, line 1: column {', '.join(repr(n) for n in twice)} appears more than "
+            "once in the header",
+            hint="give each metric its own name: the file cannot tell which one is which",
+        )
     step_col, epoch_col = _position_columns(header)
     dvclive = prefix != ""
     if step_col is None and epoch_col is None:

@@ -155,3 +155,15 @@ def test_hf_overfit_with_eval_and_train_at_different_steps(cli) -> None:
     assert (f["series"], f["from_step"], f["to_step"]) == ("eval_loss", 10, 48)
     # the training loss at the best eval (step 10) is the one logged at step 8
     assert f["numbers"]["train_at_best"] == _series(doc, "loss")["values"][1]
+
+
+def test_a_column_named_twice_is_an_error_not_a_mean(cli, tmp_path: Path) -> None:
+    log = tmp_path / "twice.csv"
+    log.write_text("epoch,loss,val_loss,loss\n0,1,2,3\n1,0.5,1.5,2.5\n", encoding="utf-8")
+    r = cli("curves", log)
+    assert r.exit_code == 3 and "line 1" in r.stderr and "'loss'" in r.stderr
+
+
+def test_unknown_monitor_did_you_mean(cli) -> None:
+    r = cli("curves", LOGS / "keras_semicolon.csv", "--monitor", "val_los")
+    assert r.exit_code == 3 and "did you mean 'val_loss'" in r.stderr
