@@ -30,6 +30,7 @@ MONITOR_NAMES: tuple[str, ...] = (
     "validation/epoch_loss",
     "val/loss",
     "val/loss_epoch",
+    "val/epoch/loss",
     "eval/loss",
     "validation_loss",
     "valid_loss",
@@ -44,11 +45,13 @@ TRAIN_NAMES: tuple[str, ...] = (
     "train/epoch_loss",
     "train/loss",
     "train/loss_epoch",
+    "train/epoch/loss",
     "training_loss",
     "Loss/train",
     "loss/train",
     "train_loss_step",
     "train/loss_step",
+    "train/step/loss",
 )
 #: Learning-rate columns (the initial LR of a torch-plateau replay).
 LR_PREFIXES: tuple[str, ...] = ("lr", "learning_rate", "lr-")

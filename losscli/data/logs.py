@@ -408,7 +408,9 @@ def _read_file(path: str, log: TrainingLog) -> str:
     if lower.endswith(".json"):
         return _read_json(path, log)
     if lower.endswith(".tsv"):
-        stem = Path(path).stem
+        # a DVCLive metric is named by its path under plots/metrics (``val/loss``)
+        under = Path(path).as_posix().rsplit("/plots/metrics/", 1)
+        stem = under[1][: -len(".tsv")] if len(under) == 2 else Path(path).stem
         with open(path, encoding="utf-8-sig") as fh:
             head = fh.readline().rstrip("\n").split("\t")
         if "step" in head and len(head) == len({"timestamp", "step"} & set(head)) + 1:

@@ -167,3 +167,21 @@ def test_a_column_named_twice_is_an_error_not_a_mean(cli, tmp_path: Path) -> Non
 def test_unknown_monitor_did_you_mean(cli) -> None:
     r = cli("curves", LOGS / "keras_semicolon.csv", "--monitor", "val_los")
     assert r.exit_code == 3 and "did you mean 'val_loss'" in r.stderr
+
+
+def test_dvclive_lightning_logger_names(cli) -> None:
+    doc = _doc(cli, LOGS / "dvclive_lightning", "--early-stopping", "lightning")
+    assert doc["monitor"] == "val/loss" and doc["train"] == "train/epoch/loss"
+    mon = _series(doc, "val/loss")
+    assert mon["points"] == 7 and doc["early_stopping"]["stopped_at"] == mon["positions"][-1]
+    assert any(f["kind"] == "overfit" for f in doc["findings"])
+    one = LOGS / "dvclive_lightning" / "plots" / "metrics" / "val" / "loss.tsv"
+    assert _doc(cli, one)["monitor"] == "val/loss"
+
+
+def test_dvclive_nan_stays_in_place(cli) -> None:
+    doc = _doc(cli, LOGS / "dvclive_nan")
+    val = _series(doc, "val_loss")
+    assert val["positions"] == list(range(6)) and val["values"][4:] == [None, None]
+    nan = {(f["series"], f["from_step"], f["to_step"]) for f in doc["findings"]}
+    assert {("val_loss", 4, 5), ("train_loss", 4, 5)} <= nan
