@@ -432,6 +432,12 @@ def _series_doc(c: Curve) -> dict[str, Any]:
         "points": len(c.values),
         "non_finite": int(np.sum(~np.isfinite(c.values))),
     }
+    inf = np.isinf(c.values)
+    if inf.any():  # JSON has no inf: say which nulls are ±inf rather than NaN
+        d["infinite"] = [
+            {"position": _num(p), "value": "inf" if v > 0 else "-inf"}
+            for p, v in zip(c.positions[inf].tolist(), c.values[inf].tolist())
+        ]
     if c.smoothed is not None:
         d["smoothed"] = _jsonable(c.smoothed)
     if c.note:

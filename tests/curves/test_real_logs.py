@@ -185,3 +185,15 @@ def test_dvclive_nan_stays_in_place(cli) -> None:
     assert val["positions"] == list(range(6)) and val["values"][4:] == [None, None]
     nan = {(f["series"], f["from_step"], f["to_step"]) for f in doc["findings"]}
     assert {("val_loss", 4, 5), ("train_loss", 4, 5)} <= nan
+
+
+def test_inf_is_not_written_as_nan(cli) -> None:
+    # Keras' first epoch loss is inf, then NaN: JSON nulls both, and says which is which
+    doc = _doc(cli, LOGS / "keras_nan.csv")
+    assert _series(doc, "loss")["infinite"] == [{"position": 0, "value": "inf"}]
+    assert "infinite" not in _series(doc, "val_loss")
+    r = cli("curves", LOGS / "keras_nan.csv", "--format", "csv", "--smooth", "0.5")
+    assert r.exit_code == 0
+    rows = [line.split(",") for line in r.stdout.splitlines()]
+    assert ["loss", "train", "0", "inf", "inf"] in rows
+    assert ["loss", "train", "1", "nan", "nan"] in rows
