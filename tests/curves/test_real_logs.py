@@ -197,3 +197,40 @@ def test_inf_is_not_written_as_nan(cli) -> None:
     rows = [line.split(",") for line in r.stdout.splitlines()]
     assert ["loss", "train", "0", "inf", "inf"] in rows
     assert ["loss", "train", "1", "nan", "nan"] in rows
+
+
+def test_lightning_reduce_lr_on_plateau_and_early_stopping(cli) -> None:
+    t = TRUTH["lightning_plateau"]
+    log = LOGS / t["csv"]
+    es = _doc(cli, log, "--early-stopping", "lightning", "--patience", 4)["early_stopping"]
+    assert es["stopped_at"] == t["early_stopping"]["stopped_epoch"] and es["best_at"] == 3
+    p = t["reduce_lr_on_plateau"]
+    doc = _doc(
+        cli,
+        log,
+        "--early-stopping",
+        "torch-plateau",
+        "--patience",
+        p["patience"],
+        "--factor",
+        p["factor"],
+    )
+    first = doc["early_stopping"]["reductions"][0]
+    # the LR logged by LearningRateMonitor halves from epoch 6: reduced on epoch 5's value
+    assert (first["at"], first["lr_before"], first["lr_after"]) == (5, 0.01, 0.005)
+    assert doc["early_stopping"]["lr_known"] is True
+
+
+def test_lightning_two_validations_per_epoch_on_the_step_axis(cli) -> None:
+    t = TRUTH["lightning_half"]
+    doc = _doc(cli, LOGS / t["csv"], "--early-stopping", "lightning", "--patience", t["patience"])
+    assert doc["axis"] == "step"
+    stop = doc["early_stopping"]["stopped_at"]
+    rows = (LOGS / t["csv"]).read_text(encoding="utf-8").splitlines()
+    header = rows[0].split(",")
+    at = [r.split(",") for r in rows[1:]]
+    val_rows = [r for r in at if r[header.index("val_loss")]]
+    assert len(val_rows) == _series(doc, "val_loss")["points"]
+    stop_row = next(r for r in val_rows if float(r[header.index("step")]) == stop)
+    assert int(stop_row[header.index("epoch")]) == t["stopped_epoch"]
+    assert stop == _series(doc, "val_loss")["positions"][-1]
