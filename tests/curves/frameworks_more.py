@@ -1,7 +1,9 @@
 """More tiny real runs: the logs of tests/fixtures/logs/ listed in its README's second
 table, and ``stops_more.json`` (what each callback itself reported).
 
-``KERAS_BACKEND=torch python -m tests.curves.frameworks_more OUT`` writes them to OUT.
+``cd /tmp && KERAS_BACKEND=torch PYTHONPATH=CHECKOUT python -m tests.curves.frameworks_more
+OUT`` writes them to OUT (run it outside the checkout: DVCLive sets up DVC, and stages
+its files, in the git repository around the working directory).
 Same task as :mod:`tests.curves.frameworks` (its :func:`data`); needs torch, lightning,
 keras (torch backend), tensorboard, dvclive and transformers.
 """
@@ -175,9 +177,13 @@ def lightning_run(
     )
     return {
         "rule": "lightning",
+        "monitor": val_name,
         "patience": patience,
+        "val_check_interval": val_check_interval,
+        "reduce_lr_on_plateau": {"patience": 1, "factor": 0.5} if plateau else None,
         "stopped_epoch": int(stop.stopped_epoch) if trainer.should_stop else None,
         "best_score": float(stop.best_score),
+        "csv": None if dvclive else f"{name}/version_{version}/metrics.csv",
     }
 
 
