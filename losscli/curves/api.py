@@ -372,6 +372,12 @@ def analyse(logs: Sequence[str], o: CurveOptions) -> CurvesReport:
             rep.best_at = back.get(rep.best_at) if rep.best_at is not None else None
             rep.restored_at = back.get(rep.restored_at) if rep.restored_at is not None else None
         stop_doc = _stop_doc(rep, params, axis)
+        if axis == "step":
+            epochs = _epochs_at(log, mcol)
+            at = {k: stop_doc.get(k) for k in ("stopped_at", "best_at", "restored_at")}
+            known = {k: epochs[v] for k, v in at.items() if v is not None and v in epochs}
+            if known:
+                stop_doc["epochs"] = known
 
     best_doc = _best(mon, o.mode)
     chance_doc = None
@@ -452,6 +458,26 @@ def _best(c: Curve, mode: str) -> dict[str, Any] | None:
     vals = np.where(finite, c.values, np.inf if mode == "min" else -np.inf)
     i = int(np.argmin(vals) if mode == "min" else np.argmax(vals))
     return {"series": c.name, "value": float(c.values[i]), "position": _num(c.positions[i])}
+
+
+def _epochs_at(log: TrainingLog, mcol: LogColumn) -> dict[float, int | float]:
+    """step → epoch for the monitored points on a step axis, where the log says: the
+    point's own epoch (Lightning ``metrics.csv``), else an ``epoch`` metric logged at
+    that step (Lightning's TensorBoard and DVCLive loggers). Empty when unknown or
+    ambiguous."""
+    steps, epochs, _ = mcol.arrays()
+    pairs = [(s, e) for s, e in zip(steps.tolist(), epochs.tolist()) if math.isfinite(e)]
+    if not pairs and "epoch" in log.columns:
+        ecol = log.columns["epoch"]
+        pairs = list(zip(ecol.steps, ecol.values))
+    out: dict[float, int | float] = {}
+    for s, e in pairs:
+        if not (math.isfinite(s) and math.isfinite(e)):
+            continue
+        if out.get(s, e) != _num(e):
+            return {}
+        out[s] = _num(e)
+    return out
 
 
 def _stop_doc(rep: Replay, p: StopParams, axis: str) -> dict[str, Any]:

@@ -240,3 +240,17 @@ def test_lightning_two_validations_per_epoch_on_the_step_axis(cli) -> None:
     stop_row = next(r for r in val_rows if float(r[header.index("step")]) == stop)
     assert int(stop_row[header.index("epoch")]) == t["stopped_epoch"]
     assert stop == _series(doc, "val_loss")["positions"][-1]
+
+
+def test_step_axis_stop_is_also_given_as_the_callbacks_epoch(cli) -> None:
+    pytest.importorskip("tensorboard")
+    t = TRUTH["lightning_slash_v0"]
+    tb = _doc(cli, LOGS / "lightning_slash_tb" / "version_0", "--early-stopping", "lightning")
+    assert tb["axis"] == "step"
+    assert tb["early_stopping"]["epochs"] == {"stopped_at": t["stopped_epoch"], "best_at": 3}
+    h = TRUTH["lightning_half"]
+    args = ["--early-stopping", "lightning", "--patience", h["patience"]]
+    half = _doc(cli, LOGS / h["csv"], *args)["early_stopping"]
+    assert half["epochs"]["stopped_at"] == h["stopped_epoch"]
+    csv = _doc(cli, LOGS / t["csv"], "--early-stopping", "lightning")["early_stopping"]
+    assert "epochs" not in csv  # already on the epoch axis
