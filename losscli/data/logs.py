@@ -167,6 +167,8 @@ def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
         )
     step_col, epoch_col = _position_columns(header)
     dvclive = prefix != ""
+    if dvclive and step_col is not None:  # DVCLive: timestamp, step, and the metric itself
+        epoch_col = None  # (``epoch.tsv`` holds the metric "epoch", not a position)
     if step_col is None and epoch_col is None:
         raise DataError(
             f"{path}: no step or epoch column (columns: {', '.join(header)})",

@@ -174,6 +174,9 @@ def test_dvclive_lightning_logger_names(cli) -> None:
     assert doc["monitor"] == "val/loss" and doc["train"] == "train/epoch/loss"
     mon = _series(doc, "val/loss")
     assert mon["points"] == 7 and doc["early_stopping"]["stopped_at"] == mon["positions"][-1]
+    # DVCLive's epoch.tsv is the metric "epoch": it maps the stop back to stopped_epoch
+    t = TRUTH["dvclive_lightning"]
+    assert doc["early_stopping"]["epochs"]["stopped_at"] == t["stopped_epoch"]
     assert any(f["kind"] == "overfit" for f in doc["findings"])
     one = LOGS / "dvclive_lightning" / "plots" / "metrics" / "val" / "loss.tsv"
     assert _doc(cli, one)["monitor"] == "val/loss"
