@@ -145,6 +145,17 @@ def _delimiter(path: str, text: str) -> str:
     return ","
 
 
+#: The header of TensorBoard's "download CSV" of one scalar series (the scalars card).
+TB_EXPORT = ("Wall time", "Step", "Value")
+
+
+def _tb_export_name(path: str) -> str:
+    """The tag of a TensorBoard CSV/JSON download: TensorBoard names the file
+    ``run-RUN-tag-TAG.csv`` (``/`` written as ``_``); any other name is its stem."""
+    stem = Path(path).stem
+    return stem.split("-tag-", 1)[1] if "-tag-" in stem else stem
+
+
 def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
     """A CSV/TSV log (Lightning, Keras ``CSVLogger``, plain, one DVCLive metric)."""
     try:
@@ -175,6 +186,9 @@ def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
             hint="a training log needs a 'step' or 'epoch' column next to the metrics",
         )
     skip = {step_col, epoch_col, "timestamp"} if dvclive else {step_col, epoch_col}
+    tb_export = header == list(TB_EXPORT)
+    if tb_export:  # TensorBoard's "download CSV" of one scalar: named by its tag
+        prefix, skip = _tb_export_name(path), {"Wall time", "Step"}
     metrics = [(i, name) for i, name in enumerate(header) if name not in skip and name]
     if text and not text.endswith(("\n", "\r")) and len(rows) > 1:
         log.notes.append(
@@ -204,6 +218,8 @@ def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
                 value,
                 f"{path}:{line_no}",
             )
+    if tb_export:
+        return "tensorboard-csv"
     if dvclive:
         return "dvclive"
     if step_col and epoch_col:
@@ -271,6 +287,10 @@ def _read_hf(path: str, state: dict[str, Any], log: TrainingLog) -> str:
     return "huggingface"
 
 
+def _is_triple(entry: Any) -> bool:
+    return isinstance(entry, list) and len(entry) == 3
+
+
 def _read_json(path: str, log: TrainingLog) -> str:
     try:
         with open(path, encoding="utf-8-sig") as fh:
@@ -280,6 +300,18 @@ def _read_json(path: str, log: TrainingLog) -> str:
         raise DataError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
     if isinstance(doc, dict) and "log_history" in doc:
         return _read_hf(path, doc, log)
+    if isinstance(doc, list) and doc and all(_is_triple(e) for e in doc):
+        # TensorBoard's "download JSON" of one scalar: [[wall_time, step, value], ...]
+        col = log.column(_tb_export_name(path))
+        for i, (_, raw_step, raw_value) in enumerate(doc):
+            where = f"{path}, entry {i}"
+            step = _json_number(raw_step, where, "step")
+            if step is None:
+                raise DataError(f"{where}: no step (expected [wall_time, step, value])")
+            value = _json_number(raw_value, where, "value")
+            if value is not None:
+                col.add(step, math.nan, value, f"{path}:{i}")
+        return "tensorboard-json"
     if isinstance(doc, list):
         for i, entry in enumerate(doc):
             if not isinstance(entry, dict):

@@ -257,3 +257,19 @@ def test_step_axis_stop_is_also_given_as_the_callbacks_epoch(cli) -> None:
     assert half["epochs"]["stopped_at"] == h["stopped_epoch"]
     csv = _doc(cli, LOGS / t["csv"], "--early-stopping", "lightning")["early_stopping"]
     assert "epochs" not in csv  # already on the epoch axis
+
+
+@pytest.mark.parametrize("ext", ["csv", "json"])
+def test_tensorboard_download_of_one_scalar(cli, ext: str) -> None:
+    # TensorBoard writes run-RUN-tag-TAG.csv ("Wall time,Step,Value") or .json triples
+    logs = [
+        LOGS / "tb_export" / f"run-version_0-tag-{t}.{ext}"
+        for t in ("val_loss", "train_loss_epoch")
+    ]
+    doc = _doc(cli, *logs, "--early-stopping", "lightning")
+    assert doc["monitor"] == "val_loss" and doc["train"] == "train_loss_epoch"
+    assert doc["axis"] == "step" and "Wall time" not in doc["columns"]
+    mon = _series(doc, "val_loss")
+    assert mon["positions"] == [3, 7, 11, 15, 19, 23, 27]
+    assert doc["early_stopping"]["stopped_at"] == 27
+    assert any(f["kind"] == "overfit" for f in doc["findings"])
