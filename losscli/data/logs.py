@@ -401,6 +401,12 @@ def _one_version(path: str, files: Sequence[str]) -> None:
         )
 
 
+def _checkpoint_step(path: str) -> tuple[int, str]:
+    """Hugging Face ``checkpoint-N`` folders in step order (10 before 100)."""
+    m = re.search(r"checkpoint-(\d+)", path)
+    return (int(m.group(1)) if m else -1, path)
+
+
 def _read_dir(path: str, log: TrainingLog) -> str:
     files = _walk(path)
     events = [f for f in files if _is_event_file(f)]
@@ -419,10 +425,18 @@ def _read_dir(path: str, log: TrainingLog) -> str:
     for name in ("metrics.csv", "trainer_state.json"):
         found = [f for f in files if os.path.basename(f) == name]
         if len(found) > 1:
+            hint = "pass the one you mean (or several of one run, in order) as LOG"
+            if name == "trainer_state.json":
+                found.sort(key=_checkpoint_step)
+                hint = (
+                    "pass the one you mean as LOG: a Hugging Face checkpoint-N/"
+                    "trainer_state.json holds the run's whole history up to step N"
+                )
             raise DataError(
                 f"{path}: {len(found)} files named {name} "
-                f"({', '.join(os.path.relpath(f, path) for f in found[:4])})",
-                hint="pass the one you mean (or several of one run, in order) as LOG",
+                f"({', '.join(os.path.relpath(f, path) for f in found[:4])}"
+                f"{', …' if len(found) > 4 else ''})",
+                hint=hint,
             )
         if found:
             return _read_file(found[0], log)

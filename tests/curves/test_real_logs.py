@@ -273,3 +273,13 @@ def test_tensorboard_download_of_one_scalar(cli, ext: str) -> None:
     assert mon["positions"] == [3, 7, 11, 15, 19, 23, 27]
     assert doc["early_stopping"]["stopped_at"] == 27
     assert any(f["kind"] == "overfit" for f in doc["findings"])
+
+
+def test_hf_checkpoints_listed_in_step_order(cli, tmp_path: Path) -> None:
+    state = (LOGS / "hf_steps" / "trainer_state.json").read_text(encoding="utf-8")
+    for n in (100, 20, 3, 4, 5):
+        (tmp_path / f"checkpoint-{n}").mkdir()
+        (tmp_path / f"checkpoint-{n}" / "trainer_state.json").write_text(state, encoding="utf-8")
+    r = cli("curves", tmp_path)
+    assert r.exit_code == 3 and "whole history" in r.stderr
+    assert "checkpoint-3/trainer_state.json, checkpoint-4" in r.stderr and ", …" in r.stderr
