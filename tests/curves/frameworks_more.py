@@ -65,6 +65,41 @@ def keras_runs(out: Path) -> dict[str, Any]:
     return truth
 
 
+def keras_freq_run(out: Path) -> dict[str, Any]:
+    """``validation_freq=2``: ``CSVLogger`` writes ``NA`` for the epochs without a
+    validation, where ``EarlyStopping`` is not called (no ``val_loss`` in its logs)."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    keras.utils.set_random_seed(0)
+    xt, yt, xv, yv = data()
+    model = keras.Sequential(
+        [keras.Input((8,)), keras.layers.Dense(128, activation="relu"), keras.layers.Dense(1)]
+    )
+    model.compile(keras.optimizers.Adam(0.01), loss="mse")
+    stop = keras.callbacks.EarlyStopping(patience=2, restore_best_weights=True, start_from_epoch=1)
+    model.fit(
+        xt,
+        yt,
+        validation_data=(xv, yv),
+        validation_freq=2,
+        epochs=40,
+        batch_size=10,
+        verbose=0,
+        shuffle=False,
+        callbacks=[keras.callbacks.CSVLogger(str(out / "keras_freq2.csv")), stop],
+    )
+    return {
+        "rule": "keras",
+        "patience": 2,
+        "start_from_epoch": 1,
+        "restore_best_weights": True,
+        "stopped_epoch": int(stop.stopped_epoch),
+        "best_epoch": int(stop.best_epoch),
+        "csv": "keras_freq2.csv",
+    }
+
+
 def summary_writer_run(out: Path) -> None:
     """torch ``SummaryWriter``: ``Loss/train`` per step, ``Loss/val`` per epoch,
     ``add_scalars("both")``; SGD lr 0.3 diverges to NaN."""
@@ -252,6 +287,7 @@ def hf_runs(out: Path) -> None:
 def make_more(out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     truth = keras_runs(out)
+    truth["keras_freq2"] = keras_freq_run(out)
     summary_writer_run(out)
     truth["lightning_slash_v0"] = lightning_run(out, "lightning_slash", slash=True)
     truth["lightning_slash_v1"] = lightning_run(

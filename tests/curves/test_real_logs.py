@@ -283,3 +283,14 @@ def test_hf_checkpoints_listed_in_step_order(cli, tmp_path: Path) -> None:
     r = cli("curves", tmp_path)
     assert r.exit_code == 3 and "whole history" in r.stderr
     assert "checkpoint-3/trainer_state.json, checkpoint-4" in r.stderr and ", …" in r.stderr
+
+
+def test_keras_validation_every_other_epoch(cli) -> None:
+    # CSVLogger writes NA where there was no validation; EarlyStopping is not called there
+    t = TRUTH["keras_freq2"]
+    args = ["--early-stopping", "keras", "--patience", t["patience"]]
+    doc = _doc(cli, LOGS / t["csv"], *args, "--start-from-epoch", t["start_from_epoch"])
+    assert doc["axis"] == "epoch" and _series(doc, "val_loss")["positions"] == [1, 3, 5]
+    assert _series(doc, "loss")["positions"] == list(range(6))
+    es = doc["early_stopping"]
+    assert (es["stopped_at"], es["restored_at"]) == (t["stopped_epoch"], t["best_epoch"])
