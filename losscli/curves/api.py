@@ -20,7 +20,7 @@ from losscli.curves.chance import chance_level
 from losscli.curves.smooth import tensorboard_smooth
 from losscli.curves.stopping import DEFAULTS, RULES, Replay, StopParams, replay
 from losscli.data.logs import LogColumn, TrainingLog, read_logs
-from losscli.errors import DataError, UsageError, unknown_name
+from losscli.errors import DataError, UsageError, did_you_mean, unknown_name
 
 #: Monitored-metric names looked for, in order, when ``--monitor`` is not given.
 MONITOR_NAMES: tuple[str, ...] = (
@@ -29,8 +29,13 @@ MONITOR_NAMES: tuple[str, ...] = (
     "val_loss_epoch",
     "validation/epoch_loss",
     "val/loss",
+    "val/loss_epoch",
+    "val/epoch/loss",
     "eval/loss",
     "validation_loss",
+    "valid_loss",
+    "Loss/val",
+    "loss/val",
 )
 #: Training-loss names looked for, in order, when ``--train`` is not given.
 TRAIN_NAMES: tuple[str, ...] = (
@@ -39,8 +44,14 @@ TRAIN_NAMES: tuple[str, ...] = (
     "train_loss_epoch",
     "train/epoch_loss",
     "train/loss",
+    "train/loss_epoch",
+    "train/epoch/loss",
     "training_loss",
+    "Loss/train",
+    "loss/train",
     "train_loss_step",
+    "train/loss_step",
+    "train/step/loss",
 )
 #: Learning-rate columns (the initial LR of a torch-plateau replay).
 LR_PREFIXES: tuple[str, ...] = ("lr", "learning_rate", "lr-")
@@ -185,9 +196,11 @@ def _pick(log: TrainingLog, asked: str | None, names: Sequence[str], what: str) 
     found = list(log.columns)
     if asked is not None:
         if asked not in log.columns:
+            flag = "--monitor" if what == "monitored" else "--train"
+            close = did_you_mean(asked, found)
             raise DataError(
                 f"no {what} column '{asked}' in the log (columns: {', '.join(found)})",
-                hint=f"pass one of them with --{'monitor' if what == 'monitored' else 'train'}",
+                hint=f"{close} ({flag})" if close else f"pass one of them with {flag}",
             )
         return asked
     return next((n for n in names if n in log.columns), None)
@@ -232,8 +245,8 @@ def _dedupe(name: str, pos: np.ndarray, val: np.ndarray, origins: list[str], axi
         a, b = val[i], val[i + 1]
         if not (a == b or (math.isnan(a) and math.isnan(b))):
             raise DataError(
-                f"{name} has two values at {axis} {_num(pos[i])}: {a!r} ({origins[i]}) "
-                f"and {b!r} ({origins[i + 1]})",
+                f"{name} has two values at {axis} {_num(pos[i])}: {float(a)!r} "
+                f"({origins[i]}) and {float(b)!r} ({origins[i + 1]})",
                 hint="pass the logs of one run only, or one log at a time",
             )
     keep = np.concatenate([[True], ~same])
@@ -359,6 +372,12 @@ def analyse(logs: Sequence[str], o: CurveOptions) -> CurvesReport:
             rep.best_at = back.get(rep.best_at) if rep.best_at is not None else None
             rep.restored_at = back.get(rep.restored_at) if rep.restored_at is not None else None
         stop_doc = _stop_doc(rep, params, axis)
+        if axis == "step":
+            epochs = _epochs_at(log, mcol)
+            at = {k: stop_doc.get(k) for k in ("stopped_at", "best_at", "restored_at")}
+            known = {k: epochs[v] for k, v in at.items() if v is not None and v in epochs}
+            if known:
+                stop_doc["epochs"] = known
 
     best_doc = _best(mon, o.mode)
     chance_doc = None
@@ -419,6 +438,12 @@ def _series_doc(c: Curve) -> dict[str, Any]:
         "points": len(c.values),
         "non_finite": int(np.sum(~np.isfinite(c.values))),
     }
+    inf = np.isinf(c.values)
+    if inf.any():  # JSON has no inf: say which nulls are ±inf rather than NaN
+        d["infinite"] = [
+            {"position": _num(p), "value": "inf" if v > 0 else "-inf"}
+            for p, v in zip(c.positions[inf].tolist(), c.values[inf].tolist())
+        ]
     if c.smoothed is not None:
         d["smoothed"] = _jsonable(c.smoothed)
     if c.note:
@@ -435,13 +460,34 @@ def _best(c: Curve, mode: str) -> dict[str, Any] | None:
     return {"series": c.name, "value": float(c.values[i]), "position": _num(c.positions[i])}
 
 
+def _epochs_at(log: TrainingLog, mcol: LogColumn) -> dict[float, int | float]:
+    """step → epoch for the monitored points on a step axis, where the log says: the
+    point's own epoch (Lightning ``metrics.csv``), else an ``epoch`` metric logged at
+    that step (Lightning's TensorBoard and DVCLive loggers). Empty when unknown or
+    ambiguous."""
+    steps, epochs, _ = mcol.arrays()
+    pairs = [(s, e) for s, e in zip(steps.tolist(), epochs.tolist()) if math.isfinite(e)]
+    if not pairs and "epoch" in log.columns:
+        ecol = log.columns["epoch"]
+        pairs = list(zip(ecol.steps, ecol.values))
+    out: dict[float, int | float] = {}
+    for s, e in pairs:
+        if not (math.isfinite(s) and math.isfinite(e)):
+            continue
+        if out.get(s, e) != _num(e):
+            return {}
+        out[s] = _num(e)
+    return out
+
+
 def _stop_doc(rep: Replay, p: StopParams, axis: str) -> dict[str, Any]:
     d: dict[str, Any] = {"rule": rep.rule, "params": p.as_dict()}
     if rep.stopped_at is not None:
         d["stopped_at"] = _num(rep.stopped_at)
         d["reason"] = rep.reason
     d["best_at"] = None if rep.best_at is None else _num(rep.best_at)
-    d["best_value"] = rep.best_value
+    finite_best = rep.best_value is not None and math.isfinite(rep.best_value)
+    d["best_value"] = rep.best_value if finite_best else None
     d["restored_at"] = None if rep.restored_at is None else _num(rep.restored_at)
     if rep.rule == "keras":
         d["restores"] = (

@@ -128,8 +128,13 @@ def divergence(name: str, pos: np.ndarray, val: np.ndarray) -> list[Finding]:
             float(p[k]),
             float(p[-1]),
             "error",
-            f"{name} fell to {_g(low)} then rose to {_g(tail)} (median of the last 3), "
-            f"above its first value {_g(first)}",
+            (
+                f"{name} fell to {_g(low)} then rose to {_g(tail)} (median of the last 3), "
+                f"above its first value {_g(first)}"
+                if k > 0
+                else f"{name} rose from its first and lowest value {_g(first)} to "
+                f"{_g(tail)} (median of the last 3)"
+            ),
             {"first": first, "min": low, "end": tail},
         )
     ]
@@ -173,10 +178,15 @@ def overfit(
     tpos: np.ndarray,
     tval: np.ndarray,
 ) -> list[Finding]:
-    common, mi, ti = np.intersect1d(mpos, tpos, return_indices=True)
-    if len(common) < 4:
+    # each monitored point against the training loss last logged at or before it (the
+    # same position where both are logged; Hugging Face evaluates at other steps)
+    order = np.argsort(tpos, kind="stable")
+    tpos, tval = tpos[order], tval[order]
+    ti = np.searchsorted(tpos, mpos, side="right") - 1
+    has = ti >= 0
+    if int(has.sum()) < 4:
         return []
-    m, t = mval[mi], tval[ti]
+    common, m, t = mpos[has], mval[has], tval[ti[has]]
     keep = np.isfinite(m) & np.isfinite(t)
     common, m, t = common[keep], m[keep], t[keep]
     if len(m) < 4:

@@ -6,7 +6,9 @@ and the others are only called where the metric exists), with the callback's own
 comparisons in the callback's own arithmetic:
 
 * Keras 3 ``keras.callbacks.EarlyStopping`` (``keras/src/callbacks/early_stopping.py``):
-  ``min_delta`` is made negative in ``min`` mode; an improvement is
+  ``best`` starts as None and the first looked-at value is always an improvement (a
+  NaN too, after which nothing improves on it); ``min_delta`` is made negative in
+  ``min`` mode; an improvement is
   ``monitor_op(current − min_delta, best)`` where ``monitor_op`` is ``ops.less`` /
   ``ops.greater``, which converts both sides to float32 tensors (``floatx``) before
   comparing; ``wait`` is incremented *before* the comparison and reset only when the
@@ -109,11 +111,15 @@ def replay_keras(positions: Sequence[float], values: Sequence[float], p: StopPar
     out = Replay("keras", p)
     less = p.mode == "min"
     min_delta = -abs(p.min_delta) if less else abs(p.min_delta)
-    best = math.inf if less else -math.inf
+    # Keras 3 starts from ``best = None``, and ``_is_improvement(x, None)`` is True: the
+    # first looked-at value is the best whatever it is, a NaN included
+    best: float | None = None
     wait = 0
     best_epoch: float | None = None
 
-    def improves(current: float, reference: float) -> bool:
+    def improves(current: float, reference: float | None) -> bool:
+        if reference is None:
+            return True
         a, b = _f32(current - min_delta), _f32(reference)
         return bool(a < b) if less else bool(a > b)
 
@@ -127,6 +133,7 @@ def replay_keras(positions: Sequence[float], values: Sequence[float], p: StopPar
             best = current
             best_epoch = epoch
             out.best_value = current
+            out.best_at = epoch
             if p.baseline is None or improves(current, p.baseline):
                 wait = 0
             continue
@@ -134,7 +141,6 @@ def replay_keras(positions: Sequence[float], values: Sequence[float], p: StopPar
             out.stopped_at = epoch
             out.reason = "patience"
             break
-    out.best_at = best_epoch if out.best_value is not None else None
     out.restored_at = best_epoch
     return out
 

@@ -11,7 +11,8 @@ Formats, recognised by name and content:
 
 * PyTorch Lightning ``metrics.csv`` (``CSVLogger``): ``epoch`` and ``step`` columns,
   sparse rows (per-step and per-epoch metrics on different rows).
-* Keras ``CSVLogger``: an ``epoch`` column (0-based) and one column per metric.
+* Keras ``CSVLogger``: an ``epoch`` column (0-based) and one column per metric, the
+  separator (``separator=``: ``,`` ``;`` tab ``|``) read from the header line.
 * Plain CSV/TSV with a ``step`` (or ``epoch``) column; JSON Lines with the same keys.
 * Hugging Face ``trainer_state.json``: its ``log_history`` (axis ``step``); the final
   summary entry (``train_runtime`` …) is not a point and is skipped.
@@ -28,9 +29,11 @@ Every failure is a :class:`DataError` naming the file and, where known, the line
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,12 +128,40 @@ def _position_columns(header: Sequence[str]) -> tuple[str | None, str | None]:
     return step, epoch
 
 
+#: Separators a log's header line may use (Keras ``CSVLogger(separator=...)``).
+SEPARATORS = (",", "\t", ";", "|")
+
+
+def _delimiter(path: str, text: str) -> str:
+    """The separator of a delimited log, from its header line: ``\t`` for ``.tsv``,
+    else the one of ``,``, tab, ``;``, ``|`` that the header holds (``,`` first): a
+    position column (``epoch``, ``step``) is never named with one of them."""
+    if path.lower().endswith(".tsv"):
+        return "\t"
+    header = text.split("\n", 1)[0]
+    for sep in SEPARATORS:
+        if sep in header:
+            return sep
+    return ","
+
+
+#: The header of TensorBoard's "download CSV" of one scalar series (the scalars card).
+TB_EXPORT = ("Wall time", "Step", "Value")
+
+
+def _tb_export_name(path: str) -> str:
+    """The tag of a TensorBoard CSV/JSON download: TensorBoard names the file
+    ``run-RUN-tag-TAG.csv`` (``/`` written as ``_``); any other name is its stem."""
+    stem = Path(path).stem
+    return stem.split("-tag-", 1)[1] if "-tag-" in stem else stem
+
+
 def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
     """A CSV/TSV log (Lightning, Keras ``CSVLogger``, plain, one DVCLive metric)."""
-    delimiter = "\t" if path.lower().endswith(".tsv") else ","
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            rows = list(csv.reader(fh, delimiter=delimiter))
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(path, text)))
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except csv.Error as exc:
@@ -138,15 +169,32 @@ def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
     if not rows or not any(c.strip() for c in rows[0]):
         raise DataError(f"{path}: the file is empty", hint="a training log needs a header row")
     header = [c.strip() for c in rows[0]]
+    twice = sorted({n for n in header if n and header.count(n) > 1})
+    if twice:
+        raise DataError(
+            f"{path}, line 1: column {', '.join(repr(n) for n in twice)} appears more than "
+            "once in the header",
+            hint="give each metric its own name: the file cannot tell which one is which",
+        )
     step_col, epoch_col = _position_columns(header)
     dvclive = prefix != ""
+    if dvclive and step_col is not None:  # DVCLive: timestamp, step, and the metric itself
+        epoch_col = None  # (``epoch.tsv`` holds the metric "epoch", not a position)
     if step_col is None and epoch_col is None:
         raise DataError(
             f"{path}: no step or epoch column (columns: {', '.join(header)})",
             hint="a training log needs a 'step' or 'epoch' column next to the metrics",
         )
     skip = {step_col, epoch_col, "timestamp"} if dvclive else {step_col, epoch_col}
+    tb_export = header == list(TB_EXPORT)
+    if tb_export:  # TensorBoard's "download CSV" of one scalar: named by its tag
+        prefix, skip = _tb_export_name(path), {"Wall time", "Step"}
     metrics = [(i, name) for i, name in enumerate(header) if name not in skip and name]
+    if text and not text.endswith(("\n", "\r")) and len(rows) > 1:
+        log.notes.append(
+            f"{path}: the last line ({len(rows)}) has no line end: the file may be cut "
+            "short (still being written?), and its last value with it"
+        )
     for line_no, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
             continue
@@ -170,6 +218,8 @@ def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
                 value,
                 f"{path}:{line_no}",
             )
+    if tb_export:
+        return "tensorboard-csv"
     if dvclive:
         return "dvclive"
     if step_col and epoch_col:
@@ -178,7 +228,7 @@ def _read_delimited(path: str, log: TrainingLog, *, prefix: str = "") -> str:
 
 
 def _read_jsonl(path: str, log: TrainingLog) -> str:
-    with open(path, encoding="utf-8") as fh:
+    with open(path, encoding="utf-8-sig") as fh:
         lines = fh.read().splitlines()
     for line_no, text in enumerate(lines, start=1):
         if not text.strip():
@@ -237,15 +287,31 @@ def _read_hf(path: str, state: dict[str, Any], log: TrainingLog) -> str:
     return "huggingface"
 
 
+def _is_triple(entry: Any) -> bool:
+    return isinstance(entry, list) and len(entry) == 3
+
+
 def _read_json(path: str, log: TrainingLog) -> str:
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:
             text = fh.read()
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
     if isinstance(doc, dict) and "log_history" in doc:
         return _read_hf(path, doc, log)
+    if isinstance(doc, list) and doc and all(_is_triple(e) for e in doc):
+        # TensorBoard's "download JSON" of one scalar: [[wall_time, step, value], ...]
+        col = log.column(_tb_export_name(path))
+        for i, (_, raw_step, raw_value) in enumerate(doc):
+            where = f"{path}, entry {i}"
+            step = _json_number(raw_step, where, "step")
+            if step is None:
+                raise DataError(f"{where}: no step (expected [wall_time, step, value])")
+            value = _json_number(raw_value, where, "value")
+            if value is not None:
+                col.add(step, math.nan, value, f"{path}:{i}")
+        return "tensorboard-json"
     if isinstance(doc, list):
         for i, entry in enumerate(doc):
             if not isinstance(entry, dict):
@@ -317,10 +383,35 @@ def _walk(root: str) -> list[str]:
     return out
 
 
+def _one_version(path: str, files: Sequence[str]) -> None:
+    """Event files of several Lightning ``version_N`` folders are several runs (a
+    logger's ``version`` grows at each run): which one is meant is the user's call."""
+    versions = sorted(
+        {
+            part
+            for f in files
+            for part in Path(os.path.relpath(f, path)).parts[:-1]
+            if re.fullmatch(r"version_\d+", part)
+        }
+    )
+    if len(versions) > 1:
+        raise DataError(
+            f"{path}: event files of {len(versions)} runs ({', '.join(versions[:4])})",
+            hint="pass the folder of the run you mean (or several of one run, in order) as LOG",
+        )
+
+
+def _checkpoint_step(path: str) -> tuple[int, str]:
+    """Hugging Face ``checkpoint-N`` folders in step order (10 before 100)."""
+    m = re.search(r"checkpoint-(\d+)", path)
+    return (int(m.group(1)) if m else -1, path)
+
+
 def _read_dir(path: str, log: TrainingLog) -> str:
     files = _walk(path)
     events = [f for f in files if _is_event_file(f)]
     if events:
+        _one_version(path, events)
         return _read_tensorboard(events, log)
     tsvs = [f for f in files if f.endswith(".tsv")]
     if tsvs:
@@ -334,10 +425,18 @@ def _read_dir(path: str, log: TrainingLog) -> str:
     for name in ("metrics.csv", "trainer_state.json"):
         found = [f for f in files if os.path.basename(f) == name]
         if len(found) > 1:
+            hint = "pass the one you mean (or several of one run, in order) as LOG"
+            if name == "trainer_state.json":
+                found.sort(key=_checkpoint_step)
+                hint = (
+                    "pass the one you mean as LOG: a Hugging Face checkpoint-N/"
+                    "trainer_state.json holds the run's whole history up to step N"
+                )
             raise DataError(
                 f"{path}: {len(found)} files named {name} "
-                f"({', '.join(os.path.relpath(f, path) for f in found[:4])})",
-                hint="pass the one you mean (or several of one run, in order) as LOG",
+                f"({', '.join(os.path.relpath(f, path) for f in found[:4])}"
+                f"{', …' if len(found) > 4 else ''})",
+                hint=hint,
             )
         if found:
             return _read_file(found[0], log)
@@ -357,8 +456,10 @@ def _read_file(path: str, log: TrainingLog) -> str:
     if lower.endswith(".json"):
         return _read_json(path, log)
     if lower.endswith(".tsv"):
-        stem = Path(path).stem
-        with open(path, encoding="utf-8") as fh:
+        # a DVCLive metric is named by its path under plots/metrics (``val/loss``)
+        under = Path(path).as_posix().rsplit("/plots/metrics/", 1)
+        stem = under[1][: -len(".tsv")] if len(under) == 2 else Path(path).stem
+        with open(path, encoding="utf-8-sig") as fh:
             head = fh.readline().rstrip("\n").split("\t")
         if "step" in head and len(head) == len({"timestamp", "step"} & set(head)) + 1:
             return _read_delimited(path, log, prefix=stem)

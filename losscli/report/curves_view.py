@@ -180,10 +180,12 @@ def render_csv(doc: dict[str, Any]) -> str:
     w.writerow(["series", "role", doc["axis"], "value", *(["smoothed"] if smoothed else [])])
     for s in doc["series"]:
         sm = s.get("smoothed") or [None] * len(s["values"])
+        # a null is NaN unless the series lists it as ±inf (smoothing passes both through)
+        inf = {i["position"]: i["value"] for i in s.get("infinite", [])}
         for p, v, m in zip(s["positions"], s["values"], sm):
-            row = [s["name"], s["role"], p, "nan" if v is None else repr(v)]
+            row = [s["name"], s["role"], p, inf.get(p, "nan") if v is None else repr(v)]
             if smoothed:
-                row.append("nan" if m is None else repr(m))
+                row.append(inf.get(p, "nan") if m is None else repr(m))
             w.writerow(row)
     return buf.getvalue()
 

@@ -122,8 +122,13 @@ def keras_run(
     baseline: float | None = None,
     epochs: int = 60,
     name: str = "keras_metrics.csv",
+    lr: float = 0.01,
+    scale: float = 1.0,
+    separator: str = ",",
 ) -> dict[str, Any]:
-    """Keras 3 (torch backend) with CSVLogger and EarlyStopping(restore_best_weights)."""
+    """Keras 3 (torch backend) with CSVLogger and EarlyStopping(restore_best_weights).
+    ``scale`` multiplies the targets (with a high ``lr``, the run diverges to NaN);
+    ``separator`` is ``CSVLogger``'s."""
     os.environ.setdefault("KERAS_BACKEND", "torch")
     import keras
 
@@ -132,7 +137,8 @@ def keras_run(
     model = keras.Sequential(
         [keras.Input((8,)), keras.layers.Dense(128, activation="relu"), keras.layers.Dense(1)]
     )
-    model.compile(keras.optimizers.Adam(0.01), loss="mse")
+    optimizer = keras.optimizers.Adam(lr) if lr < 1 else keras.optimizers.SGD(lr)
+    model.compile(optimizer, loss="mse")
     stop = keras.callbacks.EarlyStopping(
         patience=patience,
         min_delta=min_delta,
@@ -142,13 +148,13 @@ def keras_run(
     )
     model.fit(
         xt,
-        yt,
-        validation_data=(xv, yv),
+        yt * scale,
+        validation_data=(xv, yv * scale),
         epochs=epochs,
         batch_size=10,
         verbose=0,
         shuffle=False,
-        callbacks=[keras.callbacks.CSVLogger(str(out / name)), stop],
+        callbacks=[keras.callbacks.CSVLogger(str(out / name), separator=separator), stop],
     )
     return {
         "rule": "keras",

@@ -56,6 +56,7 @@ def test_lightning_early_stopping(cli, tmp_path: Path, kw: dict) -> None:
         {"patience": 1, "start_from_epoch": 3},
         {"patience": 3, "min_delta": 0.02},
         {"patience": 2, "baseline": 2.5},
+        {"patience": 3, "lr": 5.0, "scale": 100.0, "separator": ";"},
     ],
 )
 def test_keras_early_stopping(cli, tmp_path: Path, kw: dict) -> None:
@@ -66,7 +67,8 @@ def test_keras_early_stopping(cli, tmp_path: Path, kw: dict) -> None:
     truth = keras_run(tmp_path, **kw)
     args = ["--early-stopping", "keras"]
     for k, v in kw.items():
-        args += [f"--{k.replace('_', '-')}", v]
+        if k not in ("lr", "scale", "separator"):  # the run's, not the callback's
+            args += [f"--{k.replace('_', '-')}", v]
     es = _doc(cli, tmp_path / truth["csv"], *args)["early_stopping"]
     assert es.get("stopped_at") == truth["stopped_at"]
     assert es["restored_at"] == truth["restored_at"]
