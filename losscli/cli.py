@@ -138,6 +138,9 @@ class LossCliGroup(TyperGroup):
         with _Signals():
             try:
                 code = super().main(argv, prog_name, complete_var, False, **extra)
+                if code in _STOPPED_LINES and not _STOPPED_SAID:
+                    # Typer turns a Ctrl-C outside a command body into a silent 130
+                    _last_words(typer.echo, _STOPPED_LINES[code])
             except click_exceptions.NoArgsIsHelpError as exc:
                 exc.show()
                 sys.exit(exc.exit_code)
@@ -150,11 +153,11 @@ class LossCliGroup(TyperGroup):
                     )
                 exc.show()
                 sys.exit(exc.exit_code)
-            except click_exceptions.Abort:
-                typer.echo("Error: interrupted", err=True)
+            except (typer.Abort, KeyboardInterrupt):
+                _last_words(typer.echo, _STOPPED_LINES[ExitCode.INTERRUPTED])
                 sys.exit(int(ExitCode.INTERRUPTED))
             except Terminated:
-                typer.echo("Error: terminated (SIGTERM)", err=True)
+                _last_words(typer.echo, _STOPPED_LINES[ExitCode.TERMINATED])
                 sys.exit(int(ExitCode.TERMINATED))
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -316,11 +319,11 @@ def run_command(debug: bool, body: Callable[[Any, Any], int], *, quiet: bool = F
         raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
     except KeyboardInterrupt:
         remove_temp_files()
-        _last_words(err, "Error: interrupted (Ctrl-C); no partial output file was left")
+        _last_words(err, _STOPPED_LINES[ExitCode.INTERRUPTED])
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except Terminated:
         remove_temp_files()
-        _last_words(err, "Error: terminated (SIGTERM); no partial output file was left")
+        _last_words(err, _STOPPED_LINES[ExitCode.TERMINATED])
         raise typer.Exit(int(ExitCode.TERMINATED)) from None
     except Exception as exc:  # a bug: say so in one line
         remove_temp_files()
@@ -351,13 +354,30 @@ def stdout_writes() -> Iterator[None]:
         raise stdout_error(exc) from None
 
 
+#: The one stderr line of a run stopped by a signal, by exit code.
+_STOPPED_LINES: dict[int, str] = {
+    ExitCode.INTERRUPTED: "Error: interrupted (Ctrl-C); no partial output file was left",
+    ExitCode.TERMINATED: "Error: terminated (SIGTERM); no partial output file was left",
+}
+_STOPPED_SAID = False
+
+
 def _last_words(err: Any, line: str) -> None:
-    """The one stderr line of an interrupted run; a second signal is ignored meanwhile."""
+    """The one stderr line of an interrupted run (``err`` a Rich console, or
+    :func:`typer.echo` before one exists), said once; a second signal is ignored
+    meanwhile."""
+    global _STOPPED_SAID
     for name in ("SIGINT", "SIGTERM"):
         with contextlib.suppress(ValueError, AttributeError):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
     try:
-        say(err, line)
+        if not _STOPPED_SAID:
+            _STOPPED_SAID = True
+            if err is typer.echo:
+                with contextlib.suppress(OSError, ValueError):
+                    typer.echo(line, err=True)
+            else:
+                say(err, line)
     finally:
         try:
             signal.signal(signal.SIGINT, signal.default_int_handler)
