@@ -57,7 +57,16 @@ def _json_in_argv(argv: list[str]) -> bool:
             formats.add(word.partition("=")[2])
         elif word.startswith("-f") and not word.startswith("--") and len(word) > 2:
             formats.add(word[2:])
+    if not formats & {"table", "csv", "markdown"} and any(w in _FORMAT_COMMANDS for w in words):
+        # no format on the command line (or only --json): LOSSCLI_FORMAT decides
+        env = os.environ.get("LOSSCLI_FORMAT", "").strip()
+        if env and not formats:
+            formats.add(env)
     return formats == {"json"}  # --json with --format csv asks for no one format
+
+
+#: The commands with a ``--format`` option (LOSSCLI_FORMAT applies to them).
+_FORMAT_COMMANDS = frozenset({"evaluate", "compare", "recommend", "curves"})
 
 
 def _command_in_argv(argv: list[str], ctx: Any) -> str:
@@ -266,7 +275,8 @@ def _invocation() -> tuple[str, bool]:
         return "", False
     params = ctx.params
     fmt = getattr(params.get("fmt"), "value", params.get("fmt"))
-    wants_json = fmt == "json" or (bool(params.get("as_json")) and fmt is None)
+    as_json = bool(params.get("as_json"))
+    wants_json = fmt == "json" or (as_json and (fmt is None or _format_from_env()))
     return _command_in_argv([], ctx), wants_json
 
 
@@ -408,7 +418,19 @@ def _check_output_flags(outputs: list[Path] | None) -> None:
             require_matplotlib()  # before any input is read or any file written
 
 
+def _format_from_env() -> bool:
+    """Whether the running command's ``--format`` came from ``LOSSCLI_FORMAT``: a
+    ``--json`` flag then wins (flags > environment), it does not conflict."""
+    ctx = get_current_context(silent=True)
+    if ctx is None or "fmt" not in ctx.params:
+        return False
+    source = ctx.get_parameter_source("fmt")
+    return getattr(source, "name", "") == "ENVIRONMENT"
+
+
 def _resolve_format(fmt: Format | None, as_json: bool) -> str:
+    if as_json and fmt not in (None, Format.json) and _format_from_env():
+        fmt = None
     if as_json and fmt not in (None, Format.json):
         raise UsageError(
             f"--json conflicts with --format {fmt.value}",
