@@ -84,6 +84,9 @@ def _command_in_argv(argv: list[str], ctx: Any) -> str:
 def error_document(command: str, code: int, message: str, hint: str | None) -> str:
     """The JSON document of a failed run (SPEC §11 "Exit behaviour"): printed on stdout
     when the command line asks for JSON, whatever failed."""
+    from losscli.files import encodable
+
+    message, hint = encodable(message), (None if hint is None else encodable(hint))
     doc = {
         "schema_version": 1,
         "command": command,
@@ -452,9 +455,13 @@ def emit(
 ) -> None:
     """Write ``-o`` files (atomically, all rendered before any is written) and print the
     chosen format on stdout. ``report`` (evaluate, compare) feeds the HTML page's charts."""
+    from losscli.files import encodable_doc
     from losscli.report import render, write_files
 
     _add_ok(doc)
+    clean = encodable_doc(doc)  # a file name's undecodable bytes, shown as \xNN
+    doc.clear()
+    doc.update(clean)
 
     def text(kind: str) -> str:
         return render(doc, kind, precision=precision, report=report)

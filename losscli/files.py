@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from losscli.errors import UsageError
 
@@ -276,3 +276,33 @@ def check_writable(path: str | os.PathLike[str]) -> None:
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(tmp)
+
+
+def encodable(text: str) -> str:
+    """``text`` as UTF-8 can write it: a file name's undecodable byte, which Python keeps
+    as a lone surrogate (``surrogateescape``), is shown as ``\\xNN``. Without this one
+    such file name would make every report of the run unwritable."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def encodable_doc(obj: Any) -> Any:
+    """``obj`` (a result document) with :func:`encodable` applied to every string in it,
+    keys included; other values are returned as they are."""
+    if isinstance(obj, str):
+        return encodable(obj)
+    if isinstance(obj, dict):
+        return {encodable_doc(k): encodable_doc(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [encodable_doc(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(encodable_doc(v) for v in obj)
+    return obj
