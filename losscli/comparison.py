@@ -15,10 +15,10 @@ from typing import Any
 from losscli.accumulate import Outcome
 from losscli.api import Report, doc_head, open_inputs, plan_run
 from losscli.bootstrap import check_replicates, percentile_interval, replicate_means
-from losscli.files import encodable
 from losscli.compute import per_class_values
 from losscli.config import resolve, unused_config_keys
 from losscli.errors import DataError, UsageError, unknown_name
+from losscli.files import encodable
 from losscli.gates import (
     baseline_values,
     change,

@@ -15,7 +15,6 @@ from typing import Any
 
 from losscli.gates import describe_failure, gate_name, gate_state, value_text
 
-
 #: Characters XML 1.0 cannot hold, even as a reference (C0 controls but tab, LF, CR;
 #: surrogates; U+FFFE/U+FFFF): a parser refuses the whole report for one of them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
