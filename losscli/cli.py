@@ -609,7 +609,8 @@ PrecisionOpt = Annotated[
     typer.Option(
         "--precision",
         min=1,
-        help="Significant digits in table and markdown output (≥ 1).",
+        max=100,
+        help="Significant digits in table and markdown output (1 to 100).",
         envvar="LOSSCLI_PRECISION",
     ),
 ]

@@ -152,3 +152,22 @@ def test_an_undecodable_file_name_leaves_every_report_writable(cli, tmp_path):
         assert "xff" in f.read_bytes().decode("utf-8")  # strict: valid UTF-8
     assert json.loads((out / "r.json").read_text())["models"][1] == "m\\xff"
     ET.parse(out / "r.xml")
+
+
+def test_a_huge_precision_is_a_usage_error_not_a_crash(cli):
+    r = cli("evaluate", PREDS, TARGETS, "--precision", "10" * 11, "--json")
+    assert r.exit_code == 2
+    assert r.json()["error"]["code"] == 2 and "--precision" in r.stderr
+    r = cli("evaluate", PREDS, TARGETS, "--quiet", env={"LOSSCLI_PRECISION": "1000000"})
+    assert r.exit_code == 2 and "LOSSCLI_PRECISION" in r.stderr
+    assert cli("evaluate", PREDS, TARGETS, "--quiet", "--precision", "100").exit_code == 0
+
+
+def test_an_infinite_margin_names_its_own_flag(cli):
+    r = cli(
+        "compare", PREDS, PREDS_B, TARGETS, "--baseline", "regression_preds",
+        "--fail-if-worse", "mse", "--margin", "mse=inf",
+    )  # fmt: skip
+    assert r.exit_code == 2
+    assert "--margin mse: limit must be a finite number" in r.stderr
+    assert "--max" not in r.stderr
