@@ -49,8 +49,14 @@ class AtomicFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         parent = self.path.parent if str(self.path.parent) else Path(".")
+        #: Folders this file created (deepest first): removed again by :meth:`abort`.
+        self.created = [d for d in (parent, *parent.parents) if not d.exists()]
         parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=parent)
+        try:
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=parent)
+        except BaseException:
+            self._remove_created()
+            raise
         _LIVE.add(self.tmp)
         self.fh: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
@@ -109,6 +115,16 @@ class AtomicFile:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.tmp)
             _LIVE.discard(self.tmp)
+            self._remove_created()
+
+    def _remove_created(self) -> None:
+        """Remove the folders this file created, while they are empty: a failed run
+        leaves no empty folder behind."""
+        for folder in self.created:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
     def __enter__(self) -> AtomicFile:
         return self
@@ -166,7 +182,7 @@ def write_all_atomic(items: Iterable[tuple[str, str]]) -> None:
             if old is not None:
                 signal.pthread_sigmask(signal.SIG_SETMASK, old)
     finally:
-        for fh in pending:
+        for fh in reversed(pending):  # the last first: a folder the first created empties
             fh.abort()
 
 

@@ -171,3 +171,26 @@ def test_an_infinite_margin_names_its_own_flag(cli):
     assert r.exit_code == 2
     assert "--margin mse: limit must be a finite number" in r.stderr
     assert "--max" not in r.stderr
+
+
+def test_a_failed_write_removes_the_folders_it_created(cli, tmp_path, monkeypatch):
+    import errno
+
+    from losscli.files import AtomicFile
+
+    real_write = AtomicFile.write
+
+    def full_disk(self: AtomicFile, text: str) -> None:
+        if self.path.name == "b.json":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, text)
+
+    monkeypatch.setattr(AtomicFile, "write", full_disk)
+    out = tmp_path / "new" / "deeper"
+    r = cli("evaluate", PREDS, TARGETS, "-o", out / "a.json", "-o", out / "b.json", "--quiet")
+    assert r.exit_code == 2 and "cannot write" in r.stderr
+    assert list(tmp_path.iterdir()) == []  # neither a file nor an empty folder is left
+    # and a run that succeeds creates the missing folders
+    monkeypatch.setattr(AtomicFile, "write", real_write)
+    assert cli("evaluate", PREDS, TARGETS, "-o", out / "b.json", "--quiet").exit_code == 0
+    assert json.loads((out / "b.json").read_text())["command"] == "evaluate"
