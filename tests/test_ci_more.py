@@ -194,3 +194,12 @@ def test_a_failed_write_removes_the_folders_it_created(cli, tmp_path, monkeypatc
     monkeypatch.setattr(AtomicFile, "write", real_write)
     assert cli("evaluate", PREDS, TARGETS, "-o", out / "b.json", "--quiet").exit_code == 0
     assert json.loads((out / "b.json").read_text())["command"] == "evaluate"
+
+
+def test_a_key_given_twice_in_a_config_is_refused(cli, tmp_path):
+    config = tmp_path / "losscli.yaml"
+    config.write_text("gates:\n  max: {mse: 0.1}\nlosses: [mse]\ngates:\n  max: {mae: 99}\n")
+    r = cli("evaluate", PREDS, TARGETS, "--config", config, "--json")
+    assert r.exit_code == 2
+    assert "key 'gates' appears twice" in r.json()["error"]["message"]
+    assert "lines 1 and 4" in r.stderr
