@@ -57,7 +57,16 @@ def _json_in_argv(argv: list[str]) -> bool:
             formats.add(word.partition("=")[2])
         elif word.startswith("-f") and not word.startswith("--") and len(word) > 2:
             formats.add(word[2:])
+    if not formats & {"table", "csv", "markdown"} and any(w in _FORMAT_COMMANDS for w in words):
+        # no format on the command line (or only --json): LOSSCLI_FORMAT decides
+        env = os.environ.get("LOSSCLI_FORMAT", "").strip()
+        if env and not formats:
+            formats.add(env)
     return formats == {"json"}  # --json with --format csv asks for no one format
+
+
+#: The commands with a ``--format`` option (LOSSCLI_FORMAT applies to them).
+_FORMAT_COMMANDS = frozenset({"evaluate", "compare", "recommend", "curves"})
 
 
 def _command_in_argv(argv: list[str], ctx: Any) -> str:
@@ -75,6 +84,9 @@ def _command_in_argv(argv: list[str], ctx: Any) -> str:
 def error_document(command: str, code: int, message: str, hint: str | None) -> str:
     """The JSON document of a failed run (SPEC §11 "Exit behaviour"): printed on stdout
     when the command line asks for JSON, whatever failed."""
+    from losscli.files import encodable
+
+    message, hint = encodable(message), (None if hint is None else encodable(hint))
     doc = {
         "schema_version": 1,
         "command": command,
@@ -132,12 +144,17 @@ class LossCliGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        global _STOPPED_SAID
+        _STOPPED_SAID = False
         argv = list(sys.argv[1:] if args is None else args)
         if not standalone_mode:
             return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
         with _Signals():
             try:
                 code = super().main(argv, prog_name, complete_var, False, **extra)
+                if code in _STOPPED_LINES and not _STOPPED_SAID:
+                    # Typer turns a Ctrl-C outside a command body into a silent 130
+                    _last_words(typer.echo, _STOPPED_LINES[code])
             except click_exceptions.NoArgsIsHelpError as exc:
                 exc.show()
                 sys.exit(exc.exit_code)
@@ -150,11 +167,11 @@ class LossCliGroup(TyperGroup):
                     )
                 exc.show()
                 sys.exit(exc.exit_code)
-            except click_exceptions.Abort:
-                typer.echo("Error: interrupted", err=True)
+            except (typer.Abort, KeyboardInterrupt):
+                _last_words(typer.echo, _STOPPED_LINES[ExitCode.INTERRUPTED])
                 sys.exit(int(ExitCode.INTERRUPTED))
             except Terminated:
-                typer.echo("Error: terminated (SIGTERM)", err=True)
+                _last_words(typer.echo, _STOPPED_LINES[ExitCode.TERMINATED])
                 sys.exit(int(ExitCode.TERMINATED))
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -263,7 +280,8 @@ def _invocation() -> tuple[str, bool]:
         return "", False
     params = ctx.params
     fmt = getattr(params.get("fmt"), "value", params.get("fmt"))
-    wants_json = fmt == "json" or (bool(params.get("as_json")) and fmt is None)
+    as_json = bool(params.get("as_json"))
+    wants_json = fmt == "json" or (as_json and (fmt is None or _format_from_env()))
     return _command_in_argv([], ctx), wants_json
 
 
@@ -316,11 +334,11 @@ def run_command(debug: bool, body: Callable[[Any, Any], int], *, quiet: bool = F
         raise typer.Exit(int(ExitCode.BROKEN_PIPE)) from None
     except KeyboardInterrupt:
         remove_temp_files()
-        _last_words(err, "Error: interrupted (Ctrl-C); no partial output file was left")
+        _last_words(err, _STOPPED_LINES[ExitCode.INTERRUPTED])
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except Terminated:
         remove_temp_files()
-        _last_words(err, "Error: terminated (SIGTERM); no partial output file was left")
+        _last_words(err, _STOPPED_LINES[ExitCode.TERMINATED])
         raise typer.Exit(int(ExitCode.TERMINATED)) from None
     except Exception as exc:  # a bug: say so in one line
         remove_temp_files()
@@ -351,13 +369,30 @@ def stdout_writes() -> Iterator[None]:
         raise stdout_error(exc) from None
 
 
+#: The one stderr line of a run stopped by a signal, by exit code.
+_STOPPED_LINES: dict[int, str] = {
+    ExitCode.INTERRUPTED: "Error: interrupted (Ctrl-C); no partial output file was left",
+    ExitCode.TERMINATED: "Error: terminated (SIGTERM); no partial output file was left",
+}
+_STOPPED_SAID = False
+
+
 def _last_words(err: Any, line: str) -> None:
-    """The one stderr line of an interrupted run; a second signal is ignored meanwhile."""
+    """The one stderr line of an interrupted run (``err`` a Rich console, or
+    :func:`typer.echo` before one exists), said once; a second signal is ignored
+    meanwhile."""
+    global _STOPPED_SAID
     for name in ("SIGINT", "SIGTERM"):
         with contextlib.suppress(ValueError, AttributeError):
             signal.signal(getattr(signal, name), signal.SIG_IGN)
     try:
-        say(err, line)
+        if not _STOPPED_SAID:
+            _STOPPED_SAID = True
+            if err is typer.echo:
+                with contextlib.suppress(OSError, ValueError):
+                    typer.echo(line, err=True)
+            else:
+                say(err, line)
     finally:
         try:
             signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -388,7 +423,19 @@ def _check_output_flags(outputs: list[Path] | None) -> None:
             require_matplotlib()  # before any input is read or any file written
 
 
+def _format_from_env() -> bool:
+    """Whether the running command's ``--format`` came from ``LOSSCLI_FORMAT``: a
+    ``--json`` flag then wins (flags > environment), it does not conflict."""
+    ctx = get_current_context(silent=True)
+    if ctx is None or "fmt" not in ctx.params:
+        return False
+    source = ctx.get_parameter_source("fmt")
+    return getattr(source, "name", "") == "ENVIRONMENT"
+
+
 def _resolve_format(fmt: Format | None, as_json: bool) -> str:
+    if as_json and fmt not in (None, Format.json) and _format_from_env():
+        fmt = None
     if as_json and fmt not in (None, Format.json):
         raise UsageError(
             f"--json conflicts with --format {fmt.value}",
@@ -410,9 +457,13 @@ def emit(
 ) -> None:
     """Write ``-o`` files (atomically, all rendered before any is written) and print the
     chosen format on stdout. ``report`` (evaluate, compare) feeds the HTML page's charts."""
+    from losscli.files import encodable_doc
     from losscli.report import render, write_files
 
     _add_ok(doc)
+    clean = encodable_doc(doc)  # a file name's undecodable bytes, shown as \xNN
+    doc.clear()
+    doc.update(clean)
 
     def text(kind: str) -> str:
         return render(doc, kind, precision=precision, report=report)
@@ -558,7 +609,8 @@ PrecisionOpt = Annotated[
     typer.Option(
         "--precision",
         min=1,
-        help="Significant digits in table and markdown output (≥ 1).",
+        max=100,
+        help="Significant digits in table and markdown output (1 to 100).",
         envvar="LOSSCLI_PRECISION",
     ),
 ]

@@ -18,6 +18,7 @@ from losscli.bootstrap import check_replicates, percentile_interval, replicate_m
 from losscli.compute import per_class_values
 from losscli.config import resolve, unused_config_keys
 from losscli.errors import DataError, UsageError, unknown_name
+from losscli.files import encodable
 from losscli.gates import (
     baseline_values,
     change,
@@ -50,10 +51,10 @@ def model_names(paths: Sequence[str], names: Sequence[str] | None) -> list[str]:
             )
         if len(set(names)) != len(names):
             raise UsageError("--names repeats a name", hint="model names must be unique")
-        return list(names)
+        return [encodable(n) for n in names]
     out: list[str] = []
     for p in paths:
-        stem = Path(p).name.split(".")[0] if p != "-" else "stdin"
+        stem = encodable(Path(p).name.split(".")[0]) if p != "-" else "stdin"
         name, i = stem, 2
         while name in out:
             name, i = f"{stem}_{i}", i + 1

@@ -369,8 +369,19 @@ def find_pyproject(start: str | os.PathLike[str] | None = None) -> Path | None:
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
             try:
-                text = candidate.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
+                raw = candidate.read_bytes()
+            except OSError:
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if (
+                    b"losscli" in raw or "losscli".encode("utf-16-le") in raw
+                ):  # ours: skipping it would drop its gates
+                    raise ConfigError(
+                        f"{candidate}: not UTF-8 text (byte {exc.start}): TOML files are UTF-8",
+                        hint="save the file as UTF-8",
+                    ) from None
                 continue
             if "losscli" not in text:
                 continue

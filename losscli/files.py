@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from losscli.errors import UsageError
 
@@ -49,8 +49,14 @@ class AtomicFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         parent = self.path.parent if str(self.path.parent) else Path(".")
+        #: Folders this file created (deepest first): removed again by :meth:`abort`.
+        self.created = [d for d in (parent, *parent.parents) if not d.exists()]
         parent.mkdir(parents=True, exist_ok=True)
-        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=parent)
+        try:
+            fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=parent)
+        except BaseException:
+            self._remove_created()
+            raise
         _LIVE.add(self.tmp)
         self.fh: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
@@ -109,6 +115,16 @@ class AtomicFile:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.tmp)
             _LIVE.discard(self.tmp)
+            self._remove_created()
+
+    def _remove_created(self) -> None:
+        """Remove the folders this file created, while they are empty: a failed run
+        leaves no empty folder behind."""
+        for folder in self.created:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
     def __enter__(self) -> AtomicFile:
         return self
@@ -166,7 +182,7 @@ def write_all_atomic(items: Iterable[tuple[str, str]]) -> None:
             if old is not None:
                 signal.pthread_sigmask(signal.SIG_SETMASK, old)
     finally:
-        for fh in pending:
+        for fh in reversed(pending):  # the last first: a folder the first created empties
             fh.abort()
 
 
@@ -276,3 +292,33 @@ def check_writable(path: str | os.PathLike[str]) -> None:
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(tmp)
+
+
+def encodable(text: str) -> str:
+    """``text`` as UTF-8 can write it: a file name's undecodable byte, which Python keeps
+    as a lone surrogate (``surrogateescape``), is shown as ``\\xNN``. Without this one
+    such file name would make every report of the run unwritable."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "backslashreplace")
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def encodable_doc(obj: Any) -> Any:
+    """``obj`` (a result document) with :func:`encodable` applied to every string in it,
+    keys included; other values are returned as they are."""
+    if isinstance(obj, str):
+        return encodable(obj)
+    if isinstance(obj, dict):
+        return {encodable_doc(k): encodable_doc(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [encodable_doc(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(encodable_doc(v) for v in obj)
+    return obj

@@ -683,9 +683,9 @@ def parse_gate_flags(items: Iterable[str], flag: str = "--max") -> dict[str, flo
             )
         if not math.isfinite(limit):
             raise UsageError(
-                f"--max {loss.strip()}: limit must be a finite number, got {value.strip()!r}",
+                f"{flag} {loss.strip()}: limit must be a finite number, got {value.strip()!r}",
                 hint="a gate needs a finite limit; to report a loss without gating it, "
-                "leave out its --max",
+                f"leave out its {flag}",
             )
         out[loss_key(loss)] = limit
     return out

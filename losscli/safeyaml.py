@@ -165,10 +165,30 @@ def _check_node(root: Any, display: str, max_nodes: int) -> None:
         if depth > MAX_DEPTH:
             raise _too_deep(display, node.start_mark.line + 1)
         on_path.add(key)
+        _check_unique_keys(node, display, yaml)
         stack.append((node, depth, True))
         for child in _children(node, yaml):
             if id(child) not in sizes:
                 stack.append((child, depth + 1, False))
+
+
+def _check_unique_keys(node: Any, display: str, yaml: Any) -> None:
+    """Refuse a mapping that gives one key twice: YAML loaders keep the last silently, so
+    ``gates: {max: …}`` written twice would drop the first set of gates."""
+    if not isinstance(node, yaml.MappingNode):
+        return
+    seen: dict[str, int] = {}
+    for k, _ in node.value:
+        if not isinstance(k, yaml.ScalarNode) or k.tag == "tag:yaml.org,2002:merge":
+            continue
+        line = k.start_mark.line + 1
+        if k.value in seen:
+            raise ConfigError(
+                f"{display}: key {shown(k.value)!s} appears twice in one mapping "
+                f"(lines {seen[k.value]} and {line})",
+                hint="the second would silently replace the first; keep one of them",
+            )
+        seen[k.value] = line
 
 
 def _children(node: Any, yaml: Any) -> list[Any]:

@@ -12,13 +12,16 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from losscli.gates import gate_name, gate_state, value_text
+from losscli.report.terminal import terminal_text
 
 TITLE = "losscli gate"
 
 
 def escape_data(text: str) -> str:
-    """The message of a workflow command: ``%``, CR and LF escaped."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """The message of a workflow command: ``%``, CR and LF escaped; other control
+    characters (an ESC from a file name would colour the log) shown as ``\\xNN``."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return terminal_text(text)
 
 
 def escape_property(text: str) -> str:

@@ -8,11 +8,23 @@ named ``<loss> <op> <limit>[ <model>]`` (:func:`losscli.gates.gate_name`), with 
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
 from losscli.gates import describe_failure, gate_name, gate_state, value_text
+
+#: Characters XML 1.0 cannot hold, even as a reference (C0 controls but tab, LF, CR;
+#: surrogates; U+FFFE/U+FFFF): a parser refuses the whole report for one of them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """``text`` with the characters XML cannot hold shown as ``\\xNN``/``\\uNNNN``."""
+    return _NOT_XML.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text
+    )
 
 
 def render(doc: Mapping[str, Any]) -> str:
@@ -46,4 +58,5 @@ def render(doc: Mapping[str, Any]) -> str:
             out = ET.SubElement(case, "system-out")
             out.text = f"{gate_name(g)}: {value_text(g)}"
     ET.indent(suite)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, "unicode") + "\n"
+    text = _xml_safe(ET.tostring(suite, "unicode"))
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n"

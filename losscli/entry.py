@@ -1,0 +1,46 @@
+"""The console-script entry point: Ctrl-C and SIGTERM end a run with their exit codes from the
+first instruction, including while the command modules are still being imported
+(SPEC §11 "Exit behaviour"). Only the standard library is imported before the
+handlers are in place."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Any, NoReturn
+
+from losscli.errors import ExitCode, Terminated
+
+#: What an interruption prints before the command has started: nothing was written.
+_INTERRUPTED = "Error: interrupted (Ctrl-C); no partial output file was left"
+_TERMINATED = "Error: terminated (SIGTERM); no partial output file was left"
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _stop(line: str, code: int) -> NoReturn:
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)  # a second signal cannot add a traceback
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    raise SystemExit(code)
+
+
+def main() -> None:
+    """Import the command line under signal handlers, then run it (a run installs its
+    own handlers; these cover the moments before and after)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        from losscli.cli import main as cli_main
+
+        cli_main()
+    except KeyboardInterrupt:
+        _stop(_INTERRUPTED, int(ExitCode.INTERRUPTED))
+    except Terminated:
+        _stop(_TERMINATED, int(ExitCode.TERMINATED))
