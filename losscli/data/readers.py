@@ -1087,7 +1087,8 @@ class ArrowText:
         if isinstance(fmt.source, bytes):
             return pa.BufferReader(fmt.source)
         if fmt.comp is None or (fmt.comp in ("gzip", "bz2") and pa.Codec.is_available(fmt.comp)):
-            self.raw = pa.OSFile(fmt.source)
+            src = arrow_path(fmt.source)
+            self.raw = pa.OSFile(src) if isinstance(src, str) else pa.PythonFile(src, mode="r")
             if fmt.comp is None:
                 return self.raw
             return pa.CompressedInputStream(self.raw, fmt.comp)
@@ -1957,7 +1958,7 @@ def _read_parquet(name: str, source: Any, select: Selector | None) -> Table:
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(source)
+        pf = pq.ParquetFile(arrow_path(source))
         names = list(pf.schema_arrow.names)
         chosen = _choose(select, names)
         tbl = pf.read(columns=chosen)
@@ -1966,6 +1967,21 @@ def _read_parquet(name: str, source: Any, select: Selector | None) -> Table:
     if tbl.num_rows == 0:
         raise DataError(f"{name}: no data rows")
     return arrow_rows_table(name, names, chosen, tbl, index_columns=parquet_index_columns(pf))
+
+
+def _utf8_path(path: Any) -> bool:
+    """Whether pyarrow can take ``path`` by name: it encodes names as UTF-8, which a
+    file name holding undecodable bytes (``\udcff`` after ``os.fsdecode``) is not."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def arrow_path(path: Any) -> Any:
+    """``path`` for pyarrow: the name, or an open file when pyarrow cannot encode it."""
+    return path if not isinstance(path, str) or _utf8_path(path) else open(path, "rb")
 
 
 def parquet_index_columns(pf: Any) -> list[str]:

@@ -64,6 +64,7 @@ from losscli.data.readers import (
     Table,
     TextFormat,
     array_table,
+    arrow_path,
     arrow_rows_table,
     arrow_text_ok,
     choose_columns,
@@ -475,7 +476,7 @@ class _ParquetChunks:
         self.rows = 0
         self.size = os.path.getsize(path)
         try:
-            self._pf = pq.ParquetFile(path)
+            self._pf = pq.ParquetFile(arrow_path(path))
         except (pa.ArrowException, OSError) as exc:
             raise parquet_error(path, exc) from None
         self.names = list(self._pf.schema_arrow.names)
