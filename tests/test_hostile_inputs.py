@@ -153,7 +153,9 @@ def test_sklearn_predict_proba_exports(cli, tmp_path):
     assert_error(cli("evaluate", p, t), DATA, "--header")
     doc = run_json(cli, p, t, "--header", "yes")
     assert doc["n_samples"] == len(y)
-    assert value(doc, "cross_entropy") == pytest.approx(log_loss(y, proba), rel=1e-9)
+    # two predict_proba columns with 0/1 labels: binary on the positive column (SPEC §9)
+    assert doc["task"]["name"] == "binary"
+    assert value(doc, "bce") == pytest.approx(log_loss(y, proba), rel=1e-9)
 
 
 # --------------------------------------------------------------------------- decimals
