@@ -491,13 +491,14 @@ def _multiclass(
     assert arr.target is not None and arr.tref is not None
     pcols, tcol = layout.pred_cols, layout.target_cols[0]
     ds.pred = arr.pred
-    ds.class_names = list(pcols)
+    # positional columns read in sorted class order (Decision.class_names)
+    ds.class_names = list(decision.class_names or pcols)
     if decision.target_form == "onehot":
         tgt = _matched_order(arr.target, layout, ds)
         ds.target = one_hot_indices(tgt, arr.tref, layout.target_cols)
     else:
         labels = arr.target if arr.target.dtype == object else arr.target[:, 0]
-        ds.target, how = class_indices(labels, pcols, arr.tref, tcol)
+        ds.target, how = class_indices(labels, ds.class_names, arr.tref, tcol)
         said = ds.task_inferred and how.startswith("class names")
         if how != "class indices" and not said:
             ds.evidence.append(f"targets (column '{tcol}') read as {how}")

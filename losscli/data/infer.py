@@ -427,6 +427,9 @@ class Decision:
     #: column of the positive class.
     pos_col: int | None = None
     embedding: str | None = None  # embedding layout decided from the values
+    #: The classes of positional prediction columns (0, 1, …) read in scikit-learn's
+    #: ``classes_`` order (sorted names); None: the columns are named after the classes.
+    class_names: list[str] | None = None
     evidence: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -591,6 +594,20 @@ def _auto_text(v: _Values) -> Decision:
             f"column ('{pcols[0]}')",
             hint="give one prediction column per class, named after the classes "
             "(probabilities or logits)",
+        )
+    positional = list(pcols) == [str(j) for j in range(k)]
+    if matches == 0 and positional and len(names) == k:
+        ordered = sorted(names)
+        return Decision(
+            "multiclass",
+            "indices",
+            class_names=ordered,
+            evidence=[
+                f"targets (column '{tname}') are {k} class names and the {k} prediction "
+                f"columns are unnamed ({_short(pcols)}) → multiclass, columns read in "
+                f"sorted class order as scikit-learn's classes_: {_short(ordered, 4)}; "
+                "name the columns after the classes if the order differs"
+            ],
         )
     if matches == 0:
         raise DataError(
