@@ -119,3 +119,54 @@ def test_compare_report_values_are_per_model():
     mse = r.values["mse"]
     assert close(mse["model_1"], E["diabetes_mse_ridge"])
     assert close(mse["model_2"], E["diabetes_mse_lasso"])
+
+
+# ------------------------------------------------- a named index in both CSV files
+
+
+def test_named_index_in_both_csv_files_is_the_join_key_not_an_output(cli, tmp_path):
+    """``Series(pred, index=Index(split, name="row")).to_csv()``: 'row' is not a second
+    output (it would halve the MSE); rows are joined on it, in any order."""
+    y, pred = np.asarray(M["diabetes"]["y"]), np.asarray(M["diabetes"]["ridge"])
+    rows = pd.Index(np.random.default_rng(0).permutation(400)[: y.size], name="row")
+    order = np.argsort(rows.to_numpy())
+    pd.Series(pred[order], index=rows[order], name="pred").to_csv(tmp_path / "p.csv")
+    pd.Series(y, index=rows, name="y").to_csv(tmp_path / "y.csv")
+    doc = _json(cli, tmp_path / "p.csv", tmp_path / "y.csv")
+    assert doc["inputs"]["predictions"]["columns"] == ["pred"]
+    assert close(_values(doc)["mse"], E["diabetes_mse_ridge"])
+    assert any("'row'" in e and "joined" in e for e in doc["evidence"])
+
+
+def test_named_index_values_differing_is_an_id_mismatch(cli, tmp_path):
+    y, pred = np.asarray(M["diabetes"]["y"]), np.asarray(M["diabetes"]["ridge"])
+    split = pd.Index(np.arange(y.size) * 3 + 7, name="row")
+    pd.Series(pred, index=split, name="pred").to_csv(tmp_path / "p.csv")
+    pd.Series(y, index=pd.RangeIndex(y.size, name="row"), name="y").to_csv(tmp_path / "y.csv")
+    r = cli("evaluate", tmp_path / "p.csv", tmp_path / "y.csv")
+    assert r.exit_code == 3 and "indexes do not match" in r.stderr
+
+
+def test_multi_output_first_output_is_not_taken_for_an_index(cli, tmp_path):
+    """Continuous first columns with the same name are outputs, not a key."""
+    pred, y = np.asarray(M["linnerud"]["pred"]), np.asarray(M["linnerud"]["y"])
+    names = M["linnerud"]["names"]
+    pd.DataFrame(pred, columns=names).to_csv(tmp_path / "p.csv", index=False)
+    pd.DataFrame(y, columns=names).to_csv(tmp_path / "y.csv", index=False)
+    doc = _json(cli, tmp_path / "p.csv", tmp_path / "y.csv")
+    assert doc["inputs"]["predictions"]["columns"] == names
+    assert close(_values(doc)["mse"], E["linnerud_mse"])
+
+
+# ------------------------------------------------- one score column, two class names
+
+
+def test_one_score_column_with_two_class_names_asks_for_pos_label(cli, tmp_path):
+    p, y = np.asarray(M["bc"]["proba"]), np.asarray(M["bc"]["y"])
+    names = np.where(y == 1, "benign", "malignant")
+    pd.DataFrame({"score": p[:, 1]}).to_csv(tmp_path / "p.csv", index=False)
+    pd.Series(names, name="diagnosis").to_csv(tmp_path / "y.csv", index=False)
+    r = cli("evaluate", tmp_path / "p.csv", tmp_path / "y.csv")
+    assert r.exit_code == 3 and "--pos-label" in r.stderr
+    doc = _json(cli, tmp_path / "p.csv", tmp_path / "y.csv", "--pos-label", "benign")
+    assert close(_values(doc)["brier"], E["bc_brier"])

@@ -246,6 +246,7 @@ def resolve_roles(
         _given_id(roles, id_col, ptab, other)
     else:
         _found_ids(roles, ptab, other)
+        _named_index_roles(roles, ptab, other)
     _index_roles(roles, ptab, other)
     if weight_col is not None:
         roles.weight = _locate(weight_col, ptab, ttab, "--weight-col")
@@ -299,6 +300,41 @@ def _index_roles(roles: Roles, ptab: Table, ttab: Table | None) -> None:
             f"{table.name}: column {_index_label(col)} is the file's index, not data — "
             f"left out{why}"
         )
+
+
+def _unique_whole_numbers(table: Table, col: str) -> bool:
+    v = table.columns.get(col)
+    if v is None or v.dtype.kind not in "iuf" or v.size == 0:
+        return False
+    if v.dtype.kind == "f" and not bool(np.all(np.isfinite(v) & (v == np.round(v)))):
+        return False
+    return bool(np.unique(v).size == v.size)
+
+
+def _named_index_roles(roles: Roles, ptab: Table, ttab: Table | None) -> None:
+    """A named pandas index written by ``to_csv`` (``Index(..., name="row")``): both
+    files start with a column of the same name holding unique whole numbers, next to
+    other columns. As data it would be one more output (halving an MSE), so it is the
+    join key, as an index column is (SPEC §5); ``--id-col`` chooses another."""
+    if ttab is None or roles.id_pred is not None or roles.id_target is not None:
+        return
+    if index_column(ptab) is not None or index_column(ttab) is not None:
+        return
+    if not (ptab.header and ttab.header) or ptab.tensor is not None or ttab.tensor is not None:
+        return
+    if len(ptab.all_columns) < 2 or len(ttab.all_columns) < 2:
+        return
+    pc, tc = ptab.all_columns[0], ttab.all_columns[0]
+    if pc.strip() != tc.strip() or pc in ptab.text or tc in ttab.text:
+        return
+    if not (_unique_whole_numbers(ptab, pc) and _unique_whole_numbers(ttab, tc)):
+        return
+    roles.id_pred, roles.id_target, roles.index_join = pc, tc, True
+    roles.evidence.append(
+        f"both files start with a column '{pc}' of unique whole numbers (a named index, "
+        "as pandas' to_csv writes it) → it is not data; rows are joined on it "
+        "(pass --id-col to join on another column)"
+    )
 
 
 def _found_ids(roles: Roles, ptab: Table, ttab: Table | None) -> None:

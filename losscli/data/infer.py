@@ -588,6 +588,15 @@ def _auto_text(v: _Values) -> Decision:
     matches = sum(1 for nm in names if nm in pcols or nm.lower() in lowered)
     if v.layout.embedding_names and matches == 0:
         return _embedding_labels("the targets are labels", pcols)
+    if k < 2 and len(names) == 2:
+        ordered = sorted(names)
+        raise DataError(
+            f"targets (column '{tname}') are two class names ({ordered[0]}, {ordered[1]}) "
+            f"and the one prediction column ('{pcols[0]}') does not say which class it "
+            "scores",
+            hint=f"pass --pos-label {ordered[1]} (or --pos-label {ordered[0]}) to name the "
+            "class the column scores, or name the column after that class",
+        )
     if k < 2:
         raise DataError(
             f"targets (column '{tname}') hold class names but there is one prediction "
