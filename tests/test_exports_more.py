@@ -107,7 +107,7 @@ def test_class_names_missing_a_class_with_unnamed_columns_is_refused(cli, tmp_pa
     pd.DataFrame(proba[keep]).to_csv(tmp_path / "p.csv", index=False)
     pd.Series(IRIS[y[keep]], name="species").to_csv(tmp_path / "y.csv", index=False)
     r = cli("evaluate", tmp_path / "p.csv", tmp_path / "y.csv")
-    assert r.exit_code == 3 and "name each prediction column after its class" in r.stderr
+    assert r.exit_code == 3 and "columns=model.classes_" in r.stderr
 
 
 # ------------------------------------------------- Python API
@@ -170,3 +170,14 @@ def test_one_score_column_with_two_class_names_asks_for_pos_label(cli, tmp_path)
     assert r.exit_code == 3 and "--pos-label" in r.stderr
     doc = _json(cli, tmp_path / "p.csv", tmp_path / "y.csv", "--pos-label", "benign")
     assert close(_values(doc)["brier"], E["bc_brier"])
+
+
+def test_class_names_with_unnamed_columns_read_in_chunks(cli, tmp_path):
+    """Every chunk reads the unnamed columns in the order the first chunk decided."""
+    proba, y = _iris_proba()
+    order = np.random.default_rng(0).permutation(y.size)  # every class in the first 40
+    assert set(y[order[:40]]) == {0, 1, 2}
+    pd.DataFrame(proba[order]).to_csv(tmp_path / "p.csv", index=False)
+    pd.Series(IRIS[y[order]], name="species").to_csv(tmp_path / "y.csv", index=False)
+    doc = _json(cli, tmp_path / "p.csv", tmp_path / "y.csv", "--chunk-size", "40")
+    assert close(_values(doc)["cross_entropy"], E["iris_log_loss"])

@@ -181,6 +181,9 @@ class TablePlan:
     pos_label: str | None = None
     #: ``cross_entropy.ignore_index``: class labels of rows the loss skips.
     ignore_index: int | None = None
+    #: Class names of unnamed prediction columns (0, 1, …) as the first chunk read them
+    #: (sorted, scikit-learn's ``classes_``), applied to every later chunk.
+    class_order: list[str] | None = None
 
     def columns(self, which: str) -> list[str]:
         """Columns of the predictions (``"pred"``) or targets table that the plan uses."""
@@ -425,6 +428,14 @@ def _build(
         pred_name=arr.pref.name,
         pos_label=plan.pos_label,
     )
+    if (
+        plan.class_order is not None
+        and decision.task == "multiclass"
+        and decision.target_form == "indices"
+        and decision.class_names is None
+        and arr.target.dtype == object
+    ):
+        decision.class_names = plan.class_order
     if plan.pos_label is not None and decision.task != "binary":
         ds.warnings.append(f"--pos-label has no effect on task {decision.task}")
     ds.evidence.extend(decision.evidence)

@@ -618,6 +618,16 @@ def _auto_text(v: _Values) -> Decision:
                 "name the columns after the classes if the order differs"
             ],
         )
+    if matches == 0 and positional:
+        raise DataError(
+            f"targets (column '{tname}') hold {len(names)} class name"
+            f"{'s' if len(names) > 1 else ''} ({_short(sorted(names), 4)}) and the {k} "
+            f"prediction columns are unnamed ({_short(pcols)}): which column scores which "
+            "class cannot be told (scikit-learn's classes_ order needs every class among "
+            "the targets read)",
+            hint="name the prediction columns after the classes, e.g. "
+            "pd.DataFrame(proba, columns=model.classes_).to_csv(...)",
+        )
     if matches == 0:
         raise DataError(
             f"targets (column '{tname}') hold class names ({_short(sorted(names), 4)}) that "
