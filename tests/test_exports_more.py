@@ -181,3 +181,17 @@ def test_class_names_with_unnamed_columns_read_in_chunks(cli, tmp_path):
     pd.Series(IRIS[y[order]], name="species").to_csv(tmp_path / "y.csv", index=False)
     doc = _json(cli, tmp_path / "p.csv", tmp_path / "y.csv", "--chunk-size", "40")
     assert close(_values(doc)["cross_entropy"], E["iris_log_loss"])
+
+
+def test_pred_col_and_target_col_still_join_on_the_csv_index(cli, tmp_path):
+    """Naming the columns used to leave the empty-named index unread: rows of a
+    shuffled prediction file were then aligned by order (a wrong MSE, exit 0)."""
+    y, pred = np.asarray(M["diabetes"]["y"]), np.asarray(M["diabetes"]["ridge"])
+    split = np.random.default_rng(1).permutation(400)[: y.size]
+    order = np.argsort(split)
+    pd.Series(pred[order], index=split[order], name="pred").to_csv(tmp_path / "p.csv")
+    pd.Series(y, index=split, name="y").to_csv(tmp_path / "y.csv")
+    args = (tmp_path / "p.csv", tmp_path / "y.csv", "--pred-col", "pred", "--target-col", "y")
+    for extra in ((), ("--chunk-size", "25")):
+        doc = _json(cli, *args, *extra)
+        assert close(_values(doc)["mse"], E["diabetes_mse_ridge"])

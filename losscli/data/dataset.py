@@ -86,14 +86,16 @@ def _selector(patterns: Sequence[str]) -> Selector:
     pats = [p.strip().lower() for raw in patterns for p in raw.split(",") if p.strip()]
 
     def select(names: Sequence[str]) -> list[str]:
-        return [n for n in names if any(fnmatch.fnmatchcase(n.lower(), p) for p in pats)]
+        out = [n for n in names if any(fnmatch.fnmatchcase(n.lower(), p) for p in pats)]
+        if out and names and not names[0].strip() and names[0] not in out:
+            out.insert(0, names[0])  # the CSV index (an empty header cell): never data
+        return out
 
     return select
 
 
 #: Read besides the named columns: side columns of some layouts, ids, and index columns
-#: (a CSV index named by an empty header cell cannot be selected by name: it is not read
-#: when columns are named, docs/inputs.md).
+#: (a CSV index named by an empty header cell is read too: see ``_selector``).
 _SIDE_COLUMNS = (
     "score",
     "mu_*",
