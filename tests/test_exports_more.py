@@ -195,3 +195,47 @@ def test_pred_col_and_target_col_still_join_on_the_csv_index(cli, tmp_path):
     for extra in ((), ("--chunk-size", "25")):
         doc = _json(cli, *args, *extra)
         assert close(_values(doc)["mse"], E["diabetes_mse_ridge"])
+
+
+# ------------------------------------------------- predict_proba of -1/+1 labels
+
+
+def test_predict_proba_of_pm1_labels_is_binary_on_the_plus_one_column(cli, tmp_path):
+    """classes_ (-1, 1): the pair is binary on column '1' (not a 2-class multiclass,
+    whose Brier sums both columns: twice scikit-learn's brier_score_loss)."""
+    p, y = np.asarray(M["bc"]["proba"]), np.asarray(M["bc"]["y"])
+    pd.DataFrame(p, columns=["-1", "1"]).to_csv(tmp_path / "p.csv", index=False)
+    pd.Series(2 * y - 1, name="y").to_csv(tmp_path / "y.csv", index=False)
+    # a numeric header '-1,1' is a question (SPEC §5): --header yes answers it
+    args = (tmp_path / "p.csv", tmp_path / "y.csv", "--header", "yes")
+    doc = _json(cli, *args)
+    v = _values(doc)
+    assert doc["task"]["name"] == "binary"
+    assert close(v["bce"], E["bc_log_loss"]) and close(v["brier"], E["bc_brier"])
+    flipped = _values(_json(cli, *args, "--pos-label", "-1"))
+    assert close(flipped["brier"], E["bc_brier"])  # the same squared errors, mirrored
+    assert flipped["bce"] == pytest.approx(v["bce"], rel=1e-12)
+
+
+def test_class_names_unnamed_columns_with_task_multiclass_and_compare(cli, tmp_path):
+    proba, y = _iris_proba()
+    pd.DataFrame(proba).to_csv(tmp_path / "p.csv", index=False)
+    pd.DataFrame(np.asarray(M["iris"]["logits"])).to_csv(tmp_path / "z.csv", index=False)
+    pd.Series(IRIS[y], name="species").to_csv(tmp_path / "y.csv", index=False)
+    doc = _json(cli, tmp_path / "p.csv", tmp_path / "y.csv", "--task", "multiclass")
+    assert close(_values(doc)["cross_entropy"], E["iris_log_loss"])
+    r = cli("compare", tmp_path / "p.csv", tmp_path / "z.csv", tmp_path / "y.csv", "--json")
+    assert r.exit_code == 0, r.stderr
+    ce = next(it for it in r.json()["losses"] if it["name"] == "cross_entropy")
+    assert close(ce["values"]["p"], E["iris_log_loss"])
+    assert close(ce["values"]["z"], E["iris_log_loss"])
+
+
+def test_pm1_labels_with_unnamed_proba_columns_are_refused_with_the_way_out(cli, tmp_path):
+    p, y = np.asarray(M["bc"]["proba"]), np.asarray(M["bc"]["y"])
+    np.save(tmp_path / "p.npy", p)  # columns 0, 1
+    np.save(tmp_path / "y.npy", 2 * y - 1)
+    r = cli("evaluate", tmp_path / "p.npy", tmp_path / "y.npy")
+    assert r.exit_code == 3 and "--task binary" in r.stderr
+    doc = _json(cli, tmp_path / "p.npy", tmp_path / "y.npy", "--task", "binary")
+    assert close(_values(doc)["brier"], E["bc_brier"])

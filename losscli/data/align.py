@@ -680,7 +680,13 @@ def class_indices(
             f"{ref.name}: column '{column}': class index {ints[bad_idx[0]]} at "
             f"{ref.phrase(bad_idx[:5], total=bad_idx.size)} is outside 0..{k - 1} "
             f"({k} prediction columns)",
-            hint="class indices count from 0 and there must be one prediction column per class",
+            hint="class indices count from 0 and there must be one prediction column per class"
+            + (
+                "; for -1/+1 labels with predict_proba, name the columns after classes_ "
+                "(-1, 1) or pass --task binary"
+                if k == 2 and bool(np.all(np.abs(ints) == 1))
+                else ""
+            ),
         )
     return ints, "class indices"
 

@@ -604,7 +604,7 @@ def _auto_text(v: _Values) -> Decision:
             hint="give one prediction column per class, named after the classes "
             "(probabilities or logits)",
         )
-    positional = list(pcols) == [str(j) for j in range(k)]
+    positional = _unnamed_columns(pcols)
     if matches == 0 and positional and len(names) == k:
         ordered = sorted(names)
         return Decision(
@@ -645,6 +645,19 @@ def _auto_text(v: _Values) -> Decision:
     )
 
 
+def _pm1_names(pcols: Sequence[str]) -> bool:
+    """Two columns named -1 and 1 (scikit-learn's ``classes_`` of -1/+1 labels)."""
+    try:
+        return sorted(float(c) for c in pcols) == [-1.0, 1.0]
+    except ValueError:
+        return False
+
+
+def _unnamed_columns(pcols: Sequence[str]) -> bool:
+    """Prediction columns named by position (0, 1, …): an unnamed frame or array."""
+    return list(pcols) == [str(j) for j in range(len(pcols))]
+
+
 def _embedding_labels(what: str, pcols: Sequence[str]) -> Decision:
     return Decision(
         "embedding",
@@ -668,7 +681,12 @@ def _auto_one(v: _Values) -> Decision:
                 "is one prediction column → binary, read as t = (y + 1) / 2"
             ],
         )
-    if k == 2 and _is01(t) and not v.layout.embedding_names and _proba_pair(v.pred):
+    if (
+        k == 2
+        and (_is01(t) or (_is_pm1(t) and _pm1_names(v.pcols)))
+        and not v.layout.embedding_names
+        and _proba_pair(v.pred)
+    ):
         return _binary_pair(v)
     if _is01(t) and k == 1:
         return Decision(
@@ -805,22 +823,25 @@ def _binary_pair(v: _Values) -> Decision:
             ],
         )
     form = "values"
+    pm1 = v.m == 1 and _is_pm1(v.target[:, 0])  # classes_ (-1, 1): read as 0/1
+    negative = "-1" if pm1 else "0"
     if v.pos_label is not None:
-        lab = _check_pos_label(v, ["0", "1"])
+        lab = _check_pos_label(v, [negative, "1"])
         j, why = _pos_column(v, lab)
-        if why.startswith("the second") and lab == "0":
+        if why.startswith("the second") and lab == negative:
             j, why = 0, f"the first column ('{v.pcols[0]}', scikit-learn's order of classes_)"
-        form = "flip" if lab == "0" else "values"
+        form = "flip" if lab == negative else "values"
     else:
-        j, why = _pos_column(v, None)
+        j, why = _pos_column(v, "1" if pm1 else None)
+    labels = "-1/+1 (read as 0/1)" if pm1 else "all 0 or 1"
     return Decision(
         "binary",
         form,
         pos_col=j,
         evidence=[
-            f"targets (column '{tname}') are all 0 or 1 and there are two probability columns "
+            f"targets (column '{tname}') are {labels} and there are two probability columns "
             f"summing to 1 (predict_proba) → binary on the positive class's column: {why}"
-            + ("; label 0 is the positive class (--pos-label)" if form == "flip" else "")
+            + (f"; label {negative} is the positive class (--pos-label)" if form == "flip" else "")
         ],
     )
 
@@ -978,6 +999,10 @@ def _explicit_multiclass(v: _Values, task: str) -> Decision:
             f"({_short(v.pcols)})",
             hint="for one probability column use --task binary",
         )
+    if v.text and _unnamed_columns(v.pcols) and len(v.names()) == v.k:
+        lowered = {c.lower() for c in v.pcols}
+        if not any(nm in v.pcols or nm.lower() in lowered for nm in v.names()):
+            return Decision("multiclass", "indices", class_names=sorted(v.names()))
     if v.text or v.m == 1:
         return Decision("multiclass", "indices")
     if v.m == v.k:
