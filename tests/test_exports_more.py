@@ -239,3 +239,25 @@ def test_pm1_labels_with_unnamed_proba_columns_are_refused_with_the_way_out(cli,
     assert r.exit_code == 3 and "--task binary" in r.stderr
     doc = _json(cli, tmp_path / "p.npy", tmp_path / "y.npy", "--task", "binary")
     assert close(_values(doc)["brier"], E["bc_brier"])
+
+
+# ------------------------------------------------- columns named prefix + class
+
+
+def test_columns_named_with_a_prefix_name_their_classes(cli, tmp_path):
+    """``proba_2, proba_0, proba_1`` (any order) and ``proba_setosa, …`` name the classes;
+    the columns used to be read by position (a wrong cross-entropy, exit 0)."""
+    proba, y = _iris_proba()
+    order = [2, 0, 1]
+    pd.DataFrame(proba[:, order], columns=[f"proba_{j}" for j in order]).to_csv(
+        tmp_path / "p.csv", index=False
+    )
+    pd.Series(y, name="y").to_csv(tmp_path / "y.csv", index=False)
+    doc = _json(cli, tmp_path / "p.csv", tmp_path / "y.csv")
+    assert close(_values(doc)["cross_entropy"], E["iris_log_loss"])
+    pd.DataFrame(proba, columns=[f"proba_{c}" for c in IRIS]).to_csv(
+        tmp_path / "pn.csv", index=False
+    )
+    pd.Series(IRIS[y], name="species").to_csv(tmp_path / "yn.csv", index=False)
+    doc = _json(cli, tmp_path / "pn.csv", tmp_path / "yn.csv")
+    assert close(_values(doc)["cross_entropy"], E["iris_log_loss"])

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -673,6 +674,13 @@ def class_indices(
         )
     if all(_is_int_text(n) for n in names) and [int(n) for n in names] != list(range(k)):
         return _integer_named_classes(vals.astype(np.int64), names, ref, column)
+    suffixes = class_suffixes(names)
+    if (
+        suffixes is not None
+        and all(_is_int_text(n) for n in suffixes)
+        and [int(n) for n in suffixes] != list(range(k))
+    ):  # proba_2, proba_0, proba_1: the columns name the classes
+        return _integer_named_classes(vals.astype(np.int64), suffixes, ref, column)
     ints = vals.astype(np.int64)
     bad_idx = np.flatnonzero((ints < 0) | (ints >= k))
     if bad_idx.size:
@@ -691,12 +699,39 @@ def class_indices(
     return ints, "class indices"
 
 
+_NUMBERED = re.compile(r"(.*?)(\d+)")
+
+
+def class_suffixes(names: Sequence[str]) -> list[str] | None:
+    """The class part of prediction columns named with one common prefix
+    (``proba_setosa``, ``p_0``, ``class2``), or None when they have none."""
+    if len(names) < 2:
+        return None
+    numbered = [_NUMBERED.fullmatch(n.strip()) for n in names]
+    if all(numbered) and len({m.group(1) for m in numbered if m}) == 1:
+        out = [m.group(2) for m in numbered if m]
+        return out if out[0] != names[0].strip() else None
+    stripped = [n.strip() for n in names]
+    prefix = stripped[0]
+    for n in stripped[1:]:
+        while not n.startswith(prefix):
+            prefix = prefix[:-1]
+    cut = max(prefix.rfind(c) for c in "_-.: ") + 1
+    if cut <= 0:
+        return None
+    out = [n.strip()[cut:] for n in names]
+    return out if all(out) and len(set(out)) == len(out) else None
+
+
 def _named_classes(
     labels: np.ndarray, names: list[str], ref: RowRef, column: str
 ) -> tuple[np.ndarray, str]:
     """Text labels → indices of the prediction columns they name (case-insensitive)."""
     lookup = {n: i for i, n in enumerate(names)}
     lookup_ci = {n.lower(): i for i, n in enumerate(names)}
+    suffixes = class_suffixes(names) or []
+    for i, suffix in enumerate(suffixes):  # proba_setosa names setosa
+        lookup_ci.setdefault(suffix.lower(), i)
     out = np.empty(labels.shape[0], dtype=np.int64)
     bad: list[int] = []
     for i, v in enumerate(labels):

@@ -29,6 +29,7 @@ import numpy as np
 from losscli.data.align import (
     Roles,
     RowRef,
+    class_suffixes,
     default_columns,
     find_column,
     one_file_targets,
@@ -584,7 +585,7 @@ def _auto_text(v: _Values) -> Decision:
                 f"column is named after one of them ('{pcols[0]}') → binary"
             ],
         )
-    lowered = {c.lower() for c in pcols}
+    lowered = {c.lower() for c in pcols} | {c.lower() for c in class_suffixes(pcols) or []}
     matches = sum(1 for nm in names if nm in pcols or nm.lower() in lowered)
     if v.layout.embedding_names and matches == 0:
         return _embedding_labels("the targets are labels", pcols)
