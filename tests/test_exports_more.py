@@ -55,6 +55,8 @@ def test_header_of_unnamed_frame_with_index_is_a_header():
     assert decide_header("y.csv", ["", "0"], [["0", "1"], ["1", "0"]]).header
     # an empty first cell in the rows below too: not pandas' index, read as before
     assert not decide_header("p.csv", ["", "0"], [["", "1"]]).header
+    # fractions below: a data row with a missing first value, not pandas' header
+    assert not decide_header("p.csv", ["", "0"], [["0.37", "1"], ["0.52", "0"]]).header
 
 
 def test_dataframe_and_series_to_csv_with_index(cli, tmp_path):

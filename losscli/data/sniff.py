@@ -116,14 +116,16 @@ def decide_header(
 def _pandas_index_header(first: Sequence[str], rest: Sequence[Sequence[str]]) -> bool:
     """``,0,1,…``: the header ``DataFrame.to_csv(path)`` / ``Series.to_csv(path)`` write
     for columns without names (an empty cell above the index, then 0, 1, …), with an
-    index below (a first cell in every sampled row). As data, the empty cell would be a
-    missing value, so the row cannot be read as data."""
+    index below (a first cell in every sampled row, none of them a fraction). As data,
+    the empty cell would be a missing value."""
     cells = [f.strip() for f in first]
     return (
         len(cells) >= 2
         and not cells[0]
         and cells[1:] == [str(j) for j in range(len(cells) - 1)]
         and all(row and row[0].strip() for row in rest)
+        # an index holds labels (0, 1, … or ids), not measured values like 0.37
+        and not any(is_number(row[0]) and not _INTEGER.fullmatch(row[0].strip()) for row in rest)
     )
 
 
