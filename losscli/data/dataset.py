@@ -87,7 +87,8 @@ def _selector(patterns: Sequence[str]) -> Selector:
 
     def select(names: Sequence[str]) -> list[str]:
         out = [n for n in names if any(fnmatch.fnmatchcase(n.lower(), p) for p in pats)]
-        if out and names and not names[0].strip() and names[0] not in out:
+        first = names[0].strip().lower() if names else None
+        if out and first in ("", "unnamed: 0") and names[0] not in out:
             out.insert(0, names[0])  # the CSV index (an empty header cell): never data
         return out
 
