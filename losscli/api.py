@@ -124,9 +124,13 @@ class Report:
         return bool(self.data.get("ok", True))
 
     @property
-    def values(self) -> dict[str, float | None]:
-        """``{loss name: value}`` for every computed loss."""
-        return {it["name"]: it["value"] for it in self.data["losses"]}
+    def values(self) -> dict[str, Any]:
+        """``{loss name: value}`` for every computed loss; for a :func:`compare` report,
+        ``{loss name: {model: value}}``."""
+        return {
+            it["name"]: it["value"] if "value" in it else it.get("values")
+            for it in self.data["losses"]
+        }
 
 
 def choose_specs(

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -246,6 +247,7 @@ def resolve_roles(
         _given_id(roles, id_col, ptab, other)
     else:
         _found_ids(roles, ptab, other)
+        _named_index_roles(roles, ptab, other)
     _index_roles(roles, ptab, other)
     if weight_col is not None:
         roles.weight = _locate(weight_col, ptab, ttab, "--weight-col")
@@ -299,6 +301,41 @@ def _index_roles(roles: Roles, ptab: Table, ttab: Table | None) -> None:
             f"{table.name}: column {_index_label(col)} is the file's index, not data — "
             f"left out{why}"
         )
+
+
+def _unique_whole_numbers(table: Table, col: str) -> bool:
+    v = table.columns.get(col)
+    if v is None or v.dtype.kind not in "iuf" or v.size == 0:
+        return False
+    if v.dtype.kind == "f" and not bool(np.all(np.isfinite(v) & (v == np.round(v)))):
+        return False
+    return bool(np.unique(v).size == v.size)
+
+
+def _named_index_roles(roles: Roles, ptab: Table, ttab: Table | None) -> None:
+    """A named pandas index written by ``to_csv`` (``Index(..., name="row")``): both
+    files start with a column of the same name holding unique whole numbers, next to
+    other columns. As data it would be one more output (halving an MSE), so it is the
+    join key, as an index column is (SPEC §5); ``--id-col`` chooses another."""
+    if ttab is None or roles.id_pred is not None or roles.id_target is not None:
+        return
+    if index_column(ptab) is not None or index_column(ttab) is not None:
+        return
+    if not (ptab.header and ttab.header) or ptab.tensor is not None or ttab.tensor is not None:
+        return
+    if len(ptab.all_columns) < 2 or len(ttab.all_columns) < 2:
+        return
+    pc, tc = ptab.all_columns[0], ttab.all_columns[0]
+    if pc.strip() != tc.strip() or pc in ptab.text or tc in ttab.text:
+        return
+    if not (_unique_whole_numbers(ptab, pc) and _unique_whole_numbers(ttab, tc)):
+        return
+    roles.id_pred, roles.id_target, roles.index_join = pc, tc, True
+    roles.evidence.append(
+        f"both files start with a column '{pc}' of unique whole numbers (a named index, "
+        "as pandas' to_csv writes it) → it is not data; rows are joined on it "
+        "(pass --id-col to join on another column)"
+    )
 
 
 def _found_ids(roles: Roles, ptab: Table, ttab: Table | None) -> None:
@@ -637,6 +674,13 @@ def class_indices(
         )
     if all(_is_int_text(n) for n in names) and [int(n) for n in names] != list(range(k)):
         return _integer_named_classes(vals.astype(np.int64), names, ref, column)
+    suffixes = class_suffixes(names)
+    if (
+        suffixes is not None
+        and all(_is_int_text(n) for n in suffixes)
+        and [int(n) for n in suffixes] != list(range(k))
+    ):  # proba_2, proba_0, proba_1: the columns name the classes
+        return _integer_named_classes(vals.astype(np.int64), suffixes, ref, column)
     ints = vals.astype(np.int64)
     bad_idx = np.flatnonzero((ints < 0) | (ints >= k))
     if bad_idx.size:
@@ -644,9 +688,39 @@ def class_indices(
             f"{ref.name}: column '{column}': class index {ints[bad_idx[0]]} at "
             f"{ref.phrase(bad_idx[:5], total=bad_idx.size)} is outside 0..{k - 1} "
             f"({k} prediction columns)",
-            hint="class indices count from 0 and there must be one prediction column per class",
+            hint="class indices count from 0 and there must be one prediction column per class"
+            + (
+                "; for -1/+1 labels with predict_proba, name the columns after classes_ "
+                "(-1, 1) or pass --task binary"
+                if k == 2 and bool(np.all(np.abs(ints) == 1))
+                else ""
+            ),
         )
     return ints, "class indices"
+
+
+_NUMBERED = re.compile(r"(.*?)(\d+)")
+
+
+def class_suffixes(names: Sequence[str]) -> list[str] | None:
+    """The class part of prediction columns named with one common prefix
+    (``proba_setosa``, ``p_0``, ``class2``), or None when they have none."""
+    if len(names) < 2:
+        return None
+    numbered = [_NUMBERED.fullmatch(n.strip()) for n in names]
+    if all(numbered) and len({m.group(1) for m in numbered if m}) == 1:
+        out = [m.group(2) for m in numbered if m]
+        return out if out[0] != names[0].strip() else None
+    stripped = [n.strip() for n in names]
+    prefix = stripped[0]
+    for n in stripped[1:]:
+        while not n.startswith(prefix):
+            prefix = prefix[:-1]
+    cut = max(prefix.rfind(c) for c in "_-.: ") + 1
+    if cut <= 0:
+        return None
+    out = [n.strip()[cut:] for n in names]
+    return out if all(out) and len(set(out)) == len(out) else None
 
 
 def _named_classes(
@@ -655,6 +729,9 @@ def _named_classes(
     """Text labels → indices of the prediction columns they name (case-insensitive)."""
     lookup = {n: i for i, n in enumerate(names)}
     lookup_ci = {n.lower(): i for i, n in enumerate(names)}
+    suffixes = class_suffixes(names) or []
+    for i, suffix in enumerate(suffixes):  # proba_setosa names setosa
+        lookup_ci.setdefault(suffix.lower(), i)
     out = np.empty(labels.shape[0], dtype=np.int64)
     bad: list[int] = []
     for i, v in enumerate(labels):

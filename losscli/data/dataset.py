@@ -86,14 +86,17 @@ def _selector(patterns: Sequence[str]) -> Selector:
     pats = [p.strip().lower() for raw in patterns for p in raw.split(",") if p.strip()]
 
     def select(names: Sequence[str]) -> list[str]:
-        return [n for n in names if any(fnmatch.fnmatchcase(n.lower(), p) for p in pats)]
+        out = [n for n in names if any(fnmatch.fnmatchcase(n.lower(), p) for p in pats)]
+        first = names[0].strip().lower() if names else None
+        if out and first in ("", "unnamed: 0") and names[0] not in out:
+            out.insert(0, names[0])  # the CSV index (an empty header cell): never data
+        return out
 
     return select
 
 
 #: Read besides the named columns: side columns of some layouts, ids, and index columns
-#: (a CSV index named by an empty header cell cannot be selected by name: it is not read
-#: when columns are named, docs/inputs.md).
+#: (a CSV index named by an empty header cell is read too: see ``_selector``).
 _SIDE_COLUMNS = (
     "score",
     "mu_*",
@@ -181,6 +184,9 @@ class TablePlan:
     pos_label: str | None = None
     #: ``cross_entropy.ignore_index``: class labels of rows the loss skips.
     ignore_index: int | None = None
+    #: Class names of unnamed prediction columns (0, 1, …) as the first chunk read them
+    #: (sorted, scikit-learn's ``classes_``), applied to every later chunk.
+    class_order: list[str] | None = None
 
     def columns(self, which: str) -> list[str]:
         """Columns of the predictions (``"pred"``) or targets table that the plan uses."""
@@ -425,6 +431,14 @@ def _build(
         pred_name=arr.pref.name,
         pos_label=plan.pos_label,
     )
+    if (
+        plan.class_order is not None
+        and decision.task == "multiclass"
+        and decision.target_form == "indices"
+        and decision.class_names is None
+        and arr.target.dtype == object
+    ):
+        decision.class_names = plan.class_order
     if plan.pos_label is not None and decision.task != "binary":
         ds.warnings.append(f"--pos-label has no effect on task {decision.task}")
     ds.evidence.extend(decision.evidence)
@@ -491,13 +505,14 @@ def _multiclass(
     assert arr.target is not None and arr.tref is not None
     pcols, tcol = layout.pred_cols, layout.target_cols[0]
     ds.pred = arr.pred
-    ds.class_names = list(pcols)
+    # positional columns read in sorted class order (Decision.class_names)
+    ds.class_names = list(decision.class_names or pcols)
     if decision.target_form == "onehot":
         tgt = _matched_order(arr.target, layout, ds)
         ds.target = one_hot_indices(tgt, arr.tref, layout.target_cols)
     else:
         labels = arr.target if arr.target.dtype == object else arr.target[:, 0]
-        ds.target, how = class_indices(labels, pcols, arr.tref, tcol)
+        ds.target, how = class_indices(labels, ds.class_names, arr.tref, tcol)
         said = ds.task_inferred and how.startswith("class names")
         if how != "class indices" and not said:
             ds.evidence.append(f"targets (column '{tcol}') read as {how}")

@@ -29,6 +29,7 @@ import numpy as np
 from losscli.data.align import (
     Roles,
     RowRef,
+    class_suffixes,
     default_columns,
     find_column,
     one_file_targets,
@@ -427,6 +428,9 @@ class Decision:
     #: column of the positive class.
     pos_col: int | None = None
     embedding: str | None = None  # embedding layout decided from the values
+    #: The classes of positional prediction columns (0, 1, …) read in scikit-learn's
+    #: ``classes_`` order (sorted names); None: the columns are named after the classes.
+    class_names: list[str] | None = None
     evidence: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -581,16 +585,49 @@ def _auto_text(v: _Values) -> Decision:
                 f"column is named after one of them ('{pcols[0]}') → binary"
             ],
         )
-    lowered = {c.lower() for c in pcols}
+    lowered = {c.lower() for c in pcols} | {c.lower() for c in class_suffixes(pcols) or []}
     matches = sum(1 for nm in names if nm in pcols or nm.lower() in lowered)
     if v.layout.embedding_names and matches == 0:
         return _embedding_labels("the targets are labels", pcols)
+    if k < 2 and len(names) == 2:
+        ordered = sorted(names)
+        raise DataError(
+            f"targets (column '{tname}') are two class names ({ordered[0]}, {ordered[1]}) "
+            f"and the one prediction column ('{pcols[0]}') does not say which class it "
+            "scores",
+            hint=f"pass --pos-label {ordered[1]} (or --pos-label {ordered[0]}) to name the "
+            "class the column scores, or name the column after that class",
+        )
     if k < 2:
         raise DataError(
             f"targets (column '{tname}') hold class names but there is one prediction "
             f"column ('{pcols[0]}')",
             hint="give one prediction column per class, named after the classes "
             "(probabilities or logits)",
+        )
+    positional = _unnamed_columns(pcols)
+    if matches == 0 and positional and len(names) == k:
+        ordered = sorted(names)
+        return Decision(
+            "multiclass",
+            "indices",
+            class_names=ordered,
+            evidence=[
+                f"targets (column '{tname}') are {k} class names and the {k} prediction "
+                f"columns are unnamed ({_short(pcols)}) → multiclass, columns read in "
+                f"sorted class order as scikit-learn's classes_: {_short(ordered, 4)}; "
+                "name the columns after the classes if the order differs"
+            ],
+        )
+    if matches == 0 and positional:
+        raise DataError(
+            f"targets (column '{tname}') hold {len(names)} class name"
+            f"{'s' if len(names) > 1 else ''} ({_short(sorted(names), 4)}) and the {k} "
+            f"prediction columns are unnamed ({_short(pcols)}): which column scores which "
+            "class cannot be told (scikit-learn's classes_ order needs every class among "
+            "the targets read)",
+            hint="name the prediction columns after the classes, e.g. "
+            "pd.DataFrame(proba, columns=model.classes_).to_csv(...)",
         )
     if matches == 0:
         raise DataError(
@@ -607,6 +644,19 @@ def _auto_text(v: _Values) -> Decision:
             f"columns ({_short(pcols)}) → multiclass"
         ],
     )
+
+
+def _pm1_names(pcols: Sequence[str]) -> bool:
+    """Two columns named -1 and 1 (scikit-learn's ``classes_`` of -1/+1 labels)."""
+    try:
+        return sorted(float(c) for c in pcols) == [-1.0, 1.0]
+    except ValueError:
+        return False
+
+
+def _unnamed_columns(pcols: Sequence[str]) -> bool:
+    """Prediction columns named by position (0, 1, …): an unnamed frame or array."""
+    return list(pcols) == [str(j) for j in range(len(pcols))]
 
 
 def _embedding_labels(what: str, pcols: Sequence[str]) -> Decision:
@@ -632,7 +682,12 @@ def _auto_one(v: _Values) -> Decision:
                 "is one prediction column → binary, read as t = (y + 1) / 2"
             ],
         )
-    if k == 2 and _is01(t) and not v.layout.embedding_names and _proba_pair(v.pred):
+    if (
+        k == 2
+        and (_is01(t) or (_is_pm1(t) and _pm1_names(v.pcols)))
+        and not v.layout.embedding_names
+        and _proba_pair(v.pred)
+    ):
         return _binary_pair(v)
     if _is01(t) and k == 1:
         return Decision(
@@ -769,22 +824,25 @@ def _binary_pair(v: _Values) -> Decision:
             ],
         )
     form = "values"
+    pm1 = v.m == 1 and _is_pm1(v.target[:, 0])  # classes_ (-1, 1): read as 0/1
+    negative = "-1" if pm1 else "0"
     if v.pos_label is not None:
-        lab = _check_pos_label(v, ["0", "1"])
+        lab = _check_pos_label(v, [negative, "1"])
         j, why = _pos_column(v, lab)
-        if why.startswith("the second") and lab == "0":
+        if why.startswith("the second") and lab == negative:
             j, why = 0, f"the first column ('{v.pcols[0]}', scikit-learn's order of classes_)"
-        form = "flip" if lab == "0" else "values"
+        form = "flip" if lab == negative else "values"
     else:
-        j, why = _pos_column(v, None)
+        j, why = _pos_column(v, "1" if pm1 else None)
+    labels = "-1/+1 (read as 0/1)" if pm1 else "all 0 or 1"
     return Decision(
         "binary",
         form,
         pos_col=j,
         evidence=[
-            f"targets (column '{tname}') are all 0 or 1 and there are two probability columns "
+            f"targets (column '{tname}') are {labels} and there are two probability columns "
             f"summing to 1 (predict_proba) → binary on the positive class's column: {why}"
-            + ("; label 0 is the positive class (--pos-label)" if form == "flip" else "")
+            + (f"; label {negative} is the positive class (--pos-label)" if form == "flip" else "")
         ],
     )
 
@@ -942,6 +1000,10 @@ def _explicit_multiclass(v: _Values, task: str) -> Decision:
             f"({_short(v.pcols)})",
             hint="for one probability column use --task binary",
         )
+    if v.text and _unnamed_columns(v.pcols) and len(v.names()) == v.k:
+        lowered = {c.lower() for c in v.pcols}
+        if not any(nm in v.pcols or nm.lower() in lowered for nm in v.names()):
+            return Decision("multiclass", "indices", class_names=sorted(v.names()))
     if v.text or v.m == 1:
         return Decision("multiclass", "indices")
     if v.m == v.k:

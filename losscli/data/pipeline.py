@@ -250,6 +250,8 @@ class ChunkStep:
         )
         if self.vet is not None:
             self.vet(ds, arr)
+        if ds.task == "multiclass" and ds.class_names not in (None, list(plan.layout.pred_cols)):
+            plan.class_order = ds.class_names  # unnamed columns read in classes_ order
         self.decision = Inferred.of(ds, arr.n)
         totals.build_warnings.extend(ds.warnings)
         return ds

@@ -658,7 +658,10 @@ class TextFormat:
 
     def usecols(self, chosen: Sequence[str]) -> list[Any]:
         """``usecols`` for pandas: names with a header, positions without."""
-        return list(chosen) if self.header else [self.names.index(c) for c in chosen]
+        if self.header and all(str(c).strip() for c in chosen):
+            return list(chosen)
+        # an empty header cell (pandas' index) cannot be selected by name: positions
+        return [self.names.index(c) for c in chosen]
 
     def buffer(self) -> Any:
         """What pandas reads: the path, or the stdin bytes."""

@@ -72,7 +72,8 @@ def decide_header(
     ``rest`` holds the fields of the sampled rows below it. ``mode`` is ``--header``:
     ``yes``/``no`` decide; ``auto`` reads a row with any text cell as a header, the
     integers 0, 1, …, k−1 (pandas' names for an unnamed frame) as a header when the
-    rows below are not integer-only, and any other all-numeric row as data.
+    rows below are not integer-only, an empty cell followed by 0, 1, … (the same names
+    written with the index) as a header, and any other all-numeric row as data.
     """
     shown = row_text(first, sep)
     positional = _positional_note(name, len(first))
@@ -83,6 +84,13 @@ def decide_header(
     nonempty = [f for f in first if f.strip()]
     if not nonempty or not all(is_number(f, decimal) for f in nonempty):
         return HeaderDecision(True)
+    if _pandas_index_header(first, rest):
+        return HeaderDecision(
+            True,
+            f"{name}: first row '{shown}' read as a header: an empty cell above the index "
+            "and 0, 1, … are what pandas' to_csv() writes for an unnamed frame with its "
+            "index; pass --header no if it is data",
+        )
     pandas_names = [f.strip() for f in first] == [str(j) for j in range(len(first))]
     cells = [c.strip() for row in rest for c in row if c.strip()]
     integer_rows = bool(cells) and all(_INTEGER.fullmatch(c) for c in cells)
@@ -102,6 +110,22 @@ def decide_header(
         f"{name} has no header row ({why}), so its {positional[len('its ') :]}",
         f"{name}'s first row '{shown}' was read as data, but could be a header"
         + (" (pandas names an unnamed column 0)" if pandas_names else ""),
+    )
+
+
+def _pandas_index_header(first: Sequence[str], rest: Sequence[Sequence[str]]) -> bool:
+    """``,0,1,…``: the header ``DataFrame.to_csv(path)`` / ``Series.to_csv(path)`` write
+    for columns without names (an empty cell above the index, then 0, 1, …), with an
+    index below (a first cell in every sampled row, none of them a fraction). As data,
+    the empty cell would be a missing value."""
+    cells = [f.strip() for f in first]
+    return (
+        len(cells) >= 2
+        and not cells[0]
+        and cells[1:] == [str(j) for j in range(len(cells) - 1)]
+        and all(row and row[0].strip() for row in rest)
+        # an index holds labels (0, 1, … or ids), not measured values like 0.37
+        and not any(is_number(row[0]) and not _INTEGER.fullmatch(row[0].strip()) for row in rest)
     )
 
 
