@@ -58,6 +58,7 @@ GRADS: dict[str, str] = {
     f"{_C}:cross_entropy": f"{_GC}:cross_entropy_grad",
     f"{_C}:focal_multiclass": f"{_GC}:focal_multiclass_grad",
     f"{_C}:multi_hinge": f"{_GC}:multi_hinge_grad",
+    f"{_C}:multi_margin": f"{_GC}:multi_margin_grad",
     f"{_C}:brier_multiclass": f"{_GC}:brier_multiclass_grad",
     f"{_C}:kl_div_multiclass": f"{_GC}:kl_div_multiclass_grad",
     f"{_S}:dice": f"{_GS}:dice_grad",
@@ -65,6 +66,8 @@ GRADS: dict[str, str] = {
     f"{_S}:tversky": f"{_GS}:tversky_grad",
     f"{_S}:focal_tversky": f"{_GS}:focal_tversky_grad",
     f"{_S}:dice_bce": f"{_GS}:dice_bce_grad",
+    f"{_S}:generalized_dice": f"{_GS}:generalized_dice_grad",
+    f"{_S}:seg_cross_entropy": f"{_GS}:seg_cross_entropy_grad",
     f"{_S}:seg_bce": f"{_GC}:bce_grad",  # per pixel, ÷ C·P of the image
     f"{_S}:seg_focal": f"{_GC}:focal_grad",
     f"{_D}:kl_div": f"{_GD}:kl_div_grad",

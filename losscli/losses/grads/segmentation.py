@@ -13,11 +13,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from losscli.losses._numerics import sigmoid
+from losscli.losses._numerics import LOG_CLAMP, sigmoid
 from losscli.losses.grads._common import as_grad_float
 from losscli.losses.grads.classification import bce_grad
 
-__all__ = ["dice_bce_grad", "dice_grad", "focal_tversky_grad", "iou_grad", "tversky_grad"]
+__all__ = [
+    "dice_bce_grad",
+    "dice_grad",
+    "focal_tversky_grad",
+    "generalized_dice_grad",
+    "iou_grad",
+    "seg_cross_entropy_grad",
+    "tversky_grad",
+]
 
 
 def _ncp(pred, target, from_logits):
@@ -122,3 +130,100 @@ def dice_bce_grad(
     d = dice_grad(pred, target, smooth=smooth, from_logits=from_logits)
     b = bce_grad(pred, target, from_logits=from_logits)
     return lambda_dice * d + lambda_bce * b
+
+
+def _channel_probs(x3, from_logits: bool, activation: str):
+    """Probabilities over ``(n, C, P)`` and the map from ∂/∂p to ∂/∂prediction: σ' for
+    the sigmoid, the softmax Jacobian over the channels, identity for probabilities."""
+    if not from_logits:
+        return x3, lambda g: g
+    if activation == "softmax":
+        e = np.exp(x3 - x3.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        return p, lambda g: p * (g - (g * p).sum(axis=1, keepdims=True))
+    p = sigmoid(x3)
+    return p, lambda g: g * p * (1.0 - p)
+
+
+def generalized_dice_grad(
+    pred,
+    target,
+    *,
+    w_type: str = "square",
+    smooth_nr: float = 1e-5,
+    smooth_dr: float = 1e-5,
+    include_background: bool = True,
+    activation: str = "sigmoid",
+    soft_label: bool = False,
+    from_logits: bool = False,
+):
+    """−∂[(2·Σ_c w_c·TP_c + s_nr)/(Σ_c w_c·(Σp_c + Σy_c) + s_dr)]/∂p_cj with the class
+    weights w_c a function of the target only (MONAI computes them from the labels: no
+    gradient flows through them); a left-out background channel contributes nothing
+    (but still moves the others through a softmax)."""
+    if soft_label:
+        raise ValueError("generalized_dice: no gradient yet with soft_label=true")
+    x = as_grad_float(pred)
+    shape = x.shape
+    n = shape[0]
+    x3 = x.reshape(n, 1, -1) if x.ndim == 2 else x.reshape(n, shape[1], -1)
+    y = np.asarray(target, dtype=x.dtype).reshape(x3.shape)
+    p, back = _channel_probs(x3, from_logits, activation)
+    keep = np.ones(x3.shape[1], dtype=bool)
+    if not include_background and x3.shape[1] > 1:
+        keep[0] = False
+    tp, sp, sy = _sums(p[:, keep], y[:, keep])
+    with np.errstate(divide="ignore"):
+        if w_type == "square":
+            w = 1.0 / (sy * sy)
+        elif w_type == "simple":
+            w = 1.0 / sy
+        else:
+            w = np.ones_like(sy)
+    inf = np.isinf(w)
+    if inf.any():
+        w[inf] = 0.0
+        w = w + inf * w.max(axis=1, keepdims=True)
+    a = 2.0 * (tp * w).sum(axis=1) + float(smooth_nr)
+    b = ((sp + sy) * w).sum(axis=1) + float(smooth_dr)
+    wk = w[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gk = (
+            -(2.0 * wk * y[:, keep] * b[:, None, None] - a[:, None, None] * wk)
+            / (b * b)[:, None, None]
+        )
+    g = np.zeros_like(p)
+    g[:, keep] = gk
+    return back(g).reshape(shape)
+
+
+def seg_cross_entropy_grad(
+    pred,
+    target,
+    *,
+    weight: float | tuple[float, ...] | str | None = "none",
+    from_logits: bool = False,
+):
+    """∂[−(1/P)·Σ_pixels Σ_c w_c·y_c·log p_c]/∂prediction: (Σ_c w_c·y_c·softmax_c − w_c·y_c)/P
+    for logits, −w_c·y_c/(P·p_c) for probabilities (0 where the log is clamped at −100)."""
+    x = as_grad_float(pred)
+    shape = x.shape
+    n = shape[0]
+    x3 = x.reshape(n, shape[1], -1)
+    y = np.asarray(target, dtype=x.dtype).reshape(x3.shape)
+    c, pix = x3.shape[1], x3.shape[2]
+    q = y
+    if weight is not None and not isinstance(weight, str):
+        w = np.asarray(weight, dtype=np.float64).reshape(-1)
+        if w.size == 1:
+            w = np.full(c, w[0])
+        if w.size != c:
+            raise ValueError(f"cross_entropy.weight has {w.size} values but there are {c} channels")
+        q = y * w[None, :, None]
+    if from_logits:
+        e = np.exp(x3 - x3.max(axis=1, keepdims=True))
+        g = q.sum(axis=1, keepdims=True) * (e / e.sum(axis=1, keepdims=True)) - q
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = np.where((np.log(x3) >= LOG_CLAMP) & (q != 0), -q / x3, 0.0)
+    return (g / pix).reshape(shape)
