@@ -68,10 +68,21 @@ def cases() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
     def add(
-        cid, loss, task, pred, target, params=None, logits=None, weight=None, layout=None, ctx=None
+        cid,
+        loss,
+        task,
+        pred,
+        target,
+        params=None,
+        logits=None,
+        weight=None,
+        layout=None,
+        ctx=None,
+        reduction="mean",
     ):
         out.append(
             {
+                "reduction": reduction,
                 "layout": layout,
                 "context": ctx or {},
                 "id": cid,
@@ -132,6 +143,10 @@ def cases() -> list[dict[str, Any]]:
     p2 = np.c_[tie, tie * 0.9]
     ow = {"output_weights": (1.0, 3.0)}
     add("mse_out_w", "mse", "regression", p2, y2, ow)
+    # Keras' sum_over_batch_size: sample weights scale the terms, the mean divides by N
+    keras = "sum_over_batch_size"
+    add("mse_keras_w", "mse", "regression", pr, yr, weight=sw, reduction=keras)
+    add("mape_keras_w", "mape", "regression", p2, y2, {"percent": True}, weight=sw, reduction=keras)
     add("mae_out_w", "mae", "regression", p2, y2, ow, weight=sw)
     add("pinball_out_w", "pinball", "regression", p2, y2, {"quantile": 0.3, **ow})
     add("msle_out_w", "msle", "regression", np.abs(p2), np.abs(y2), ow)
@@ -414,6 +429,8 @@ def torch_value_and_grad(case: dict[str, Any]) -> tuple[float, np.ndarray]:
         if w is None:
             return per_elem.mean()
         rows = per_elem if per_elem.dim() == 1 else per_elem.reshape(len(w), -1).mean(1)
+        if case.get("reduction") == "sum_over_batch_size":  # Keras: ÷ N, not ÷ Σ w
+            return (w * rows).sum() / len(w)
         return (w * rows).sum() / w.sum()
 
     if case["task"] == "regression" and isinstance(prm.get("output_weights"), tuple):
@@ -765,4 +782,5 @@ def ours(case: dict[str, Any]) -> tuple[float, np.ndarray]:
         params=case["params"],
         context=ctx,
         sample_weight=case["weight"],
+        reduction=case.get("reduction", "mean"),
     )

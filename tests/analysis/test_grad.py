@@ -57,7 +57,13 @@ def test_gradient_matches_torch(case):
     target = None if case["target"] is None else np.asarray(case["target"])
     w = None if case["weight"] is None else np.asarray(case["weight"])
     value, grad = gradient(
-        spec, _arr(case["pred"]), target, params=case["params"], context=ctx, sample_weight=w
+        spec,
+        _arr(case["pred"]),
+        target,
+        params=case["params"],
+        context=ctx,
+        sample_weight=w,
+        reduction=case.get("reduction", "mean"),
     )
     check_against_torch(case, value, grad)
 

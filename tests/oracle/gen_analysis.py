@@ -60,6 +60,7 @@ def build() -> list[dict[str, Any]]:
                 "pred": _list(c["pred"]),
                 "target": None if c["target"] is None else np.asarray(c["target"]).tolist(),
                 "weight": _list(c["weight"]),
+                "reduction": c["reduction"],
                 "value": value,
                 "grad": _list(grad),
             }
