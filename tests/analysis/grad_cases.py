@@ -293,6 +293,55 @@ def cases() -> list[dict[str, Any]]:
     add("dice_bce_logits", "dice_bce", "segmentation", seg_x, seg_y, logits=True)
     add("seg_bce_probs", "bce", "segmentation", seg_p, seg_y, logits=False)
     add("seg_focal_logits", "focal", "segmentation", seg_x, seg_y, logits=True)
+    add(
+        "dice_monai_softmax",
+        "dice",
+        "segmentation",
+        seg_x,
+        seg_y,
+        {
+            "activation": "softmax",
+            "include_background": False,
+            "smooth_nr": 1e-5,
+            "smooth_dr": 1e-5,
+            "squared_pred": True,
+        },
+        logits=True,
+    )
+    add(
+        "dice_monai_weight_soft",
+        "dice",
+        "segmentation",
+        seg_p,
+        np.clip(seg_y * 0.9 + 0.05, 0, 1),
+        {"weight": (0.3, 2.0), "soft_label": True, "smooth_nr": 0.0, "smooth_dr": 1e-5},
+        logits=False,
+    )
+    add(
+        "iou_monai",
+        "iou",
+        "segmentation",
+        seg_x,
+        seg_y,
+        {"squared_pred": True, "weight": (2.0, 0.5), "smooth_nr": 1e-5, "smooth_dr": 1e-5},
+        logits=True,
+    )
+    add(
+        "tversky_monai",
+        "tversky",
+        "segmentation",
+        seg_x,
+        seg_y,
+        {
+            "alpha": 0.3,
+            "beta": 0.7,
+            "activation": "softmax",
+            "include_background": False,
+            "smooth_nr": 1e-5,
+            "smooth_dr": 1e-5,
+        },
+        logits=True,
+    )
     add("gdice_logits", "generalized_dice", "segmentation", seg_x, seg_y, logits=True)
     add(
         "gdice_probs_simple",
@@ -560,22 +609,37 @@ def _torch_elementwise(F, torch, p, y, loss, prm, logits, mean):
 def _torch_segmentation(F, torch, x, y, loss, prm, logits):
     n, c = x.shape[:2]
     xs, ys = x.reshape(n, c, -1), y.reshape(n, c, -1)
-    p = torch.sigmoid(xs) if logits else xs
+    if logits and prm.get("activation") == "softmax":
+        p = torch.softmax(xs, 1)
+    else:
+        p = torch.sigmoid(xs) if logits else xs
     s = prm.get("smooth", 1.0)
+    nr, dr = prm.get("smooth_nr", s), prm.get("smooth_dr", s)
     tp, sp, sy = (p * ys).sum(-1), p.sum(-1), ys.sum(-1)
+    if prm.get("squared_pred"):  # MONAI squared_pred
+        sp, sy = (p * p).sum(-1), (ys * ys).sum(-1)
+    elif prm.get("soft_label"):  # MONAI soft_label: TP = (Σp + Σy − Σ|p − y|)/2
+        tp = 0.5 * (sp + sy - (p - ys).abs().sum(-1))
 
     def safe(a, b):  # loss 0 where the denominator is 0 (smooth = 0, empty)
         zero = b == 0
         return torch.where(zero, torch.zeros_like(a), 1 - a / torch.where(zero, 1.0, b))
 
+    def monai(v):  # include_background=False drops channel 0; class weights
+        if not prm.get("include_background", True):
+            v = v[:, 1:]
+        if "weight" in prm:
+            v = v * torch.tensor(prm["weight"], dtype=torch.float64)
+        return v.mean()
+
     if loss == "dice":
-        return safe(2 * tp + s, sp + sy + s).mean()
+        return monai(safe(2 * tp + nr, sp + sy + dr))
     if loss == "iou":
-        return safe(tp + s, sp + sy - tp + s).mean()
+        return monai(safe(tp + nr, sp + sy - tp + dr))
     if loss in ("tversky", "focal_tversky"):
         a, b = prm.get("alpha", 0.5), prm.get("beta", 0.5)
-        t = safe(tp + s, tp + a * (sp - tp) + b * (sy - tp) + s)
-        return (t ** prm.get("gamma", 0.75) if loss == "focal_tversky" else t).mean()
+        t = safe(tp + nr, tp + a * (sp - tp) + b * (sy - tp) + dr)
+        return monai(t ** prm.get("gamma", 0.75) if loss == "focal_tversky" else t)
     if loss == "dice_bce":
         bce = (
             F.binary_cross_entropy_with_logits(xs, ys) if logits else F.binary_cross_entropy(xs, ys)

@@ -16,6 +16,7 @@ import numpy as np
 from losscli.losses._numerics import LOG_CLAMP, sigmoid
 from losscli.losses.grads._common import as_grad_float
 from losscli.losses.grads.classification import bce_grad
+from losscli.losses.segmentation import OverlapOptions
 
 __all__ = [
     "dice_bce_grad",
@@ -58,20 +59,132 @@ def _sums(p, y):
     return (p * y).sum(-1), p.sum(-1), y.sum(-1)
 
 
-def dice_grad(pred, target, *, smooth: float = 1.0, from_logits: bool = False):
-    """−∂[(2TP + s)/(Σp + Σy + s)]/∂p_j = −(2y_j·B − A)/B²."""
-    shape, p, y, dp = _ncp(pred, target, from_logits)
-    tp, sp, sy = _sums(p, y)
-    g = _ratio_grad(2 * tp + smooth, sp + sy + smooth, 2 * y, np.ones_like(p))
-    return _finish(g, shape, dp)
+_MONAI = (
+    "smooth_nr",
+    "smooth_dr",
+    "squared_pred",
+    "include_background",
+    "weight",
+    "activation",
+    "soft_label",
+    "empty",
+)
 
 
-def iou_grad(pred, target, *, smooth: float = 1.0, from_logits: bool = False):
-    """−∂[(TP + s)/(Σp + Σy − TP + s)]/∂p_j."""
-    shape, p, y, dp = _ncp(pred, target, from_logits)
-    tp, sp, sy = _sums(p, y)
-    g = _ratio_grad(tp + smooth, sp + sy - tp + smooth, y, 1.0 - y)
-    return _finish(g, shape, dp)
+def _overlap_grad(pred, target, from_logits, smooth, monai, ratio):
+    """Gradient of MONAI-style overlap terms 1 − A/B per image and class.
+
+    ``ratio(tp, sp, sy, s_nr, s_dr)`` gives (A, B) and the coefficients (a_tp, a_sp, b_tp,
+    b_sp) of ∂A = a_tp·∂TP + a_sp·∂Σp and ∂B likewise. ∂TP/∂p_j = y_j (soft labels:
+    (1 − sign(p_j − y_j))/2, ``abs``'s backward) and ∂Σp/∂p_j = 1 (2p_j with
+    ``squared_pred``); a left-out background channel, class weights and the mean over the
+    kept channels follow ``OverlapOptions.finish``; logits go back through the sigmoid or
+    the channel softmax. A zero denominator passes no gradient (NaN with ``empty=nan``).
+    """
+    opts = OverlapOptions.of(**{k: v for k, v in monai.items() if k in _MONAI})
+    s_nr, s_dr = opts.smooths(float(smooth))
+    x = as_grad_float(pred)
+    shape = x.shape
+    n = shape[0]
+    x3 = x.reshape(n, 1, -1) if x.ndim == 2 else x.reshape(n, shape[1], -1)
+    y = np.asarray(target, dtype=x.dtype).reshape(x3.shape)
+    p, back = _channel_probs(x3, from_logits, opts.activation)
+    if opts.squared_pred:
+        tp, sp, sy = (p * y).sum(-1), (p * p).sum(-1), (y * y).sum(-1)
+        dtp, dsp = y, 2.0 * p
+    elif opts.soft_label:
+        sp, sy = p.sum(-1), y.sum(-1)
+        tp = 0.5 * (sp + sy - np.abs(p - y).sum(-1))
+        dtp, dsp = 0.5 * (1.0 - np.sign(p - y)), np.ones_like(p)
+    else:
+        tp, sp, sy = _sums(p, y)
+        dtp, dsp = y, np.ones_like(p)
+    a, b, (a_tp, a_sp, b_tp, b_sp) = ratio(tp, sp, sy, s_nr, s_dr)
+    da = a_tp * dtp + a_sp * dsp
+    db = b_tp * dtp + b_sp * dsp
+    g = _ratio_grad(a, b, da, db)
+    if opts.empty_nan:
+        g = np.where((b == 0)[..., None], np.nan, g)
+    c = g.shape[1]
+    keep = np.ones(c, dtype=bool)
+    if not opts.include_background and c > 1:
+        keep[0] = False
+        g[:, 0] = 0.0
+    if opts.weight is not None:
+        w = np.asarray(opts.weight, dtype=np.float64).reshape(-1)
+        kept = int(keep.sum())
+        if w.size != 1 and w.size != kept:
+            raise ValueError(f"weight has {w.size} values but the loss has {kept} classes")
+        g[:, keep] *= (w if w.size > 1 else w[0])[None, :, None]
+    g /= int(keep.sum())
+    return back(g).reshape(shape)
+
+
+def _dice(tp, sp, sy, s_nr, s_dr):
+    return 2.0 * tp + s_nr, sp + sy + s_dr, (2.0, 0.0, 0.0, 1.0)
+
+
+def _iou(tp, sp, sy, s_nr, s_dr):
+    return tp + s_nr, sp + sy - tp + s_dr, (1.0, 0.0, -1.0, 1.0)
+
+
+def dice_grad(
+    pred,
+    target,
+    *,
+    smooth: float = 1.0,
+    from_logits: bool = False,
+    smooth_nr: float | str | None = "none",
+    smooth_dr: float | str | None = "none",
+    squared_pred: bool = False,
+    include_background: bool = True,
+    weight: float | tuple[float, ...] | str | None = "none",
+    activation: str = "sigmoid",
+    soft_label: bool = False,
+    empty: str = "zero",
+):
+    """−∂[(2TP + s_nr)/(Σp + Σy + s_dr)]/∂p_j = −(2y_j·B − A)/B² (MONAI's switches as
+    :func:`_overlap_grad` describes)."""
+    monai = {
+        "smooth_nr": smooth_nr,
+        "smooth_dr": smooth_dr,
+        "squared_pred": squared_pred,
+        "include_background": include_background,
+        "weight": weight,
+        "activation": activation,
+        "soft_label": soft_label,
+        "empty": empty,
+    }
+    return _overlap_grad(pred, target, from_logits, smooth, monai, _dice)
+
+
+def iou_grad(
+    pred,
+    target,
+    *,
+    smooth: float = 1.0,
+    from_logits: bool = False,
+    smooth_nr: float | str | None = "none",
+    smooth_dr: float | str | None = "none",
+    squared_pred: bool = False,
+    include_background: bool = True,
+    weight: float | tuple[float, ...] | str | None = "none",
+    activation: str = "sigmoid",
+    soft_label: bool = False,
+    empty: str = "zero",
+):
+    """−∂[(TP + s_nr)/(Σp + Σy − TP + s_dr)]/∂p_j."""
+    monai = {
+        "smooth_nr": smooth_nr,
+        "smooth_dr": smooth_dr,
+        "squared_pred": squared_pred,
+        "include_background": include_background,
+        "weight": weight,
+        "activation": activation,
+        "soft_label": soft_label,
+        "empty": empty,
+    }
+    return _overlap_grad(pred, target, from_logits, smooth, monai, _iou)
 
 
 def _tversky(p, y, alpha, beta, smooth):
@@ -92,11 +205,29 @@ def tversky_grad(
     beta: float = 0.5,
     smooth: float = 1.0,
     from_logits: bool = False,
+    smooth_nr: float | str | None = "none",
+    smooth_dr: float | str | None = "none",
+    include_background: bool = True,
+    activation: str = "sigmoid",
+    soft_label: bool = False,
+    empty: str = "zero",
 ):
-    """−∂[(TP + s)/(TP + α·FP + β·FN + s)]/∂p_j, FP = Σp − TP, FN = Σy − TP."""
-    shape, p, y, dp = _ncp(pred, target, from_logits)
-    _, g = _tversky(p, y, alpha, beta, smooth)
-    return _finish(g, shape, dp)
+    """−∂[(TP + s_nr)/(TP + α·FP + β·FN + s_dr)]/∂p_j, FP = Σp − TP, FN = Σy − TP."""
+    a_, b_ = float(alpha), float(beta)
+
+    def ratio(tp, sp, sy, s_nr, s_dr):
+        den = tp + a_ * (sp - tp) + b_ * (sy - tp) + s_dr
+        return tp + s_nr, den, (1.0, 0.0, 1.0 - a_ - b_, a_)
+
+    monai = {
+        "smooth_nr": smooth_nr,
+        "smooth_dr": smooth_dr,
+        "include_background": include_background,
+        "activation": activation,
+        "soft_label": soft_label,
+        "empty": empty,
+    }
+    return _overlap_grad(pred, target, from_logits, smooth, monai, ratio)
 
 
 def focal_tversky_grad(
