@@ -213,6 +213,16 @@ def cases() -> list[dict[str, Any]]:
     add("ce_balanced", "cross_entropy", "multiclass", zm, ym, {"weight": "balanced"}, logits=True)
     add("ce_weighted_rows", "cross_entropy", "multiclass", zm, ym, logits=True, weight=sw)
     add("focal_mc_logits", "focal", "multiclass", zm, ym, logits=True)
+    add("focal_mc_eps_logits", "focal", "multiclass", zm * 6.0, ym, {"eps": 1e-7}, logits=True)
+    add(
+        "focal_mc_eps_normalize",
+        "focal",
+        "multiclass",
+        pm_edge * rng.uniform(0.3, 0.95, (N, 1)),
+        ym,
+        {"eps": 1e-7, "normalize": True, "alpha": (0.2, 0.5, 0.3)},
+        logits=False,
+    )
     unnorm = pm_edge * rng.uniform(0.3, 0.95, (N, 1))  # rows that do not sum to 1
     add(
         "ce_probs_normalize_eps",
@@ -340,6 +350,19 @@ def cases() -> list[dict[str, Any]]:
             "smooth_nr": 1e-5,
             "smooth_dr": 1e-5,
         },
+        logits=True,
+    )
+    seg_y3 = np.concatenate([seg_y, np.zeros_like(seg_y[:, :1])], axis=1)
+    seg_y3[:, 2, :2] = seg_y3[:, 1, :2]  # a third class in the top rows
+    seg_y3[:, 1, :2] = 0.0
+    seg_x3 = rng.normal(0, 1.5, seg_y3.shape) + 2.0 * (seg_y3 - 0.5)
+    add(
+        "seg_focal_softmax",
+        "focal",
+        "segmentation",
+        seg_x3,
+        seg_y3,
+        {"activation": "softmax", "gamma": 1.5},
         logits=True,
     )
     add("gdice_logits", "generalized_dice", "segmentation", seg_x, seg_y, logits=True)
@@ -651,6 +674,12 @@ def _torch_segmentation(F, torch, x, y, loss, prm, logits):
             if not logits
             else F.binary_cross_entropy_with_logits(xs, ys)
         )
+    if loss == "focal" and prm.get("activation") == "softmax":  # MONAI use_softmax=True
+        a, g = prm.get("alpha", 0.25), prm.get("gamma", 2.0)
+        ls = F.log_softmax(xs, 1)
+        per = -((1 - ls.exp()) ** g) * ls * ys
+        a_c = torch.tensor([1 - a] + [a] * (c - 1), dtype=torch.float64)
+        return (per.mean(-1) * a_c).mean()
     if loss == "focal":
         prob = torch.sigmoid(xs) if logits else xs
         ce = F.binary_cross_entropy_with_logits(xs, ys, reduction="none")
@@ -807,6 +836,12 @@ def _torch_multiclass(p, y, loss, prm, logits, w):
     if loss == "focal":
         a = prm.get("alpha", 0.25)
         a_y = torch.tensor(a, dtype=torch.float64)[y] if isinstance(a, tuple) else a
+        if "eps" in prm:  # Keras: softmax or P (÷ΣP), clipped, for both factors
+            q = F.softmax(p, 1) if logits else p
+            if prm.get("normalize"):
+                q = q / q.sum(1, keepdim=True)
+            qy = q.gather(1, y[:, None])[:, 0].clamp(prm["eps"], 1 - prm["eps"])
+            return (-a_y * (1 - qy) ** prm.get("gamma", 2.0) * torch.log(qy)).mean()
         if logits:
             lp = F.log_softmax(p, 1).gather(1, y[:, None])[:, 0]
             py = torch.exp(lp)

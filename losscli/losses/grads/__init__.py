@@ -69,7 +69,7 @@ GRADS: dict[str, str] = {
     f"{_S}:generalized_dice": f"{_GS}:generalized_dice_grad",
     f"{_S}:seg_cross_entropy": f"{_GS}:seg_cross_entropy_grad",
     f"{_S}:seg_bce": f"{_GC}:bce_grad",  # per pixel, ÷ C·P of the image
-    f"{_S}:seg_focal": f"{_GC}:focal_grad",
+    f"{_S}:seg_focal": f"{_GS}:seg_focal_grad",
     f"{_D}:kl_div": f"{_GD}:kl_div_grad",
     f"{_D}:js_div": f"{_GD}:js_div_grad",
     f"{_D}:cross_entropy": f"{_GD}:cross_entropy_dist_grad",

@@ -299,16 +299,37 @@ def focal_multiclass_grad(
     *,
     alpha: float | tuple[float, ...] = 0.25,
     gamma: float = 2.0,
+    eps: float | str | None = "none",
+    normalize: bool = False,
     from_logits: bool = False,
 ) -> np.ndarray:
     """∂(−α_y·(1 − p_y)^γ·log p_y)/∂prediction: through log-softmax for logits
-    (g_j = D·(δ_jy − p_j)), on the true column only for probabilities."""
+    (g_j = D·(δ_jy − p_j)), on the true column only for probabilities. With ``eps``
+    (Keras): p = softmax(z) or P (÷ΣP with ``normalize``), clipped to [eps, 1 − eps] for
+    both factors; no gradient where the clip acts, then back through the row sum and the
+    softmax Jacobian."""
     z = as_grad_float(pred)
     y = _labels(target)
     n, c = z.shape
     a = _per_class_alpha(alpha, c)
     a_y = a[y] if isinstance(a, np.ndarray) else a
     rows = np.arange(n)
+    eps_value = _eps_or_none(eps)
+    if eps_value is not None:
+        raw = softmax(z) if from_logits else z
+        total = raw.sum(axis=1, keepdims=True) if normalize else None
+        p = raw / total if normalize else raw
+        p_y = p[rows, y]
+        pc = np.clip(p_y, eps_value, 1.0 - eps_value)
+        d = -a_y * ((1.0 - pc) ** gamma / pc - _pow_grad(1.0 - pc, gamma) * np.log(pc))
+        d = np.where((p_y >= eps_value) & (p_y <= 1.0 - eps_value), d, 0.0)
+        g = np.zeros_like(p)
+        g[rows, y] = d
+        if total is not None:
+            g = (g - (g * p).sum(axis=1, keepdims=True)) / total
+        if from_logits:
+            g = raw * (g - (g * raw).sum(axis=1, keepdims=True))
+        return g
     if from_logits:
         m, lse = log_softmax_rows(z)
         lp = z[rows, y] - m - lse

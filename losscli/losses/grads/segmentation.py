@@ -15,7 +15,7 @@ import numpy as np
 
 from losscli.losses._numerics import LOG_CLAMP, sigmoid
 from losscli.losses.grads._common import as_grad_float
-from losscli.losses.grads.classification import bce_grad
+from losscli.losses.grads.classification import bce_grad, focal_grad
 from losscli.losses.segmentation import OverlapOptions
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "generalized_dice_grad",
     "iou_grad",
     "seg_cross_entropy_grad",
+    "seg_focal_grad",
     "tversky_grad",
 ]
 
@@ -358,3 +359,46 @@ def seg_cross_entropy_grad(
         with np.errstate(divide="ignore", invalid="ignore"):
             g = np.where((np.log(x3) >= LOG_CLAMP) & (q != 0), -q / x3, 0.0)
     return (g / pix).reshape(shape)
+
+
+def seg_focal_grad(
+    pred,
+    target,
+    *,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    label_smoothing: float = 0.0,
+    eps: float | str | None = "none",
+    activation: str = "sigmoid",
+    from_logits: bool = False,
+):
+    """The binary focal gradient per pixel (÷ the C·P values of the image), or with
+    ``activation="softmax"`` on logits (MONAI ``FocalLoss(use_softmax=True)``) the
+    chain rule through the channel log-softmax ls: with h_c = ∂u_c/∂ls_c of the pixel term
+    u_c = −α_c·y_c·(1 − p_c)^γ·ls_c, g_j = h_j − p_j·Σ_c h_c (÷ C·P)."""
+    if activation != "softmax" or not from_logits:
+        return focal_grad(
+            pred,
+            target,
+            alpha=alpha,
+            gamma=gamma,
+            label_smoothing=label_smoothing,
+            eps=eps,
+            from_logits=from_logits,
+        )
+    x = as_grad_float(pred)
+    shape = x.shape
+    x3 = x.reshape(shape[0], shape[1], -1)
+    y = np.asarray(target, dtype=x.dtype).reshape(x3.shape)
+    c, pix = x3.shape[1], x3.shape[2]
+    ls = x3 - x3.max(axis=1, keepdims=True)
+    ls -= np.log(np.exp(ls).sum(axis=1, keepdims=True))
+    p = np.exp(ls)
+    a = float(alpha)
+    a_c = np.array([1.0 - a] + [a] * (c - 1)) if a >= 0 else np.ones(c)
+    g_gamma = float(gamma)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dpow = np.zeros_like(p) if g_gamma == 0 else g_gamma * (1.0 - p) ** (g_gamma - 1.0)
+    h = -a_c[None, :, None] * y * ((1.0 - p) ** g_gamma - dpow * p * ls)
+    g = h - p * h.sum(axis=1, keepdims=True)
+    return (g / (c * pix)).reshape(shape)
