@@ -431,6 +431,35 @@ def cases() -> list[dict[str, Any]]:
     )
     trip = np.c_[ex, np.roll(ex, 1, 0), np.roll(ex, 7, 0)]
     add("triplet_rows", "triplet", "embedding", trip, None, {"margin": 1.0}, layout="triplets")
+    add(
+        "triplet_rows_swap_p1",
+        "triplet",
+        "embedding",
+        trip,
+        None,
+        {"margin": 1.0, "swap": True, "p": 1.0},
+        layout="triplets",
+    )
+    add(
+        "triplet_rows_p3",
+        "triplet",
+        "embedding",
+        trip,
+        None,
+        {"margin": 1.5, "p": 3.0},
+        weight=swe,
+        layout="triplets",
+    )
+    add(
+        "triplet_hard_swap_norm",
+        "triplet",
+        "embedding",
+        ex,
+        ey,
+        {"margin": 0.3, "swap": True, "normalize": True},
+        weight=swe,
+        layout="labels",
+    )
     add("contrastive_labels", "contrastive", "embedding", ex, ey, {"margin": 2.0}, layout="labels")
     add("contrastive_labels_w", "contrastive", "embedding", ex, ey, weight=swe, layout="labels")
     pr = np.c_[ex, np.roll(ex, 3, 0)]
@@ -747,9 +776,17 @@ def _torch_embedding(F, torch, x, case, w):
     sw = torch.ones(n, dtype=torch.float64) if w is None else w
     if layout == "triplets":
         d = x.shape[1] // 3
-        return F.triplet_margin_loss(
-            x[:, :d], x[:, d : 2 * d], x[:, 2 * d :], margin=prm["margin"], eps=1e-6
+        out = F.triplet_margin_loss(
+            x[:, :d],
+            x[:, d : 2 * d],
+            x[:, 2 * d :],
+            margin=prm["margin"],
+            eps=1e-6,
+            p=prm.get("p", 2.0),
+            swap=prm.get("swap", False),
+            reduction="none",
         )
+        return (out * sw).sum() / sw.sum()
     if layout in ("pairs", "distance"):
         y = torch.tensor(case["target"], dtype=torch.float64)
         if loss == "cosine_embedding":
@@ -764,9 +801,15 @@ def _torch_embedding(F, torch, x, case, w):
         return (0.5 * y * dist**2 + 0.5 * (1 - y) * torch.relu(m - dist) ** 2).mean()
     lab = np.asarray(case["target"])
     if loss == "triplet":
-        pos, neg, valid = batch_hard_triplets(case["pred"], lab, eps=1e-6)
+        xn = case["pred"]
+        if prm.get("normalize"):  # mined on the normalised embeddings, as the loss does
+            x = F.normalize(x, dim=1)
+            xn = x.detach().numpy()
+        pos, neg, valid = batch_hard_triplets(xn, lab, eps=1e-6)
         d_ap = F.pairwise_distance(x, x[pos], eps=1e-6)
         d_an = F.pairwise_distance(x, x[neg], eps=1e-6)
+        if prm.get("swap"):
+            d_an = torch.min(d_an, F.pairwise_distance(x[pos], x[neg], eps=1e-6))
         out = torch.clamp_min(prm["margin"] + d_ap - d_an, 0)
         v = torch.tensor(valid, dtype=torch.float64) * sw
         return (out * v).sum() / v.sum()

@@ -43,6 +43,52 @@ def _unit(diff: np.ndarray) -> np.ndarray:
         return np.where(d[:, None] > 0, diff / d[:, None], 0.0), d
 
 
+def _dist_unit(diff: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """(∂‖diff‖_p/∂diff, ‖diff‖_p) per row: diff/d for p = 2, sign(diff) for p = 1,
+    sign·|diff|^(p−1)/d^(p−1) otherwise; 0 where d = 0 (torch ``norm`` backward)."""
+    if p == 2.0:
+        return _unit(diff)
+    a = np.abs(diff)
+    if p == 1.0:
+        return np.sign(diff), a.sum(axis=1)
+    d = np.power(np.power(a, p).sum(axis=1), 1.0 / p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.sign(diff) * np.power(a, p - 1.0) / np.power(d, p - 1.0)[:, None]
+    return np.where(d[:, None] > 0, u, 0.0), d
+
+
+def _triplet_parts(a, pos, neg, margin, eps, p, swap):
+    """Per-row gradients of max(0, d(a, p) − d'(a, n) + m) with respect to a, p and n
+    (unscaled by the active indicator) and the active indicator (clamp_min: ≥ 0).
+    ``swap``: d' = min(d(a, n), d(p, n)), the gradient split evenly at a tie
+    (``torch.min`` backward)."""
+    u_ap, d_ap = _dist_unit(a - pos + eps, p)
+    u_an, d_an = _dist_unit(a - neg + eps, p)
+    w_an = np.ones_like(d_an)
+    w_pn = np.zeros_like(d_an)
+    u_pn = np.zeros_like(u_an)
+    d_neg = d_an
+    if swap:
+        u_pn, d_pn = _dist_unit(pos - neg + eps, p)
+        w_an = np.where(d_an < d_pn, 1.0, np.where(d_an == d_pn, 0.5, 0.0))
+        w_pn = 1.0 - w_an
+        d_neg = np.minimum(d_an, d_pn)
+    active = d_ap - d_neg + margin >= 0
+    ga = u_ap - w_an[:, None] * u_an
+    gp = -u_ap - w_pn[:, None] * u_pn
+    gn = w_an[:, None] * u_an + w_pn[:, None] * u_pn
+    return ga, gp, gn, active
+
+
+def _normalize_back(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """∂/∂x of a gradient ``g`` with respect to x/max(‖x‖, 1e-12) (torch ``F.normalize``)."""
+    norm = np.sqrt(np.einsum("ij,ij->i", x, x))
+    den = np.maximum(norm, 1e-12)
+    xh = x / den[:, None]
+    radial = np.where(norm >= 1e-12, np.einsum("ij,ij->i", xh, g), 0.0)
+    return (g - radial[:, None] * xh) / den[:, None]
+
+
 def triplet_grad(
     pred,
     target=None,
@@ -50,30 +96,39 @@ def triplet_grad(
     margin: float = 1.0,
     eps: float = 1e-6,
     mining: str = "hard",
+    swap: bool = False,
+    p: float = 2.0,
+    normalize: bool = False,
+    reducer: str = "mean",
     layout: str = "labels",
     sample_weight=None,
 ):
     """max(0, d(a, p) − d(a, n) + m): a gets u_ap − u_an, p gets −u_ap, n gets u_an
-    (u = (a − b + eps)/d) where the hinge is active (clamp_min: ≥ 0)."""
+    (u = ∂d/∂(a − b + eps), (a − b + eps)/d for p = 2) where the hinge is active
+    (clamp_min: ≥ 0); with ``swap`` the negative distance min(d(a, n), d(p, n)) sends its
+    part to p and n instead where d(p, n) is the smaller; ``normalize`` goes back through
+    the L2 normalisation of the embeddings."""
     x = as_grad_float(pred)
+    p = float(p)
     if layout == "triplets":
-        a, p, n = _split(x, 3, "triplets")
-        u_ap, d_ap = _unit(a - p + eps)
-        u_an, d_an = _unit(a - n + eps)
-        c = (d_ap - d_an + margin >= 0) * _sw(sample_weight, x.shape[0])
-        return np.concatenate([u_ap - u_an, -u_ap, u_an], axis=1) * c[:, None]
-    if mining != "hard":
+        a, pos, neg = _split(x, 3, "triplets")
+        ga, gp, gn, active = _triplet_parts(a, pos, neg, margin, eps, p, swap)
+        c = active * _sw(sample_weight, x.shape[0])
+        return np.concatenate([ga, gp, gn], axis=1) * c[:, None]
+    if mining != "hard" or reducer != "mean":
         raise ValueError("gradient of triplet with mining=all: not available yet")
     x = x.reshape(x.shape[0], -1)
+    raw = x
+    if normalize:
+        x = x / np.maximum(np.sqrt(np.einsum("ij,ij->i", x, x)), 1e-12)[:, None]
     lab = _labels(target, x.shape[0])
     pos, neg, valid = batch_hard_triplets(x, lab, eps=eps)
-    u_ap, d_ap = _unit(x - x[pos] + eps)
-    u_an, d_an = _unit(x - x[neg] + eps)
-    c = (valid & (d_ap - d_an + margin >= 0)) * _sw(sample_weight, x.shape[0])
-    g = (u_ap - u_an) * c[:, None]
-    np.add.at(g, pos, -u_ap * c[:, None])
-    np.add.at(g, neg, u_an * c[:, None])
-    return g
+    ga, gp, gn, active = _triplet_parts(x, x[pos], x[neg], margin, eps, p, swap)
+    c = (valid & active) * _sw(sample_weight, x.shape[0])
+    g = ga * c[:, None]
+    np.add.at(g, pos, gp * c[:, None])
+    np.add.at(g, neg, gn * c[:, None])
+    return _normalize_back(raw, g) if normalize else g
 
 
 def _pair_blocks(n: int):
