@@ -462,6 +462,35 @@ def cases() -> list[dict[str, Any]]:
     )
     add("contrastive_labels", "contrastive", "embedding", ex, ey, {"margin": 2.0}, layout="labels")
     add("contrastive_labels_w", "contrastive", "embedding", ex, ey, weight=swe, layout="labels")
+    add(
+        "contrastive_pml",
+        "contrastive",
+        "embedding",
+        ex,
+        ey,
+        {"form": "pml", "margin": 1.0, "pos_margin": 0.5, "normalize": True},
+        weight=swe,
+        layout="labels",
+    )
+    add(
+        "contrastive_pml_nonzero",
+        "contrastive",
+        "embedding",
+        ex,
+        ey,
+        {"form": "pml", "margin": 2.5, "pos_margin": 1.0, "reducer": "avg_nonzero"},
+        layout="labels",
+    )
+    add(
+        "contrastive_hadsell_norm",
+        "contrastive",
+        "embedding",
+        ex,
+        ey,
+        {"margin": 1.0, "normalize": True},
+        weight=swe,
+        layout="labels",
+    )
     pr = np.c_[ex, np.roll(ex, 3, 0)]
     add(
         "contrastive_pairs",
@@ -813,6 +842,19 @@ def _torch_embedding(F, torch, x, case, w):
         out = torch.clamp_min(prm["margin"] + d_ap - d_an, 0)
         v = torch.tensor(valid, dtype=torch.float64) * sw
         return (out * v).sum() / v.sum()
+    if loss == "contrastive" and prm.get("normalize"):
+        x = F.normalize(x, dim=1)
+    if loss == "contrastive" and prm.get("form") == "pml":  # pytorch-metric-learning
+        d = (x[:, None, :] - x[None, :, :]).norm(dim=-1)
+        same = torch.tensor(lab[:, None] == lab[None, :])
+        other = ~torch.eye(n, dtype=torch.bool)
+        pos = torch.relu(d - prm.get("pos_margin", 0.0)) * (same & other)
+        neg = torch.relu(prm.get("margin", 1.0) - d) * ~same
+        nz = prm.get("reducer") == "avg_nonzero"
+        n_pos = (pos > 0).sum() if nz else (same & other).sum()
+        n_neg = (neg > 0).sum() if nz else (~same).sum()
+        rows = n * (pos.sum(1) / n_pos + neg.sum(1) / n_neg)
+        return (rows * sw).sum() / sw.sum()
     ii, jj = np.triu_indices(n, 1)
     same = torch.tensor(lab[ii] == lab[jj], dtype=torch.float64)
     pw = 0.5 * (sw[ii] + sw[jj])

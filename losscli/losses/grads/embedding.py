@@ -142,14 +142,74 @@ def _pair_weights(sw: np.ndarray, rows: slice) -> np.ndarray:
     return 0.5 * (sw[rows, None] + sw[None, :])
 
 
+def _contrastive_pml_grad(x, lab, sw, neg_margin, pos_margin, nonzero):
+    """pytorch-metric-learning's form: row i carries n·Σ_j (relu(d_ij − m_pos)/N_pos or
+    relu(m_neg − d_ij)/N_neg) over j ≠ i, so ∂(Σ_i sw_i·l_i)/∂x_k = Σ_j K_kj·(x_k − x_j)
+    with K_kj = n·(sw_k + sw_j)·c_kj/d_kj, c = 1/N_pos on an active similar pair, −1/N_neg
+    on an active dissimilar one (``relu``: none at the kink; the counts are not
+    differentiated)."""
+    n = x.shape[0]
+    sq = np.einsum("ij,ij->i", x, x)
+
+    def blocks():
+        for rows in _pair_blocks(n):
+            d = np.sqrt(np.maximum(sq[rows, None] + sq[None, :] - 2.0 * x[rows] @ x.T, 0.0))
+            same = lab[rows, None] == lab[None, :]
+            idx = np.arange(rows.start, rows.stop)
+            other = np.ones_like(same)
+            other[idx - rows.start, idx] = False
+            pos = same & other & (d - pos_margin > 0)
+            neg = ~same & (neg_margin - d > 0)
+            yield rows, d, pos, neg, same & other, ~same
+
+    pos_cnt = neg_cnt = 0.0
+    for _, _, pos, neg, all_pos, all_neg in blocks():
+        pos_cnt += float(np.count_nonzero(pos if nonzero else all_pos))
+        neg_cnt += float(np.count_nonzero(neg if nonzero else all_neg))
+    g = np.zeros_like(x)
+    for rows, d, pos, neg, _, _ in blocks():
+        c = np.zeros_like(d)
+        if pos_cnt:
+            c += pos / pos_cnt
+        if neg_cnt:
+            c -= neg / neg_cnt
+        with np.errstate(divide="ignore", invalid="ignore"):
+            k = np.where(d > 0, c / d, 0.0) * n * (sw[rows, None] + sw[None, :])
+        g[rows] = k.sum(axis=1)[:, None] * x[rows] - k @ x
+    return g
+
+
 def contrastive_grad(
-    pred, target=None, *, margin: float = 1.0, layout: str = "labels", sample_weight=None
+    pred,
+    target=None,
+    *,
+    margin: float = 1.0,
+    form: str = "hadsell",
+    pos_margin: float = 0.0,
+    normalize: bool = False,
+    reducer: str = "mean",
+    layout: str = "labels",
+    sample_weight=None,
 ):
     """½·y·d² + ½·(1 − y)·max(0, m − d)²: ∂/∂x_i = y·(x_i − x_j) − (1 − y)·max(0, m − d)·
-    (x_i − x_j)/d, summed over the pairs of row i (layout labels)."""
+    (x_i − x_j)/d, summed over the pairs of row i (layout labels). ``form="pml"`` and
+    ``normalize`` (labels): :func:`_contrastive_pml_grad` and back through the L2
+    normalisation."""
     x = as_grad_float(pred)
     n = x.shape[0]
     sw = _sw(sample_weight, n)
+    if layout == "labels" and (normalize or form == "pml"):
+        raw = x.reshape(n, -1)
+        x = raw
+        if normalize:
+            x = raw / np.maximum(np.sqrt(np.einsum("ij,ij->i", raw, raw)), 1e-12)[:, None]
+        if form == "pml":
+            g = _contrastive_pml_grad(
+                x, _labels(target, n), sw, margin, pos_margin, reducer == "avg_nonzero"
+            )
+        else:
+            g = contrastive_grad(x, target, margin=margin, sample_weight=sample_weight)
+        return _normalize_back(raw, g) if normalize else g
     if layout == "distance":
         d = x.reshape(-1)
         y = (np.asarray(target).reshape(-1) > 0).astype(np.float64)
