@@ -479,8 +479,8 @@ class Evaluation:
                 res.extra["grad"] = None
                 res.extra["grad_reason"] = g.reason or grad_reason(spec)
             else:
-                den = self.accs[i].partial.den
-                scale = grad_scale(spec, den, res.value, self.reduction)
+                part = self.accs[i].partial
+                scale = grad_scale(spec, part.den, res.value, self.reduction, kden=part.kden)
                 res.extra["grad"], notes = g.finalize(scale=scale, columns=self.pred_names)
                 res.notes += [n for n in notes if n not in res.notes]
                 cols = grad_columns(spec.name, g.shape, self.pred_names)

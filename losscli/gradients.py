@@ -303,9 +303,15 @@ def _finite(v: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def grad_scale(spec: LossSpec, den: float, value: float | None, reduction: str) -> float:
+def grad_scale(
+    spec: LossSpec, den: float, value: float | None, reduction: str, *, kden: float | None = None
+) -> float:
     """The factor from unscaled terms sw·D to ∂value/∂pred: 1/Σw for a mean (1 for a
-    sum), times 1/(2·value) for a square-rooted mean (rmse)."""
+    sum; 1/Σk, the kernel weights without the sample weights, for Keras'
+    ``sum_over_batch_size`` when ``kden`` is given), times 1/(2·value) for a square-rooted
+    mean (rmse)."""
+    if reduction == "sum_over_batch_size" and kden is not None:
+        den = kden
     scale = 1.0 if reduction == "sum" else (1.0 / den if den else math.nan)
     if spec.finalize == "sqrt":
         scale *= 1.0 / (2.0 * value) if value else math.inf
@@ -340,7 +346,9 @@ def gradient(
         )
     if d is None:
         raise ValueError(f"{spec.name}: {g.reason or grad_reason(spec)}")
-    return float(res.value or math.nan), d * grad_scale(spec, acc.partial.den, res.value, reduction)
+    return float(res.value or math.nan), d * grad_scale(
+        spec, acc.partial.den, res.value, reduction, kden=acc.partial.kden
+    )
 
 
 __all__ = [

@@ -57,7 +57,13 @@ def test_gradient_matches_torch(case):
     target = None if case["target"] is None else np.asarray(case["target"])
     w = None if case["weight"] is None else np.asarray(case["weight"])
     value, grad = gradient(
-        spec, _arr(case["pred"]), target, params=case["params"], context=ctx, sample_weight=w
+        spec,
+        _arr(case["pred"]),
+        target,
+        params=case["params"],
+        context=ctx,
+        sample_weight=w,
+        reduction=case.get("reduction", "mean"),
     )
     check_against_torch(case, value, grad)
 
@@ -241,3 +247,32 @@ def test_merge_in_and_across_histogram_mode(monkeypatch):
     for k in a:
         if a[k] is not None:
             assert b[k] == pytest.approx(a[k], rel=1e-12), k
+
+
+@pytest.mark.parametrize(
+    ("loss", "task", "pred", "target", "params", "ctx", "why"),
+    [
+        (
+            "triplet",
+            "embedding",
+            np.eye(4),
+            np.array([0, 0, 1, 1]),
+            {"mining": "all"},
+            {"layout": "labels"},
+            "mining=all",
+        ),
+        (
+            "generalized_dice",
+            "segmentation",
+            np.full((2, 2, 3, 3), 0.5),
+            np.ones((2, 2, 3, 3)),
+            {"soft_label": True},
+            {"from_logits": False},
+            "soft_label=true",
+        ),
+    ],
+)
+def test_settings_without_a_gradient_say_why(loss, task, pred, target, params, ctx, why):
+    spec = get_spec(loss, task)
+    with pytest.raises(ValueError, match=why):
+        gradient(spec, pred, target, params=params, context=ctx)

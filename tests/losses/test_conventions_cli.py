@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, write_csv
 
 EPS64 = float(np.finfo(np.float64).eps)
 
@@ -232,23 +232,33 @@ def test_bootstrap_interval_brackets_the_reported_value(cli, files, flags):
         assert lo <= v * (1 + 1e-9) and v <= hi * (1 + 1e-9) + 1e-12, entry["name"]
 
 
-def test_grad_with_a_parameter_its_gradient_does_not_take(cli):
-    # mape under Keras (eps 1e-7, percent): no gradient yet, said so; never an internal error
+def test_grad_under_keras_with_sample_weights(cli, tmp_path):
+    # mape under Keras (eps 1e-7, percent, ÷N with sample weights): the gradient of the
+    # value as reported, ∂(Σ w·l / N)/∂ŷ = w·100·sign(e)/max(|y|, eps)/N
+    rng = np.random.default_rng(5)
+    pred, target, w = rng.normal(3, 1, 30), rng.normal(3, 1, 30), rng.uniform(0.2, 3, 30)
+    target[0] = 0.0
+    write_csv(
+        tmp_path / "p.csv",
+        ["pred", "w"],
+        [[repr(float(a)), repr(float(b))] for a, b in zip(pred, w)],
+    )
+    write_csv(tmp_path / "y.csv", ["y"], [[repr(float(v))] for v in target])
     r = cli(
         "evaluate",
-        SAMPLES / "regression_preds.csv",
-        SAMPLES / "regression_targets.csv",
+        tmp_path / "p.csv",
+        tmp_path / "y.csv",
+        "--weight-col",
+        "w",
         "--loss",
         "mape",
-        "--loss",
-        "mse",
         "--convention",
         "keras",
         "--grad",
         "--json",
     )
     assert r.exit_code == 0, r.stderr
-    by = {it["name"]: it for it in r.json()["losses"]}
-    assert by["mse"]["grad"]["mean_abs"] > 0  # output_weights at its default: gradient kept
-    assert by["mape"]["grad"] is None
-    assert "no gradient yet with eps=1e-07" in by["mape"]["grad_reason"]
+    grad = r.json()["losses"][0]["grad"]
+    g = np.abs(w * 100.0 * np.sign(pred - target) / np.maximum(np.abs(target), 1e-7) / 30)
+    assert grad["max_abs"] == pytest.approx(g.max(), rel=1e-12)
+    assert grad["mean_abs"] == pytest.approx(g.mean(), rel=1e-12)

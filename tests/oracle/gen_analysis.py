@@ -60,6 +60,7 @@ def build() -> list[dict[str, Any]]:
                 "pred": _list(c["pred"]),
                 "target": None if c["target"] is None else np.asarray(c["target"]).tolist(),
                 "weight": _list(c["weight"]),
+                "reduction": c["reduction"],
                 "value": value,
                 "grad": _list(grad),
             }
@@ -72,7 +73,9 @@ def main() -> int:
     ap.add_argument("--check", action="store_true")
     args = ap.parse_args()
     doc = {"torch": __import__("torch").__version__, "cases": build()}
-    text = json.dumps(doc, indent=None, separators=(",", ":")) + "\n"
+    compact = {"separators": (",", ":")}
+    lines = [json.dumps(c, **compact) for c in doc["cases"]]  # one case per line
+    text = '{"torch":' + json.dumps(doc["torch"]) + ',"cases":[\n' + ",\n".join(lines) + "\n]}\n"
     if args.check:
         old = json.loads(FIXTURE.read_text())
         same = old["cases"] == doc["cases"]

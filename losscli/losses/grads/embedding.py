@@ -43,6 +43,52 @@ def _unit(diff: np.ndarray) -> np.ndarray:
         return np.where(d[:, None] > 0, diff / d[:, None], 0.0), d
 
 
+def _dist_unit(diff: np.ndarray, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """(∂‖diff‖_p/∂diff, ‖diff‖_p) per row: diff/d for p = 2, sign(diff) for p = 1,
+    sign·|diff|^(p−1)/d^(p−1) otherwise; 0 where d = 0 (torch ``norm`` backward)."""
+    if p == 2.0:
+        return _unit(diff)
+    a = np.abs(diff)
+    if p == 1.0:
+        return np.sign(diff), a.sum(axis=1)
+    d = np.power(np.power(a, p).sum(axis=1), 1.0 / p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.sign(diff) * np.power(a, p - 1.0) / np.power(d, p - 1.0)[:, None]
+    return np.where(d[:, None] > 0, u, 0.0), d
+
+
+def _triplet_parts(a, pos, neg, margin, eps, p, swap):
+    """Per-row gradients of max(0, d(a, p) − d'(a, n) + m) with respect to a, p and n
+    (unscaled by the active indicator) and the active indicator (clamp_min: ≥ 0).
+    ``swap``: d' = min(d(a, n), d(p, n)), the gradient split evenly at a tie
+    (``torch.min`` backward)."""
+    u_ap, d_ap = _dist_unit(a - pos + eps, p)
+    u_an, d_an = _dist_unit(a - neg + eps, p)
+    w_an = np.ones_like(d_an)
+    w_pn = np.zeros_like(d_an)
+    u_pn = np.zeros_like(u_an)
+    d_neg = d_an
+    if swap:
+        u_pn, d_pn = _dist_unit(pos - neg + eps, p)
+        w_an = np.where(d_an < d_pn, 1.0, np.where(d_an == d_pn, 0.5, 0.0))
+        w_pn = 1.0 - w_an
+        d_neg = np.minimum(d_an, d_pn)
+    active = d_ap - d_neg + margin >= 0
+    ga = u_ap - w_an[:, None] * u_an
+    gp = -u_ap - w_pn[:, None] * u_pn
+    gn = w_an[:, None] * u_an + w_pn[:, None] * u_pn
+    return ga, gp, gn, active
+
+
+def _normalize_back(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """∂/∂x of a gradient ``g`` with respect to x/max(‖x‖, 1e-12) (torch ``F.normalize``)."""
+    norm = np.sqrt(np.einsum("ij,ij->i", x, x))
+    den = np.maximum(norm, 1e-12)
+    xh = x / den[:, None]
+    radial = np.where(norm >= 1e-12, np.einsum("ij,ij->i", xh, g), 0.0)
+    return (g - radial[:, None] * xh) / den[:, None]
+
+
 def triplet_grad(
     pred,
     target=None,
@@ -50,30 +96,39 @@ def triplet_grad(
     margin: float = 1.0,
     eps: float = 1e-6,
     mining: str = "hard",
+    swap: bool = False,
+    p: float = 2.0,
+    normalize: bool = False,
+    reducer: str = "mean",
     layout: str = "labels",
     sample_weight=None,
 ):
     """max(0, d(a, p) − d(a, n) + m): a gets u_ap − u_an, p gets −u_ap, n gets u_an
-    (u = (a − b + eps)/d) where the hinge is active (clamp_min: ≥ 0)."""
+    (u = ∂d/∂(a − b + eps), (a − b + eps)/d for p = 2) where the hinge is active
+    (clamp_min: ≥ 0); with ``swap`` the negative distance min(d(a, n), d(p, n)) sends its
+    part to p and n instead where d(p, n) is the smaller; ``normalize`` goes back through
+    the L2 normalisation of the embeddings."""
     x = as_grad_float(pred)
+    p = float(p)
     if layout == "triplets":
-        a, p, n = _split(x, 3, "triplets")
-        u_ap, d_ap = _unit(a - p + eps)
-        u_an, d_an = _unit(a - n + eps)
-        c = (d_ap - d_an + margin >= 0) * _sw(sample_weight, x.shape[0])
-        return np.concatenate([u_ap - u_an, -u_ap, u_an], axis=1) * c[:, None]
-    if mining != "hard":
+        a, pos, neg = _split(x, 3, "triplets")
+        ga, gp, gn, active = _triplet_parts(a, pos, neg, margin, eps, p, swap)
+        c = active * _sw(sample_weight, x.shape[0])
+        return np.concatenate([ga, gp, gn], axis=1) * c[:, None]
+    if mining != "hard" or reducer != "mean":
         raise ValueError("gradient of triplet with mining=all: not available yet")
     x = x.reshape(x.shape[0], -1)
+    raw = x
+    if normalize:
+        x = x / np.maximum(np.sqrt(np.einsum("ij,ij->i", x, x)), 1e-12)[:, None]
     lab = _labels(target, x.shape[0])
     pos, neg, valid = batch_hard_triplets(x, lab, eps=eps)
-    u_ap, d_ap = _unit(x - x[pos] + eps)
-    u_an, d_an = _unit(x - x[neg] + eps)
-    c = (valid & (d_ap - d_an + margin >= 0)) * _sw(sample_weight, x.shape[0])
-    g = (u_ap - u_an) * c[:, None]
-    np.add.at(g, pos, -u_ap * c[:, None])
-    np.add.at(g, neg, u_an * c[:, None])
-    return g
+    ga, gp, gn, active = _triplet_parts(x, x[pos], x[neg], margin, eps, p, swap)
+    c = (valid & active) * _sw(sample_weight, x.shape[0])
+    g = ga * c[:, None]
+    np.add.at(g, pos, gp * c[:, None])
+    np.add.at(g, neg, gn * c[:, None])
+    return _normalize_back(raw, g) if normalize else g
 
 
 def _pair_blocks(n: int):
@@ -87,14 +142,74 @@ def _pair_weights(sw: np.ndarray, rows: slice) -> np.ndarray:
     return 0.5 * (sw[rows, None] + sw[None, :])
 
 
+def _contrastive_pml_grad(x, lab, sw, neg_margin, pos_margin, nonzero):
+    """pytorch-metric-learning's form: row i carries n·Σ_j (relu(d_ij − m_pos)/N_pos or
+    relu(m_neg − d_ij)/N_neg) over j ≠ i, so ∂(Σ_i sw_i·l_i)/∂x_k = Σ_j K_kj·(x_k − x_j)
+    with K_kj = n·(sw_k + sw_j)·c_kj/d_kj, c = 1/N_pos on an active similar pair, −1/N_neg
+    on an active dissimilar one (``relu``: none at the kink; the counts are not
+    differentiated)."""
+    n = x.shape[0]
+    sq = np.einsum("ij,ij->i", x, x)
+
+    def blocks():
+        for rows in _pair_blocks(n):
+            d = np.sqrt(np.maximum(sq[rows, None] + sq[None, :] - 2.0 * x[rows] @ x.T, 0.0))
+            same = lab[rows, None] == lab[None, :]
+            idx = np.arange(rows.start, rows.stop)
+            other = np.ones_like(same)
+            other[idx - rows.start, idx] = False
+            pos = same & other & (d - pos_margin > 0)
+            neg = ~same & (neg_margin - d > 0)
+            yield rows, d, pos, neg, same & other, ~same
+
+    pos_cnt = neg_cnt = 0.0
+    for _, _, pos, neg, all_pos, all_neg in blocks():
+        pos_cnt += float(np.count_nonzero(pos if nonzero else all_pos))
+        neg_cnt += float(np.count_nonzero(neg if nonzero else all_neg))
+    g = np.zeros_like(x)
+    for rows, d, pos, neg, _, _ in blocks():
+        c = np.zeros_like(d)
+        if pos_cnt:
+            c += pos / pos_cnt
+        if neg_cnt:
+            c -= neg / neg_cnt
+        with np.errstate(divide="ignore", invalid="ignore"):
+            k = np.where(d > 0, c / d, 0.0) * n * (sw[rows, None] + sw[None, :])
+        g[rows] = k.sum(axis=1)[:, None] * x[rows] - k @ x
+    return g
+
+
 def contrastive_grad(
-    pred, target=None, *, margin: float = 1.0, layout: str = "labels", sample_weight=None
+    pred,
+    target=None,
+    *,
+    margin: float = 1.0,
+    form: str = "hadsell",
+    pos_margin: float = 0.0,
+    normalize: bool = False,
+    reducer: str = "mean",
+    layout: str = "labels",
+    sample_weight=None,
 ):
     """½·y·d² + ½·(1 − y)·max(0, m − d)²: ∂/∂x_i = y·(x_i − x_j) − (1 − y)·max(0, m − d)·
-    (x_i − x_j)/d, summed over the pairs of row i (layout labels)."""
+    (x_i − x_j)/d, summed over the pairs of row i (layout labels). ``form="pml"`` and
+    ``normalize`` (labels): :func:`_contrastive_pml_grad` and back through the L2
+    normalisation."""
     x = as_grad_float(pred)
     n = x.shape[0]
     sw = _sw(sample_weight, n)
+    if layout == "labels" and (normalize or form == "pml"):
+        raw = x.reshape(n, -1)
+        x = raw
+        if normalize:
+            x = raw / np.maximum(np.sqrt(np.einsum("ij,ij->i", raw, raw)), 1e-12)[:, None]
+        if form == "pml":
+            g = _contrastive_pml_grad(
+                x, _labels(target, n), sw, margin, pos_margin, reducer == "avg_nonzero"
+            )
+        else:
+            g = contrastive_grad(x, target, margin=margin, sample_weight=sample_weight)
+        return _normalize_back(raw, g) if normalize else g
     if layout == "distance":
         d = x.reshape(-1)
         y = (np.asarray(target).reshape(-1) > 0).astype(np.float64)
