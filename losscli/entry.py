@@ -5,6 +5,7 @@ handlers are in place."""
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from typing import Any, NoReturn
@@ -36,6 +37,10 @@ def main() -> None:
     own handlers; these cover the moments before and after)."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    # pyarrow's default pool (mimalloc) keeps freed parse buffers: a streamed 2M-row CSV
+    # run peaks ~18 MB higher with it. A one-shot command gives memory back instead; a
+    # caller's own choice (the variable already set) is kept. The library leaves it alone.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     try:
         from losscli.cli import main as cli_main
 

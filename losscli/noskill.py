@@ -56,6 +56,7 @@ class TargetSample:
         self.parts: list[tuple[np.ndarray, np.ndarray | None]] = []
         self.kept = 0
         self.overflow = False
+        self.sorted = False
         #: statistics shared by the losses' searches (the per-column medians)
         self.memo: dict[str, Any] = {}
 
@@ -103,6 +104,16 @@ class TargetSample:
         t, w = self.parts[0]
         if self.compress:
             t = t[:, 0] if t.shape[1] == 1 else t
+        elif t.ndim == 1 and not self.sorted:
+            # a constant prediction's loss does not depend on the rows' order: sorted in
+            # place, quantiles are lookups and no copy of the targets is ever made
+            if w is None:
+                t.sort()
+            else:
+                order = np.argsort(t, kind="stable")
+                t, w = t[order], w[order]
+                self.parts = [(t, w)]
+            self.sorted = True
         return t, w
 
 
@@ -166,7 +177,7 @@ def _closed_form(spec: LossSpec, params: Mapping[str, Any], s: _Search) -> np.nd
     """The minimising constant where it is known, in the prediction's units, or None."""
     name, task = spec.name, s.task
     if task == "regression":
-        y, w = s.columns(), s.w
+        y, w = s.columns(), s.weights
         if name in ("mse", "rmse"):
             return np.array([_wmean(col, w) for col in y])
         if name == "mae":
@@ -177,15 +188,13 @@ def _closed_form(spec: LossSpec, params: Mapping[str, Any], s: _Search) -> np.nd
         if name == "msle" and all(col.min() > -1 for col in y):
             return np.array([math.expm1(_wmean(np.log1p(col), w)) for col in y])
         if name == "mape":
-            return np.array(
-                [_wquantile(col, w / np.maximum(np.abs(col), 1e-300), 0.5) for col in y]
-            )
+            return np.array([_wquantile(col, w, 0.5, per_abs=True) for col in y])
         return None
     plain = not any(_set(params.get(k)) for k in ("weight", "label_smoothing", "pos_weight", "eps"))
     if name in ("cross_entropy", "brier", "kl_div", "bce") and plain and task != "distribution":
         return s.scores(s.prior())
     if name in ("cross_entropy", "kl_div") and task == "distribution" and plain:
-        return s.scores(np.array([_wmean(col, s.w) for col in s.columns()]))
+        return s.scores(np.array([_wmean(col, s.weights) for col in s.columns()]))
     return None
 
 
@@ -198,21 +207,47 @@ def _set(v: Any) -> bool:
     return float(v) not in (0.0, 1.0)
 
 
-def _wmean(y: np.ndarray, w: np.ndarray) -> float:
-    return float(np.dot(w, y) / np.sum(w))
+def _wmean(y: np.ndarray, w: np.ndarray | None) -> float:
+    return float(np.mean(y)) if w is None else float(np.dot(w, y) / np.sum(w))
 
 
-def _wquantile(y: np.ndarray, w: np.ndarray, q: float) -> float:
-    """A minimiser of Σ w·ρ_q(y − c): the smallest y whose cumulative weight reaches q·W
-    (a linear-time selection when every weight is equal)."""
+#: Rows per block when a weighted quantile scans sorted targets (bounded temporaries).
+_SCAN = 1 << 20
+
+
+def _wquantile(y: np.ndarray, w: np.ndarray | None, q: float, *, per_abs: bool = False) -> float:
+    """A minimiser of Σ w·ρ_q(y − c): the smallest y whose cumulative weight reaches q·W,
+    with weights w (None: 1) divided by |y| when ``per_abs`` (mape). Sorted targets (1-D
+    regression, see :meth:`TargetSample.arrays`) are scanned block by block; others are
+    selected in linear time (equal weights) or sorted."""
     n = y.size
-    if w.size and np.all(w == w[0]):
+    if not per_abs and (w is None or np.all(w == w[0])):
         k = min(max(math.ceil(q * n) - 1, 0), n - 1)
+        if n < 2 or (bool(y[0] <= y[-1]) and _is_sorted(y)):
+            return float(y[k])
         return float(np.partition(y, k)[k])
-    order = np.argsort(y, kind="stable")
-    cw = np.cumsum(w[order])
-    k = int(np.searchsorted(cw, q * cw[-1], side="left"))
-    return float(y[order][min(k, n - 1)])
+    if not _is_sorted(y):
+        order = np.argsort(y, kind="stable")
+        y = y[order]
+        w = None if w is None else w[order]
+
+    def block(i: int) -> np.ndarray:
+        part = np.ones(min(_SCAN, n - i)) if w is None else w[i : i + _SCAN]
+        return part / np.maximum(np.abs(y[i : i + _SCAN]), 1e-300) if per_abs else part
+
+    total = sum(float(block(i).sum()) for i in range(0, n, _SCAN))
+    seen = 0.0
+    for i in range(0, n, _SCAN):
+        cw = np.cumsum(block(i)) + seen
+        k = int(np.searchsorted(cw, q * total, side="left"))
+        if k < cw.size:
+            return float(y[i + k])
+        seen = float(cw[-1])
+    return float(y[-1])
+
+
+def _is_sorted(y: np.ndarray) -> bool:
+    return bool(np.all(y[:-1] <= y[1:])) if y.size > 1 else True
 
 
 # --------------------------------------------------------------------------- numeric search
@@ -235,8 +270,6 @@ class _Search:
         self.t, self.k, self.task = t, n_columns, task
         #: weights passed to the loss (None: every row 1 — the unweighted fast path)
         self.weights = w
-        #: weights for the closed forms' statistics
-        self.w = np.ones(t.shape[0]) if w is None else w
         self.from_logits = from_logits
         self.evaluate = evaluate
         self.logit_space = task in ("multiclass", "distribution")
@@ -250,7 +283,9 @@ class _Search:
 
     def medians(self) -> np.ndarray:
         if "median" not in self.memo:
-            self.memo["median"] = np.array([_wquantile(c, self.w, 0.5) for c in self.columns()])
+            self.memo["median"] = np.array(
+                [_wquantile(c, self.weights, 0.5) for c in self.columns()]
+            )
         return self.memo["median"]
 
     def prior(self) -> np.ndarray:
@@ -258,9 +293,10 @@ class _Search:
         if self.task == "multiclass":
             idx = self.t.astype(np.int64).reshape(-1)
             ok = (idx >= 0) & (idx < self.k)
-            p = np.bincount(idx[ok], weights=self.w[ok], minlength=self.k)[: self.k]
+            w = None if self.weights is None else self.weights[ok]
+            p = np.bincount(idx[ok], weights=w, minlength=self.k)[: self.k].astype(float)
             return p / p.sum()
-        return np.array([_wmean(col, self.w) for col in self.columns()])
+        return np.array([_wmean(col, self.weights) for col in self.columns()])
 
     def scores(self, p: np.ndarray) -> np.ndarray:
         """Probabilities ``p`` as the search's coordinates: logits for multiclass and
@@ -308,7 +344,7 @@ class _Search:
             p = (
                 self.prior()
                 if self.task == "multiclass"
-                else np.array([_wmean(col, self.w) for col in self.columns()])
+                else np.array([_wmean(col, self.weights) for col in self.columns()])
             )
             return self.scores(p)
         if self.task == "regression":
