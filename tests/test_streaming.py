@@ -333,7 +333,8 @@ def test_peak_memory_of_a_streamed_2m_row_evaluate_is_bounded(tmp_path):
         [sys.executable, "-c", script], check=True, capture_output=True, text=True
     ).stdout.split()
     streamed_kib, memory_kib = int(out[0]), int(out[1])  # RUSAGE_CHILDREN max so far
-    # ~105 MB is the interpreter with numpy/pyarrow loaded; the no-skill baselines keep
-    # the regression targets (8 B per row: 16 MB here, capped at 10M values)
-    assert streamed_kib < 220 * 1024, streamed_kib
+    # 95–115 MB is the interpreter with numpy/pyarrow loaded (it varies by environment);
+    # the no-skill baselines keep the regression targets (8 B per row: 16 MB here,
+    # capped at 10M values)
+    assert streamed_kib < 250 * 1024, streamed_kib
     assert memory_kib > streamed_kib + 40 * 1024, (streamed_kib, memory_kib)
