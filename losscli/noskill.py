@@ -27,6 +27,7 @@ file size), regression and multilabel targets as arrays (8 bytes per value).
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +36,20 @@ import numpy as np
 
 from losscli.registry import LossSpec
 
-#: Most target values a run keeps for the numeric baselines (80 MB of float64).
-MAX_KEPT = 10_000_000
+#: Most regression/multilabel/distribution target values a run keeps for the baselines
+#: (16 MB of float64); ``LOSSCLI_NO_SKILL_MAX_VALUES`` raises it for one run. Beyond it
+#: those losses report no baseline, so that a streamed run's memory stays flat.
+MAX_KEPT = 2_000_000
+MAX_KEPT_ENV = "LOSSCLI_NO_SKILL_MAX_VALUES"
+
+
+def max_kept() -> int:
+    """:data:`MAX_KEPT`, or the non-negative integer in ``LOSSCLI_NO_SKILL_MAX_VALUES``
+    (a value that is not one is ignored: the baselines are a report, not a gate)."""
+    raw = os.environ.get(MAX_KEPT_ENV, "").strip().replace("_", "")
+    return int(raw) if raw.isdigit() else MAX_KEPT
+
+
 #: Targets the first, coarse search of a numeric baseline looks at.
 SAMPLE = 20_000
 #: Tasks where a constant prediction is a meaningful baseline.
@@ -55,6 +68,7 @@ class TargetSample:
         self.compress = task in ("binary", "multiclass")
         self.parts: list[tuple[np.ndarray, np.ndarray | None]] = []
         self.kept = 0
+        self.limit = max_kept()
         self.overflow = False
         self.sorted = False
         #: statistics shared by the losses' searches (the per-column medians)
@@ -72,7 +86,7 @@ class TargetSample:
                 self.parts = [self._joined()]
             return
         self.kept += t.size
-        if self.kept > MAX_KEPT:
+        if self.kept > self.limit:
             self.overflow, self.parts = True, []
             return
         # copies: a chunk's target column may be a view that holds its whole table
@@ -157,7 +171,11 @@ def baseline(
     if spec.finalize in ("ece", "mce"):
         return Baseline(None, "a constant prediction at the prior is perfectly calibrated")
     if sample.overflow:
-        return Baseline(None, f"more than {MAX_KEPT:,} target values: targets not kept")
+        return Baseline(
+            None,
+            f"more than {sample.limit:,} target values: not kept, so that memory stays flat "
+            f"(set {MAX_KEPT_ENV} to raise the limit)",
+        )
     got = sample.arrays()
     if got is None:
         return Baseline(None, "no targets")

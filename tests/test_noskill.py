@@ -173,3 +173,17 @@ def test_against_scikit_learn_dummy_models() -> None:
     proba = dummy.DummyClassifier(strategy="prior").fit(Xc, yc).predict_proba(Xc)
     got = _run("multiclass", ["cross_entropy"], proba, yc, ctx={"from_logits": False})
     assert got["cross_entropy"].no_skill == pytest.approx(metrics.log_loss(yc, proba), rel=1e-9)
+
+
+def test_regression_targets_beyond_the_limit_are_not_kept(monkeypatch) -> None:
+    monkeypatch.setenv("LOSSCLI_NO_SKILL_MAX_VALUES", "100")
+    y = np.linspace(0.0, 1.0, 101)
+    got = _run("regression", ["mse"], y + 0.1, y, chunks=3)["mse"]
+    assert got.no_skill is None and "LOSSCLI_NO_SKILL_MAX_VALUES" in got.no_skill_reason
+    monkeypatch.setenv("LOSSCLI_NO_SKILL_MAX_VALUES", "101")
+    assert _run("regression", ["mse"], y + 0.1, y)["mse"].no_skill == pytest.approx(np.var(y))
+    # classification keeps class counts whatever the size
+    yb = (y > 0.5).astype(float)
+    assert _run("binary", ["brier"], np.full(101, 0.5), yb, ctx={"from_logits": False})[
+        "brier"
+    ].no_skill == pytest.approx(yb.mean() * (1 - yb.mean()))
