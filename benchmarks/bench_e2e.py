@@ -119,8 +119,13 @@ def commands(p: Path, t: Path, parts: Path, before: str | None) -> dict[str, tup
         "evaluate": ([py, "-m", "losscli", "evaluate", str(p), str(t), "--json", "-q"], None)
     }
     if before:
-        env = dict(os.environ, PYTHONPATH=before)
-        out["before"] = (out["evaluate"][0], env)
+        # the other checkout first on sys.path (``-m`` would put the working directory,
+        # this checkout, ahead of PYTHONPATH)
+        boot = (
+            f"import runpy, sys; sys.path.insert(0, {before!r}); "
+            "runpy.run_module('losscli', run_name='__main__', alter_sys=True)"
+        )
+        out["before"] = ([py, "-c", boot, *out["evaluate"][0][3:]], None)
     for name, code in READERS.items():
         if name == "polars" and importlib.util.find_spec("polars") is None:
             continue
