@@ -962,7 +962,7 @@ def _check_random_csv(cli: Any, task: str, pred: list[float], target: list[float
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=_regression_data())
 def test_random_regression_csv_matches_the_core(cli, data):
@@ -970,7 +970,7 @@ def test_random_regression_csv_matches_the_core(cli, data):
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=_binary_data())
 def test_random_binary_csv_matches_the_core(cli, data):

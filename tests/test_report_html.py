@@ -176,7 +176,13 @@ def run_html(cli: Any, tmp_path: Path, samples: Path, command: str, args: list[s
 
 
 @pytest.mark.parametrize(
-    ("case", "args", "charts"), EVALUATE_CASES, ids=[c[0] for c in EVALUATE_CASES]
+    ("case", "args", "charts"),
+    # every task's page in the slow stage; two in the quick suite
+    [
+        c if c[0] in ("binary", "multiclass") else pytest.param(*c, marks=pytest.mark.slow)
+        for c in EVALUATE_CASES
+    ],
+    ids=[c[0] for c in EVALUATE_CASES],
 )
 def test_evaluate_page(cli, samples, tmp_path, case, args, charts):
     _r, text, doc = run_html(cli, tmp_path, samples, "evaluate", args)
