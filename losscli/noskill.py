@@ -143,13 +143,6 @@ class Baseline:
     value: float | None
     reason: str | None = None
 
-    def skill(self, value: float | None) -> float | None:
-        if self.value is None or value is None or not math.isfinite(value):
-            return None
-        if self.value == 0 or not math.isfinite(self.value):
-            return None
-        return 1.0 - value / self.value
-
 
 Value = Callable[[np.ndarray, np.ndarray, np.ndarray | None], float]
 
