@@ -474,6 +474,18 @@ def generalized_dice(
     tp, sum_p, sum_y = _overlap_sums(pred, target, from_logits, opts)
     if not include_background and tp.shape[1] > 1:
         tp, sum_p, sum_y = tp[:, 1:], sum_p[:, 1:], sum_y[:, 1:]
+    w = generalized_weights(sum_y, w_type)
+    numer = 2.0 * (tp * w).sum(axis=1) + float(smooth_nr)
+    denom = ((sum_p + sum_y) * w).sum(axis=1) + float(smooth_dr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = 1.0 - numer / denom
+    return Terms(loss)
+
+
+def generalized_weights(sum_y: np.ndarray, w_type: str) -> np.ndarray:
+    """Generalized Dice class weights per image, shape of ``sum_y`` (images × classes):
+    1/(Σy)² (``square``), 1/Σy (``simple``) or 1 (``uniform``); a class absent from the
+    image's target (weight ∞) takes that image's largest finite weight (MONAI)."""
     with np.errstate(divide="ignore"):
         if w_type == "square":
             w = 1.0 / (sum_y * sum_y)
@@ -485,11 +497,7 @@ def generalized_dice(
     if inf.any():
         w[inf] = 0.0
         w = w + inf * w.max(axis=1, keepdims=True)
-    numer = 2.0 * (tp * w).sum(axis=1) + float(smooth_nr)
-    denom = ((sum_p + sum_y) * w).sum(axis=1) + float(smooth_dr)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        loss = 1.0 - numer / denom
-    return Terms(loss)
+    return w
 
 
 # --------------------------------------------------------------------------- pixel-wise losses

@@ -16,7 +16,7 @@ import numpy as np
 from losscli.losses._numerics import LOG_CLAMP, sigmoid
 from losscli.losses.grads._common import as_grad_float
 from losscli.losses.grads.classification import bce_grad, focal_grad
-from losscli.losses.segmentation import OverlapOptions
+from losscli.losses.segmentation import OverlapOptions, generalized_weights
 
 __all__ = [
     "dice_bce_grad",
@@ -305,17 +305,7 @@ def generalized_dice_grad(
     if not include_background and x3.shape[1] > 1:
         keep[0] = False
     tp, sp, sy = _sums(p[:, keep], y[:, keep])
-    with np.errstate(divide="ignore"):
-        if w_type == "square":
-            w = 1.0 / (sy * sy)
-        elif w_type == "simple":
-            w = 1.0 / sy
-        else:
-            w = np.ones_like(sy)
-    inf = np.isinf(w)
-    if inf.any():
-        w[inf] = 0.0
-        w = w + inf * w.max(axis=1, keepdims=True)
+    w = generalized_weights(sy, w_type)
     a = 2.0 * (tp * w).sum(axis=1) + float(smooth_nr)
     b = ((sp + sy) * w).sum(axis=1) + float(smooth_dr)
     wk = w[..., None]
