@@ -146,6 +146,7 @@ def run_source(source: Source, plan: Plan, *, per_sample: PerSampleWriter | None
             else:
                 for chunk in source.chunks():
                     run.update(chunk)
+                    del chunk  # freed before the next chunk is read
             return run.finalize()
     except BaseException:
         run.abort()

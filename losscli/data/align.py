@@ -55,7 +55,7 @@ class RowRef:
     def rows(self, n: int) -> np.ndarray:
         """1-based source row numbers of the n aligned rows."""
         if self.pos is None:
-            return self.table.row_numbers[:n].copy()
+            return self.table.row_numbers[:n]
         return self.table.row_numbers[self.pos]
 
     def take(self, arr: np.ndarray) -> np.ndarray:

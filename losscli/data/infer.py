@@ -489,11 +489,34 @@ def _integral(a: np.ndarray) -> bool:
     return bool(np.all(a == np.round(a)))
 
 
+#: Values looked at first when counting distinct values: continuous data shows more
+#: than a handful among them, and the whole column is never sorted.
+_HEAD = 4096
+
+
+def few_values(a: np.ndarray, limit: int) -> np.ndarray | None:
+    """The sorted distinct values of ``a`` when there are at most ``limit`` of them, else
+    None. Costs a few comparisons per value instead of sorting the whole column, which
+    on a million rows of continuous data is most of the time of inference."""
+    flat = np.ravel(a)
+    seen = np.unique(flat[:_HEAD])
+    while seen.size <= limit:
+        rest = flat[~np.isin(flat, seen)]
+        if rest.size == 0:
+            return seen
+        more = np.union1d(seen, rest[:_HEAD])
+        if more.size == seen.size:  # NaN is never "in" seen: count the slow way
+            seen = np.unique(flat)
+            return seen if seen.size <= limit else None
+        seen = more
+    return None
+
+
 def _values_text(a: np.ndarray) -> str:
-    u = np.unique(a)
-    if u.size <= 4:
+    u = few_values(a, 4)
+    if u is not None:
         return ", ".join(f"{v:g}" for v in u)
-    return f"{u.size} distinct values from {u[0]:g} to {u[-1]:g}"
+    return f"values from {a.min():g} to {a.max():g}"
 
 
 @dataclass
@@ -927,15 +950,22 @@ def _label_warnings(p: np.ndarray, t: np.ndarray, tname: str, pred_name: str) ->
     """Regression read from one prediction and one target column whose values look like
     a classification: files given in the wrong order, or class labels not coded 0/1."""
     out: list[str] = []
-    pu = np.unique(p)
-    if pu.size == 2 and pu[0] == 0.0 and pu[1] == 1.0 and _in_unit(t) and not _is01(t):
+    pu = few_values(p, 2)
+    if (
+        pu is not None
+        and pu.size == 2
+        and pu[0] == 0.0
+        and pu[1] == 1.0
+        and _in_unit(t)
+        and not _is01(t)
+    ):
         out.append(
             f"the files look swapped: the predictions ({pred_name}) are 0/1 labels and the "
             f"targets (column '{tname}') look like probabilities — TARGETS comes second: "
             "losscli evaluate PREDS TARGETS"
         )
-    tu = np.unique(t)
-    if tu.size == 2 and _integral(tu):
+    tu = few_values(t, 2)
+    if tu is not None and tu.size == 2 and _integral(tu):
         a, b = (f"{v:g}" for v in tu)
         if tu[0] == -1.0 and tu[1] == 1.0:
             fix = "pass --task binary (-1 is then read as 0), or recode them to 0/1"

@@ -197,11 +197,16 @@ class Table:
         raise non_numeric_error(self, col, bad, values, role=role)
 
     def matrix(self, cols: Sequence[str], *, role: str = "a numeric") -> np.ndarray:
-        """Columns ``cols`` as one C-contiguous float64 array of shape (n, len(cols))."""
+        """Columns ``cols`` as one C-contiguous float64 array of shape (n, len(cols)).
+        One float64 column is returned as a read-only view, not copied."""
         cols = list(cols)
         if self.block is not None and cols == self.block_columns:
             return self.block
         n = self.n_rows
+        if len(cols) == 1:
+            view = self.numeric(cols[0], role=role).reshape(n, 1)
+            view.flags.writeable = False
+            return view
         out = np.empty((n, len(cols)), dtype=np.float64)
         for j, c in enumerate(cols):
             out[:, j] = self.numeric(c, role=role)
@@ -1452,9 +1457,8 @@ def _add_arrow_text_column(table: Table, col: str, arr: Any) -> None:
     """One parsed column: numbers as float64/int64; text as str (None for missing),
     ``text`` when no cell is a number and ``mixed`` when numbers and text meet. Only
     compute kernels and buffer views: ``Array.to_numpy`` and Python scalars would import
-    pandas."""
+    pandas. Number columns need no compute kernel (importing them costs 50 ms)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     t = arr.type
     n = len(arr)
@@ -1466,6 +1470,8 @@ def _add_arrow_text_column(table: Table, col: str, arr: Any) -> None:
         return
     if pa.types.is_binary(t) or pa.types.is_large_binary(t):
         raise pa.ArrowInvalid("invalid UTF8 data")
+    import pyarrow.compute as pc
+
     if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
         arr = pc.cast(arr, pa.string())  # dates and times stay the text they were
     s = pc.utf8_trim_whitespace(arr)
@@ -1491,20 +1497,25 @@ def _arrow_numbers(col: Any) -> np.ndarray:
     """An integer/float/boolean pyarrow column as int64 (integers without a missing
     cell) or float64 (missing → NaN)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     t = col.type
     if pa.types.is_integer(t) and col.null_count == 0 and not pa.types.is_uint64(t):
-        return _arrow_buffer(pc.cast(col, pa.int64()), np.int64)
+        if not pa.types.is_int64(t):
+            import pyarrow.compute as pc
+
+            col = pc.cast(col, pa.int64())
+        return _arrow_buffer(col, np.int64)
     return _arrow_float64(col)
 
 
 def _arrow_float64(col: Any) -> np.ndarray:
     """A pyarrow column cast to float64, missing cells NaN (through buffer views)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    col = pc.cast(col, pa.float64())
+    if not pa.types.is_float64(col.type):
+        import pyarrow.compute as pc
+
+        col = pc.cast(col, pa.float64())
     chunks = col.chunks if hasattr(col, "chunks") else [col]
     out = np.empty(len(col), dtype=np.float64)
     i = 0

@@ -378,6 +378,7 @@ class _FileChunks:
                 self.rows = start + tab.n_rows
                 yield start, tab
                 start += tab.n_rows
+            del tab  # freed before the next chunk becomes a table
         if carry is not None:
             k = min(carry.n_rows, trailing_blank_lines(fmt.source, fmt.comp))
             if k:
@@ -760,6 +761,7 @@ class StreamSource(Source):
             if any(f is None for f in frames):
                 _mismatch(files, [p.count(f) for p, f in zip(peeks, frames)])
             yield _same_rows(peeks, frames)
+            del frames
 
     def _check_whole_counts(
         self, files: list[_Chunks], peeks: list[_Frames], frames: list[Any]
@@ -796,6 +798,8 @@ class StreamSource(Source):
                 self.progress(files[0].position(), files[0].size)
             if ds is not None:
                 yield ds
+            # this chunk's arrays are freed before the next is made (memory reused)
+            del frames, tables, ttab, ds
         if first_pass:
             for f in files:
                 totals.file_warnings.extend(f.warnings)
