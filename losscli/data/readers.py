@@ -1182,15 +1182,7 @@ class ArrowText:
     def _check_line_lengths(self, buf: Any, *, last: bool) -> None:
         """A DataError naming the first line longer than the limit, when ``buf`` holds one
         (its last, unended line counts at the end of the input or past the limit)."""
-        ends = _line_ends(buf)
-        starts = np.empty(ends.size + 1, dtype=np.int64)
-        starts[0] = 0
-        starts[1:] = ends + 1
-        lengths = np.empty(ends.size + 1, dtype=np.int64)
-        lengths[:-1] = ends - starts[:-1]
-        lengths[-1] = buf.size - starts[-1]
-        over = np.flatnonzero(lengths > self.limit)
-        if over.size and (over[0] < ends.size or last or lengths[-1] > self.limit):
+        if _has_long_line(buf.to_pybytes(), self.limit):
             limit = self.limit
             raise self._long_line(_find_line(self.fmt, lambda raw: len(raw) > limit))
 
@@ -1386,14 +1378,19 @@ def _last_line_end(buf: Any) -> int:
     return int(hits[-1]) if hits.size else -1
 
 
-def _line_ends(buf: Any) -> np.ndarray:
-    """Offsets of the line ends of a pyarrow buffer: ``\\n``, or ``\\r`` when there is no
-    ``\\n`` at all (old Mac line ends), so that ``\\r\\n`` is never cut in two."""
-    data = np.frombuffer(buf, dtype=np.uint8)
-    ends = np.flatnonzero(data == 10)
-    if not ends.size:
-        ends = np.flatnonzero(data == 13)
-    return ends
+def _has_long_line(data: bytes, limit: int) -> bool:
+    """Whether ``data`` holds a line of more than ``limit`` bytes (without its end; an
+    unended last line counts once it is longer). Every stretch of ``limit + 1`` bytes
+    from a line start must hold a line end (``\n`` or ``\r``): one backward search per
+    ``limit`` bytes, instead of listing every line end."""
+    pos, n = 0, len(data)
+    while n - pos > limit:
+        end = pos + limit + 1
+        j = max(data.rfind(b"\n", pos, end), data.rfind(b"\r", pos, end))
+        if j < 0:
+            return True
+        pos = j + 1
+    return False
 
 
 def _concat_arrow(tables: list[Any]) -> Any:
