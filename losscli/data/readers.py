@@ -1163,7 +1163,7 @@ class ArrowText:
                 else:
                     buf = data
                 if buf.size > self.limit:  # only then can a line be longer than the limit
-                    self._check_line_lengths(buf, last=not data.size)
+                    self._check_line_lengths(buf)
                 if not data.size:
                     if buf.size and (not first or bytes(buf).strip(b"\r\n")):
                         yield self._parse(buf, first)
@@ -1179,9 +1179,9 @@ class ArrowText:
             with contextlib.suppress(Exception):
                 fh.close()
 
-    def _check_line_lengths(self, buf: Any, *, last: bool) -> None:
+    def _check_line_lengths(self, buf: Any) -> None:
         """A DataError naming the first line longer than the limit, when ``buf`` holds one
-        (its last, unended line counts at the end of the input or past the limit)."""
+        (its last, unended line too: it is already past the limit)."""
         if _has_long_line(buf.to_pybytes(), self.limit):
             limit = self.limit
             raise self._long_line(_find_line(self.fmt, lambda raw: len(raw) > limit))
@@ -1381,7 +1381,7 @@ def _last_line_end(buf: Any) -> int:
 def _has_long_line(data: bytes, limit: int) -> bool:
     """Whether ``data`` holds a line of more than ``limit`` bytes (without its end; an
     unended last line counts once it is longer). Every stretch of ``limit + 1`` bytes
-    from a line start must hold a line end (``\n`` or ``\r``): one backward search per
+    from a line start must hold a line end (``\\n`` or ``\\r``): one backward search per
     ``limit`` bytes, instead of listing every line end."""
     pos, n = 0, len(data)
     while n - pos > limit:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from losscli.data import load_dataset
 from losscli.data.infer import infer_input_kind, row_sum_error
@@ -309,3 +311,23 @@ def test_infer_input_kind_units():
     )
     assert infer_input_kind(np.array([0.0, 1.0001]), task="binary", logits=None).kind == "logits"
     assert infer_input_kind(np.array([5.0]), task="binary", logits=False).kind == "probabilities"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 7.25]), max_size=60),
+    spread=st.integers(0, 3),
+    limit=st.integers(1, 5),
+)
+def test_few_values_is_unique_when_few_else_none(values, spread, limit):
+    """The head sample and the membership passes give np.unique's answer, also when a
+    rare value first shows after the head (a long run of one value in front)."""
+    from losscli.data.infer import few_values
+
+    a = np.concatenate([np.zeros(5000 * spread), np.array(values, dtype=np.float64)])
+    u = np.unique(a)
+    got = few_values(a, limit)
+    if u.size <= limit:
+        assert got is not None and np.array_equal(got, u)
+    else:
+        assert got is None

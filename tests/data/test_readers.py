@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from losscli.data import load_dataset
 from losscli.data.readers import read_table, sniff_delimiter
@@ -420,3 +422,28 @@ def test_npy_and_parquet_inputs_do_not_need_pandas(tmp_path):
         "assert ds.task == 'binary'\n"
         "assert 'pandas' not in sys.modules, 'pandas imported'\n"
     )
+
+
+# --------------------------------------------------------------------------- line lengths
+
+
+def _naive_long_line(data: bytes, limit: int) -> bool:
+    """Every line (``\\n``, ``\\r\\n`` or ``\\r`` ended, the last one maybe unended)."""
+    return any(
+        len(line) > limit
+        for line in data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(st.integers(0, 40), max_size=30),
+    ends=st.sampled_from([b"\n", b"\r\n", b"\r"]),
+    unended=st.booleans(),
+    limit=st.integers(1, 30),
+)
+def test_long_line_search_agrees_with_splitting_every_line(lines, ends, unended, limit):
+    from losscli.data.readers import _has_long_line
+
+    data = ends.join(b"x" * n for n in lines) + (b"" if unended or not lines else ends)
+    assert _has_long_line(data, limit) == _naive_long_line(data, limit)
