@@ -125,8 +125,10 @@ class _Kernel:
         from losscli.losses._reduce import Terms
 
         fn = _LOADED.get(self.plugin.target) or load(self.plugin)
-        p = np.asarray(pred, dtype=np.float64)
-        t = None if target is None else np.asarray(target, dtype=np.float64)
+        # read-only views: every other loss reads the same arrays, so a plugin that
+        # changed them in place would change their values too
+        p = _read_only(np.asarray(pred, dtype=np.float64))
+        t = None if target is None else _read_only(np.asarray(target, dtype=np.float64))
         try:
             out = fn(p, t)
         except Exception as exc:  # the user's code: any failure is reported by name
@@ -143,6 +145,12 @@ class _Kernel:
                 hint="return one loss per row, e.g. ((pred - target) ** 2).mean(axis=-1)",
             )
         return Terms(arr)
+
+
+def _read_only(a: Any) -> Any:
+    view = a.view()
+    view.flags.writeable = False
+    return view
 
 
 __all__ = [

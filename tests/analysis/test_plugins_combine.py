@@ -244,3 +244,16 @@ def test_compare_composite_terms_by_model(cli):
 def test_losses_list_subcommand_lists_plugins(cli, installed):
     out = cli("losses", "list", "--json").json()
     assert any(e["name"] == "asymmetric_mse" for e in out["losses"])
+
+
+def test_a_plugin_changing_its_input_in_place_fails_by_name(cli, tmp_path, monkeypatch):
+    """The arrays every loss reads are read-only to a plugin: an in-place change would
+    have changed the other losses' values (exit 3, the plugin named, nothing else run)."""
+    (tmp_path / "inplace_plugin.py").write_text(
+        "def sq(pred, target):\n    pred -= target\n    return (pred ** 2).ravel()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    r = cli("evaluate", *REG, "--plugin", "inplace_plugin:sq", "--loss", "sq")
+    sys.modules.pop("inplace_plugin", None)
+    assert r.exit_code == 3
+    assert "inplace_plugin:sq" in r.stderr and "read-only" in r.stderr
