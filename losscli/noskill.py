@@ -93,9 +93,13 @@ class TargetSample:
         self.parts.append((t.copy(), None if w is None else w.copy()))
 
     def merge(self, other: TargetSample) -> TargetSample:
-        self.overflow = self.overflow or other.overflow
         self.kept += other.kept
+        # the limit holds for the merged sample too: partitions under it each can sum to
+        # far more (32 partitions of 625k rows kept 20M values on the driver)
+        self.overflow = self.overflow or other.overflow or self.kept > self.limit
         self.parts = [] if self.overflow else self.parts + other.parts
+        if self.compress and len(self.parts) > 16:
+            self.parts = [self._joined()]
         return self
 
     def _joined(self) -> tuple[np.ndarray, np.ndarray | None]:

@@ -187,3 +187,20 @@ def test_regression_targets_beyond_the_limit_are_not_kept(monkeypatch) -> None:
     assert _run("binary", ["brier"], np.full(101, 0.5), yb, ctx={"from_logits": False})[
         "brier"
     ].no_skill == pytest.approx(yb.mean() * (1 - yb.mean()))
+
+
+def test_merged_samples_keep_the_limit(monkeypatch):
+    """Partitions each under the limit (the Dask engine's partial results) can sum to far
+    more: the merged sample overflows as one sample read in one piece would."""
+    from losscli.noskill import TargetSample
+
+    monkeypatch.setenv("LOSSCLI_NO_SKILL_MAX_VALUES", "100")
+    parts = []
+    for k in range(3):
+        s = TargetSample("regression")
+        s.add(np.arange(40.0) + k, None)
+        parts.append(s)
+    merged = parts[0].merge(parts[1])
+    assert not merged.overflow and merged.arrays()[0].size == 80
+    merged = merged.merge(parts[2])
+    assert merged.overflow and merged.arrays() is None
