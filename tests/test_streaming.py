@@ -348,3 +348,34 @@ def test_peak_memory_of_a_streamed_evaluate_stays_flat_with_input_size(tmp_path)
     assert large < 250 * 1024, large
     assert large < small + 24 * 1024, (small, large)  # measured: +5 MiB
     assert whole > large + 48 * 1024, (large, whole)  # measured: +130 MiB
+
+
+@pytest.mark.slow
+def test_peak_memory_of_memory_mapped_npy_stays_flat(tmp_path):
+    """Rows of a memory-mapped .npy leave the process's resident memory once their chunk
+    is done: 8M rows peak about as high as 1M (the mapped pages alone would add 2 × 64 MB)."""
+    rng = np.random.default_rng(3)
+    for n in (1_000_000, 8_000_000):
+        t = rng.normal(size=n)
+        np.save(tmp_path / f"t{n}.npy", t)
+        np.save(tmp_path / f"p{n}.npy", t + rng.normal(size=n))
+    script = textwrap.dedent(
+        f"""
+        import os, subprocess, sys
+        env = dict(os.environ, LOSSCLI_NO_SKILL_MAX_VALUES="0")
+        def peak(n):
+            args = [sys.executable, "-m", "losscli", "evaluate",
+                    os.path.join({str(tmp_path)!r}, f"p{{n}}.npy"),
+                    os.path.join({str(tmp_path)!r}, f"t{{n}}.npy"), "--json", "-q"]
+            proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, env=env)
+            _, status, usage = os.wait4(proc.pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+            return usage.ru_maxrss
+        print(peak(1000000), peak(8000000))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True
+    ).stdout.split()
+    small, large = (int(x) for x in out)  # KiB
+    assert large < small + 24 * 1024, (small, large)
