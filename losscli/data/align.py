@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 
@@ -541,7 +542,7 @@ def id_values(table: Table, col: str | None) -> np.ndarray | None:
 
 def _missing_mask(ids: np.ndarray) -> np.ndarray:
     if ids.dtype == object:
-        return np.fromiter((v is None or v == "" for v in ids), dtype=bool, count=ids.shape[0])
+        return np.fromiter(map(_missing_value, ids), dtype=bool, count=ids.shape[0])
     if ids.dtype.kind == "f":
         return ~np.isfinite(ids)
     return np.zeros(ids.shape[0], dtype=bool)
@@ -575,19 +576,65 @@ def _fmt_ids(values: Sequence[object]) -> str:
     return ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
 
 
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, uniques)``: each value's int64 code, numbered in order of first
+    appearance (``uniques[codes] == values``), -1 for a missing value (None, NaN, and the
+    empty string in text). Numbers through a sort, text through a dict; no pandas (its
+    import alone costs more than factorizing a million ids)."""
+    n = values.shape[0]
+    if values.dtype == object:
+        items = values.tolist()
+        present = [v for v in dict.fromkeys(items) if not _missing_value(v)]  # first seen
+        code_of = {v: i for i, v in enumerate(present)}
+        codes = np.fromiter(map(code_of.get, items, repeat(-1)), dtype=np.int64, count=n)
+        uniques = np.empty(len(present), dtype=object)
+        uniques[:] = present
+        return codes, uniques
+    codes = np.full(n, -1, dtype=np.int64)
+    present = ~np.isnan(values) if values.dtype.kind == "f" else np.ones(n, dtype=bool)
+    vals, first, inverse = np.unique(values[present], return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # sorted values → order of first appearance
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    codes[present] = rank[inverse.reshape(-1)]
+    return codes, vals[order]
+
+
 def id_positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """Position in ``ids`` (unique) of each id of ``wanted``; -1 where it is missing."""
-    import pandas as pd
+    if not ids.shape[0]:
+        return np.full(wanted.shape[0], -1, dtype=np.int64)
+    if ids.dtype != object and wanted.dtype != object:  # numbers: a binary search
+        order = np.argsort(ids, kind="stable")
+        ordered = ids[order]
+        at = np.minimum(np.searchsorted(ordered, wanted), ids.shape[0] - 1)
+        return np.where(ordered[at] == wanted, order[at], -1).astype(np.int64)
+    where = {v: i for i, v in enumerate(ids.tolist())}  # text: a dict
+    items = wanted.tolist()
+    return np.fromiter(map(where.get, items, repeat(-1)), dtype=np.int64, count=len(items))
 
-    return np.asarray(pd.Index(ids).get_indexer(wanted), dtype=np.int64)
+
+def _missing_value(v: object) -> bool:
+    return v is None or v == "" or (isinstance(v, float) and v != v)
+
+
+def _repeated(ids: np.ndarray) -> np.ndarray:
+    """The ids that occur more than once, in order of first appearance."""
+    if ids.dtype != object:
+        ordered = np.sort(ids)
+        if not (ordered[1:] == ordered[:-1]).any():
+            return ids[:0]  # the common case, one sort
+    elif len(set(ids.tolist())) == ids.shape[0]:
+        return ids[:0]  # the common case, one set
+    codes, uniques = factorize(ids)
+    counts = np.bincount(codes[codes >= 0], minlength=uniques.shape[0])
+    return uniques[counts > 1]
 
 
 def match_ids(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
     """The order that puts ``ids`` in the order of ``wanted`` (``ids[pos] == wanted``),
     when both hold the same unique ids; None otherwise."""
-    import pandas as pd
-
-    if ids.shape != wanted.shape or not pd.Index(ids).is_unique:
+    if ids.shape != wanted.shape or _repeated(ids).size:
         return None
     pos = id_positions(ids, wanted)
     return None if (pos < 0).any() else pos
@@ -595,8 +642,6 @@ def match_ids(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
 
 def join_on_ids(ptab: Table, ttab: Table, pcol: str, tcol: str) -> Alignment:
     """Targets reordered to the prediction rows by id; every id must match exactly once."""
-    import pandas as pd
-
     pid_raw = id_values(ptab, pcol)
     tid_raw = id_values(ttab, tcol)
     assert pid_raw is not None and tid_raw is not None
@@ -604,15 +649,13 @@ def join_on_ids(ptab: Table, ttab: Table, pcol: str, tcol: str) -> Alignment:
     _check_missing_ids(ttab, tcol, tid_raw)
     pid, tid = _comparable(pid_raw, tid_raw)
     for table, col, ids in ((ptab, pcol, pid), (ttab, tcol, tid)):
-        index = pd.Index(ids)
-        if not index.is_unique:
-            dup_mask = index.duplicated(keep=False)
-            dups = pd.unique(ids[dup_mask])[:3]
+        repeated = _repeated(ids)
+        if repeated.size:
             parts = []
-            for d in dups:
+            for d in repeated[:3]:
                 rows = np.flatnonzero(ids == d)
                 parts.append(f"{_fmt_ids([d])} at {table.rows_phrase(rows[:4], total=rows.size)}")
-            n_dup = int(pd.unique(ids[dup_mask]).size)
+            n_dup = int(repeated.size)
             raise DataError(
                 f"{table.name}: {n_dup} duplicate id{'s' if n_dup > 1 else ''} in column "
                 f"'{col}': " + "; ".join(parts),
@@ -840,9 +883,7 @@ class Groups:
 
 def group_rows(groups: np.ndarray, ref: RowRef, column: str) -> Groups:
     """Images in order of first appearance; every image must have the same pixel count."""
-    import pandas as pd
-
-    codes, uniques = pd.factorize(groups, sort=False)
+    codes, uniques = factorize(groups)
     if (codes < 0).any():
         bad = np.flatnonzero(codes < 0)
         raise DataError(

@@ -25,6 +25,7 @@ from losscli.data.align import (
     RowRef,
     class_indices,
     encode_names,
+    factorize,
     group_rows,
     infer_group,
     one_hot_indices,
@@ -358,9 +359,7 @@ def _used(*groups: Sequence[str]) -> list[str]:
 
 def _whole_groups(groups: np.ndarray, bad: np.ndarray) -> np.ndarray:
     """Long-form segmentation: a bad pixel row drops its whole image."""
-    import pandas as pd
-
-    codes, _ = pd.factorize(groups, sort=False)
+    codes, _ = factorize(groups)
     bad_codes = np.unique(codes[bad])
     return np.isin(codes, bad_codes)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from losscli.data import load_dataset
 from losscli.errors import DataError, ExitCode, UsageError
@@ -327,3 +329,48 @@ def test_npy_shape_mismatch(tmp_path):
         DataError, match=r"mask shapes do not match: predictions \(2, 4, 4\), targets \(2, 5, 5\)"
     ):
         load_dataset(str(tmp_path / "p.npy"), str(tmp_path / "y.npy"))
+
+
+# --------------------------------------------------------------------------- factorize
+
+
+_ID_VALUES = st.one_of(
+    st.lists(st.integers(-5, 5), max_size=40).map(lambda v: np.array(v, dtype=np.int64)),
+    st.lists(st.sampled_from([-1.5, 0.0, 2.0, 3.25, np.nan]), max_size=40).map(
+        lambda v: np.array(v, dtype=np.float64)
+    ),
+    st.lists(st.sampled_from(["a", "b", "id-7", "Z", None]), max_size=40).map(
+        lambda v: np.array(v, dtype=object)
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=_ID_VALUES)
+def test_factorize_agrees_with_pandas(values):
+    """The peer implementation: pandas.factorize (order of first appearance, -1 missing)."""
+    import pandas as pd
+
+    from losscli.data.align import factorize
+
+    codes, uniques = factorize(values)
+    want_codes, want_uniques = pd.factorize(values, sort=False)
+    np.testing.assert_array_equal(codes, want_codes)
+    assert list(uniques) == list(want_uniques)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=_ID_VALUES, data=st.data())
+def test_id_positions_agree_with_pandas(values, data):
+    import pandas as pd
+
+    from losscli.data.align import id_positions
+
+    ids = pd.unique(values[~pd.isna(values)])
+    wanted = data.draw(st.permutations(list(values))) if values.size else []
+    wanted = np.array(wanted, dtype=values.dtype)
+    wanted = wanted[~pd.isna(wanted)] if wanted.size else wanted
+    absent = {"i": 999, "f": 999.5, "O": "not-there"}[values.dtype.kind]
+    wanted = np.concatenate([wanted, np.array([absent], dtype=values.dtype)])  # → -1
+    got = id_positions(np.asarray(ids, dtype=values.dtype), wanted)
+    np.testing.assert_array_equal(got, pd.Index(ids).get_indexer(wanted))
