@@ -511,14 +511,16 @@ def draw_plot(draw: Callable[[Any], None], *, out: Any, err: Any, fmt: str) -> N
 def _version_callback(value: bool) -> None:
     if value:
         import platform
+        from importlib.metadata import PackageNotFoundError, version
 
-        import numpy
-        import pandas
+        def installed(name: str) -> str:  # without importing it (pandas alone: 0.3 s)
+            try:
+                return version(name)
+            except PackageNotFoundError:
+                return "not installed"
 
-        typer.echo(
-            f"losscli {__version__} (Python {platform.python_version()}, "
-            f"numpy {numpy.__version__}, pandas {pandas.__version__})"
-        )
+        libs = ", ".join(f"{n} {installed(n)}" for n in ("numpy", "pyarrow", "pandas"))
+        typer.echo(f"losscli {__version__} (Python {platform.python_version()}, {libs})")
         raise typer.Exit(0)
 
 

@@ -39,8 +39,19 @@ def test_short_help_flag(cli):
 def test_version_names_tool_python_numpy_pandas(cli):
     r = cli("--version")
     assert r.exit_code == 0
-    for word in ("losscli", "Python", "numpy", "pandas"):
+    for word in ("losscli", "Python", "numpy", "pyarrow", "pandas"):
         assert word in r.stdout
+
+
+def test_version_imports_no_data_library():
+    """Versions come from the installed metadata: pandas alone would cost 0.3 s."""
+    code = (
+        "import sys; from typer.testing import CliRunner; from losscli.cli import app; "
+        "CliRunner().invoke(app, ['--version']); "
+        "print(sorted(m for m in ('pandas', 'pyarrow') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
 
 
 def test_unknown_command_is_usage_error(cli):
