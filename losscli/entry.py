@@ -41,8 +41,8 @@ def main() -> None:
     # of 11 runs on 2 cores: system malloc 0.74 s / 234 MiB, mimalloc 0.69 s / 230 MiB,
     # jemalloc 0.65 s / 233 MiB (each chunk's freed parse buffers given back, see
     # ArrowText.chunks). jemalloc is taken on Linux, whose pyarrow wheels ship it; the
-    # system allocator elsewhere. A caller's own choice (the variable already set) is kept; the
-    # library leaves it alone.
+    # system allocator elsewhere. A caller's own choice (the variable already set) is
+    # kept; the library leaves it alone.
     pool = "jemalloc" if sys.platform.startswith("linux") else "system"
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", pool)
     try:
