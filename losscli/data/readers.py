@@ -2125,17 +2125,22 @@ def column_difference(expected: Sequence[str], found: Sequence[str]) -> str:
     return "; ".join(detail)
 
 
+def check_same_columns(pattern: str, columns: Sequence[str], first_file: str, tab: Table) -> None:
+    """Every file of a glob or directory has the columns of the first (in any order)."""
+    if set(tab.all_columns) != set(columns) or tab.tensor is not None:
+        detail = column_difference(list(columns), tab.all_columns)
+        raise DataError(
+            f"{pattern}: {tab.files[0]} has different columns from {first_file} "
+            f"({detail or 'not a table'})",
+            hint="every file of a glob or directory must have the same columns",
+        )
+
+
 def _stack_tables(pattern: str, files: list[str], parts: list[Table]) -> Table:
     """Tables of several files with the same columns, one after the other."""
     first = parts[0]
     for p in parts[1:]:
-        if set(p.all_columns) != set(first.all_columns) or p.tensor is not None:
-            detail = column_difference(first.all_columns, p.all_columns)
-            raise DataError(
-                f"{pattern}: {p.files[0]} has different columns from {first.files[0]} "
-                f"({detail or 'not a table'})",
-                hint="every file of a glob or directory must have the same columns",
-            )
+        check_same_columns(pattern, first.all_columns, first.files[0], p)
     table = Table(
         path=pattern,
         files=files,

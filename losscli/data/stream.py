@@ -68,9 +68,9 @@ from losscli.data.readers import (
     arrow_path,
     arrow_rows_table,
     arrow_text_ok,
+    check_same_columns,
     choose_columns,
     choose_text_columns,
-    column_difference,
     concat_rows,
     empty_lines_note,
     files_phrase,
@@ -645,13 +645,7 @@ class _ManyChunks:
             self._columns = list(tab.all_columns)
             self._first_file = tab.files[0]
             return
-        if set(tab.all_columns) != set(self._columns) or tab.tensor is not None:
-            detail = column_difference(self._columns, tab.all_columns)
-            raise DataError(
-                f"{self.path}: {tab.files[0]} has different columns from {self._first_file} "
-                f"({detail or 'not a table'})",
-                hint="every file of a glob or directory must have the same columns",
-            )
+        check_same_columns(self.path, self._columns, self._first_file, tab)
 
     def close(self) -> None:
         if self._current is not None:
