@@ -773,6 +773,18 @@ def losses_list(
     """
     if ctx.invoked_subcommand is not None:
         return
+    _list_losses(task, fmt, as_json, output, precision, debug)
+
+
+def _list_losses(
+    task: str | None,
+    fmt: Format | None,
+    as_json: bool,
+    output: list[Path] | None,
+    precision: int,
+    debug: bool,
+) -> None:
+    """The catalogue of `losses` and `losses list`."""
 
     def body(out: Any, err: Any) -> int:
         from losscli.catalogue import list_losses
@@ -800,15 +812,7 @@ def losses_list_command(
 
     Example: losscli losses list --task regression
     """
-
-    def body(out: Any, err: Any) -> int:
-        from losscli.catalogue import list_losses
-
-        doc = list_losses(task)
-        emit(doc, out=out, fmt=_resolve_format(fmt, as_json), outputs=output, precision=precision)
-        return 0
-
-    run_command(debug, body)
+    _list_losses(task, fmt, as_json, output, precision, debug)
 
 
 @losses_app.command("show")
