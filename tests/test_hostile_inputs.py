@@ -517,3 +517,13 @@ def test_line_limit_over_chunks_matches_a_plain_scan(text, cuts, limit):
         assert want is not None and f"line {want} is longer" in exc.message
     else:
         assert want is None
+
+
+@pytest.mark.slow
+def test_gzip_bomb_file_after_a_header_fails_in_bounded_memory(tmp_path):
+    """The long line is the second: finding its number reads in blocks, never the line."""
+    bomb = tmp_path / "bomb.csv.gz"
+    _gzip_of_one_huge_line(bomb, header=b"p,y\n")
+    code, err, peak = _peak_of(["evaluate", str(bomb)])
+    assert code == DATA and "bomb.csv.gz: line 2 is longer than" in err
+    assert peak < 400, peak

@@ -133,7 +133,7 @@ def test_a_line_longer_than_the_limit_is_a_data_error_naming_it(cli, tmp_path, c
         env={MAX_LINE_ENV: "65536"},
     )
     assert r.exit_code == 3, r.stderr
-    assert "line 302 is longer than 65536 bytes" in r.stderr
+    assert "line 302 is longer than 65,536 bytes" in r.stderr
     assert MAX_LINE_ENV in r.stderr
 
 
@@ -161,3 +161,98 @@ def test_csv_evaluate_imports_neither_pandas(tmp_path):
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+# --------------------------------------------------------------------------- standard input
+
+
+def _stdin_run(cli, data: bytes, *args: str) -> dict:
+    import json
+
+    r = cli("evaluate", "-", *args, "--json", input=data)
+    assert r.exit_code == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_csv_piped_in_streams_like_the_file(cli, tmp_path, arrays, gz):
+    """Standard input is spooled to a temporary file, then read in chunks: the values of
+    the file read in one piece, ``<stdin>`` as its name, and no spool left behind."""
+    import gzip
+
+    p, t = arrays
+    pf, tf = tmp_path / "p.csv", tmp_path / "t.csv"
+    write_csv(pf, ["pred"], p[:, None])
+    write_csv(tf, ["target"], t[:, None])
+    data = gzip.compress(pf.read_bytes()) if gz else pf.read_bytes()
+    piped = _stdin_run(cli, data, str(tf), "--chunk-size", "300")
+    whole = _stdin_run(cli, data, str(tf), "--chunk-size", "0")
+    assert piped["read"]["mode"] == "stream" and piped["read"]["chunks"] == 4
+    assert piped["inputs"]["predictions"]["path"] == "<stdin>"
+    assert_same_losses(piped, whole)
+    r = cli("evaluate", str(pf), str(tf), "--json", "--chunk-size", "0")
+    import json
+
+    assert_same_losses(piped, json.loads(r.stdout))
+
+
+def test_csv_piped_in_names_the_row_of_a_bad_cell_in_a_later_chunk(cli, tmp_path, arrays):
+    p, t = arrays
+    tf = tmp_path / "t.csv"
+    write_csv(tf, ["target"], t[:, None])
+    lines = ["pred", *(f"{v:.17g}" for v in p)]
+    lines[701] = "oops"  # data row 701: line 702
+    r = cli("evaluate", "-", str(tf), "--chunk-size", "300", input="\n".join(lines) + "\n")
+    assert r.exit_code == 3, r.stderr
+    assert "<stdin>: column 'pred', row 702: 'oops' is not a number" in r.stderr
+
+
+def test_piped_in_multiclass_with_balanced_weights_reads_the_spool_twice(cli, tmp_path):
+    """A class-count pass before the loss pass: the spool is read again."""
+    rng = np.random.default_rng(4)
+    probs = rng.dirichlet(np.ones(3), size=N)
+    labels = rng.integers(0, 3, size=N)
+    pf, tf = tmp_path / "p.csv", tmp_path / "t.csv"
+    write_csv(pf, ["a", "b", "c"], probs)
+    write_csv(tf, ["label"], labels[:, None])
+    args = ["--loss", "cross_entropy", "--param", "cross_entropy.weight=balanced"]
+    piped = _stdin_run(cli, pf.read_bytes(), str(tf), "--chunk-size", "300", *args)
+    import json
+
+    r = cli("evaluate", str(pf), str(tf), "--json", "--chunk-size", "0", *args)
+    assert piped["read"]["mode"] == "stream"
+    assert_same_losses(piped, json.loads(r.stdout))
+
+
+def test_spool_of_standard_input_is_removed_when_the_process_ends(tmp_path, arrays):
+    p, t = arrays
+    pf, tf = tmp_path / "p.csv", tmp_path / "t.csv"
+    write_csv(pf, ["pred"], p[:, None])
+    write_csv(tf, ["target"], t[:, None])
+    spool_dir = tmp_path / "tmp"
+    spool_dir.mkdir()
+    env = {**__import__("os").environ, "TMPDIR": str(spool_dir)}
+    with open(pf, "rb") as fh:
+        out = subprocess.run(
+            [sys.executable, "-m", "losscli", "evaluate", "-", str(tf), "--json", "-q"],
+            stdin=fh,
+            capture_output=True,
+            env=env,
+        )
+    assert out.returncode == 0, out.stderr
+    assert list(spool_dir.iterdir()) == []
+
+
+def test_npy_piped_in_is_read_in_one_piece(cli, tmp_path, arrays):
+    import io
+    import json
+
+    p, t = arrays
+    buf = io.BytesIO()
+    np.save(buf, p)
+    tf = tmp_path / "t.npy"
+    np.save(tf, t)
+    r = cli("evaluate", "-", str(tf), "--json", input=buf.getvalue())
+    assert r.exit_code == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["read"]["mode"] == "memory" and "standard input" in doc["read"]["reason"]

@@ -39,6 +39,7 @@ bytes that follow it before anything is allocated.
 
 from __future__ import annotations
 
+import atexit
 import bz2
 import contextlib
 import csv
@@ -50,7 +51,9 @@ import lzma
 import os
 import re
 import sys
+import tempfile
 import warnings
+import weakref
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -463,12 +466,15 @@ def max_line_bytes() -> int:
     return value
 
 
-def long_line_error(name: str, line: int, limit: int) -> DataError:
-    """DataError for a text line longer than the line limit."""
+def long_line_error(name: str, line: int | None, limit: int) -> DataError:
+    """DataError for a text line longer than the line limit (``line`` None: not found
+    again, e.g. a stream that cannot be re-read)."""
+    where = f"line {line}" if line is not None else "a line"
     return DataError(
-        f"{name}: line {line} is longer than {limit:,} bytes (the longest line losscli reads)",
-        hint="check that the file is delimited text with one row per line; to read longer "
-        f"lines, set LOSSCLI_MAX_LINE_BYTES (now {limit})",
+        f"{name}: {where} is longer than {limit:,} bytes (the longest line losscli reads)",
+        hint="check that the file is delimited text with one row per line (an unclosed "
+        f"quote?); to read longer lines, raise the limit, e.g. {MAX_LINE_ENV}={4 * limit} "
+        "losscli …",
     )
 
 
@@ -1184,16 +1190,10 @@ class ArrowText:
         (its last, unended line too: it is already past the limit)."""
         if _has_long_line(buf.to_pybytes(), self.limit):
             limit = self.limit
-            raise self._long_line(_find_line(self.fmt, lambda raw: len(raw) > limit))
+            raise self._long_line(_find_long_line(self.fmt, limit))
 
     def _long_line(self, line: int | None) -> DataError:
-        where = f"line {line}" if line is not None else "a line"
-        limit = self.limit
-        return DataError(
-            f"{self.fmt.name}: {where} is longer than {limit} bytes, the longest line read",
-            hint=f"raise the limit, e.g. {MAX_LINE_ENV}={4 * limit} losscli …; or check "
-            "for an unclosed quote or a file without line ends",
-        )
+        return long_line_error(self.fmt.name, line, self.limit)
 
     def _parse(self, buf: Any, first: bool) -> Any:
         """One piece of whole lines → a pyarrow Table (the header skipped in the first)."""
@@ -1354,7 +1354,7 @@ class ArrowText:
             )
         if "straddl" in text:
             limit = self.limit
-            return self._long_line(_find_line(fmt, lambda raw: len(raw) > limit))
+            return self._long_line(_find_long_line(fmt, limit))
         if "UTF8" in text or "UTF-8" in text:
             return _decode_error(fmt.name, fmt.source, fmt.comp)
         return DataError(f"{fmt.name}: cannot parse as delimited text ({text.strip()})")
@@ -1404,6 +1404,57 @@ def _concat_arrow(tables: list[Any]) -> Any:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         as_text = [t.cast(pa.schema([(f.name, pa.string()) for f in t.schema])) for t in tables]
         return pa.concat_tables(as_text)
+
+
+#: Bytes read at a time when a line is looked for in an error path.
+_SCAN_BLOCK = 1 << 20
+
+
+def _find_long_line(fmt: TextFormat, limit: int) -> int | None:
+    """1-based number of the first physical line longer than ``limit`` bytes (without
+    its ``\\r\\n``/``\\n`` end and a first line's BOM); None when there is none. Read in
+    1 MiB blocks, so a line is never held whole (a gzip member can expand one line to
+    gigabytes), and a block without a long line is only counted. Only when an error is
+    reported."""
+    lineno, first = 1, True
+    length, cr = 0, False  # the line running on into the next block: its bytes, a last \r
+
+    def size(body: bytes) -> int:
+        return len(body) - (1 if body.endswith(b"\r") else 0)
+
+    try:
+        with _open_binary(fmt.source, fmt.comp) as fh:
+            while block := fh.read(max(_SCAN_BLOCK, 3) if first else _SCAN_BLOCK):
+                if first and block.startswith(b"\xef\xbb\xbf"):  # a whole BOM
+                    block = block[3:]
+                first = False
+                head_end = block.find(b"\n")
+                if head_end < 0:
+                    if block:
+                        length, cr = length + len(block), block.endswith(b"\r")
+                    if length - cr > limit:
+                        return lineno
+                    continue
+                ends_cr = block[head_end - 1] == 13 if head_end else cr
+                if length + head_end - ends_cr > limit:
+                    return lineno
+                lineno += 1
+                last_end = block.rfind(b"\n")
+                inner = block[head_end + 1 : last_end]  # whole lines between the two
+                if last_end > head_end and _has_long_line(inner, limit):
+                    for body in inner.split(b"\n"):
+                        if size(body) > limit:
+                            return lineno
+                        lineno += 1
+                elif last_end > head_end:
+                    lineno += inner.count(b"\n") + 1
+                length = len(block) - last_end - 1
+                cr = length > 0 and block.endswith(b"\r")
+                if length - cr > limit:
+                    return lineno
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError, zlib.error):
+        return None
+    return None
 
 
 def _find_line(fmt: TextFormat, test: Callable[[bytes], bool]) -> int | None:
@@ -1621,15 +1672,64 @@ def trailing_missing_rows(table: Table) -> int:
 # --------------------------------------------------------------------------- stdin
 
 
-def _read_stdin(select: Selector | None, role: str, text: TextOptions = TextOptions()) -> Table:
-    stream = getattr(sys.stdin, "buffer", None)
+@dataclass(frozen=True)
+class StdinSpool:
+    """Standard input copied once to a temporary file, so that delimited text piped in
+    streams in chunks like a file (and can be read a second time, as a class-count pass
+    needs). ``path`` ends in ``.csv`` or ``.csv.gz`` when ``text``; the file is removed
+    when the process exits."""
+
+    path: str
+    text: bool
+
+
+#: One spool per standard-input object (a caller may swap ``sys.stdin``).
+_SPOOLS: weakref.WeakKeyDictionary[Any, StdinSpool] = weakref.WeakKeyDictionary()
+_SPOOL_BLOCK = 1 << 20
+
+
+def stdin_spool() -> StdinSpool:
+    """:class:`StdinSpool` of the current standard input, copied in 1 MiB blocks (memory
+    stays flat whatever is piped in). Empty input is a data error."""
+    stdin = sys.stdin
+    spool = _SPOOLS.get(stdin)
+    if spool is not None and os.path.exists(spool.path):
+        return spool
+    stream = getattr(stdin, "buffer", None)
     if stream is None:
         raise DataError("cannot read standard input", hint="pass a file path instead of '-'")
-    data = stream.read()
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    if not data:
+    fd, tmp = tempfile.mkstemp(prefix="losscli-stdin-", suffix=".part")
+    atexit.register(_remove_quietly, tmp)
+    size = 0
+    with os.fdopen(fd, "wb") as out:
+        while block := stream.read(_SPOOL_BLOCK):
+            out.write(block.encode("utf-8") if isinstance(block, str) else block)
+            size += len(block)
+    if not size:
+        _remove_quietly(tmp)
         raise DataError(f"{STDIN_NAME}: standard input is empty", hint="pipe a CSV into losscli")
+    with open(tmp, "rb") as fh:
+        head = fh.read(8)
+    gz = head[:2] == b"\x1f\x8b"
+    if gz:
+        with contextlib.suppress(OSError, EOFError, zlib.error), gzip.open(tmp, "rb") as fh:
+            head = fh.read(8)
+    text = not head.startswith((b"\x93NUMPY", b"PAR1", b"PK\x03\x04"))
+    path = tmp[: -len(".part")] + (".csv.gz" if gz else ".csv")
+    os.replace(tmp, path)
+    atexit.register(_remove_quietly, path)
+    spool = StdinSpool(path, text)
+    _SPOOLS[stdin] = spool
+    return spool
+
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
+
+
+def _read_stdin(select: Selector | None, role: str, text: TextOptions = TextOptions()) -> Table:
+    data = Path(stdin_spool().path).read_bytes()
     if data[:2] == b"\x1f\x8b":
         data = _gunzip_lines(STDIN_NAME, data)
     if data[:6] == b"\x93NUMPY":

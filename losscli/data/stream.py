@@ -60,6 +60,7 @@ from losscli.data.readers import (
     COMPRESSIONS,
     DATA_EXTENSIONS,
     STDIN,
+    STDIN_NAME,
     ArrowText,
     Selector,
     Table,
@@ -83,6 +84,7 @@ from losscli.data.readers import (
     parse_errors,
     slice_rows,
     split_ext,
+    stdin_spool,
     text_format,
     text_positions,
     trailing_blank_lines,
@@ -234,7 +236,9 @@ def _memory_reason(preds: str, targets: str | None, chunk: int, opts: ReadOption
         if path is None:
             continue
         if path == STDIN:
-            return "standard input"
+            if not stdin_spool().text:
+                return "standard input holding an array file (.npy, Parquet or .npz)"
+            continue
         try:
             files = list_data_files(path, hint="")
         except DataError:
@@ -306,12 +310,14 @@ class _FileChunks:
         select: Selector | None,
         chunk_rows: int,
         opts: ReadOptions | None = None,
+        *,
+        name: str | None = None,
     ) -> None:
         ext, comp = split_ext(path)
         self.path = path
         opts = opts if opts is not None else ReadOptions()
         self.fmt: TextFormat = text_format(
-            path, path, comp, ext, header=opts.header, decimal=opts.decimal
+            name or path, path, comp, ext, header=opts.header, decimal=opts.decimal
         )
         self.name = self.fmt.name
         self.chunk_rows = chunk_rows
@@ -666,6 +672,8 @@ def open_chunks(
 ) -> _Chunks:
     """The chunk reader of one input: a text, Parquet or ``.npy`` file, or (``many``) a
     glob or directory of them; ``opts`` carries the text settings (header, decimal)."""
+    if path == STDIN:  # delimited text piped in, read from its spool like a file
+        return _FileChunks(stdin_spool().path, select, chunk_rows, opts, name=STDIN_NAME)
     if many:
         files = list_data_files(path, hint="expected files ending in " + ", ".join(DATA_EXTENSIONS))
         if files is not None:
