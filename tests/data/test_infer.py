@@ -315,7 +315,7 @@ def test_infer_input_kind_units():
 
 @settings(max_examples=300, deadline=None)
 @given(
-    values=st.lists(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 7.25]), max_size=60),
+    values=st.lists(st.sampled_from([-1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 7.25, np.nan]), max_size=60),
     spread=st.integers(0, 3),
     limit=st.integers(1, 5),
 )
@@ -328,6 +328,6 @@ def test_few_values_is_unique_when_few_else_none(values, spread, limit):
     u = np.unique(a)
     got = few_values(a, limit)
     if u.size <= limit:
-        assert got is not None and np.array_equal(got, u)
+        assert got is not None and np.array_equal(got, u, equal_nan=True)
     else:
         assert got is None
