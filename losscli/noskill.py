@@ -98,6 +98,7 @@ class TargetSample:
         # far more (32 partitions of 625k rows kept 20M values on the driver)
         self.overflow = self.overflow or other.overflow or self.kept > self.limit
         self.parts = [] if self.overflow else self.parts + other.parts
+        self.sorted = False  # the other's rows are not in order with these
         if self.compress and len(self.parts) > 16:
             self.parts = [self._joined()]
         return self
