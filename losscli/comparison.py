@@ -5,9 +5,8 @@ of each loss comes from the worst rows (outlier sensitivity).
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -145,8 +144,8 @@ def _open_models(
     opts: RunOptions,
     per_model: Sequence[RunOptions] | None = None,
 ) -> list[Source]:
-    """One source per model, each against the targets (standard input read once and
-    replayed); read in one piece when the run needs every row's loss or models carry ids.
+    """One source per model, each against the targets (standard input spooled once and
+    read again); read in one piece when the run needs every row's loss or models carry ids.
     ``per_model``: each model's options (one file, one model per column)."""
     from losscli.data.stream import open_source
 
@@ -154,7 +153,6 @@ def _open_models(
         raise UsageError(
             "at most one input may be '-' (standard input)", hint="save the others to files"
         )
-    stdin_data = _read_stdin() if targets == "-" and len(predictions) > 1 else None
     whole = None
     if opts.bootstrap > 0:
         whole = "--bootstrap needs every row's loss"
@@ -165,15 +163,13 @@ def _open_models(
         for j, path in enumerate(predictions):
             task = opts.task if not sources else sources[0].first.task
             mopts = opts if per_model is None else per_model[j]
-            with _replay_stdin(stdin_data):
-                source = open_inputs(open_source, path, targets, mopts, task=task, keep_whole=whole)
-                if source.info.mode == "stream" and source.first.row_ids is not None:
-                    # models with ids may list the rows in other orders: align in memory
-                    source.close()
-                    why = "model files carry ids"
-                    source = open_inputs(
-                        open_source, path, targets, mopts, task=task, keep_whole=why
-                    )
+            # standard input ("-") is spooled once and read again for every model
+            source = open_inputs(open_source, path, targets, mopts, task=task, keep_whole=whole)
+            if source.info.mode == "stream" and source.first.row_ids is not None:
+                # models with ids may list the rows in other orders: align in memory
+                source.close()
+                why = "model files carry ids"
+                source = open_inputs(open_source, path, targets, mopts, task=task, keep_whole=why)
             sources.append(source)
     except BaseException:
         for s in sources:
@@ -483,31 +479,6 @@ def _mixed_score_kinds(
         + " gave logits"
     )
     return warning, affected, reason
-
-
-def _read_stdin() -> bytes | None:
-    """All of standard input (None when it has no byte stream: the reader reports that)."""
-    import sys
-
-    stream = getattr(sys.stdin, "buffer", None)
-    return None if stream is None else stream.read()
-
-
-@contextlib.contextmanager
-def _replay_stdin(data: bytes | None) -> Iterator[None]:
-    """Serve ``data`` as standard input inside the block (no-op for None)."""
-    import io
-    import sys
-
-    if data is None:
-        yield
-        return
-    saved = sys.stdin
-    sys.stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
-    try:
-        yield
-    finally:
-        sys.stdin = saved
 
 
 def _check_aligned(models: list[str], paths: Sequence[str], datasets: list[Any]) -> None:
