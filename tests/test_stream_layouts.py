@@ -256,3 +256,41 @@ def test_npy_piped_in_is_read_in_one_piece(cli, tmp_path, arrays):
     assert r.exit_code == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["read"]["mode"] == "memory" and "standard input" in doc["read"]["reason"]
+
+
+def test_closed_standard_input_is_a_data_error(tmp_path, arrays):
+    _, t = arrays
+    tf = tmp_path / "t.csv"
+    write_csv(tf, ["target"], t[:, None])
+    out = subprocess.run(
+        [sys.executable, "-m", "losscli", "evaluate", "-", str(tf)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 3 and "standard input is empty" in out.stderr, out.stderr
+    code = "import sys; sys.stdin.close(); sys.stdin = None; from losscli.entry import main; main()"
+    out = subprocess.run(
+        [sys.executable, "-c", code, "evaluate", "-", str(tf)], capture_output=True, text=True
+    )
+    assert out.returncode == 3 and "cannot read standard input" in out.stderr, out.stderr
+
+
+def test_no_room_for_the_spool_is_a_data_error_naming_tmpdir(cli, tmp_path, arrays, monkeypatch):
+    import errno
+
+    import losscli.data.readers as rd
+
+    p, t = arrays
+    pf, tf = tmp_path / "p.csv", tmp_path / "t.csv"
+    write_csv(pf, ["pred"], p[:, None])
+    write_csv(tf, ["target"], t[:, None])
+
+    def full(*args, **kw):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(rd.tempfile, "mkstemp", full)
+    r = cli("evaluate", "-", str(tf), input=pf.read_bytes())
+    assert r.exit_code == 3, r.stderr
+    assert "<stdin>: cannot copy standard input to a temporary file" in r.stderr
+    assert "TMPDIR" in r.stderr and "Traceback" not in r.stderr

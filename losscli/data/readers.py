@@ -1378,17 +1378,22 @@ def _last_line_end(buf: Any) -> int:
     return int(hits[-1]) if hits.size else -1
 
 
-def _has_long_line(data: bytes, limit: int) -> bool:
-    """Whether ``data`` holds a line of more than ``limit`` bytes (without its end; an
-    unended last line counts once it is longer). Every stretch of ``limit + 1`` bytes
-    from a line start must hold a line end (``\\n`` or ``\\r``): one backward search per
-    ``limit`` bytes, instead of listing every line end."""
+def _has_long_line(data: bytes, limit: int, nl: bytes | None = None) -> bool:
+    """Whether ``data`` holds a line of more than ``limit`` bytes (an unended last line
+    counts once it is longer). Lines end at ``\\n`` (a ``\\r`` before it ends the line
+    too), or at ``\\r`` when ``data`` holds no ``\\n`` at all (old Mac files); ``nl``
+    fixes the choice. One backward search per ``limit`` bytes from each line start,
+    instead of listing every line end."""
+    if nl is None:
+        nl = b"\n" if b"\n" in data else b"\r"
     pos, n = 0, len(data)
     while n - pos > limit:
-        end = pos + limit + 1
-        j = max(data.rfind(b"\n", pos, end), data.rfind(b"\r", pos, end))
+        end = pos + limit + 1  # a line of ``limit`` bytes and its end fit in [pos, end]
+        j = data.rfind(nl, pos, end)
         if j < 0:
-            return True
+            if not (nl == b"\n" and end < n and data[end] == 10 and data[end - 1] == 13):
+                return True
+            j = end  # ``limit`` bytes, then \r\n
         pos = j + 1
     return False
 
@@ -1412,15 +1417,29 @@ _SCAN_BLOCK = 1 << 20
 
 def _find_long_line(fmt: TextFormat, limit: int) -> int | None:
     """1-based number of the first physical line longer than ``limit`` bytes (without
-    its ``\\r\\n``/``\\n`` end and a first line's BOM); None when there is none. Read in
-    1 MiB blocks, so a line is never held whole (a gzip member can expand one line to
-    gigabytes), and a block without a long line is only counted. Only when an error is
-    reported."""
-    lineno, first = 1, True
+    its end and a first line's BOM; line ends as :func:`_has_long_line` reads them);
+    None when there is none. Read in blocks, so a line is never held whole (a gzip
+    member can expand one line to gigabytes), and a block without a long line is only
+    counted. Only when an error is reported."""
+    found, saw_lf, saw_cr = _scan_long_lines(fmt, limit, b"\n")
+    if saw_lf or not saw_cr:
+        return found
+    # no \n before the answer, but a \r: old Mac line ends, if no \n comes at all
+    mac, saw_lf, _ = _scan_long_lines(fmt, limit, b"\r")
+    return found if saw_lf else mac
+
+
+def _scan_long_lines(fmt: TextFormat, limit: int, nl: bytes) -> tuple[int | None, bool, bool]:
+    """The first long line with the line end ``nl``, whether a ``\\n`` was seen, and
+    whether a ``\\r`` was seen before any ``\\n``. With ``\\n`` it stops at the first
+    long line; with ``\\r`` it reads on, and stops at a ``\\n`` (then it found none)."""
+    crlf = nl == b"\n"  # a \r just before \n belongs to the line end
+    found: int | None = None
+    lineno, first, saw_lf, saw_cr = 1, True, False, False
     length, cr = 0, False  # the line running on into the next block: its bytes, a last \r
 
     def size(body: bytes) -> int:
-        return len(body) - (1 if body.endswith(b"\r") else 0)
+        return len(body) - (1 if crlf and body.endswith(b"\r") else 0)
 
     try:
         with _open_binary(fmt.source, fmt.comp) as fh:
@@ -1428,33 +1447,41 @@ def _find_long_line(fmt: TextFormat, limit: int) -> int | None:
                 if first and block.startswith(b"\xef\xbb\xbf"):  # a whole BOM
                     block = block[3:]
                 first = False
-                head_end = block.find(b"\n")
+                if b"\n" in block:
+                    saw_lf = True
+                    if not crlf:
+                        return None, True, saw_cr
+                elif crlf and not saw_lf and b"\r" in block:
+                    saw_cr = True
+                head_end = block.find(nl)
                 if head_end < 0:
                     if block:
-                        length, cr = length + len(block), block.endswith(b"\r")
+                        length, cr = length + len(block), crlf and block.endswith(b"\r")
                     if length - cr > limit:
-                        return lineno
-                    continue
-                ends_cr = block[head_end - 1] == 13 if head_end else cr
-                if length + head_end - ends_cr > limit:
-                    return lineno
-                lineno += 1
-                last_end = block.rfind(b"\n")
-                inner = block[head_end + 1 : last_end]  # whole lines between the two
-                if last_end > head_end and _has_long_line(inner, limit):
-                    for body in inner.split(b"\n"):
-                        if size(body) > limit:
-                            return lineno
-                        lineno += 1
-                elif last_end > head_end:
-                    lineno += inner.count(b"\n") + 1
-                length = len(block) - last_end - 1
-                cr = length > 0 and block.endswith(b"\r")
-                if length - cr > limit:
-                    return lineno
+                        found = found or lineno
+                else:
+                    ends_cr = crlf and (block[head_end - 1] == 13 if head_end else cr)
+                    if length + head_end - ends_cr > limit:
+                        found = found or lineno
+                    lineno += 1
+                    last_end = block.rfind(nl)
+                    inner = block[head_end + 1 : last_end]  # whole lines between the two
+                    if last_end > head_end and not found and _has_long_line(inner, limit, nl):
+                        for body in inner.split(nl):
+                            if size(body) > limit:
+                                found = found or lineno
+                            lineno += 1
+                    elif last_end > head_end:
+                        lineno += inner.count(nl) + 1
+                    length = len(block) - last_end - 1
+                    cr = crlf and length > 0 and block.endswith(b"\r")
+                    if length - cr > limit:
+                        found = found or lineno
+                if found and crlf:
+                    return found, saw_lf, saw_cr
     except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError, zlib.error):
-        return None
-    return None
+        return found if crlf else None, saw_lf, saw_cr
+    return found, saw_lf, saw_cr
 
 
 def _find_line(fmt: TextFormat, test: Callable[[bytes], bool]) -> int | None:
@@ -1683,28 +1710,51 @@ class StdinSpool:
     text: bool
 
 
-#: One spool per standard-input object (a caller may swap ``sys.stdin``).
+#: The spool of each standard-input object (a caller may swap ``sys.stdin``), weakly
+#: keyed: a spool file goes when its object does, or at exit.
 _SPOOLS: weakref.WeakKeyDictionary[Any, StdinSpool] = weakref.WeakKeyDictionary()
 _SPOOL_BLOCK = 1 << 20
 
 
 def stdin_spool() -> StdinSpool:
     """:class:`StdinSpool` of the current standard input, copied in 1 MiB blocks (memory
-    stays flat whatever is piped in). Empty input is a data error."""
+    stays flat whatever is piped in) once per standard-input object: every later read
+    of ``-`` in the process reads the same bytes. Empty input, and no room for the copy,
+    are data errors."""
     stdin = sys.stdin
-    spool = _SPOOLS.get(stdin)
-    if spool is not None and os.path.exists(spool.path):
-        return spool
     stream = getattr(stdin, "buffer", None)
     if stream is None:
         raise DataError("cannot read standard input", hint="pass a file path instead of '-'")
+    with contextlib.suppress(TypeError):  # an object without weak references: not kept
+        spool = _SPOOLS.get(stdin)
+        if spool is not None and os.path.exists(spool.path):
+            return spool
+    try:
+        spool = _spool(stream)
+    except OSError as exc:
+        raise DataError(
+            f"{STDIN_NAME}: cannot copy standard input to a temporary file ({exc})",
+            hint="set TMPDIR to a writable directory with room for the input, or pass a "
+            "file path instead of '-'",
+        ) from None
+    with contextlib.suppress(TypeError):
+        _SPOOLS[stdin] = spool
+        weakref.finalize(stdin, _remove_quietly, spool.path)
+    return spool
+
+
+def _spool(stream: Any) -> StdinSpool:
     fd, tmp = tempfile.mkstemp(prefix="losscli-stdin-", suffix=".part")
     atexit.register(_remove_quietly, tmp)
     size = 0
-    with os.fdopen(fd, "wb") as out:
-        while block := stream.read(_SPOOL_BLOCK):
-            out.write(block.encode("utf-8") if isinstance(block, str) else block)
-            size += len(block)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while block := stream.read(_SPOOL_BLOCK):
+                out.write(block.encode("utf-8") if isinstance(block, str) else block)
+                size += len(block)
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
     if not size:
         _remove_quietly(tmp)
         raise DataError(f"{STDIN_NAME}: standard input is empty", hint="pipe a CSV into losscli")
@@ -1716,11 +1766,9 @@ def stdin_spool() -> StdinSpool:
             head = fh.read(8)
     text = not head.startswith((b"\x93NUMPY", b"PAR1", b"PK\x03\x04"))
     path = tmp[: -len(".part")] + (".csv.gz" if gz else ".csv")
-    os.replace(tmp, path)
     atexit.register(_remove_quietly, path)
-    spool = StdinSpool(path, text)
-    _SPOOLS[stdin] = spool
-    return spool
+    os.replace(tmp, path)
+    return StdinSpool(path, text)
 
 
 def _remove_quietly(path: str) -> None:
