@@ -200,8 +200,9 @@ class Table:
         raise non_numeric_error(self, col, bad, values, role=role)
 
     def matrix(self, cols: Sequence[str], *, role: str = "a numeric") -> np.ndarray:
-        """Columns ``cols`` as one C-contiguous float64 array of shape (n, len(cols)).
-        One float64 column is returned as a read-only view, not copied."""
+        """Columns ``cols`` as one float64 array of shape (n, len(cols)), C-contiguous;
+        one column is a read-only view of it instead of a copy (strided when the table
+        is a column of a 2-D array)."""
         cols = list(cols)
         if self.block is not None and cols == self.block_columns:
             return self.block
