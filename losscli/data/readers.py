@@ -1778,7 +1778,11 @@ def _remove_quietly(path: str) -> None:
 
 
 def _read_stdin(select: Selector | None, role: str, text: TextOptions = TextOptions()) -> Table:
-    data = Path(stdin_spool().path).read_bytes()
+    spool = stdin_spool()
+    if spool.text:  # delimited text: read from its spool as a file is, under the stdin name
+        ext, comp = split_ext(spool.path)
+        return _read_text(STDIN_NAME, spool.path, comp, ext, select, text)
+    data = Path(spool.path).read_bytes()  # an array file: its bytes, as one is loaded
     if data[:2] == b"\x1f\x8b":
         data = _gunzip_lines(STDIN_NAME, data)
     if data[:6] == b"\x93NUMPY":
